@@ -1,0 +1,85 @@
+# Everyday commands. `make test` is what CI runs (.ci/run) and what the README shows.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+TMP        ?= .tmp
+JOBS       ?= 2
+ROCKSPEC   := rockspec/alephant-scm-1.rockspec
+# Each interpreter with the core module built for its ABI.
+LUAS       := lua5.4 luajit
+cpath_lua5.4 := $(BUILD)/lua5.4/?.so
+cpath_luajit := $(BUILD)/luajit/?.so
+LUA_PATH_DEV := ./lua/?.lua;./lua/?/init.lua;./?.lua;;
+
+.PHONY: all setup build test test-c test-c-asan test-lua lint examples rock clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+RESULTS := $(TMP)/results
+
+# Every suite appends "passed failed" to $(RESULTS); the last line adds them up.
+test: setup
+	@mkdir -p $(TMP) && : > $(RESULTS)
+	$(MAKE) --no-print-directory build lint test-c test-c-asan test-lua examples rock
+	@scripts/summary.sh $(RESULTS)
+
+# ctest's own summary line, reduced to counts for the closing total.
+define ctest_counts
+	@mkdir -p $(TMP); ctest --test-dir $(1) --output-on-failure | tee $(TMP)/ctest.log; \
+	  awk '/tests passed, .* tests failed out of/ { print $$NF - $$(NF-5), $$(NF-5) }' $(TMP)/ctest.log >> $(RESULTS)
+endef
+
+test-c: build
+	$(call ctest_counts,$(BUILD))
+
+# The C unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-c-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DALEPHANT_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	$(call ctest_counts,$(ASAN_BUILD))
+
+test-lua: build
+	@mkdir -p $(TMP)
+	@rc=0; for lua in $(LUAS); do scripts/busted.sh $$lua $(BUILD) $(RESULTS) spec || rc=1; done; exit $$rc
+
+lint:
+	luacheck -q lua spec examples $(wildcard emulator bin bench)
+
+# Every example runs, under both interpreters, against the freshly built module.
+examples: build
+	@mkdir -p $(TMP); for lua in $(LUAS); do \
+	  for ex in examples/*.lua; do \
+	    echo "== $$lua $$ex"; \
+	    LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH="$(BUILD)/$$lua/?.so;;" $$lua $$ex >/dev/null; \
+	    echo "1 0" >> $(RESULTS); \
+	  done; \
+	done
+
+# A real luarocks install into throw-away trees, for Lua 5.4 and for LuaJIT (5.1 ABI),
+# then `require "alephant"` from each tree (run outside the checkout so ./lua is not used).
+rock:
+	luarocks --lua-version=5.4 lint $(ROCKSPEC)
+	rm -rf $(TMP)/rock-5.4 $(TMP)/rock-5.1 build.luarocks
+	luarocks --lua-version=5.4 make --deps-mode=none --tree $(TMP)/rock-5.4 $(ROCKSPEC) >/dev/null
+	luarocks --lua-version=5.1 make --deps-mode=none --tree $(TMP)/rock-5.1 $(ROCKSPEC) \
+	  LUA_INCDIR=/usr/include/luajit-2.1 >/dev/null
+	@tree=$$(cd $(TMP)/rock-5.4 && pwd); cd /; \
+	  eval "$$(luarocks --lua-version=5.4 path --tree $$tree)"; \
+	  lua5.4 -e 'local a = require "alephant"; assert(package.searchpath("alephant.core", package.cpath):find("'$$tree'", 1, true)); print("rock 5.4: alephant " .. a._VERSION)'
+	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; \
+	  eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
+	  luajit -e 'local a = require "alephant"; assert(package.searchpath("alephant.core", package.cpath):find("'$$tree'", 1, true)); print("rock luajit: alephant " .. a._VERSION)'
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TMP) build.luarocks

@@ -1,0 +1,27 @@
+-- Bad input is refused before any request: run this anywhere, no network needed.
+--   lua5.4 examples/check_inputs.lua
+local alephant = require "alephant"
+
+-- An unrecognised token is a config error that names the accepted forms.
+local client, err = alephant.new({ token = "sk-not-an-alephant-token" })
+assert(client == nil and err.kind == "config")
+print(tostring(err))
+
+-- A personal access token is bound to one workspace: its id is required.
+client, err = alephant.new({ token = "pat_wsa3f8c2_0123456789abcdef0123456789abcdef" })
+assert(client == nil and err.field == "workspace_id")
+print(tostring(err))
+
+-- A virtual key works on its own; printing the client never shows the token.
+client = assert(alephant.new({ token = "vk-agent-0123456789abcdef3f8a" }))
+print(tostring(client), client:token_kind())
+
+-- The same validators the client uses are available directly.
+local core = alephant.core
+local ok
+ok, err = core.validate_date_range("2026-11-27", "2026-11-01", "from", "to")
+assert(not ok and err.field == "from")
+print(tostring(err))
+ok, err = core.validate_exclusive({ agent_id = "a", member_id = "b" }, { "agent_id", "member_id", "department_id" })
+assert(not ok)
+print(tostring(err))

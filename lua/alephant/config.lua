@@ -1,0 +1,155 @@
+--- Client options: defaults, environment fallbacks and checks.
+-- Wrong option names or types are programmer errors and raise; a missing or
+-- malformed token, workspace id or URL is returned as a `config` error.
+-- @module alephant.config
+local core = require "alephant.core"
+local errors = require "alephant.errors"
+
+local config = {}
+
+--- Documented defaults (durations in seconds).
+config.defaults = {
+  base_url = "https://alephant.io",
+  analytics_url = "https://analytics.alephant.io",
+  gateway_url = "https://ai.alephant.io/v1",
+  timeout = 30,
+  connect_timeout = 10,
+  max_retries = 2,
+}
+
+-- option name -> { type, environment variables in order of precedence }
+local options = {
+  token = { "string", { "ALEPHANT_TOKEN", "ALEPHANT_PAT", "ALEPHANT_VIRTUAL_KEY" } },
+  workspace_id = { "string", { "ALEPHANT_WORKSPACE_ID" } },
+  base_url = { "string", { "ALEPHANT_API_BASE_URL" } },
+  analytics_url = { "string", { "ALEPHANT_ANALYTICS_BASE_URL" } },
+  gateway_url = { "string", { "ALEPHANT_GATEWAY_BASE_URL" } },
+  timeout = { "number" },
+  connect_timeout = { "number" },
+  max_retries = { "number" },
+  cafile = { "string" },
+  capath = { "string" },
+  rate_limit_rpm = { "number", { "ALEPHANT_RATE_LIMIT_RPM" } },
+  allow_insecure_http = { "boolean" },
+  getenv = { "function" },
+}
+
+local function names()
+  local list = {}
+  for k in pairs(options) do list[#list + 1] = k end
+  table.sort(list)
+  return table.concat(list, ", ")
+end
+
+-- The closest known option name, for "did you mean" hints (edit distance <= 3).
+local function closest(name)
+  local best, best_d = nil, 4
+  for candidate in pairs(options) do
+    local a, b = name:lower(), candidate
+    local prev = {}
+    for j = 0, #b do prev[j] = j end
+    for i = 1, #a do
+      local cur = { [0] = i }
+      for j = 1, #b do
+        local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
+        cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+      end
+      prev = cur
+    end
+    if prev[#b] < best_d then best, best_d = candidate, prev[#b] end
+  end
+  return best
+end
+
+local function is_loopback(host)
+  return host == "localhost" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil or host == "[::1]"
+end
+
+-- Checks a base URL and trims trailing slashes; nil, err when unusable.
+local function check_url(name, url, allow_insecure)
+  local ok, err = core.validate_header_value(url, name)
+  if not ok then err.kind = "config"; return nil, err end
+  local scheme, host = url:match("^(https?)://([^/?#]+)")
+  if not scheme or url:find("[?#%s]") then
+    return nil, errors.new("config", name .. " must be an http:// or https:// URL without query or fragment, got \""
+      .. url .. "\"", { field = name })
+  end
+  host = host:gsub("^.*@", ""):gsub(":%d+$", "")
+  if scheme == "http" and not is_loopback(host) and not allow_insecure then
+    return nil, errors.new("config", name .. " uses plain http:// to " .. host
+      .. ": the token would travel in clear; use https:// or set allow_insecure_http = true", { field = name })
+  end
+  return (url:gsub("/+$", ""))
+end
+
+--- Resolves options against defaults and the environment.
+-- @tparam[opt] table opts the options given to `alephant.new`
+-- @treturn table resolved settings, with `token_info` from the C core
+-- @return[2] nil
+-- @return[2] table a `config` (or `auth`, for an expired JWT) error
+function config.resolve(opts)
+  if opts ~= nil and type(opts) ~= "table" then
+    error("alephant.new: options must be a table, got " .. type(opts), 3)
+  end
+  opts = opts or {}
+  for k, v in pairs(opts) do
+    local spec = options[k]
+    if not spec then
+      local hint = type(k) == "string" and closest(k)
+      error(("alephant.new: unknown option '%s'%s (known: %s)"):format(tostring(k),
+        hint and (" (did you mean '" .. hint .. "'?)") or "", names()), 3)
+    end
+    if type(v) ~= spec[1] then
+      error(("alephant.new: option '%s' must be a %s, got %s"):format(k, spec[1], type(v)), 3)
+    end
+  end
+  local getenv = opts.getenv or os.getenv
+  local settings = {}
+  for k, spec in pairs(options) do
+    local v = opts[k]
+    if v == nil and spec[2] then
+      for _, var in ipairs(spec[2]) do
+        local e = getenv(var)
+        if e ~= nil and e ~= "" then
+          v = e
+          break
+        end
+      end
+      if v ~= nil and spec[1] == "number" then
+        local n = tonumber(v)
+        if not n then
+          return nil, errors.new("config", spec[2][1] .. " must be a number, got \"" .. v .. "\"", { field = k })
+        end
+        v = n
+      end
+    end
+    if v == nil then v = config.defaults[k] end
+    settings[k] = v
+  end
+  settings.getenv = nil
+
+  for _, k in ipairs({ "timeout", "connect_timeout" }) do
+    if not (settings[k] > 0 and settings[k] < math.huge) then
+      error(("alephant.new: option '%s' must be a positive number of seconds"):format(k), 3)
+    end
+  end
+  local ok, err = core.validate_integer(settings.max_retries, "max_retries", 0, 10)
+  if not ok then error("alephant.new: " .. err.message, 3) end
+  local rpm = settings.rate_limit_rpm
+  if rpm and (rpm ~= rpm or rpm < 0) then
+    return nil, errors.new("config", "rate_limit_rpm must be 0 (off) or more", { field = "rate_limit_rpm" })
+  end
+
+  for _, k in ipairs({ "base_url", "analytics_url", "gateway_url" }) do
+    settings[k], err = check_url(k, settings[k], settings.allow_insecure_http)
+    if not settings[k] then return nil, err end
+  end
+
+  local info
+  info, err = core.check_client(settings.token, settings.workspace_id)
+  if not info then return nil, err end
+  settings.token_info = info
+  return settings
+end
+
+return config

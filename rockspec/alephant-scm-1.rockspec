@@ -1,0 +1,45 @@
+rockspec_format = "3.0"
+package = "alephant"
+version = "scm-1"
+
+source = {
+  url = "git+https://github.com/alephant-lua/alephant-lua.git",
+}
+
+description = {
+  summary = "Lua client for the Alephant APIs (SaaS, Analytics, AI gateway) with a C core",
+  detailed = [[
+    Virtual keys, agents, members, departments, budgets, cost and usage analytics and
+    the OpenAI-compatible gateway of Alephant, from Lua 5.4, LuaJIT and OpenResty.
+    Authentication, context resolution and validation run in a sans-I/O C core.
+  ]],
+  license = "MIT",
+  labels = { "api", "sdk", "openresty", "llm" },
+}
+
+dependencies = {
+  "lua >= 5.1, < 5.5",
+  "lua-cjson >= 2.1.0",
+}
+
+-- Every path and flag luarocks knows is handed to CMake explicitly: its cmake
+-- backend passes nothing else (not the prefix, not CFLAGS). No LUA_LIBDIR: the module
+-- never links liblua, the host interpreter or nginx provides the symbols.
+build = {
+  type = "cmake",
+  variables = {
+    CMAKE_BUILD_TYPE = "Release",
+    CMAKE_C_FLAGS = "$(CFLAGS)",
+    CMAKE_MODULE_LINKER_FLAGS = "$(LIBFLAG)",
+    CMAKE_INSTALL_PREFIX = "$(PREFIX)",
+    LUA_INCDIR = "$(LUA_INCDIR)",
+    LUA = "$(LUA)",
+    LIBDIR = "$(LIBDIR)",
+    LUADIR = "$(LUADIR)",
+    ALEPHANT_TESTS = "OFF",
+  },
+}
+
+test = {
+  type = "busted",
+}

@@ -1,0 +1,139 @@
+#include "date.h"
+
+#include <stdio.h>
+
+int al_is_leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int al_days_in_month(int y, int m) {
+  static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m < 1 || m > 12) return 0;
+  return m == 2 && al_is_leap_year(y) ? 29 : days[m - 1];
+}
+
+/* Howard Hinnant's days_from_civil. */
+int64_t al_days_from_civil(int y, int m, int d) {
+  int64_t yy = (int64_t)y - (m <= 2);
+  int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+  int64_t yoe = yy - era * 400;
+  int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+static int digits(const char *s, size_t count, int *out) {
+  size_t i;
+  int v = 0;
+  for (i = 0; i < count; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+/* Shared by dates and datetimes: the first ten bytes as a calendar day. */
+static int parse_day(const char *s, size_t n, al_date *out, const char *field, const char *shape, al_error *err) {
+  al_date d;
+  if (n < 10 || digits(s, 4, &d.year) || s[4] != '-' || digits(s + 5, 2, &d.month) || s[7] != '-' ||
+      digits(s + 8, 2, &d.day))
+    return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%.*s\"", field, shape,
+                   (int)(n > 40 ? 40 : n), s);
+  if (d.month < 1 || d.month > 12)
+    return al_fail(err, AL_ERR_VALIDATION, field, "%s: month %02d does not exist in \"%.10s\"", field, d.month, s);
+  if (d.day < 1 || d.day > al_days_in_month(d.year, d.month)) {
+    if (d.month == 2 && d.day == 29)
+      return al_fail(err, AL_ERR_VALIDATION, field, "%s: %.10s does not exist (%04d is not a leap year)", field, s,
+                     d.year);
+    return al_fail(err, AL_ERR_VALIDATION, field, "%s: %.10s does not exist (month %02d has %d days)", field, s,
+                   d.month, al_days_in_month(d.year, d.month));
+  }
+  if (out) *out = d;
+  return 0;
+}
+
+int al_parse_date(const char *s, size_t n, al_date *out, const char *field, al_error *err) {
+  static const char *shape = "a calendar date in the form YYYY-MM-DD (for example 2026-11-01)";
+  if (n != 10) {
+    return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%.*s\"", field, shape,
+                   (int)(n > 40 ? 40 : n), s);
+  }
+  return parse_day(s, n, out, field, shape, err);
+}
+
+static int check_pair(int has_a, int has_b, const char *a, const char *b, al_error *err) {
+  if (has_a && !has_b)
+    return al_fail(err, AL_ERR_VALIDATION, b, "%s is required when %s is given: pass both or neither", b, a);
+  if (has_b && !has_a)
+    return al_fail(err, AL_ERR_VALIDATION, a, "%s is required when %s is given: pass both or neither", a, b);
+  return 0;
+}
+
+int al_check_date_range(const char *from, size_t from_n, const char *to, size_t to_n, const char *from_field,
+                        const char *to_field, al_error *err) {
+  al_date a, b;
+  if (check_pair(from != NULL, to != NULL, from_field, to_field, err)) return -1;
+  if (from == NULL) return 0;
+  if (al_parse_date(from, from_n, &a, from_field, err) || al_parse_date(to, to_n, &b, to_field, err)) return -1;
+  if (al_days_from_civil(a.year, a.month, a.day) > al_days_from_civil(b.year, b.month, b.day))
+    return al_fail(err, AL_ERR_VALIDATION, from_field, "%s (%.10s) must not be after %s (%.10s)", from_field, from,
+                   to_field, to);
+  return 0;
+}
+
+int al_parse_datetime(const char *s, size_t n, int64_t *epoch_ms, const char *field, al_error *err) {
+  static const char *shape = "an ISO-8601 datetime such as 2026-11-27T08:00:00Z or 2026-11-27T08:00:00+01:00";
+  al_date d;
+  int hh, mm, ss, ms = 0, offset_min = 0;
+  size_t i = 19;
+  if (parse_day(s, n, &d, field, shape, err)) return -1;
+  if (n < 20 || s[10] != 'T' || digits(s + 11, 2, &hh) || s[13] != ':' || digits(s + 14, 2, &mm) || s[16] != ':' ||
+      digits(s + 17, 2, &ss))
+    goto bad;
+  if (hh > 23 || mm > 59 || ss > 59)
+    return al_fail(err, AL_ERR_VALIDATION, field, "%s: time %.8s is out of range", field, s + 11);
+  if (s[i] == '.') {
+    size_t start = ++i, scale = 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+      if (scale < 3) { ms = ms * 10 + (s[i] - '0'); scale++; }
+      i++;
+    }
+    if (i == start || i - start > 9) goto bad;
+    while (scale++ < 3) ms *= 10;
+  }
+  if (i < n && s[i] == 'Z') {
+    i++;
+  } else if (i < n && (s[i] == '+' || s[i] == '-')) {
+    int oh, om;
+    if (n - i != 6 || digits(s + i + 1, 2, &oh) || s[i + 3] != ':' || digits(s + i + 4, 2, &om) || oh > 23 ||
+        om > 59)
+      goto bad;
+    offset_min = (oh * 60 + om) * (s[i] == '-' ? -1 : 1);
+    i += 6;
+  } else {
+    goto bad;
+  }
+  if (i != n) goto bad;
+  if (epoch_ms) {
+    int64_t secs = al_days_from_civil(d.year, d.month, d.day) * 86400 + hh * 3600 + mm * 60 + ss -
+                   (int64_t)offset_min * 60;
+    *epoch_ms = secs * 1000 + ms;
+  }
+  return 0;
+bad:
+  return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%.*s\"", field, shape, (int)(n > 40 ? 40 : n),
+                 s);
+}
+
+int al_check_datetime_range(const char *start, size_t start_n, const char *end, size_t end_n,
+                            const char *start_field, const char *end_field, al_error *err) {
+  int64_t a, b;
+  if (check_pair(start != NULL, end != NULL, start_field, end_field, err)) return -1;
+  if (start == NULL) return 0;
+  if (al_parse_datetime(start, start_n, &a, start_field, err) ||
+      al_parse_datetime(end, end_n, &b, end_field, err))
+    return -1;
+  if (b <= a)
+    return al_fail(err, AL_ERR_VALIDATION, end_field, "%s (%.*s) must be after %s (%.*s)", end_field,
+                   (int)(end_n > 40 ? 40 : end_n), end, start_field, (int)(start_n > 40 ? 40 : start_n), start);
+  return 0;
+}

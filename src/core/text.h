@@ -1,0 +1,20 @@
+/* Checks on text that ends up in headers, URLs or bodies. */
+#ifndef ALEPHANT_CORE_TEXT_H
+#define ALEPHANT_CORE_TEXT_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* A header value may not hold CR, LF, NUL, any other C0 control character or DEL:
+ * one of them would let a value start a new header or a new request. The message
+ * names the byte's position, never the value (it may be a secret). */
+int al_check_header_value(const char *s, size_t n, const char *field, al_error *err);
+
+/* Length in Unicode code points of valid UTF-8, or -1 when the bytes are not UTF-8. */
+long al_utf8_length(const char *s, size_t n);
+
+/* min <= code points <= max, on valid UTF-8. */
+int al_check_length(const char *s, size_t n, long min, long max, const char *field, al_error *err);
+
+#endif

@@ -1,0 +1,23 @@
+#include "uuid.h"
+
+#include <ctype.h>
+
+int al_is_uuid(const char *s, size_t n) {
+  size_t i;
+  if (n != 36) return 0;
+  for (i = 0; i < 36; i++) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return 0;
+    } else if (!isxdigit((unsigned char)s[i])) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int al_check_uuid(const char *s, size_t n, const char *field, al_error *err) {
+  if (al_is_uuid(s, n)) return 0;
+  return al_fail(err, AL_ERR_VALIDATION, field,
+                 "%s must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got \"%.*s\"", field,
+                 (int)(n > 40 ? 40 : n), s);
+}

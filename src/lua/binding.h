@@ -1,0 +1,32 @@
+/* Helpers shared by the binding's files: argument reading and error tables. */
+#ifndef ALEPHANT_LUA_BINDING_H
+#define ALEPHANT_LUA_BINDING_H
+
+#include <stddef.h>
+
+#include "../core/error.h"
+#include "compat.h"
+
+#define ALB_ERROR_MT "alephant.Error"
+
+/* Pushes nil and an error table {kind, field, message} with the shared metatable;
+ * returns 2 so a lua_CFunction can `return alb_push_error(L, &err);`. */
+int alb_push_error(lua_State *L, const al_error *err);
+
+/* Pushes true; returns 1. For validators that succeed. */
+int alb_ok(lua_State *L);
+
+/* The string at idx, or NULL when it is nil/none. Any other type fills err. */
+const char *alb_opt_string(lua_State *L, int idx, size_t *len, const char *field, al_error *err, int *bad);
+
+/* Field names given by the caller (second argument and so on), defaulting. */
+const char *alb_field(lua_State *L, int idx, const char *dflt);
+
+/* Registers the error metatable (idempotent). */
+void alb_open_error(lua_State *L);
+
+/* Each file's functions, added to the module table on top of the stack. */
+void alb_open_token(lua_State *L);
+void alb_open_validate(lua_State *L);
+
+#endif

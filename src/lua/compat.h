@@ -1,0 +1,24 @@
+/* The one place that papers over Lua 5.1/LuaJIT vs 5.4 differences. Every shim
+ * carries the alc_ prefix: LuaJIT 2.1 already exports some 5.2 names
+ * (luaL_setfuncs, luaL_testudata) and an unprefixed shim would collide with them. */
+#ifndef ALEPHANT_LUA_COMPAT_H
+#define ALEPHANT_LUA_COMPAT_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#if LUA_VERSION_NUM >= 503
+#define alc_isinteger(L, i) lua_isinteger((L), (i))
+#else
+#define alc_isinteger(L, i) 0 /* 5.1 and LuaJIT: every number is a double */
+#endif
+
+#if LUA_VERSION_NUM >= 502
+#define alc_rawlen(L, i) lua_rawlen((L), (i))
+#define alc_setfuncs(L, l, nup) luaL_setfuncs((L), (l), (nup))
+#else
+#define alc_rawlen(L, i) lua_objlen((L), (i))
+void alc_setfuncs(lua_State *L, const luaL_Reg *l, int nup);
+#endif
+
+#endif

@@ -1,0 +1,111 @@
+/* Error tables and their one-line __tostring. The same metatable serves errors made
+ * in C and in Lua (alephant.errors takes it from core.error_mt). */
+#include <string.h>
+
+#include "binding.h"
+
+#if LUA_VERSION_NUM < 502
+void alc_setfuncs(lua_State *L, const luaL_Reg *l, int nup) {
+  luaL_checkstack(L, nup + 1, "too many upvalues");
+  for (; l->name != NULL; l++) {
+    int i;
+    for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+    lua_pushcclosure(L, l->func, nup);
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
+#endif
+
+int alb_ok(lua_State *L) {
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+int alb_push_error(lua_State *L, const al_error *err) {
+  lua_pushnil(L);
+  lua_createtable(L, 0, 4);
+  lua_pushstring(L, al_error_kind_name(err->kind));
+  lua_setfield(L, -2, "kind");
+  lua_pushstring(L, err->message);
+  lua_setfield(L, -2, "message");
+  if (err->field[0]) {
+    lua_pushstring(L, err->field);
+    lua_setfield(L, -2, "field");
+  }
+  lua_pushboolean(L, 0);
+  lua_setfield(L, -2, "retryable");
+  luaL_getmetatable(L, ALB_ERROR_MT);
+  lua_setmetatable(L, -2);
+  return 2;
+}
+
+const char *alb_field(lua_State *L, int idx, const char *dflt) {
+  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tostring(L, idx) : NULL;
+  return s ? s : dflt;
+}
+
+const char *alb_opt_string(lua_State *L, int idx, size_t *len, const char *field, al_error *err, int *bad) {
+  int t = lua_type(L, idx);
+  *bad = 0;
+  if (t == LUA_TNIL || t == LUA_TNONE) return NULL;
+  if (t != LUA_TSTRING) {
+    *bad = 1;
+    al_fail(err, AL_ERR_VALIDATION, field, "%s must be a string, got %s", field, lua_typename(L, t));
+    return NULL;
+  }
+  return lua_tolstring(L, idx, len);
+}
+
+/* Appends s to the buffer with CR/LF/TAB turned into spaces: one line, always. */
+static void add_line(luaL_Buffer *b, const char *s) {
+  for (; *s; s++) luaL_addchar(b, (*s == '\r' || *s == '\n' || *s == '\t') ? ' ' : *s);
+}
+
+static void add_field(lua_State *L, luaL_Buffer *b, int tbl, const char *key, const char *label, int *first) {
+  lua_getfield(L, tbl, key);
+  if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
+    const char *v = lua_tostring(L, -1);
+    lua_pop(L, 1); /* v stays valid: the table still holds the value (or it is interned) */
+    luaL_addstring(b, *first ? " (" : ", ");
+    luaL_addstring(b, label);
+    add_line(b, v);
+    *first = 0;
+  } else {
+    lua_pop(L, 1);
+  }
+}
+
+/* "alephant http error: <message> (status 404, code 40401, request_id ..., endpoint ...)" */
+static int error_tostring(lua_State *L) {
+  luaL_Buffer b;
+  int first = 1;
+  const char *kind, *message;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_getfield(L, 1, "kind");
+  kind = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "unknown";
+  lua_getfield(L, 1, "message");
+  message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "alephant ");
+  add_line(&b, kind);
+  luaL_addstring(&b, " error: ");
+  add_line(&b, message);
+  add_field(L, &b, 1, "status", "status ", &first);
+  add_field(L, &b, 1, "code", "code ", &first);
+  add_field(L, &b, 1, "request_id", "request_id ", &first);
+  add_field(L, &b, 1, "endpoint", "endpoint ", &first);
+  if (!first) luaL_addchar(&b, ')');
+  luaL_pushresult(&b);
+  return 1;
+}
+
+void alb_open_error(lua_State *L) {
+  if (luaL_newmetatable(L, ALB_ERROR_MT)) {
+    lua_pushcfunction(L, error_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, "alephant.error");
+    lua_setfield(L, -2, "__name");
+  }
+  lua_setfield(L, -2, "error_mt"); /* module.error_mt = the metatable */
+}
