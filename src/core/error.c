@@ -9,6 +9,10 @@ const char *al_error_kind_name(al_error_kind kind) {
     case AL_ERR_CONFIG: return "config";
     case AL_ERR_VALIDATION: return "validation";
     case AL_ERR_AUTH: return "auth";
+    case AL_ERR_NETWORK: return "network";
+    case AL_ERR_TIMEOUT: return "timeout";
+    case AL_ERR_TLS: return "tls";
+    case AL_ERR_TOO_LARGE: return "too_large";
     case AL_ERR_NONE: break;
   }
   return "none";

@@ -9,7 +9,12 @@ typedef enum {
   AL_ERR_NONE = 0,
   AL_ERR_CONFIG,
   AL_ERR_VALIDATION,
-  AL_ERR_AUTH
+  AL_ERR_AUTH,
+  /* transport failures (src/transport) */
+  AL_ERR_NETWORK,
+  AL_ERR_TIMEOUT,
+  AL_ERR_TLS,
+  AL_ERR_TOO_LARGE
 } al_error_kind;
 
 typedef struct {
@@ -18,7 +23,7 @@ typedef struct {
   char message[384];
 } al_error;
 
-/* "config", "validation", "auth" (or "none"). */
+/* "config", "validation", "auth", "network", "timeout", "tls", "too_large" (or "none"). */
 const char *al_error_kind_name(al_error_kind kind);
 
 /* Fills *err (when not NULL) and returns -1, so validators can `return al_fail(...)`. */
