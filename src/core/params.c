@@ -1,0 +1,238 @@
+/* Checking a call's parameters against its catalog entry. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "date.h"
+#include "enums.h"
+#include "number.h"
+#include "text.h"
+#include "uuid.h"
+
+static int wrong_type(const al_param *p, const al_value *v, const char *want, al_error *err) {
+  return al_fail(err, AL_ERR_VALIDATION, p->name, "%s must be %s, got %s", p->name, want,
+                 v->type_name ? v->type_name : "another type");
+}
+
+static int check_int(const al_param *p, al_value *v, al_error *err) {
+  if (v->type == AL_V_NUMBER) {
+    int64_t i;
+    if (al_number_to_integer(v->d, &i, p->name, err)) return -1;
+    v->type = AL_V_INTEGER;
+    v->i = i;
+  }
+  if (v->type != AL_V_INTEGER) return wrong_type(p, v, "an integer", err);
+  if (p->nset) return al_check_int_set(v->i, p->set, p->nset, p->name, err);
+  return al_check_range(v->i, p->min, p->max, p->name, err);
+}
+
+static int check_string(const al_param *p, const al_value *v, al_error *err) {
+  /* everything but bodies ends up in a URL or a header: no control characters */
+  if (p->in != AL_IN_BODY && al_check_header_value(v->s, v->n, p->name, err)) return -1;
+  switch ((al_param_type)p->type) {
+    case AL_T_UUID: return al_check_uuid(v->s, v->n, p->name, err);
+    case AL_T_DATE: return al_parse_date(v->s, v->n, NULL, p->name, err);
+    case AL_T_DATETIME: return al_parse_datetime(v->s, v->n, NULL, p->name, err);
+    case AL_T_ENUM: return al_check_enum(al_enum_find(p->enum_name), v->s, v->n, p->name, err);
+    case AL_T_ID:
+      if ((v->n == 1 && v->s[0] == '.') || (v->n == 2 && v->s[0] == '.' && v->s[1] == '.'))
+        return al_fail(err, AL_ERR_VALIDATION, p->name, "%s must not be \".\" or \"..\"", p->name);
+      return al_check_length(v->s, v->n, 1, 128, p->name, err);
+    default:
+      if (p->max > 0) return al_check_length(v->s, v->n, (long)p->min, (long)p->max, p->name, err);
+      return 0;
+  }
+}
+
+static int check_one(const al_param *p, al_value *v, al_error *err) {
+  switch ((al_param_type)p->type) {
+    case AL_T_INT: return check_int(p, v, err);
+    case AL_T_NUMBER:
+      if (v->type == AL_V_INTEGER) return al_check_range(v->i, p->min, p->max, p->name, err);
+      if (v->type != AL_V_NUMBER) return wrong_type(p, v, "a number", err);
+      if (!(v->d >= (double)p->min && v->d <= (double)p->max))
+        return al_fail(err, AL_ERR_VALIDATION, p->name, "%s must be a finite number of %lld or more", p->name,
+                       (long long)p->min);
+      return 0;
+    case AL_T_BOOL: return v->type == AL_V_BOOLEAN ? 0 : wrong_type(p, v, "a boolean", err);
+    case AL_T_TABLE: return v->type == AL_V_TABLE ? 0 : wrong_type(p, v, "a table", err);
+    case AL_T_ENUM_LIST:
+      if (v->type != AL_V_TABLE) return wrong_type(p, v, "an array of strings", err);
+      return 0; /* the binding checked each item with al_check_enum */
+    case AL_T_ANY:
+      return v->type == AL_V_OTHER ? wrong_type(p, v, "a JSON value (string, number, boolean or table)", err) : 0;
+    default:
+      if (v->type != AL_V_STRING) return wrong_type(p, v, "a string", err);
+      return check_string(p, v, err);
+  }
+}
+
+static int find(const al_endpoint *e, const char *name) {
+  return al_endpoint_param(e, name, strlen(name));
+}
+
+static const al_value *value_of(const al_endpoint *e, const al_value *values, const char *name) {
+  int i = find(e, name);
+  return i < 0 || values[i].type == AL_V_ABSENT ? NULL : &values[i];
+}
+
+int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
+  unsigned i, bit;
+  const al_value *a, *b;
+  for (i = 0; i < e->nparams; i++) {
+    const al_param *p = e->params[i];
+    if (values[i].type == AL_V_ABSENT) {
+      if (p->flags & AL_P_REQUIRED)
+        return al_fail(err, AL_ERR_VALIDATION, p->name, "%s is required by %s", p->name, e->name);
+      continue;
+    }
+    if (check_one(p, &values[i], err)) return -1;
+  }
+  /* exclusive groups */
+  for (bit = 1; bit < 256; bit <<= 1) {
+    const char *names[16];
+    int present[16];
+    size_t n = 0;
+    for (i = 0; i < e->nparams && n < 16; i++) {
+      if (!(e->params[i]->group & bit)) continue;
+      names[n] = e->params[i]->name;
+      present[n++] = values[i].type != AL_V_ABSENT;
+    }
+    if (n > 1) {
+      size_t k, count = 0;
+      for (k = 0; k < n; k++) count += (size_t)present[k];
+      if (count > 1) {
+        char all[192] = "";
+        size_t used = 0, first = n, second = n;
+        for (k = 0; k < n; k++) {
+          int w = snprintf(all + used, sizeof all - used, "%s%s", k ? ", " : "", names[k]);
+          if (w > 0 && (size_t)w < sizeof all - used) used += (size_t)w;
+          if (present[k] && first == n) first = k;
+          else if (present[k] && second == n) second = k;
+        }
+        return al_fail(err, AL_ERR_VALIDATION, names[second], "%s and %s cannot be combined: %s takes at most one of %s",
+                       names[first], names[second], e->name, all);
+      }
+    }
+  }
+  /* parameters that need a companion */
+  for (i = 0; i < e->nparams; i++) {
+    const char *req = e->params[i]->requires;
+    if (req && values[i].type != AL_V_ABSENT && !value_of(e, values, req))
+      return al_fail(err, AL_ERR_VALIDATION, req, "%s is required when %s is given", req, e->params[i]->name);
+  }
+  /* windows: both or neither, in order (each value is already a valid date/datetime) */
+  if (find(e, "from") >= 0 && find(e, "to") >= 0) {
+    a = value_of(e, values, "from");
+    b = value_of(e, values, "to");
+    if (al_check_date_range(a ? a->s : NULL, a ? a->n : 0, b ? b->s : NULL, b ? b->n : 0, "from", "to", err))
+      return -1;
+  }
+  if (find(e, "start") >= 0 && find(e, "end") >= 0) {
+    a = value_of(e, values, "start");
+    b = value_of(e, values, "end");
+    if (al_check_datetime_range(a ? a->s : NULL, a ? a->n : 0, b ? b->s : NULL, b ? b->n : 0, "start", "end", err))
+      return -1;
+  }
+  if (e->flags & AL_E_GRANULARITY) {
+    a = value_of(e, values, "metric");
+    b = value_of(e, values, "granularity");
+    if (al_check_granularity(a ? a->s : NULL, a ? a->n : 0, b ? b->s : NULL, b ? b->n : 0, err)) return -1;
+  }
+  return 0;
+}
+
+/* camelCase -> snake_case, for hints ("agentId" -> "agent_id"). */
+static void snake(const char *s, size_t n, char *out, size_t cap) {
+  size_t i, o = 0;
+  for (i = 0; i < n && o + 2 < cap; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (isupper(c)) {
+      if (o) out[o++] = '_';
+      out[o++] = (char)tolower(c);
+    } else {
+      out[o++] = (char)c;
+    }
+  }
+  out[o] = '\0';
+}
+
+static size_t edit_distance(const char *a, size_t an, const char *b) {
+  size_t bn = strlen(b), i, j, prev[65], cur[65];
+  if (an > 64 || bn > 64) return 99;
+  for (j = 0; j <= bn; j++) prev[j] = j;
+  for (i = 1; i <= an; i++) {
+    cur[0] = i;
+    for (j = 1; j <= bn; j++) {
+      size_t del = prev[j] + 1, ins = cur[j - 1] + 1, sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+      cur[j] = del < ins ? (del < sub ? del : sub) : (ins < sub ? ins : sub);
+    }
+    memcpy(prev, cur, sizeof prev);
+  }
+  return prev[bn];
+}
+
+static void accepted_list(const al_endpoint *e, char *buf, size_t cap) {
+  unsigned i;
+  size_t used = 0;
+  buf[0] = '\0';
+  if (e->nparams == 0) {
+    snprintf(buf, cap, "no parameters");
+    return;
+  }
+  for (i = 0; i < e->nparams; i++) {
+    int w = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", e->params[i]->name);
+    if (w < 0 || (size_t)w >= cap - used) break;
+    used += (size_t)w;
+  }
+}
+
+static int is(const char *s, size_t n, const char *lit) { return strlen(lit) == n && memcmp(s, lit, n) == 0; }
+
+int al_unknown_param(const al_endpoint *e, const char *name, size_t n, al_error *err) {
+  char accepted[256], snaked[96], shown[64];
+  unsigned i;
+  int has_dates = find(e, "from") >= 0, has_times = find(e, "start") >= 0;
+  snprintf(shown, sizeof shown, "%.*s", (int)(n > 48 ? 48 : n), name);
+  for (i = 0; i < sizeof shown && shown[i]; i++)
+    if ((unsigned char)shown[i] < 0x20) shown[i] = '?';
+  accepted_list(e, accepted, sizeof accepted);
+  /* the other window vocabulary */
+  if ((is(name, n, "start") || is(name, n, "end")) && has_dates && !has_times)
+    return al_fail(err, AL_ERR_VALIDATION, shown,
+                   "%s takes a calendar-date window from/to (YYYY-MM-DD), not start/end", e->name);
+  if ((is(name, n, "from") || is(name, n, "to")) && has_times && !has_dates)
+    return al_fail(err, AL_ERR_VALIDATION, shown, "%s takes a datetime window start/end (ISO-8601), not from/to",
+                   e->name);
+  /* a wire name or the camelCase of a Lua name */
+  snake(name, n, snaked, sizeof snaked);
+  for (i = 0; i < e->nparams; i++) {
+    const al_param *p = e->params[i];
+    if ((p->in != AL_IN_PATH && is(name, n, p->wire)) || strcmp(snaked, p->name) == 0)
+      return al_fail(err, AL_ERR_VALIDATION, shown, "%s does not take '%s': use '%s'", e->name, shown, p->name);
+  }
+  /* a near miss */
+  for (i = 0; i < e->nparams; i++) {
+    if (edit_distance(name, n, e->params[i]->name) <= 2)
+      return al_fail(err, AL_ERR_VALIDATION, shown, "%s does not take '%s': did you mean '%s'?", e->name, shown,
+                     e->params[i]->name);
+  }
+  return al_fail(err, AL_ERR_VALIDATION, shown, "%s does not take '%s' (it takes %s)", e->name, shown, accepted);
+}
+
+int al_unknown_endpoint(const char *name, size_t n, al_error *err) {
+  size_t i, best = 99;
+  const char *best_name = NULL;
+  for (i = 0; i < al_catalog_count(); i++) {
+    size_t d = edit_distance(name, n, al_catalog_at(i)->name);
+    if (d < best) {
+      best = d;
+      best_name = al_catalog_at(i)->name;
+    }
+  }
+  if (best_name && best <= 3)
+    return al_fail(err, AL_ERR_VALIDATION, "endpoint", "unknown endpoint '%.*s': did you mean '%s'?",
+                   (int)(n > 48 ? 48 : n), name, best_name);
+  return al_fail(err, AL_ERR_VALIDATION, "endpoint", "unknown endpoint '%.*s'", (int)(n > 48 ? 48 : n), name);
+}

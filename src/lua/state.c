@@ -1,0 +1,451 @@
+/* The per-client core state, as a userdata: the token (parsed once), the base URLs,
+ * an explicit workspace id and the resolved virtual-key context. prepare() turns an
+ * endpoint name and a params table into {method, url, headers, body} without I/O.
+ * Each client owns one; nothing is shared between clients, VMs or threads. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/auth.h"
+#include "../core/catalog.h"
+#include "../core/context.h"
+#include "../core/enums.h"
+#include "../core/token.h"
+#include "../core/url.h"
+#include "binding.h"
+
+#define STATE_MT "alephant.State"
+#define MAX_PARAMS 32
+
+typedef struct {
+  char *token; /* malloc'd copy, wiped and freed on close */
+  size_t token_n;
+  al_token info;
+  char workspace[37]; /* explicit workspace_id option, "" when none */
+  char *base[3];      /* indexed by al_api; malloc'd */
+  size_t base_n[3];
+  double scope_ttl;
+  al_context ctx;
+} state_t;
+
+typedef struct {
+  state_t *s; /* NULL once closed */
+} state_box;
+
+static void state_free(state_t *s) {
+  int i;
+  if (s == NULL) return;
+  if (s->token) {
+    volatile char *p = s->token; /* wipe: the token should not linger in freed memory */
+    size_t k;
+    for (k = 0; k < s->token_n; k++) p[k] = 0;
+    free(s->token);
+  }
+  for (i = 0; i < 3; i++) free(s->base[i]);
+  free(s);
+}
+
+static char *dup_n(const char *s, size_t n) {
+  char *d = malloc(n + 1);
+  if (d) {
+    memcpy(d, s, n);
+    d[n] = '\0';
+  }
+  return d;
+}
+
+static double now_arg(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TNUMBER) return (double)lua_tonumber(L, idx);
+  return (double)time(NULL);
+}
+
+static state_t *check_open(lua_State *L) {
+  state_box *b = (state_box *)luaL_checkudata(L, 1, STATE_MT);
+  if (b->s == NULL) luaL_error(L, "alephant: the client is closed");
+  return b->s;
+}
+
+static const char *field_string(lua_State *L, int tbl, const char *key, size_t *n) {
+  const char *s;
+  lua_getfield(L, tbl, key);
+  s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, n) : NULL;
+  lua_pop(L, 1); /* the table keeps the string alive */
+  return s;
+}
+
+/* state_new{token, workspace_id?, base_url, analytics_url, gateway_url, scope_ttl?} -> state | nil, err */
+static int l_state_new(lua_State *L) {
+  static const char *const url_keys[3] = {"base_url", "analytics_url", "gateway_url"};
+  al_error err;
+  al_token info;
+  state_t *s;
+  state_box *box;
+  size_t tn = 0, wn = 0;
+  const char *token, *ws;
+  int i;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  token = field_string(L, 1, "token", &tn);
+  ws = field_string(L, 1, "workspace_id", &wn);
+  if (token == NULL)
+    return al_fail(&err, AL_ERR_CONFIG, "token", "no token"), alb_push_error(L, &err);
+  if (al_token_parse(token, tn, &info, &err) || al_check_client_config(info.kind, ws, wn, &err))
+    return alb_push_error(L, &err);
+  for (i = 0; i < 3; i++) {
+    size_t n;
+    if (!field_string(L, 1, url_keys[i], &n)) return luaL_error(L, "state_new: %s is required", url_keys[i]);
+  }
+  box = (state_box *)lua_newuserdata(L, sizeof *box);
+  box->s = NULL;
+  luaL_getmetatable(L, STATE_MT);
+  lua_setmetatable(L, -2); /* the metatable (with __gc) is set before anything is allocated */
+  s = (state_t *)calloc(1, sizeof *s);
+  if (s == NULL) return luaL_error(L, "not enough memory");
+  box->s = s;
+  s->info = info;
+  s->token_n = tn;
+  s->token = dup_n(token, tn);
+  if (ws) memcpy(s->workspace, ws, wn);
+  for (i = 0; i < 3; i++) {
+    const char *u = field_string(L, 1, url_keys[i], &s->base_n[i]);
+    s->base[i] = dup_n(u, s->base_n[i]);
+  }
+  if (!s->token || !s->base[0] || !s->base[1] || !s->base[2]) return luaL_error(L, "not enough memory");
+  lua_getfield(L, 1, "scope_ttl");
+  s->scope_ttl = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 300.0;
+  lua_pop(L, 1);
+  al_context_init(&s->ctx);
+  return 1;
+}
+
+/* close, __gc and __close: the same idempotent function */
+static int l_close(lua_State *L) {
+  state_box *b = (state_box *)luaL_checkudata(L, 1, STATE_MT);
+  state_free(b->s);
+  b->s = NULL;
+  return 0;
+}
+
+static int l_tostring(lua_State *L) {
+  state_box *b = (state_box *)luaL_checkudata(L, 1, STATE_MT);
+  char red[64];
+  if (b->s == NULL) {
+    lua_pushliteral(L, "alephant.state<closed>");
+    return 1;
+  }
+  al_redact(b->s->token, b->s->token_n, red, sizeof red);
+  lua_pushfstring(L, "alephant.state<%s %s>", al_token_kind_name(b->s->info.kind), red);
+  return 1;
+}
+
+static void push_context(lua_State *L, const al_context *c) {
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, c->workspace_id);
+  lua_setfield(L, -2, "workspace_id");
+#define OPT(field, key)              \
+  if (c->field[0]) {                 \
+    lua_pushstring(L, c->field);     \
+    lua_setfield(L, -2, key);        \
+  }
+  OPT(virtual_key_id, "virtual_key_id")
+  OPT(entity_id, "entity_id")
+  OPT(entity_type, "entity_type")
+  OPT(department_id, "department_id")
+#undef OPT
+  lua_pushnumber(L, (lua_Number)c->expires_at);
+  lua_setfield(L, -2, "expires_at");
+}
+
+/* A string (or integer) member of the table at idx, else NULL (JSON null is absent). */
+static const char *member(lua_State *L, int idx, const char *key, size_t *n) {
+  const char *s = NULL;
+  if (idx == 0) return NULL;
+  lua_getfield(L, idx, key);
+  if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) s = lua_tolstring(L, -1, n);
+  return s; /* the value stays on the stack, so a number converted to a string stays alive */
+}
+
+static int sub_table(lua_State *L, int idx, const char *key) {
+  if (idx == 0) return 0;
+  lua_getfield(L, idx, key);
+  if (lua_type(L, -1) == LUA_TTABLE) return lua_gettop(L);
+  lua_pop(L, 1);
+  return 0;
+}
+
+/* accept_scope(body, now?) -> context | nil, err: both {workspace = ...} and
+ * {data = {workspace = ...}} envelopes. */
+static int l_accept_scope(lua_State *L) {
+  state_t *s = check_open(L);
+  al_error err;
+  int root, ws_t, vk_t, ent_t;
+  size_t wn = 0, vn = 0, en = 0, tn = 0, dn = 0;
+  const char *ws, *vk, *ent, *type, *dept;
+  double now = now_arg(L, 3);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 3);
+  root = 2;
+  ws_t = sub_table(L, root, "workspace");
+  if (ws_t == 0) {
+    int data = sub_table(L, root, "data");
+    if (data) {
+      root = data;
+      ws_t = sub_table(L, root, "workspace");
+    }
+  }
+  vk_t = sub_table(L, root, "virtual_key");
+  ent_t = sub_table(L, root, "entity");
+  ws = member(L, ws_t, "id", &wn);
+  vk = member(L, vk_t, "id", &vn);
+  ent = member(L, ent_t, "id", &en);
+  type = member(L, ent_t, "type", &tn);
+  dept = member(L, ent_t, "department_id", &dn);
+  if (al_context_accept(&s->ctx, ws, wn, vk, vn, ent, en, type, tn, dept, dn, now, s->scope_ttl, &err))
+    return alb_push_error(L, &err);
+  push_context(L, &s->ctx);
+  return 1;
+}
+
+static int l_needs_scope(lua_State *L) {
+  state_t *s = check_open(L);
+  lua_pushboolean(L, s->info.kind == AL_TOKEN_VK && s->workspace[0] == '\0' &&
+                         al_context_needs_scope(&s->ctx, now_arg(L, 2)));
+  return 1;
+}
+
+static int l_invalidate_scope(lua_State *L) {
+  al_context_invalidate(&check_open(L)->ctx);
+  return 0;
+}
+
+/* context(now?) -> the resolved context while fresh, else nil */
+static int l_context(lua_State *L) {
+  state_t *s = check_open(L);
+  if (al_context_needs_scope(&s->ctx, now_arg(L, 2))) return 0;
+  push_context(L, &s->ctx);
+  return 1;
+}
+
+static int l_token_kind(lua_State *L) {
+  lua_pushstring(L, al_token_kind_name(check_open(L)->info.kind));
+  return 1;
+}
+
+/* Reads a Lua value into an al_value (strings stay owned by the params table). */
+static void read_value(lua_State *L, int idx, al_value *v) {
+  int t = lua_type(L, idx);
+  memset(v, 0, sizeof *v);
+  v->type_name = lua_typename(L, t);
+  switch (t) {
+    case LUA_TNIL: v->type = AL_V_ABSENT; break;
+    case LUA_TSTRING: v->type = AL_V_STRING; v->s = lua_tolstring(L, idx, &v->n); break;
+    case LUA_TBOOLEAN: v->type = AL_V_BOOLEAN; v->b = lua_toboolean(L, idx); break;
+    case LUA_TTABLE: v->type = AL_V_TABLE; break;
+    case LUA_TNUMBER:
+      if (alc_isinteger(L, idx)) {
+        v->type = AL_V_INTEGER;
+        v->i = (int64_t)lua_tointeger(L, idx);
+      } else {
+        v->type = AL_V_NUMBER;
+        v->d = (double)lua_tonumber(L, idx);
+      }
+      break;
+    default: v->type = AL_V_OTHER; break;
+  }
+}
+
+/* An AL_T_ENUM_LIST value: a non-empty array of enum strings. */
+static int check_enum_list(lua_State *L, int idx, const al_param *p, al_error *err) {
+  const al_enum *e = al_enum_find(p->enum_name);
+  size_t i, n = alc_rawlen(L, idx);
+  if (n == 0) return al_fail(err, AL_ERR_VALIDATION, p->name, "%s must list at least one value", p->name);
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *s;
+    lua_rawgeti(L, idx, (int)i);
+    s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    if (s == NULL || al_check_enum(e, s, len, p->name, err)) {
+      lua_pop(L, 1);
+      if (s == NULL) return al_fail(err, AL_ERR_VALIDATION, p->name, "%s must be an array of strings", p->name);
+      return -1;
+    }
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
+static const char *const api_names[] = {"saas", "analytics", "gateway"};
+
+/* prepare(name, params?, now?) -> req | nil, err | false, "scope"
+ * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
+ *        api, idempotent, paging} */
+static int l_prepare(lua_State *L) {
+  state_t *s = check_open(L);
+  al_error err;
+  al_value values[MAX_PARAMS];
+  al_policy policy;
+  size_t name_n, need;
+  const char *name = luaL_checklstring(L, 2, &name_n);
+  const al_endpoint *e = al_catalog_find(name, name_n);
+  const char *ws = NULL;
+  int plan, has_body = 0, extra = 0;
+  unsigned i;
+  char small[512];
+  double now = now_arg(L, 4);
+
+  if (e == NULL) return al_unknown_endpoint(name, name_n, &err), alb_push_error(L, &err);
+  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
+  else {
+    lua_settop(L, 4);
+    lua_newtable(L);
+    lua_replace(L, 3);
+  }
+  lua_settop(L, 3);
+
+  /* 1. every key must be a parameter of the endpoint (or go to an open body) */
+  for (i = 0; i < e->nparams; i++) values[i].type = AL_V_ABSENT;
+  lua_pushnil(L);
+  while (lua_next(L, 3)) {
+    size_t kn;
+    const char *k;
+    int idx;
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      lua_pop(L, 2);
+      return al_fail(&err, AL_ERR_VALIDATION, "params", "%s: parameter names must be strings", e->name),
+             alb_push_error(L, &err);
+    }
+    k = lua_tolstring(L, -2, &kn);
+    idx = al_endpoint_param(e, k, kn);
+    if (idx < 0) {
+      if (!(e->flags & AL_E_OPEN_BODY)) {
+        lua_pop(L, 2);
+        return al_unknown_param(e, k, kn, &err), alb_push_error(L, &err);
+      }
+      extra = 1;
+    } else {
+      read_value(L, -1, &values[idx]);
+      if (e->params[idx]->type == AL_T_ENUM_LIST && values[idx].type == AL_V_TABLE &&
+          check_enum_list(L, lua_gettop(L), e->params[idx], &err)) {
+        lua_pop(L, 2);
+        return alb_push_error(L, &err);
+      }
+    }
+    lua_pop(L, 1);
+  }
+  /* 2. values and cross-field rules */
+  if (al_endpoint_validate(e, values, &err)) return alb_push_error(L, &err);
+
+  /* 3. who may call it, and with which workspace */
+  if (al_token_check_fresh(&s->info, (int64_t)now, AL_JWT_LEEWAY, &err)) return alb_push_error(L, &err);
+  if (s->workspace[0]) ws = s->workspace;
+  else if (!al_context_needs_scope(&s->ctx, now)) ws = s->ctx.workspace_id;
+  al_policy_for(e->api, e->path, &policy);
+  plan = al_auth_plan(&policy, s->info.kind, ws != NULL, e->name, &err);
+  if (plan < 0) return alb_push_error(L, &err);
+  if (plan & AL_NEEDS_SCOPE) {
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L, "scope");
+    return 2;
+  }
+
+  /* 4. the request */
+  lua_createtable(L, 0, 8);
+  lua_pushstring(L, e->method);
+  lua_setfield(L, -2, "method");
+  need = al_build_url(small, sizeof small, s->base[e->api], s->base_n[e->api], e, values);
+  if (need < sizeof small) {
+    lua_pushlstring(L, small, need);
+  } else {
+    char *big = (char *)lua_newuserdata(L, need + 1);
+    al_build_url(big, need + 1, s->base[e->api], s->base_n[e->api], e, values);
+    lua_pushlstring(L, big, need);
+    lua_remove(L, -2);
+  }
+  lua_setfield(L, -2, "url");
+
+  lua_createtable(L, 0, 4);
+  lua_pushliteral(L, "application/json");
+  lua_setfield(L, -2, "Accept");
+  if (plan & AL_SEND_AUTH) {
+    lua_pushliteral(L, "Bearer ");
+    lua_pushlstring(L, s->token, s->token_n);
+    lua_concat(L, 2);
+    lua_setfield(L, -2, "Authorization");
+  }
+  if (plan & AL_SEND_WORKSPACE) {
+    lua_pushstring(L, ws);
+    lua_setfield(L, -2, "X-Workspace-Id");
+  }
+  for (i = 0; i < e->nparams; i++) {
+    if (e->params[i]->in != AL_IN_HEADER || values[i].type != AL_V_STRING) continue;
+    lua_pushlstring(L, values[i].s, values[i].n);
+    lua_setfield(L, -2, e->params[i]->wire);
+  }
+  for (i = 0; i < e->nparams; i++) has_body |= e->params[i]->in == AL_IN_BODY;
+  has_body |= (e->flags & AL_E_OPEN_BODY) != 0;
+  if (has_body) {
+    lua_pushliteral(L, "application/json");
+    lua_setfield(L, -2, "Content-Type");
+  }
+  lua_setfield(L, -2, "headers");
+
+  if (has_body) {
+    lua_newtable(L);
+    for (i = 0; i < e->nparams; i++) {
+      if (e->params[i]->in != AL_IN_BODY || values[i].type == AL_V_ABSENT) continue;
+      lua_getfield(L, 3, e->params[i]->name);
+      lua_setfield(L, -2, e->params[i]->wire);
+    }
+    if (extra) { /* open bodies: everything the catalog does not know goes as given */
+      lua_pushnil(L);
+      while (lua_next(L, 3)) {
+        size_t kn;
+        const char *k = lua_tolstring(L, -2, &kn);
+        if (al_endpoint_param(e, k, kn) < 0) {
+          lua_pushvalue(L, -2);
+          lua_insert(L, -2);
+          lua_rawset(L, -4);
+        } else {
+          lua_pop(L, 1);
+        }
+      }
+    }
+    lua_setfield(L, -2, "body");
+  }
+  lua_pushstring(L, e->name);
+  lua_setfield(L, -2, "endpoint");
+  lua_pushstring(L, api_names[e->api]);
+  lua_setfield(L, -2, "api");
+  lua_pushboolean(L, al_method_idempotent(e->method));
+  lua_setfield(L, -2, "idempotent");
+  if (e->paging != AL_PAGING_NONE) {
+    lua_pushstring(L, e->paging == AL_PAGING_PAGE ? "page" : "offset");
+    lua_setfield(L, -2, "paging");
+  }
+  return 1;
+}
+
+static const luaL_Reg methods[] = {{"prepare", l_prepare},
+                                   {"needs_scope", l_needs_scope},
+                                   {"accept_scope", l_accept_scope},
+                                   {"invalidate_scope", l_invalidate_scope},
+                                   {"context", l_context},
+                                   {"token_kind", l_token_kind},
+                                   {"close", l_close},
+                                   {NULL, NULL}};
+
+void alb_open_state(lua_State *L) {
+  if (luaL_newmetatable(L, STATE_MT)) {
+    lua_newtable(L);
+    alc_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, l_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, l_close);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, l_tostring);
+    lua_setfield(L, -2, "__tostring");
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_state_new);
+  lua_setfield(L, -2, "state_new");
+}
