@@ -30,5 +30,7 @@ void alb_open_token(lua_State *L);
 void alb_open_validate(lua_State *L);
 void alb_open_state(lua_State *L);
 void alb_open_catalog(lua_State *L);
+void alb_open_clock(lua_State *L);
+void alb_open_random(lua_State *L);
 
 #endif

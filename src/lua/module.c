@@ -22,6 +22,8 @@ int luaopen_alephant_core(lua_State *L) {
   alb_open_validate(L);
   alb_open_state(L);
   alb_open_catalog(L);
+  alb_open_clock(L);
+  alb_open_random(L);
   lua_pushliteral(L, ALEPHANT_VERSION);
   lua_setfield(L, -2, "version");
   return 1;
