@@ -42,6 +42,14 @@ local function content_text(c)
   return ""
 end
 
+local function entity_dept(vk)
+  local e
+  if vk.entity_type == "agent" then e = store.get("agents", vk.entity_id)
+  elseif vk.entity_type == "member" then e = store.get("members", vk.entity_id) end
+  if e and type(e.department_id) == "string" then return e.department_id end
+  return null
+end
+
 -- Queue a request-log row built from the gateway call's headers.
 local function record(req, model, tokens_in, tokens_out, status, extra)
   local vk = req.ident.vk
@@ -72,7 +80,7 @@ local function record(req, model, tokens_in, tokens_out, status, extra)
     entity_id = type(vk.entity_id) == "string" and vk.entity_id or null,
     agent_id = hv("alephant-agent-id") or (vk.entity_type == "agent" and vk.entity_id) or null,
     member_id = vk.entity_type == "member" and vk.entity_id or null,
-    department_id = null, master_key_id = vk.master_key_id or null,
+    department_id = entity_dept(vk), master_key_id = vk.master_key_id or null,
     run_id = hv("alephant-run-id") or null, session_id = session or null,
     session_path = session and hv("alephant-session-path") or null,
     session_name = session and hv("alephant-session-name") or null,

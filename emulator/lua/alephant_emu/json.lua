@@ -67,6 +67,10 @@ local function fmt_num(v)
     return string.format("%d", v)
   end
   local s = string.format("%.14g", v)
+  if s:find("e", 1, true) then
+    -- avoid exponents for small amounts (e.g. 6e-06 USD): fixed notation, trimmed
+    s = string.format("%.12f", v):gsub("0+$", ""):gsub("%.$", "")
+  end
   return s
 end
 
