@@ -213,7 +213,10 @@ function Emu:request(method, path, opts)
     for k in pairs(opts.query) do keys[#keys + 1] = k end
     table.sort(keys)
     for _, k in ipairs(keys) do
-      q[#q + 1] = k .. "=" .. tostring(opts.query[k]):gsub("[^%w%-%._~]", function(c)
+      local v = opts.query[k]
+      -- integral floats (lua-cjson under 5.4 decodes every number as a float) print as integers
+      if type(v) == "number" and v == math.floor(v) and math.abs(v) < 2 ^ 53 then v = string.format("%d", v) end
+      q[#q + 1] = k .. "=" .. tostring(v):gsub("[^%w%-%._~]", function(c)
         return string.format("%%%02X", c:byte())
       end)
     end

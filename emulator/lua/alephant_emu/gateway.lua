@@ -86,7 +86,7 @@ local function record(req, model, tokens_in, tokens_out, status, extra)
     session_name = session and hv("alephant-session-name") or null,
     agent_name = hv("alephant-agent-name") or null, step_id = hv("alephant-step-id") or null,
     properties = json.object(props), path = req.path, stream = extra and extra.stream or false,
-    created_at = util.fmt_iso(now), ts = floor(now), source = "gateway",
+    created_at = util.fmt_iso(now), ts = now, source = "gateway",
   }
   store.add_log(row, now + (store.config("ingest_delay_ms") or 0) / 1000)
 end
