@@ -22,6 +22,16 @@ dependencies = {
   "lua-cjson >= 2.1.0",
 }
 
+-- libcurl is the one C library the module links (the transport, src/transport).
+-- Only the library is probed: Debian and Ubuntu keep curl/curl.h under
+-- include/<multiarch>/, where luarocks does not look (it would fail although the
+-- compiler finds the header), while the probed libcurl.so comes with the -dev package
+-- too. A libcurl elsewhere: luarocks make ... CURL_DIR=/opt/curl (or CURL_INCDIR and
+-- CURL_LIBDIR).
+external_dependencies = {
+  CURL = { library = "curl" },
+}
+
 -- Every path and flag luarocks knows is handed to CMake explicitly: its cmake
 -- backend passes nothing else (not the prefix, not CFLAGS). No LUA_LIBDIR: the module
 -- never links liblua, the host interpreter or nginx provides the symbols.
@@ -36,6 +46,8 @@ build = {
     LUA = "$(LUA)",
     LIBDIR = "$(LIBDIR)",
     LUADIR = "$(LUADIR)",
+    CURL_INCDIR = "$(CURL_INCDIR)",
+    CURL_LIBDIR = "$(CURL_LIBDIR)",
     ALEPHANT_TESTS = "OFF",
   },
 }

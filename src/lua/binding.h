@@ -28,6 +28,7 @@ void alb_open_error(lua_State *L);
 /* Each file's functions, added to the module table on top of the stack. */
 void alb_open_token(lua_State *L);
 void alb_open_validate(lua_State *L);
+void alb_open_http(lua_State *L);
 void alb_open_state(lua_State *L);
 void alb_open_catalog(lua_State *L);
 void alb_open_clock(lua_State *L);

@@ -20,6 +20,7 @@ int luaopen_alephant_core(lua_State *L) {
   alb_open_error(L);
   alb_open_token(L);
   alb_open_validate(L);
+  alb_open_http(L);
   alb_open_state(L);
   alb_open_catalog(L);
   alb_open_clock(L);

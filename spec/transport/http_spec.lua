@@ -1,0 +1,607 @@
+-- The libcurl transport (core.http_new) against a real nginx on 127.0.0.1: what the
+-- server received, keep-alive, deadlines, every failure kind, TLS, compression,
+-- streaming, and the userdata lifecycle. Runs under Lua 5.4 and LuaJIT.
+local core = require("alephant.core")
+local cjson = require("cjson.safe")
+local socket = require("socket")
+local server = require("spec.transport.server")
+
+local function echo(res)
+  assert.is_table(res)
+  local data = assert(cjson.decode(res.body))
+  return data
+end
+
+local function is_lower(t)
+  for k in pairs(t) do
+    if k ~= k:lower() then return false, k end
+  end
+  return true
+end
+
+describe("core.http transport", function()
+  local srv
+
+  setup(function()
+    srv = server.start()
+  end)
+
+  teardown(function()
+    if srv then srv:stop() end
+  end)
+
+  describe("requests", function()
+    local http
+    before_each(function() http = core.http_new({ timeout = 5 }) end)
+    after_each(function() http:close() end)
+
+    it("sends GET, POST, PUT, PATCH and DELETE with headers and bodies intact", function()
+      local body = "{\"a\":1}\0binary\255\254 é ✓\r\n"
+      for _, method in ipairs({ "GET", "POST", "PUT", "PATCH", "DELETE" }) do
+        local send = method ~= "GET" and body or nil
+        local res, err = http:request({
+          method = method, url = srv.url .. "/echo?q=1&r=two",
+          headers = { ["X-Alpha"] = "1", ["X-Utf8"] = "héllo wörld", ["Content-Type"] = "application/json",
+            ["Authorization"] = "Bearer vk-secret-123456" },
+          body = send,
+        })
+        assert.is_nil(err, method)
+        assert.equal(200, res.status)
+        local got = echo(res)
+        assert.equal(method, got.method)
+        assert.equal("/echo?q=1&r=two", got.uri)
+        assert.equal(send or "", got.body)
+        assert.equal("1", got.headers["X-Alpha"])
+        assert.equal("héllo wörld", got.headers["X-Utf8"])
+        assert.equal("application/json", got.headers["Content-Type"])
+        assert.equal("Bearer vk-secret-123456", got.headers["Authorization"])
+        assert.equal("alephant-lua/" .. core.version, got.headers["User-Agent"])
+        assert.is_nil(got.headers["Expect"])
+        if send then assert.equal(tostring(#send), got.headers["Content-Length"]) end
+      end
+    end)
+
+    it("sends DELETE without a body and POST/PUT with an empty one, inventing no Content-Type", function()
+      local got = echo(http:request({ method = "DELETE", url = srv.url .. "/echo" }))
+      assert.equal("DELETE", got.method)
+      assert.is_nil(got.headers["Content-Length"])
+      for _, method in ipairs({ "POST", "PUT", "PATCH" }) do
+        got = echo(http:request({ method = method, url = srv.url .. "/echo" }))
+        assert.equal(method, got.method)
+        assert.equal("0", got.headers["Content-Length"])
+        assert.is_nil(got.headers["Content-Type"])
+      end
+    end)
+
+    it("sends a large body without waiting for 100-continue", function()
+      local big = string.rep("0123456789abcdef", 2 * 65536) -- 2 MiB
+      local t0 = socket.gettime()
+      local got = echo(http:request({ method = "POST", url = srv.url .. "/echo", body = big }))
+      assert.equal(#big, #got.body)
+      assert.equal(big, got.body)
+      assert.is_true(socket.gettime() - t0 < 0.9, "libcurl waited for 100-continue")
+    end)
+
+    it("keeps only the final response after a 100 Continue", function()
+      local res = assert(http:request({ method = "POST", url = srv.url .. "/echo", body = "x",
+        headers = { Expect = "100-continue" } }))
+      assert.equal(200, res.status)
+      assert.equal("application/json", res.headers["content-type"])
+      assert.equal("x", echo(res).body)
+    end)
+
+    it("answers HEAD with headers and no body", function()
+      local res = assert(http:request({ method = "HEAD", url = srv.url .. "/bytes?n=5000" }))
+      assert.equal(200, res.status)
+      assert.equal("", res.body)
+      assert.equal("5000", res.headers["content-length"])
+    end)
+
+    it("returns non-2xx statuses as data, not errors", function()
+      local res, err = http:request({ url = srv.url .. "/status?code=503" })
+      assert.is_nil(err)
+      assert.equal(503, res.status)
+      res = assert(http:request({ url = srv.url .. "/status?code=404" }))
+      assert.equal(404, res.status)
+    end)
+
+    it("lower-cases response header names and joins repeated headers", function()
+      local res = assert(http:request({ url = srv.url .. "/headers" }))
+      assert.is_true(is_lower(res.headers))
+      assert.equal("one, two", res.headers["x-multi"])
+      assert.equal("Value Kept", res.headers["x-mixed-case"])
+      assert.equal("text/plain", res.headers["content-type"])
+      assert.equal("headers", res.body)
+    end)
+
+    it("asks for compression and decodes gzip", function()
+      local res = assert(http:request({ url = srv.url .. "/gzip?n=20000" }))
+      assert.equal("gzip", res.headers["content-encoding"])
+      assert.equal(20000, #res.body)
+      local line = "the quick brown fox jumps over the lazy dog\n"
+      assert.equal(string.rep(line, 500):sub(1, 20000), res.body)
+      local got = echo(http:request({ url = srv.url .. "/echo" }))
+      assert.matches("gzip", got.headers["Accept-Encoding"])
+    end)
+
+    it("reuses one connection for 100 sequential requests", function()
+      local fresh = core.http_new({ timeout = 5 })
+      local opened, ids, ports = 0, {}, {}
+      for i = 1, 100 do
+        local res = assert(fresh:request({ method = i % 2 == 0 and "POST" or "GET", url = srv.url .. "/echo",
+          body = i % 2 == 0 and ("n=" .. i) or nil }))
+        opened = opened + res.new_connections
+        local got = echo(res)
+        ids[got.connection] = true
+        ports[res.local_port] = true
+        assert.equal(i, got.connection_requests)
+      end
+      fresh:close()
+      assert.equal(1, opened)
+      local n_ids, n_ports = 0, 0
+      for _ in pairs(ids) do n_ids = n_ids + 1 end
+      for _ in pairs(ports) do n_ports = n_ports + 1 end
+      assert.equal(1, n_ids)
+      assert.equal(1, n_ports)
+    end)
+  end)
+
+  describe("failures", function()
+    it("ends a stalled request at the total timeout with kind timeout", function()
+      local http = core.http_new({ timeout = 0.5 })
+      local t0 = socket.gettime()
+      local res, err = http:request({ url = srv.url .. "/stall?ms=5000" })
+      local elapsed = socket.gettime() - t0
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+      assert.is_true(err.retryable)
+      assert.matches("timed out after 500 ms", err.message)
+      assert.is_true(elapsed >= 0.45 and elapsed < 1.5, "elapsed " .. elapsed)
+      -- the transport recovers on a new connection
+      res = assert(http:request({ url = srv.url .. "/echo" }))
+      assert.equal(200, res.status)
+      assert.equal(1, res.new_connections)
+      http:close()
+    end)
+
+    it("lets a request override the timeout, in fractions of a second", function()
+      local http = core.http_new({ timeout = 30 })
+      local t0 = socket.gettime()
+      local _, err = http:request({ url = srv.url .. "/stall?ms=5000", timeout = 0.25 })
+      local elapsed = socket.gettime() - t0
+      assert.equal("timeout", err.kind)
+      assert.is_true(elapsed >= 0.2 and elapsed < 1.2, "elapsed " .. elapsed)
+      http:close()
+    end)
+
+    it("reports a refused connection as network, retryable, naming the host", function()
+      local http = core.http_new({ timeout = 5 })
+      local res, err = http:request({ url = "http://127.0.0.1:" .. server.free_port() .. "/echo" })
+      assert.is_nil(res)
+      assert.equal("network", err.kind)
+      assert.is_true(err.retryable)
+      assert.matches("127.0.0.1", err.message)
+      assert.matches("^alephant network error: ", tostring(err))
+      http:close()
+    end)
+
+    it("reports a connection closed without an answer, and a reset, as network", function()
+      local http = core.http_new({ timeout = 5 })
+      local _, err = http:request({ url = srv.url .. "/reset" })
+      assert.equal("network", err.kind)
+      assert.is_true(err.retryable)
+      -- unread request bytes make the kernel answer with RST
+      _, err = http:request({ method = "POST", url = srv.url .. "/reset", body = string.rep("b", 4 * 1024 * 1024) })
+      assert.equal("network", err.kind)
+      assert.is_true(err.retryable)
+      http:close()
+    end)
+
+    it("reports truncated bodies as network", function()
+      local http = core.http_new({ timeout = 5 })
+      local _, err = http:request({ url = srv.url .. "/truncated" })
+      assert.equal("network", err.kind)
+      assert.matches("900 bytes remaining", err.message)
+      _, err = http:request({ url = srv.url .. "/truncated-chunked" })
+      assert.equal("network", err.kind)
+      assert.is_true(err.retryable)
+      http:close()
+    end)
+
+    it("stops reading past max_body with kind too_large", function()
+      local http = core.http_new({ timeout = 5, max_body = 1000 })
+      local res = assert(http:request({ url = srv.url .. "/bytes?n=1000" }))
+      assert.equal(1000, #res.body)
+      local _, err = http:request({ url = srv.url .. "/bytes?n=1001" })
+      assert.equal("too_large", err.kind)
+      assert.is_false(err.retryable)
+      assert.matches("max_body %(1000 bytes%)", err.message)
+      -- decoded bytes count, whatever the wire size
+      _, err = http:request({ url = srv.url .. "/gzip?n=5000" })
+      assert.equal("too_large", err.kind)
+      assert.equal(200, assert(http:request({ url = srv.url .. "/bytes?n=10" })).status)
+      http:close()
+    end)
+
+    it("defaults max_body to 32 MiB", function()
+      local http = core.http_new({ timeout = 20 })
+      local _, err = http:request({ url = srv.url .. "/bytes?n=" .. (32 * 1024 * 1024 + 1) })
+      assert.equal("too_large", err.kind)
+      assert.matches("33554432 bytes", err.message)
+      http:close()
+    end)
+
+    it("never puts headers or bodies in error messages", function()
+      local http = core.http_new({ timeout = 0.3 })
+      local secret = "vk-agent-topsecret-0123456789"
+      for _, path in ipairs({ "/stall?ms=2000", "/reset", "/truncated" }) do
+        local url = srv.url .. path .. (path:find("?", 1, true) and "&" or "?") .. "token=" .. secret
+        local _, err = http:request({ method = "POST", url = url,
+          headers = { Authorization = "Bearer " .. secret }, body = "password=" .. secret })
+        assert.is_table(err)
+        assert.not_matches("topsecret", tostring(err))
+        assert.not_matches("topsecret", err.message)
+        assert.not_matches("\n", tostring(err))
+      end
+      http:close()
+    end)
+  end)
+
+  describe("TLS", function()
+    it("refuses a server whose CA is unknown, with kind tls", function()
+      local http = core.http_new({ timeout = 5 })
+      local res, err = http:request({ url = srv.https_url .. "/echo" })
+      assert.is_nil(res)
+      assert.equal("tls", err.kind)
+      assert.is_false(err.retryable)
+      assert.matches("cafile", err.message)
+      http:close()
+    end)
+
+    it("trusts the CA given as cafile", function()
+      local http = core.http_new({ timeout = 5, cafile = srv.ca_file })
+      local res = assert(http:request({ method = "POST", url = srv.https_url .. "/echo", body = "over tls" }))
+      assert.equal(200, res.status)
+      assert.equal("over tls", echo(res).body)
+      -- and keeps the TLS connection alive
+      res = assert(http:request({ url = srv.https_url .. "/echo" }))
+      assert.equal(0, res.new_connections)
+      assert.equal(2, echo(res).connection_requests)
+      http:close()
+    end)
+
+    it("trusts a CA directory given as capath", function()
+      local dir = srv.dir .. "/capath"
+      assert(os.execute("mkdir -p '" .. dir .. "' && cp '" .. srv.ca_file .. "' '" .. dir .. "/'"
+        .. " && openssl rehash '" .. dir .. "' >/dev/null 2>&1"))
+      local http = core.http_new({ timeout = 5, capath = dir, cafile = dir .. "/ca.pem" })
+      assert.equal(200, assert(http:request({ url = srv.https_url .. "/echo" })).status)
+      http:close()
+    end)
+
+    it("reports an unreadable cafile as tls", function()
+      local http = core.http_new({ timeout = 5, cafile = srv.dir .. "/no-such-ca.pem" })
+      local _, err = http:request({ url = srv.https_url .. "/echo" })
+      assert.equal("tls", err.kind)
+      http:close()
+    end)
+  end)
+
+  describe("input checks", function()
+    local http
+    before_each(function() http = core.http_new({ timeout = 5 }) end)
+    after_each(function() http:close() end)
+
+    -- requests the server saw on this transport's connection so far
+    local function seen()
+      return echo(http:request({ url = srv.url .. "/echo" })).connection_requests
+    end
+
+    it("refuses control characters in headers before sending anything", function()
+      local before = seen()
+      for _, bad in ipairs({ "a\r\nX-Injected: 1", "a\nb", "nul\0byte", "tab\tinside", "del\127" }) do
+        local res, err = http:request({ url = srv.url .. "/echo", headers = { ["X-Bad"] = bad } })
+        assert.is_nil(res)
+        assert.equal("validation", err.kind)
+        assert.equal("headers", err.field)
+        assert.matches("X%-Bad", err.message)
+        assert.not_matches("Injected", err.message)
+      end
+      for _, name in ipairs({ "Bad Name", "Bad:Name", "", "X-\r\n" }) do
+        local _, err = http:request({ url = srv.url .. "/echo", headers = { [name] = "v" } })
+        assert.equal("validation", err.kind)
+      end
+      local _, err = http:request({ url = srv.url .. "/echo", method = "GE T" })
+      assert.equal("validation", err.kind)
+      assert.equal(before + 1, seen())
+    end)
+
+    it("refuses a user_agent with control characters", function()
+      local h, err = core.http_new({ user_agent = "agent\r\nX-Evil: 1" })
+      assert.is_nil(h)
+      assert.equal("validation", err.kind)
+      local custom = core.http_new({ user_agent = "my-app/1.0" })
+      assert.equal("my-app/1.0", echo(custom:request({ url = srv.url .. "/echo" })).headers["User-Agent"])
+      custom:close()
+    end)
+
+    it("refuses URLs that are not http(s), and plain http beyond loopback", function()
+      for _, url in ipairs({ "ftp://127.0.0.1/x", "not a url", "/relative/path", "file:///etc/passwd" }) do
+        local _, err = http:request({ url = url })
+        assert.equal("config", err.kind, url)
+        assert.equal("url", err.field)
+      end
+      local _, err = http:request({ url = "http://alephant.invalid/api" })
+      assert.equal("config", err.kind)
+      assert.matches("allow_insecure_http", err.message)
+      _, err = http:request({ url = "http://127.evil.invalid/api" })
+      assert.equal("config", err.kind)
+      local lax = core.http_new({ timeout = 5, allow_insecure_http = true })
+      _, err = lax:request({ url = "http://alephant.invalid/api" })
+      assert.equal("network", err.kind) -- got past the check, then DNS failed
+      lax:close()
+      assert.equal(200, assert(http:request({ url = "http://localhost:" .. srv.port .. "/echo" })).status)
+    end)
+
+    it("raises on wrong argument types and unknown keys", function()
+      assert.has_error(function() core.http_new({ timeout = "5" }) end)
+      assert.has_error(function() core.http_new({ timeout = -1 }) end)
+      assert.has_error(function() core.http_new({ timeout = 0 }) end)
+      assert.has_error(function() core.http_new({ connect_timeout = 0 / 0 }) end)
+      assert.has_error(function() core.http_new({ max_body = 1.5 }) end)
+      assert.has_error(function() core.http_new({ max_body = 0 }) end)
+      assert.has_error(function() core.http_new({ cafile = 1 }) end)
+      assert.has_error(function() core.http_new({ allow_insecure_http = "yes" }) end)
+      assert.has_error(function() core.http_new("x") end)
+      local ok, msg = pcall(core.http_new, { timeot = 5 })
+      assert.is_false(ok)
+      assert.matches("unknown key 'timeot'", msg)
+      assert.matches("timeout", msg)
+      assert.has_error(function() http:request() end)
+      assert.has_error(function() http:request({}) end)
+      assert.has_error(function() http:request({ url = 1 }) end)
+      assert.has_error(function() http:request({ url = srv.url, method = 1 }) end)
+      assert.has_error(function() http:request({ url = srv.url, headers = "x" }) end)
+      assert.has_error(function() http:request({ url = srv.url, headers = { A = 1 } }) end)
+      assert.has_error(function() http:request({ url = srv.url, body = {} }) end)
+      assert.has_error(function() http:request({ url = srv.url, timeout = "1" }) end)
+      assert.has_error(function() http:request({ url = srv.url, bdy = "x" }) end)
+      assert.has_error(function() http.request({}, { url = srv.url }) end)
+    end)
+  end)
+
+  describe("lifecycle", function()
+    it("closes idempotently and refuses use after close", function()
+      local http = core.http_new()
+      assert.matches("alephant.Http %(open%)", tostring(http))
+      assert.is_true(http:close())
+      assert.is_true(http:close())
+      assert.matches("alephant.Http %(closed%)", tostring(http))
+      local res, err = http:request({ url = srv.url .. "/echo" })
+      assert.is_nil(res)
+      assert.equal("network", err.kind)
+      assert.equal("transport is closed", err.message)
+      assert.is_false(err.retryable)
+      local s, serr = http:stream({ url = srv.url .. "/echo" })
+      assert.is_nil(s)
+      assert.equal("transport is closed", serr.message)
+    end)
+
+    it("collects open transports and streams", function()
+      for _ = 1, 30 do
+        local http = core.http_new({ timeout = 5 })
+        assert(http:request({ url = srv.url .. "/echo" }))
+        local s = assert(http:stream({ url = srv.url .. "/stream?chunks=50&size=100" }))
+        assert(s:next())
+      end
+      collectgarbage()
+      collectgarbage()
+      local http = core.http_new({ timeout = 5 })
+      http:close()
+      collectgarbage()
+      assert.equal(200, assert(core.http_new():request({ url = srv.url .. "/echo" })).status)
+      collectgarbage()
+    end)
+
+    it("keeps a transport alive while a stream of it is referenced", function()
+      local s = assert(core.http_new({ timeout = 5 }):stream({ url = srv.url .. "/stream?chunks=20&size=50&ms=5" }))
+      collectgarbage()
+      collectgarbage()
+      local total = 0
+      while true do
+        local chunk, err = s:next()
+        assert.is_nil(err)
+        if not chunk then break end
+        total = total + #chunk
+      end
+      assert.equal(20 * 50, total)
+    end)
+
+    it("supports Lua 5.4 to-be-closed variables", function()
+      if _VERSION ~= "Lua 5.4" then return end
+      local chunk = assert(load([[
+        local core, url = ...
+        local seen
+        do
+          local http <close> = core.http_new({ timeout = 5 })
+          local s <close> = assert(http:stream({ url = url .. "/stream?chunks=5&size=50" }))
+          assert(s:next())
+          seen = { http = http, s = s }
+        end
+        return seen
+      ]]))
+      local seen = chunk(core, srv.url)
+      assert.matches("closed", tostring(seen.http))
+      assert.matches("closed", tostring(seen.s))
+      assert.is_true(seen.s:close())
+      assert.is_true(seen.http:close())
+    end)
+
+    it("reports libcurl's facts", function()
+      local info = core.http_info()
+      assert.is_string(info.curl_version)
+      assert.is_boolean(info.threadsafe)
+      assert.is_boolean(info.async_dns)
+      assert.equal("alephant-lua/" .. core.version, info.user_agent)
+    end)
+  end)
+
+  describe("streams", function()
+    it("exposes status and headers first, then the body in many next() steps", function()
+      local http = core.http_new({ timeout = 10 })
+      local t0 = socket.gettime()
+      local s = assert(http:stream({ url = srv.url .. "/stream?chunks=20&size=100&ms=20" }))
+      assert.is_true(socket.gettime() - t0 < 0.3, "stream() waited for the whole body")
+      assert.equal(200, s:status())
+      assert.equal("text/event-stream", s:headers()["content-type"])
+      assert.is_true(is_lower(s:headers()))
+      assert.equal(1, s:new_connections())
+      assert.matches("alephant.HttpStream %(open%)", tostring(s))
+      local parts, steps, first_at = {}, 0, nil
+      while true do
+        local chunk, err = s:next()
+        assert.is_nil(err)
+        if not chunk then break end
+        first_at = first_at or socket.gettime()
+        steps = steps + 1
+        parts[#parts + 1] = chunk
+      end
+      local body = table.concat(parts)
+      assert.equal(20 * 100, #body)
+      assert.matches("^data: 1 s+\n\ndata: 2 ", body)
+      assert.is_true(steps >= 10, "only " .. steps .. " steps")
+      assert.is_true(socket.gettime() - first_at > 0.2, "the first chunk came only at the end")
+      assert.is_nil(s:next()) -- stays at the end
+      assert.equal(200, s:status())
+      assert.is_true(s:close())
+      assert.is_true(s:close())
+      local _, err = s:next()
+      assert.equal("stream is closed", err.message)
+      _, err = s:status()
+      assert.equal("stream is closed", err.message)
+      -- the connection went back to the pool
+      assert.equal(0, assert(http:request({ url = srv.url .. "/echo" })).new_connections)
+      http:close()
+    end)
+
+    it("keeps the Lua heap bounded over a long stream", function()
+      local http = core.http_new({ timeout = 60 })
+      local function run(chunks)
+        local s = assert(http:stream({ url = srv.url .. "/stream?chunks=" .. chunks .. "&size=1000" }))
+        local total, steps, peak, base = 0, 0, 0, nil
+        while true do
+          local chunk, err = s:next()
+          assert.is_nil(err)
+          if not chunk then break end
+          total = total + #chunk
+          steps = steps + 1
+          if steps % 50 == 0 then
+            collectgarbage()
+            local kb = collectgarbage("count")
+            base = base or kb
+            if kb > peak then peak = kb end
+          end
+        end
+        s:close()
+        assert.equal(chunks * 1000, total)
+        return peak - (base or 0), steps
+      end
+      local grow_short = run(2000)  -- 2 MB
+      local grow_long, steps = run(20000) -- 20 MB
+      assert.is_true(steps > 100, "steps " .. steps)
+      assert.is_true(grow_long < 256, "heap grew by " .. grow_long .. " KiB")
+      assert.is_true(grow_long < grow_short + 128, "heap grows with the stream: " .. grow_short .. " vs " .. grow_long)
+      http:close()
+    end)
+
+    it("delivers every byte when other requests run while the stream waits", function()
+      local http = core.http_new({ timeout = 30 })
+      local s = assert(http:stream({ url = srv.url .. "/bytes?n=3000000" }))
+      for _ = 1, 5 do -- drives the shared multi handle: the stream must pause, not drop or hoard
+        assert.equal(200, assert(http:request({ url = srv.url .. "/echo" })).status)
+      end
+      local total = 0
+      while true do
+        local chunk, err = s:next()
+        assert.is_nil(err)
+        if not chunk then break end
+        assert.is_true(#chunk <= 200 * 1024, "chunk of " .. #chunk)
+        assert.equal(string.rep("x", #chunk), chunk)
+        total = total + #chunk
+      end
+      assert.equal(3000000, total)
+      http:close()
+    end)
+
+    it("returns the bytes that arrived, then the error of a truncated stream", function()
+      local http = core.http_new({ timeout = 5 })
+      local s = assert(http:stream({ url = srv.url .. "/truncated-chunked" }))
+      local got, err = {}
+      while true do
+        local chunk, e = s:next()
+        if not chunk then
+          err = e
+          break
+        end
+        got[#got + 1] = chunk
+      end
+      assert.equal("first chunk\nsecond chunk\n", table.concat(got))
+      assert.equal("network", err.kind)
+      assert.is_true(err.retryable)
+      local _, again = s:next()
+      assert.equal("network", again.kind)
+      s:close()
+      http:close()
+    end)
+
+    it("fails at open on refused connections and stalls", function()
+      local http = core.http_new({ timeout = 0.3 })
+      local s, err = http:stream({ url = "http://127.0.0.1:" .. server.free_port() .. "/" })
+      assert.is_nil(s)
+      assert.equal("network", err.kind)
+      local t0 = socket.gettime()
+      s, err = http:stream({ url = srv.url .. "/stall?ms=3000" })
+      assert.is_nil(s)
+      assert.equal("timeout", err.kind)
+      assert.is_true(err.retryable)
+      assert.is_true(socket.gettime() - t0 < 1.3)
+      http:close()
+    end)
+
+    it("times out a stream that stops sending", function()
+      local http = core.http_new({ timeout = 30 })
+      local s = assert(http:stream({ url = srv.url .. "/stream?chunks=3&size=50&ms=2000", timeout = 0.5 }))
+      local t0 = socket.gettime()
+      local chunk = assert(s:next())
+      assert.matches("^data: 1", chunk)
+      local _, err = s:next()
+      assert.equal("timeout", err.kind)
+      assert.is_true(socket.gettime() - t0 < 1.5)
+      http:close()
+    end)
+
+    it("detaches open streams when the transport is closed", function()
+      local http = core.http_new({ timeout = 5 })
+      local s = assert(http:stream({ url = srv.url .. "/stream?chunks=100&size=100&ms=5" }))
+      http:close()
+      local chunk, err = s:next()
+      assert.is_nil(chunk)
+      assert.equal("transport is closed", err.message)
+      assert.equal(200, s:status()) -- what was known stays readable
+      assert.is_true(s:close())
+    end)
+
+    it("sends a request body on a stream", function()
+      local http = core.http_new({ timeout = 5 })
+      local body = string.rep("streamed body ", 10000)
+      local s = assert(http:stream({ method = "POST", url = srv.url .. "/echo", body = body,
+        headers = { ["Content-Type"] = "text/plain" } }))
+      local parts = {}
+      for chunk in s.next, s do parts[#parts + 1] = chunk end
+      local got = assert(cjson.decode(table.concat(parts)))
+      assert.equal(body, got.body)
+      assert.equal("text/plain", got.headers["Content-Type"])
+      http:close()
+    end)
+  end)
+end)

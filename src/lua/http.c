@@ -1,0 +1,466 @@
+/* core.http_new and core.http_info: the libcurl transport (src/transport) for Lua.
+ *
+ *   local http = core.http_new{timeout = 30, connect_timeout = 10, cafile = ..., capath = ...,
+ *                              max_body = 32 * 1024 * 1024, user_agent = ..., allow_insecure_http = false}
+ *   local res, err = http:request{method = "GET", url = ..., headers = {...}, body = "...", timeout = 5}
+ *   -- res = {status = 200, headers = {["content-type"] = "..."}, body = "...",
+ *   --        new_connections = 0, local_port = 40123}
+ *   local s, err = http:stream{...}   -- returns once the status and headers are known
+ *   s:status(), s:headers(), s:new_connections()
+ *   for chunk in s.next, s do ... end  -- chunk | nil at the end | nil, err
+ *   s:close(); http:close()           -- also __gc and __close; idempotent
+ *
+ * Durations are seconds (fractions allowed). Wrong argument types and unknown keys
+ * are raised; everything that can happen at run time comes back as nil, err. Each
+ * boxed pointer is NULLed on close, so close, __gc and __close may run in any order
+ * and any number of times. No Lua code ever runs while libcurl is working.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "../core/text.h"
+#include "../transport/http.h"
+#include "binding.h"
+
+#define HTTP_MT "alephant.Http"
+#define STREAM_MT "alephant.HttpStream"
+#define GUARD_MT "alephant.HttpResponse" /* frees a C response if a push raises */
+
+typedef struct {
+  al_http *h;
+} http_box;
+
+typedef struct {
+  al_http_stream *s;
+  int http_ref; /* keeps the transport alive while the stream is open */
+} stream_box;
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+/* nil, err; network and timeout failures are marked retryable for the retry logic. */
+static int push_failure(lua_State *L, const al_error *err) {
+  alb_push_error(L, err);
+  if (err->kind == AL_ERR_NETWORK || err->kind == AL_ERR_TIMEOUT) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "retryable");
+  }
+  return 2;
+}
+
+/* Using a closed object is not worth retrying: retryable stays false. */
+static int push_closed(lua_State *L, const char *what) {
+  al_error err;
+  al_fail(&err, AL_ERR_NETWORK, "", "%s is closed", what);
+  return alb_push_error(L, &err);
+}
+
+/* ---- argument reading ------------------------------------------------------------ */
+
+static const char *const http_keys[] = {"timeout", "connect_timeout", "cafile", "capath", "max_body",
+                                        "user_agent", "allow_insecure_http", NULL};
+static const char *const request_keys[] = {"method", "url", "headers", "body", "timeout", NULL};
+
+/* Raises on a key outside `known`, naming the known ones. */
+static void check_keys(lua_State *L, int idx, int arg, const char *const known[]) {
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int i, ok = 0;
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      const char *k = lua_tostring(L, -2);
+      for (i = 0; known[i]; i++)
+        if (strcmp(k, known[i]) == 0) ok = 1;
+    }
+    if (!ok) {
+      luaL_Buffer b;
+      const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : luaL_typename(L, -2);
+      luaL_buffinit(L, &b);
+      lua_pushfstring(L, "unknown key '%s' (known: ", k);
+      luaL_addvalue(&b);
+      for (i = 0; known[i]; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, known[i]);
+      }
+      luaL_addchar(&b, ')');
+      luaL_pushresult(&b);
+      luaL_argerror(L, arg, lua_tostring(L, -1));
+    }
+    lua_pop(L, 1);
+  }
+}
+
+static int field_error(lua_State *L, int arg, const char *key, const char *expected) {
+  lua_getfield(L, arg, key);
+  lua_pushfstring(L, "%s must be %s, got %s", key, expected, luaL_typename(L, -1));
+  return luaL_argerror(L, arg, lua_tostring(L, -1));
+}
+
+/* Optional string field without embedded NULs (libcurl takes C strings); NULL when nil. */
+static const char *opt_cstring(lua_State *L, int arg, int tbl, const char *key, size_t *len) {
+  const char *s;
+  size_t n;
+  lua_getfield(L, tbl, key);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return NULL;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING) field_error(L, arg, key, "a string");
+  s = lua_tolstring(L, -1, &n);
+  if (strlen(s) != n) {
+    lua_pushfstring(L, "%s must not contain NUL bytes", key);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  lua_pop(L, 1); /* the table still holds the string */
+  if (len) *len = n;
+  return s;
+}
+
+/* Seconds (fractions allowed) to milliseconds, rounded up; 0 when nil. */
+static long opt_seconds(lua_State *L, int arg, int tbl, const char *key) {
+  lua_Number s, ms;
+  lua_getfield(L, tbl, key);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (lua_type(L, -1) != LUA_TNUMBER) field_error(L, arg, key, "a number of seconds");
+  s = lua_tonumber(L, -1);
+  lua_pop(L, 1);
+  ms = ceil(s * 1000.0);
+  if (!(s > 0) || !(ms <= (lua_Number)AL_HTTP_MAX_TIMEOUT_MS)) {
+    lua_pushfstring(L, "%s must be a number of seconds above 0 and at most %d", key,
+                    (int)(AL_HTTP_MAX_TIMEOUT_MS / 1000));
+    luaL_argerror(L, arg, lua_tostring(L, -1));
+  }
+  return ms < 1 ? 1 : (long)ms;
+}
+
+/* ---- the transport object -------------------------------------------------------- */
+
+static http_box *check_http(lua_State *L) { return luaL_checkudata(L, 1, HTTP_MT); }
+
+/* core.http_new(opts?) -> http | nil, err */
+static int l_http_new(lua_State *L) {
+  al_http_options o;
+  al_error err;
+  http_box *box;
+  size_t ua_len = 0;
+  memset(&o, 0, sizeof o);
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    check_keys(L, 1, 1, http_keys);
+    o.timeout_ms = opt_seconds(L, 1, 1, "timeout");
+    o.connect_timeout_ms = opt_seconds(L, 1, 1, "connect_timeout");
+    o.cafile = opt_cstring(L, 1, 1, "cafile", NULL);
+    o.capath = opt_cstring(L, 1, 1, "capath", NULL);
+    o.user_agent = opt_cstring(L, 1, 1, "user_agent", &ua_len);
+    lua_getfield(L, 1, "max_body");
+    if (!lua_isnil(L, -1)) {
+      lua_Number v;
+      if (lua_type(L, -1) != LUA_TNUMBER) field_error(L, 1, "max_body", "a number of bytes");
+      v = lua_tonumber(L, -1);
+      if (!(v >= 1) || v != floor(v) || v > 9007199254740992.0 || v > (lua_Number)(size_t)-1)
+        luaL_argerror(L, 1, "max_body must be a whole number of bytes, at least 1");
+      o.max_body = (size_t)v;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 1, "allow_insecure_http");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN) field_error(L, 1, "allow_insecure_http", "a boolean");
+    o.allow_insecure_http = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    if (o.user_agent && al_check_header_value(o.user_agent, ua_len, "user_agent", &err))
+      return alb_push_error(L, &err);
+  }
+  /* The userdata exists (with its __gc) before the C object: nothing can raise between
+   * al_http_new and storing its pointer. */
+  box = lua_newuserdata(L, sizeof *box);
+  box->h = NULL;
+  luaL_getmetatable(L, HTTP_MT);
+  lua_setmetatable(L, -2);
+  box->h = al_http_new(&o, &err);
+  if (box->h == NULL) return alb_push_error(L, &err);
+  return 1;
+}
+
+/* close, __gc and __close: idempotent. Open streams are detached (they report that
+ * the transport is closed). */
+static int l_http_close(lua_State *L) {
+  http_box *box = check_http(L);
+  al_http *h = box->h;
+  box->h = NULL;
+  al_http_free(h);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int l_http_tostring(lua_State *L) {
+  http_box *box = check_http(L);
+  lua_pushfstring(L, "alephant.Http (%s)", box->h ? "open" : "closed");
+  return 1;
+}
+
+/* A C response owned by a userdata until its pieces are in Lua, so that a memory
+ * error raised while pushing cannot leak it. */
+static int l_guard_gc(lua_State *L) {
+  al_http_response_free(lua_touserdata(L, 1));
+  return 0;
+}
+
+/* Reads a request table (argument 2) into *req. Header names and values are checked
+ * here, before any traffic; a problem fills *err and returns -1. Type errors raise. */
+static int read_request(lua_State *L, al_http_request *req, al_error *err) {
+  size_t n, url_len;
+  memset(req, 0, sizeof *req);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  check_keys(L, 2, 2, request_keys);
+
+  lua_getfield(L, 2, "method");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "method", "a string");
+  req->method = lua_tostring(L, -1); /* NULL = GET; the table keeps the string alive */
+  lua_pop(L, 1);
+
+  lua_getfield(L, 2, "url");
+  if (lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "url", "a string");
+  req->url = lua_tolstring(L, -1, &url_len);
+  lua_pop(L, 1);
+  if (strlen(req->url) != url_len) return al_fail(err, AL_ERR_CONFIG, "url", "url must not contain NUL bytes");
+
+  lua_getfield(L, 2, "body");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "body", "a string");
+  req->body = lua_tolstring(L, -1, &req->body_len);
+  if (req->body == NULL) req->body_len = 0;
+  lua_pop(L, 1);
+
+  req->timeout_ms = opt_seconds(L, 2, 2, "timeout");
+
+  /* headers: {["Name"] = "value"}, copied into a scratch userdata left on the stack */
+  lua_getfield(L, 2, "headers");
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L); /* keep the stack shape: [..., headers, scratch] */
+    lua_pushnil(L);
+    return 0;
+  }
+  if (lua_type(L, -1) != LUA_TTABLE) field_error(L, 2, "headers", "a table of name = value strings");
+  n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      luaL_argerror(L, 2, "headers must map string names to string values");
+    n++;
+    lua_pop(L, 1);
+  }
+  {
+    al_http_header *hs = lua_newuserdata(L, (n ? n : 1) * sizeof *hs);
+    size_t i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
+      al_http_header *hd = &hs[i++];
+      hd->name = lua_tolstring(L, -2, &hd->name_len);
+      hd->value = lua_tolstring(L, -1, &hd->value_len);
+      lua_pop(L, 1);
+      if (al_http_check_header(hd, err)) {
+        lua_pop(L, 1); /* the key */
+        return -1;
+      }
+    }
+    req->headers = hs;
+    req->nheaders = n;
+  }
+  return 0;
+}
+
+/* http:request{method, url, headers, body, timeout} -> response | nil, err */
+static int l_http_request(lua_State *L) {
+  http_box *box = check_http(L);
+  al_http_request req;
+  al_http_response *res;
+  al_error err;
+  size_t i;
+  int rc;
+  if (read_request(L, &req, &err)) return alb_push_error(L, &err);
+  if (box->h == NULL) return push_closed(L, "transport");
+  res = lua_newuserdata(L, sizeof *res);
+  memset(res, 0, sizeof *res);
+  luaL_getmetatable(L, GUARD_MT);
+  lua_setmetatable(L, -2);
+  rc = al_http_perform(box->h, &req, res, &err);
+  if (rc) return push_failure(L, &err);
+  lua_createtable(L, 0, 5);
+  lua_pushinteger(L, (lua_Integer)res->status);
+  lua_setfield(L, -2, "status");
+  lua_pushinteger(L, (lua_Integer)res->new_connections);
+  lua_setfield(L, -2, "new_connections");
+  lua_pushinteger(L, (lua_Integer)res->local_port);
+  lua_setfield(L, -2, "local_port");
+  lua_createtable(L, 0, (int)res->nheaders);
+  for (i = 0; i < res->nheaders; i++) {
+    lua_pushlstring(L, res->headers[i].name, res->headers[i].name_len);
+    lua_pushlstring(L, res->headers[i].value, res->headers[i].value_len);
+    lua_rawset(L, -3);
+  }
+  lua_setfield(L, -2, "headers");
+  lua_pushlstring(L, res->body ? res->body : "", res->body_len);
+  lua_setfield(L, -2, "body");
+  al_http_response_free(res); /* now, not at the next GC: bodies can be large */
+  return 1;
+}
+
+/* ---- streams --------------------------------------------------------------------- */
+
+static stream_box *check_stream(lua_State *L) { return luaL_checkudata(L, 1, STREAM_MT); }
+
+/* http:stream{...} -> stream | nil, err (once the status and headers are known) */
+static int l_http_stream(lua_State *L) {
+  http_box *box = check_http(L);
+  al_http_request req;
+  al_error err;
+  stream_box *sb;
+  if (read_request(L, &req, &err)) return alb_push_error(L, &err);
+  if (box->h == NULL) return push_closed(L, "transport");
+  sb = lua_newuserdata(L, sizeof *sb);
+  sb->s = NULL;
+  sb->http_ref = LUA_NOREF;
+  luaL_getmetatable(L, STREAM_MT);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 1);
+  sb->http_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (al_http_stream_open(box->h, &req, &sb->s, &err)) {
+    luaL_unref(L, LUA_REGISTRYINDEX, sb->http_ref);
+    sb->http_ref = LUA_NOREF;
+    return push_failure(L, &err);
+  }
+  return 1;
+}
+
+/* stream:next() -> chunk | nil (end) | nil, err */
+static int l_stream_next(lua_State *L) {
+  stream_box *sb = check_stream(L);
+  const char *data;
+  size_t len;
+  al_error err;
+  int rc;
+  if (sb->s == NULL) return push_closed(L, "stream");
+  rc = al_http_stream_next(sb->s, &data, &len, &err);
+  if (rc < 0) return push_failure(L, &err);
+  if (rc == 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_pushlstring(L, data, len);
+  return 1;
+}
+
+static int l_stream_status(lua_State *L) {
+  stream_box *sb = check_stream(L);
+  if (sb->s == NULL) return push_closed(L, "stream");
+  lua_pushinteger(L, (lua_Integer)al_http_stream_status(sb->s));
+  return 1;
+}
+
+static int l_stream_headers(lua_State *L) {
+  stream_box *sb = check_stream(L);
+  const al_http_field *f;
+  size_t n, i;
+  if (sb->s == NULL) return push_closed(L, "stream");
+  f = al_http_stream_headers(sb->s, &n);
+  lua_createtable(L, 0, (int)n);
+  for (i = 0; i < n; i++) {
+    lua_pushlstring(L, f[i].name, f[i].name_len);
+    lua_pushlstring(L, f[i].value, f[i].value_len);
+    lua_rawset(L, -3);
+  }
+  return 1;
+}
+
+static int l_stream_new_connections(lua_State *L) {
+  stream_box *sb = check_stream(L);
+  if (sb->s == NULL) return push_closed(L, "stream");
+  lua_pushinteger(L, (lua_Integer)al_http_stream_new_connections(sb->s));
+  return 1;
+}
+
+/* close, __gc and __close: idempotent. */
+static int l_stream_close(lua_State *L) {
+  stream_box *sb = check_stream(L);
+  al_http_stream *s = sb->s;
+  int ref = sb->http_ref;
+  sb->s = NULL;
+  sb->http_ref = LUA_NOREF;
+  al_http_stream_free(s);
+  luaL_unref(L, LUA_REGISTRYINDEX, ref); /* LUA_NOREF is ignored */
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int l_stream_tostring(lua_State *L) {
+  stream_box *sb = check_stream(L);
+  lua_pushfstring(L, "alephant.HttpStream (%s)", sb->s ? "open" : "closed");
+  return 1;
+}
+
+/* ---- module ---------------------------------------------------------------------- */
+
+/* core.http_info() -> {curl_version, ssl_version, threadsafe, async_dns, user_agent} */
+static int l_http_info(lua_State *L) {
+  al_http_info info;
+  al_http_library_info(&info);
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, info.curl_version);
+  lua_setfield(L, -2, "curl_version");
+  if (info.ssl_version) {
+    lua_pushstring(L, info.ssl_version);
+    lua_setfield(L, -2, "ssl_version");
+  }
+  lua_pushboolean(L, info.threadsafe);
+  lua_setfield(L, -2, "threadsafe");
+  lua_pushboolean(L, info.async_dns);
+  lua_setfield(L, -2, "async_dns");
+  lua_pushliteral(L, "alephant-lua/" ALEPHANT_VERSION);
+  lua_setfield(L, -2, "user_agent");
+  return 1;
+}
+
+static const luaL_Reg http_methods[] = {
+    {"request", l_http_request}, {"stream", l_http_stream}, {"close", l_http_close}, {NULL, NULL}};
+
+static const luaL_Reg stream_methods[] = {{"next", l_stream_next},
+                                          {"status", l_stream_status},
+                                          {"headers", l_stream_headers},
+                                          {"new_connections", l_stream_new_connections},
+                                          {"close", l_stream_close},
+                                          {NULL, NULL}};
+
+/* One metatable per VM: __index, and the same close function for close/__gc/__close.
+ * __gc is in place before any object gets the metatable (Lua 5.4 ignores a __gc
+ * added later). */
+static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
+                      lua_CFunction tostring) {
+  if (luaL_newmetatable(L, name)) {
+    lua_newtable(L);
+    alc_setfuncs(L, methods, 0);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, close);
+    lua_setfield(L, -2, "__close");
+    lua_pushcfunction(L, tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushstring(L, name);
+    lua_setfield(L, -2, "__name");
+  }
+  lua_pop(L, 1);
+}
+
+void alb_open_http(lua_State *L) {
+  new_class(L, HTTP_MT, http_methods, l_http_close, l_http_tostring);
+  new_class(L, STREAM_MT, stream_methods, l_stream_close, l_stream_tostring);
+  if (luaL_newmetatable(L, GUARD_MT)) {
+    lua_pushcfunction(L, l_guard_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, l_http_new);
+  lua_setfield(L, -2, "http_new");
+  lua_pushcfunction(L, l_http_info);
+  lua_setfield(L, -2, "http_info");
+}

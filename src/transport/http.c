@@ -1,0 +1,1024 @@
+/* The libcurl transport. See http.h for the contract.
+ *
+ * Design notes (why, not what):
+ * - Every transfer, blocking or streamed, runs on the transport's multi handle and is
+ *   driven one step at a time (curl_multi_perform + curl_multi_poll). The multi's
+ *   connection cache is what keeps connections alive between requests and streams;
+ *   a blocking request is simply a transfer driven until it is done.
+ * - libcurl's callbacks only copy bytes into C buffers and return. No Lua runs inside
+ *   libcurl, so no longjmp can cross its frames and no stale lua_State is ever used.
+ * - A stream's buffer holds only what the caller has not taken yet: once it reaches
+ *   STREAM_HIGH_WATER the write callback pauses the transfer, and next() resumes it.
+ * - curl_global_init runs once per process under pthread_once and curl_global_cleanup
+ *   never runs (other Lua VMs and threads, or the host, may still be using libcurl).
+ *   With the CURL_VERSION_THREADSAFE feature bit (libcurl >= 7.84 built with atomics;
+ *   Debian 12's 7.88.1 has it) curl_global_init is also safe against other libraries
+ *   calling it at the same time; without it only our own calls are serialised.
+ *   al_http_library_info reports the bit.
+ * - Apart from the once-flag there is no process-wide mutable state: nginx loads the
+ *   module into many VMs and threads.
+ */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/text.h"
+
+#if !defined(LIBCURL_VERSION_NUM) || LIBCURL_VERSION_NUM < 0x074200
+#error "alephant needs libcurl 7.66.0 or newer (curl_multi_poll)"
+#endif
+
+#ifndef ALEPHANT_VERSION
+#define ALEPHANT_VERSION "scm"
+#endif
+
+#define STREAM_HIGH_WATER ((size_t)64 * 1024) /* unconsumed stream bytes before pausing */
+#define MAX_HEADER_BYTES ((size_t)1024 * 1024) /* all response header lines together */
+#define MAX_CONNECTIONS 8L                     /* idle connections kept per transport */
+#define POLL_SLICE_MS 1000L                    /* longest single curl_multi_poll */
+#define DEADLINE_GRACE_MS 1000L                /* our own backstop behind libcurl's timer */
+
+/* ---- one transfer ---------------------------------------------------------------- */
+
+typedef struct {
+  al_http *http;
+  CURL *easy;
+  struct curl_slist *hdrs;
+  char errbuf[CURL_ERROR_SIZE];
+  char host[256]; /* for messages: the host only, never the path, query or headers */
+  long timeout_ms;
+  long long deadline; /* monotonic ms */
+  int streaming;
+  size_t max_body;
+  /* response */
+  long status;
+  int headers_done;
+  al_http_field *fields;
+  size_t nfields, capfields;
+  size_t header_bytes;
+  char *body;
+  size_t len, cap;
+  int paused;
+  int handed_out; /* stream: body[0..len) was returned by next() */
+  int too_large; /* 1: body, 2: headers */
+  int oom;
+  int attached; /* added to http->multi */
+  int done;
+  CURLcode result;
+} xfer;
+
+enum { S_OPEN, S_END, S_FAILED, S_DETACHED };
+
+struct al_http_stream {
+  xfer x;
+  al_http_stream *prev, *next;
+  int state;
+  al_error err; /* kept for S_FAILED: next() repeats it */
+  long new_connections;
+};
+
+/* A socket libcurl opened for this transport: fd plus identity, so that after fork
+ * we only ever touch descriptors that still are those very sockets. */
+typedef struct {
+  int fd;
+  dev_t dev;
+  ino_t ino;
+} tracked_socket;
+
+struct al_http {
+  long timeout_ms, connect_timeout_ms;
+  char *cafile, *capath, *user_agent;
+  size_t max_body;
+  int allow_insecure_http;
+  pid_t pid;
+  CURLM *multi;
+  CURL *idle; /* one easy handle kept for the next transfer */
+  al_http_stream *streams;
+  tracked_socket *socks;
+  size_t nsocks, capsocks;
+};
+
+/* ---- process-wide initialisation ------------------------------------------------- */
+
+static pthread_once_t al_curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void) {
+  /* The result is not kept (that would be more global state): should it fail,
+   * curl_multi_init/curl_easy_init return NULL later and that is reported. */
+  (void)curl_global_init(CURL_GLOBAL_DEFAULT);
+  /* libcurl fills its static version data on the first call: do it while alone. */
+  (void)curl_version_info(CURLVERSION_NOW);
+}
+
+static void library_init(void) { (void)pthread_once(&al_curl_once, curl_init_once); }
+
+void al_http_library_info(al_http_info *info) {
+  const curl_version_info_data *v;
+  library_init();
+  v = curl_version_info(CURLVERSION_NOW);
+  info->curl_version = v->version;
+  info->ssl_version = v->ssl_version;
+#ifdef CURL_VERSION_THREADSAFE
+  info->threadsafe = (v->features & CURL_VERSION_THREADSAFE) != 0;
+#else
+  info->threadsafe = 0;
+#endif
+  info->async_dns = (v->features & CURL_VERSION_ASYNCHDNS) != 0;
+}
+
+/* ---- small helpers --------------------------------------------------------------- */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *dup_opt(const char *s, int *oom) {
+  char *d;
+  if (s == NULL) return NULL;
+  d = malloc(strlen(s) + 1);
+  if (d == NULL) {
+    *oom = 1;
+    return NULL;
+  }
+  return strcpy(d, s);
+}
+
+/* RFC 9110 tchar: what a header name or a method may consist of. */
+static int is_tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+  return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+static int is_token(const char *s, size_t n) {
+  size_t i;
+  if (n == 0) return 0;
+  for (i = 0; i < n; i++)
+    if (!is_tchar((unsigned char)s[i])) return 0;
+  return 1;
+}
+
+static int ieq(const char *a, size_t n, const char *lit) {
+  size_t i;
+  if (strlen(lit) != n) return 0;
+  for (i = 0; i < n; i++) {
+    char c = a[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (c != lit[i]) return 0;
+  }
+  return 1;
+}
+
+/* Copies libcurl's message as one line without trailing blanks. */
+static void one_line(char *dst, size_t cap, const char *src) {
+  size_t i = 0;
+  for (; *src && i + 1 < cap; src++) dst[i++] = ((unsigned char)*src < 0x20 || *src == 0x7f) ? ' ' : *src;
+  while (i > 0 && dst[i - 1] == ' ') i--;
+  dst[i] = '\0';
+}
+
+/* ---- sockets: tracked for fork -------------------------------------------------- */
+
+static void track_forget(al_http *h, int fd) {
+  size_t i;
+  for (i = 0; i < h->nsocks; i++) {
+    if (h->socks[i].fd == fd) {
+      h->socks[i] = h->socks[--h->nsocks];
+      return;
+    }
+  }
+}
+
+static int track_add(al_http *h, int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return -1;
+  track_forget(h, fd); /* libcurl closes losing happy-eyeballs sockets itself: the number may be stale */
+  if (h->nsocks == h->capsocks) {
+    size_t cap = h->capsocks ? h->capsocks * 2 : 8;
+    tracked_socket *p = realloc(h->socks, cap * sizeof *p);
+    if (p == NULL) return -1;
+    h->socks = p;
+    h->capsocks = cap;
+  }
+  h->socks[h->nsocks].fd = fd;
+  h->socks[h->nsocks].dev = st.st_dev;
+  h->socks[h->nsocks].ino = st.st_ino;
+  h->nsocks++;
+  return 0;
+}
+
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *a) {
+  al_http *h = clientp;
+  int type = a->socktype;
+  curl_socket_t fd;
+  (void)purpose;
+#ifdef SOCK_CLOEXEC
+  type |= SOCK_CLOEXEC; /* a kept-alive socket must not leak into programs we exec */
+#endif
+  fd = socket(a->family, type, a->protocol);
+  if (fd == CURL_SOCKET_BAD) return fd;
+  if (track_add(h, fd) != 0) {
+    close(fd);
+    return CURL_SOCKET_BAD;
+  }
+  return fd;
+}
+
+static int close_socket(void *clientp, curl_socket_t fd) {
+  track_forget(clientp, fd);
+  return close(fd);
+}
+
+/* ---- response headers ------------------------------------------------------------ */
+
+static void fields_free(al_http_field *f, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) free(f[i].name);
+  free(f);
+}
+
+static void fields_clear(xfer *x) {
+  size_t i;
+  for (i = 0; i < x->nfields; i++) free(x->fields[i].name);
+  x->nfields = 0;
+}
+
+static void trim(const char **s, size_t *n) {
+  while (*n && (**s == ' ' || **s == '\t')) (*s)++, (*n)--;
+  while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t')) (*n)--;
+}
+
+/* Appends sep + v to field f (one block: "name\0value\0"). */
+static int field_append(al_http_field *f, const char *sep, const char *v, size_t vn) {
+  size_t sn = strlen(sep);
+  char *block = realloc(f->name, f->name_len + 1 + f->value_len + sn + vn + 1);
+  if (block == NULL) return -1;
+  f->name = block;
+  f->value = block + f->name_len + 1;
+  memcpy(f->value + f->value_len, sep, sn);
+  memcpy(f->value + f->value_len + sn, v, vn);
+  f->value_len += sn + vn;
+  f->value[f->value_len] = '\0';
+  return 0;
+}
+
+static int field_add(xfer *x, const char *name, size_t nn, const char *v, size_t vn) {
+  size_t i;
+  al_http_field *f;
+  char *block;
+  for (i = 0; i < x->nfields; i++)
+    if (ieq(name, nn, x->fields[i].name)) return field_append(&x->fields[i], ", ", v, vn);
+  if (x->nfields == x->capfields) {
+    size_t cap = x->capfields ? x->capfields * 2 : 16;
+    al_http_field *p = realloc(x->fields, cap * sizeof *p);
+    if (p == NULL) return -1;
+    x->fields = p;
+    x->capfields = cap;
+  }
+  block = malloc(nn + 1 + vn + 1);
+  if (block == NULL) return -1;
+  for (i = 0; i < nn; i++) block[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+  block[nn] = '\0';
+  memcpy(block + nn + 1, v, vn);
+  block[nn + 1 + vn] = '\0';
+  f = &x->fields[x->nfields++];
+  f->name = block;
+  f->name_len = nn;
+  f->value = block + nn + 1;
+  f->value_len = vn;
+  return 0;
+}
+
+static long parse_status(const char *p, size_t n) {
+  const char *sp = memchr(p, ' ', n);
+  size_t off;
+  if (sp == NULL) return 0;
+  off = (size_t)(sp - p) + 1;
+  if (n - off < 3) return 0;
+  if (p[off] < '1' || p[off] > '9' || p[off + 1] < '0' || p[off + 1] > '9' || p[off + 2] < '0' || p[off + 2] > '9')
+    return 0;
+  return (p[off] - '0') * 100 + (p[off + 1] - '0') * 10 + (p[off + 2] - '0');
+}
+
+/* One header line per call, status lines included. Each "HTTP/" line starts a new
+ * response (after 1xx): only the final response's headers are kept. */
+static size_t on_header(char *p, size_t size, size_t nitems, void *ud) {
+  xfer *x = ud;
+  size_t total = size * nitems, n = total;
+  const char *colon, *name, *value;
+  size_t nn, vn;
+  if (n > MAX_HEADER_BYTES - x->header_bytes) {
+    x->too_large = 2;
+    return 0;
+  }
+  x->header_bytes += n;
+  while (n && (p[n - 1] == '\r' || p[n - 1] == '\n')) n--;
+  if (n >= 5 && memcmp(p, "HTTP/", 5) == 0) {
+    fields_clear(x);
+    x->status = parse_status(p, n);
+    x->headers_done = 0;
+    return total;
+  }
+  if (x->headers_done) return total; /* chunked trailers are not kept */
+  if (n == 0) {
+    if (x->status < 100 || x->status >= 200) x->headers_done = 1;
+    return total;
+  }
+  if ((p[0] == ' ' || p[0] == '\t') && x->nfields) { /* obsolete line folding */
+    value = p;
+    vn = n;
+    trim(&value, &vn);
+    if (field_append(&x->fields[x->nfields - 1], " ", value, vn)) goto oom;
+    return total;
+  }
+  colon = memchr(p, ':', n);
+  if (colon == NULL) return total;
+  name = p;
+  nn = (size_t)(colon - p);
+  trim(&name, &nn);
+  if (nn == 0) return total;
+  value = colon + 1;
+  vn = n - (size_t)(value - p);
+  trim(&value, &vn);
+  if (field_add(x, name, nn, value, vn)) goto oom;
+  return total;
+oom:
+  x->oom = 1;
+  return 0;
+}
+
+/* ---- response body --------------------------------------------------------------- */
+
+static int body_reserve(xfer *x, size_t extra) {
+  size_t want = x->len + extra, cap;
+  char *p;
+  if (want <= x->cap) return 0;
+  cap = x->cap ? x->cap : 16384;
+  while (cap < want) cap = cap > SIZE_MAX / 2 ? want : cap * 2;
+  if (!x->streaming && cap > x->max_body) cap = x->max_body; /* want <= max_body here */
+  p = realloc(x->body, cap);
+  if (p == NULL) return -1;
+  x->body = p;
+  x->cap = cap;
+  return 0;
+}
+
+static size_t on_body(char *p, size_t size, size_t nitems, void *ud) {
+  xfer *x = ud;
+  size_t n = size * nitems;
+  if (x->streaming) {
+    if (x->len >= STREAM_HIGH_WATER) { /* libcurl keeps these bytes and offers them again */
+      x->paused = 1;
+      return CURL_WRITEFUNC_PAUSE;
+    }
+  } else if (n > x->max_body - x->len) {
+    x->too_large = 1;
+    return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+  }
+  if (n == 0) return 0;
+  if (body_reserve(x, n)) {
+    x->oom = 1;
+    return 0;
+  }
+  memcpy(x->body + x->len, p, n);
+  x->len += n;
+  return n;
+}
+
+/* ---- errors ---------------------------------------------------------------------- */
+
+static al_error_kind classify(CURLcode rc) {
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return AL_ERR_TIMEOUT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_USE_SSL_FAILED:
+#if LIBCURL_VERSION_NUM >= 0x074d00
+    case CURLE_SSL_CLIENTCERT:
+#endif
+      return AL_ERR_TLS;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      return AL_ERR_CONFIG;
+    default: /* refused, reset, DNS, truncated (CURLE_PARTIAL_FILE), malformed replies... */
+      return AL_ERR_NETWORK;
+  }
+}
+
+/* One line: what failed, the host, and libcurl's own explanation. Never a header, a
+ * body, a path or a query string (any of them may carry a secret). */
+static int xfer_error(const xfer *x, CURLcode rc, al_error *err) {
+  char detail[CURL_ERROR_SIZE];
+  one_line(detail, sizeof detail, x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+  if (x->too_large == 1)
+    return al_fail(err, AL_ERR_TOO_LARGE, "", "the response from %s is larger than max_body (%zu bytes)", x->host,
+                   x->max_body);
+  if (x->too_large == 2)
+    return al_fail(err, AL_ERR_TOO_LARGE, "", "the response headers from %s exceed %zu bytes", x->host,
+                   MAX_HEADER_BYTES);
+  if (x->oom) return al_fail(err, AL_ERR_NETWORK, "", "out of memory reading the response from %s", x->host);
+  switch (classify(rc)) {
+    case AL_ERR_TIMEOUT:
+      return al_fail(err, AL_ERR_TIMEOUT, "", "request to %s timed out after %ld ms: %s", x->host, x->timeout_ms,
+                     detail);
+    case AL_ERR_TLS:
+      if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+        return al_fail(err, AL_ERR_TLS, "",
+                       "TLS with %s failed: %s (the certificate is not trusted: set cafile or capath "
+                       "to the CA that signed it)",
+                       x->host, detail);
+      return al_fail(err, AL_ERR_TLS, "", "TLS with %s failed: %s", x->host, detail);
+    case AL_ERR_CONFIG:
+      return al_fail(err, AL_ERR_CONFIG, "url", "cannot send a request to %s: %s", x->host, detail);
+    default:
+      return al_fail(err, AL_ERR_NETWORK, "", "request to %s failed: %s", x->host, detail);
+  }
+}
+
+/* ---- the transport --------------------------------------------------------------- */
+
+al_http *al_http_new(const al_http_options *o, al_error *err) {
+  al_http_options dflt;
+  al_http *h;
+  int oom = 0;
+  library_init();
+  if (o == NULL) {
+    memset(&dflt, 0, sizeof dflt);
+    o = &dflt;
+  }
+  if (o->timeout_ms < 0 || o->timeout_ms > AL_HTTP_MAX_TIMEOUT_MS) {
+    al_fail(err, AL_ERR_CONFIG, "timeout", "timeout must be between 1 ms and %ld ms", AL_HTTP_MAX_TIMEOUT_MS);
+    return NULL;
+  }
+  if (o->connect_timeout_ms < 0 || o->connect_timeout_ms > AL_HTTP_MAX_TIMEOUT_MS) {
+    al_fail(err, AL_ERR_CONFIG, "connect_timeout", "connect_timeout must be between 1 ms and %ld ms",
+            AL_HTTP_MAX_TIMEOUT_MS);
+    return NULL;
+  }
+  h = calloc(1, sizeof *h);
+  if (h == NULL) {
+    al_fail(err, AL_ERR_NETWORK, "", "out of memory creating the HTTP transport");
+    return NULL;
+  }
+  h->timeout_ms = o->timeout_ms ? o->timeout_ms : AL_HTTP_DEFAULT_TIMEOUT_MS;
+  h->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : AL_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
+  h->max_body = o->max_body ? o->max_body : AL_HTTP_DEFAULT_MAX_BODY;
+  h->allow_insecure_http = o->allow_insecure_http;
+  h->cafile = dup_opt(o->cafile, &oom);
+  h->capath = dup_opt(o->capath, &oom);
+  h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
+  h->pid = getpid();
+  /* The multi handle is created now so that a libcurl that cannot start is reported
+   * here rather than at the first request. */
+  h->multi = oom ? NULL : curl_multi_init();
+  if (oom || h->multi == NULL) {
+    al_fail(err, AL_ERR_NETWORK, "", oom ? "out of memory creating the HTTP transport" : "libcurl could not be initialised");
+    al_http_free(h);
+    return NULL;
+  }
+  curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, MAX_CONNECTIONS);
+  return h;
+}
+
+/* Takes the transfer out of the multi and hands its easy handle back for reuse. */
+static void xfer_release(al_http *h, xfer *x) {
+  if (x->easy) {
+    if (x->attached) curl_multi_remove_handle(h->multi, x->easy);
+    x->attached = 0;
+    /* reset drops our pointers (error buffer, callbacks' data) but keeps the caches */
+    curl_easy_reset(x->easy);
+    if (h->idle == NULL)
+      h->idle = x->easy;
+    else
+      curl_easy_cleanup(x->easy);
+    x->easy = NULL;
+  }
+  curl_slist_free_all(x->hdrs);
+  x->hdrs = NULL;
+}
+
+static void xfer_free_buffers(xfer *x) {
+  fields_free(x->fields, x->nfields);
+  x->fields = NULL;
+  x->nfields = x->capfields = 0;
+  free(x->body);
+  x->body = NULL;
+  x->len = x->cap = 0;
+}
+
+/* Stream whose transport went away: its transfer is gone, the struct stays with its owner. */
+static void stream_detach(al_http_stream *s, int curl_ok) {
+  al_http *h = s->x.http;
+  if (curl_ok) {
+    xfer_release(h, &s->x);
+  } else { /* after fork without /dev/null: leave libcurl's objects alone */
+    s->x.easy = NULL;
+    curl_slist_free_all(s->x.hdrs);
+    s->x.hdrs = NULL;
+  }
+  s->x.http = NULL;
+  s->state = S_DETACHED;
+  s->prev = s->next = NULL;
+}
+
+static void detach_all_streams(al_http *h, int curl_ok) {
+  al_http_stream *s = h->streams, *next;
+  h->streams = NULL;
+  for (; s; s = next) {
+    next = s->next;
+    stream_detach(s, curl_ok);
+  }
+}
+
+/* In a forked child: the connections belong to the parent. Point our copies of their
+ * descriptors at /dev/null, so that libcurl's cleanup (TLS close_notify, reading a
+ * pending alert) cannot touch the parent's streams, then clean up. If /dev/null cannot
+ * be opened, leak the handles rather than risk the parent's connections. */
+static void abandon_after_fork(al_http *h) {
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  size_t i;
+  if (devnull < 0) {
+    detach_all_streams(h, 0);
+    h->idle = NULL;
+    h->multi = NULL;
+    h->nsocks = 0;
+    return;
+  }
+  for (i = 0; i < h->nsocks; i++) {
+    struct stat st;
+    const tracked_socket *t = &h->socks[i];
+    if (fstat(t->fd, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == t->dev && st.st_ino == t->ino)
+      (void)dup2(devnull, t->fd);
+  }
+  close(devnull);
+  detach_all_streams(h, 1);
+  if (h->idle) curl_easy_cleanup(h->idle);
+  h->idle = NULL;
+  if (h->multi) curl_multi_cleanup(h->multi);
+  h->multi = NULL;
+  h->nsocks = 0;
+}
+
+/* Before any use: a new process gets fresh handles; a missing multi is created. */
+static int ensure_ready(al_http *h, al_error *err) {
+  pid_t pid = getpid();
+  if (pid != h->pid) {
+    abandon_after_fork(h);
+    h->pid = pid;
+  }
+  if (h->multi == NULL) {
+    h->multi = curl_multi_init();
+    if (h->multi == NULL) return al_fail(err, AL_ERR_NETWORK, "", "libcurl could not be initialised");
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, MAX_CONNECTIONS);
+  }
+  return 0;
+}
+
+void al_http_free(al_http *h) {
+  if (h == NULL) return;
+  if (h->pid != getpid())
+    abandon_after_fork(h);
+  else
+    detach_all_streams(h, 1);
+  if (h->idle) curl_easy_cleanup(h->idle);
+  if (h->multi) curl_multi_cleanup(h->multi); /* closes its connections through close_socket */
+  free(h->socks);
+  free(h->cafile);
+  free(h->capath);
+  free(h->user_agent);
+  free(h);
+}
+
+int al_http_check_header(const al_http_header *hdr, al_error *err) {
+  char label[80];
+  if (!is_token(hdr->name, hdr->name_len))
+    return al_fail(err, AL_ERR_VALIDATION, "headers",
+                   "header name must be a non-empty HTTP token (letters, digits and !#$%%&'*+-.^_`|~)");
+  /* the name is a token, safe to show; the value never is (it may be a secret) */
+  snprintf(label, sizeof label, "header %.*s", (int)(hdr->name_len > 64 ? 64 : hdr->name_len), hdr->name);
+  if (al_check_header_value(hdr->value, hdr->value_len, label, err)) {
+    snprintf(err->field, sizeof err->field, "headers");
+    return -1;
+  }
+  return 0;
+}
+
+/* localhost, 127.0.0.0/8 written as an IPv4 literal, or [::1]. */
+static int is_loopback(const char *host) {
+  if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0) return 1;
+  if (strncmp(host, "127.", 4) != 0) return 0;
+  return strspn(host, "0123456789.") == strlen(host); /* not a name such as 127.example.com */
+}
+
+/* Scheme and host of the URL; refuses anything but http(s), and plain http to a
+ * host other than loopback unless allowed (the token would travel in clear). */
+static int check_url(al_http *h, const char *url, xfer *x, al_error *err) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL;
+  int rc = 0;
+  if (u == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory parsing the URL");
+  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+    rc = al_fail(err, AL_ERR_CONFIG, "url", "url is not a valid absolute http:// or https:// URL");
+  } else {
+    one_line(x->host, sizeof x->host, host);
+    if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
+      rc = al_fail(err, AL_ERR_CONFIG, "url", "url must use http:// or https://, not %s://", scheme);
+    else if (strcmp(scheme, "http") == 0 && !h->allow_insecure_http && !is_loopback(host))
+      rc = al_fail(err, AL_ERR_CONFIG, "url",
+                   "refusing plain http:// to %s: credentials would travel in clear (use https:// or set "
+                   "allow_insecure_http = true)",
+                   x->host);
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return rc;
+}
+
+static int add_header(xfer *x, const char *line) {
+  struct curl_slist *l = curl_slist_append(x->hdrs, line);
+  if (l == NULL) return -1;
+  x->hdrs = l;
+  return 0;
+}
+
+static int build_headers(xfer *x, const al_http_request *req, al_error *err) {
+  size_t i;
+  int has_expect = 0, has_ctype = 0;
+  for (i = 0; i < req->nheaders; i++) {
+    const al_http_header *hd = &req->headers[i];
+    char *line;
+    size_t n;
+    if (al_http_check_header(hd, err)) return -1;
+    if (ieq(hd->name, hd->name_len, "expect")) has_expect = 1;
+    if (ieq(hd->name, hd->name_len, "content-type")) has_ctype = 1;
+    n = hd->name_len + 2 + hd->value_len + 1;
+    line = malloc(n);
+    if (line == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
+    memcpy(line, hd->name, hd->name_len);
+    if (hd->value_len == 0) { /* "Name;" is libcurl's spelling of an empty header */
+      line[hd->name_len] = ';';
+      line[hd->name_len + 1] = '\0';
+    } else {
+      line[hd->name_len] = ':';
+      line[hd->name_len + 1] = ' ';
+      memcpy(line + hd->name_len + 2, hd->value, hd->value_len);
+      line[n - 1] = '\0';
+    }
+    if (add_header(x, line)) {
+      free(line);
+      return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
+    }
+    free(line);
+  }
+  /* No "Expect: 100-continue" wait for large bodies, and no invented form Content-Type. */
+  if ((!has_expect && add_header(x, "Expect:")) || (!has_ctype && add_header(x, "Content-Type:")))
+    return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
+  return 0;
+}
+
+#define SET(opt, val)                                                \
+  do {                                                               \
+    if (curl_easy_setopt(e, opt, val) != CURLE_OK) goto setopt_fail; \
+  } while (0)
+
+/* Checks the request, prepares an easy handle for it and adds it to the multi. */
+static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming, al_error *err) {
+  const char *method = req->method ? req->method : "GET";
+  size_t mlen = strlen(method);
+  long timeout = req->timeout_ms ? req->timeout_ms : h->timeout_ms;
+  int head = strcmp(method, "HEAD") == 0;
+  int with_body = req->body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+                  strcmp(method, "PATCH") == 0;
+  CURL *e;
+  x->http = h;
+  x->streaming = streaming;
+  x->max_body = h->max_body;
+  x->timeout_ms = timeout;
+  snprintf(x->host, sizeof x->host, "%s", "(unknown host)");
+  if (req->url == NULL) {
+    al_fail(err, AL_ERR_CONFIG, "url", "url is required");
+    goto fail;
+  }
+  if (check_url(h, req->url, x, err)) goto fail;
+  if (!is_token(method, mlen) || mlen > 32) {
+    al_fail(err, AL_ERR_VALIDATION, "method", "method must be an HTTP token such as GET or POST");
+    goto fail;
+  }
+  if (timeout < 0 || timeout > AL_HTTP_MAX_TIMEOUT_MS) {
+    al_fail(err, AL_ERR_CONFIG, "timeout", "timeout must be between 1 ms and %ld ms", AL_HTTP_MAX_TIMEOUT_MS);
+    goto fail;
+  }
+  if (head && req->body_len > 0) {
+    al_fail(err, AL_ERR_VALIDATION, "body", "a HEAD request has no body");
+    goto fail;
+  }
+  if (req->body_len > 0 && req->body == NULL) {
+    al_fail(err, AL_ERR_CONFIG, "body", "body is NULL");
+    goto fail;
+  }
+  if (build_headers(x, req, err) || ensure_ready(h, err)) goto fail;
+
+  e = h->idle ? h->idle : curl_easy_init();
+  h->idle = NULL;
+  if (e == NULL) {
+    al_fail(err, AL_ERR_NETWORK, "", "libcurl could not create a handle");
+    goto fail;
+  }
+  x->easy = e;
+  x->errbuf[0] = '\0';
+  SET(CURLOPT_ERRORBUFFER, x->errbuf);
+  SET(CURLOPT_PRIVATE, (void *)x);
+  SET(CURLOPT_URL, req->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+  SET(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for DNS timeouts: we run in threads */
+  SET(CURLOPT_TIMEOUT_MS, timeout);
+  SET(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+  SET(CURLOPT_SSL_VERIFYPEER, 1L);
+  SET(CURLOPT_SSL_VERIFYHOST, 2L);
+  if (h->cafile) SET(CURLOPT_CAINFO, h->cafile);
+  if (h->capath) SET(CURLOPT_CAPATH, h->capath);
+  SET(CURLOPT_USERAGENT, h->user_agent);
+  SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
+  SET(CURLOPT_FOLLOWLOCATION, 0L);
+  /* HTTP/1.1 keeps connection reuse predictable and avoids libcurl 7.x's HTTP/2
+   * pause corner cases; the SDK issues one request at a time per transport. */
+  SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L); /* a proxy's CONNECT reply is not the response */
+  SET(CURLOPT_TCP_KEEPALIVE, 1L);
+  SET(CURLOPT_HTTPHEADER, x->hdrs);
+  SET(CURLOPT_HEADERFUNCTION, on_header);
+  SET(CURLOPT_HEADERDATA, (void *)x);
+  SET(CURLOPT_WRITEFUNCTION, on_body);
+  SET(CURLOPT_WRITEDATA, (void *)x);
+  SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+  SET(CURLOPT_OPENSOCKETDATA, (void *)h);
+  SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+  SET(CURLOPT_CLOSESOCKETDATA, (void *)h);
+  if (head) {
+    SET(CURLOPT_NOBODY, 1L);
+  } else if (with_body) {
+    SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    if (streaming) /* the body may still be sending after stream_open returns */
+      SET(CURLOPT_COPYPOSTFIELDS, req->body_len ? req->body : "");
+    else
+      SET(CURLOPT_POSTFIELDS, req->body_len ? req->body : "");
+    if (strcmp(method, "POST") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
+  } else {
+    SET(CURLOPT_HTTPGET, 1L);
+    if (strcmp(method, "GET") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
+  }
+  if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+    al_fail(err, AL_ERR_NETWORK, "", "libcurl could not start the request to %s", x->host);
+    goto fail;
+  }
+  x->attached = 1;
+  x->deadline = now_ms() + timeout + DEADLINE_GRACE_MS;
+  return 0;
+setopt_fail:
+  al_fail(err, AL_ERR_CONFIG, "", "libcurl refused an option for the request to %s", x->host);
+fail:
+  xfer_release(h, x); /* frees the header list too */
+  return -1;
+}
+
+#undef SET
+
+/* Marks every finished transfer of this transport, whoever it belongs to. */
+static void collect_done(al_http *h) {
+  CURLMsg *m;
+  int left;
+  while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+    if (m->msg == CURLMSG_DONE) {
+      void *p = NULL;
+      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &p);
+      if (p) {
+        xfer *x = p;
+        x->done = 1;
+        x->result = m->data.result;
+      }
+    }
+  }
+}
+
+/* Runs the multi until x is done or ready(x) holds. Other transfers of this transport
+ * (streams) move too, but their buffers are capped by pausing. */
+static int drive(al_http *h, xfer *x, int (*ready)(const xfer *), al_error *err) {
+  for (;;) {
+    int running = 0;
+    long long wait;
+    CURLMcode mc = curl_multi_perform(h->multi, &running);
+    if (mc != CURLM_OK)
+      return al_fail(err, AL_ERR_NETWORK, "", "request to %s failed: libcurl: %s", x->host, curl_multi_strerror(mc));
+    collect_done(h);
+    if (x->done || (ready && ready(x))) return 0;
+    wait = x->deadline - now_ms();
+    if (wait <= 0) { /* libcurl's own timer should have fired: never wait past the deadline */
+      x->done = 1;
+      x->result = CURLE_OPERATION_TIMEDOUT;
+      snprintf(x->errbuf, sizeof x->errbuf, "no response within %ld ms", x->timeout_ms);
+      return 0;
+    }
+    mc = curl_multi_poll(h->multi, NULL, 0, (int)(wait < POLL_SLICE_MS ? wait : POLL_SLICE_MS), NULL);
+    if (mc != CURLM_OK)
+      return al_fail(err, AL_ERR_NETWORK, "", "request to %s failed: libcurl: %s", x->host, curl_multi_strerror(mc));
+  }
+}
+
+static long info_long(CURL *e, CURLINFO what) {
+  long v = 0;
+  if (curl_easy_getinfo(e, what, &v) != CURLE_OK) return 0;
+  return v;
+}
+
+int al_http_perform(al_http *h, const al_http_request *req, al_http_response *res, al_error *err) {
+  xfer x;
+  int rc;
+  memset(res, 0, sizeof *res);
+  memset(&x, 0, sizeof x);
+  if (xfer_start(h, &x, req, 0, err)) return -1;
+  rc = drive(h, &x, NULL, err);
+  if (rc == 0 && x.result != CURLE_OK) rc = xfer_error(&x, x.result, err);
+  if (rc == 0) {
+    res->status = info_long(x.easy, CURLINFO_RESPONSE_CODE);
+    if (res->status == 0) res->status = x.status;
+    res->new_connections = info_long(x.easy, CURLINFO_NUM_CONNECTS);
+    res->local_port = info_long(x.easy, CURLINFO_LOCAL_PORT);
+    res->headers = x.fields;
+    res->nheaders = x.nfields;
+    res->body = x.body;
+    res->body_len = x.len;
+    x.fields = NULL;
+    x.nfields = 0;
+    x.body = NULL;
+    x.len = 0;
+  }
+  xfer_release(h, &x);
+  xfer_free_buffers(&x);
+  return rc;
+}
+
+void al_http_response_free(al_http_response *res) {
+  if (res == NULL) return;
+  fields_free(res->headers, res->nheaders);
+  free(res->body);
+  memset(res, 0, sizeof *res);
+}
+
+/* ---- streams --------------------------------------------------------------------- */
+
+static int headers_known(const xfer *x) { return x->headers_done; }
+static int has_data(const xfer *x) { return x->len > 0; }
+
+static void stream_unlink(al_http_stream *s) {
+  al_http *h = s->x.http;
+  if (h == NULL) return;
+  if (s->prev)
+    s->prev->next = s->next;
+  else if (h->streams == s)
+    h->streams = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->prev = s->next = NULL;
+}
+
+/* Ends the transfer with an error kept for later next() calls. */
+static int stream_fail(al_http_stream *s, al_error *err) {
+  s->state = S_FAILED;
+  s->err = *err;
+  stream_unlink(s);
+  if (s->x.http) xfer_release(s->x.http, &s->x);
+  s->x.http = NULL;
+  return -1;
+}
+
+int al_http_stream_open(al_http *h, const al_http_request *req, al_http_stream **out, al_error *err) {
+  al_http_stream *s = calloc(1, sizeof *s);
+  int rc;
+  *out = NULL;
+  if (s == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory opening a stream");
+  if (xfer_start(h, &s->x, req, 1, err)) {
+    free(s);
+    return -1;
+  }
+  s->state = S_OPEN;
+  s->next = h->streams; /* linked before driving: collect_done may finish it */
+  if (h->streams) h->streams->prev = s;
+  h->streams = s;
+  rc = drive(h, &s->x, headers_known, err);
+  if (rc == 0 && !s->x.headers_done) /* ended before a response began */
+    rc = xfer_error(&s->x, s->x.result != CURLE_OK ? s->x.result : CURLE_GOT_NOTHING, err);
+  if (rc) {
+    stream_unlink(s);
+    xfer_release(h, &s->x);
+    xfer_free_buffers(&s->x);
+    free(s);
+    return -1;
+  }
+  s->new_connections = info_long(s->x.easy, CURLINFO_NUM_CONNECTS);
+  *out = s;
+  return 0;
+}
+
+int al_http_stream_next(al_http_stream *s, const char **data, size_t *len, al_error *err) {
+  xfer *x = &s->x;
+  *data = NULL;
+  *len = 0;
+  if (s->state == S_FAILED) {
+    *err = s->err;
+    return -1;
+  }
+  if (s->state == S_DETACHED)
+    return al_fail(err, AL_ERR_NETWORK, "", "transport is closed");
+  if (s->state == S_END) return 0;
+  if (x->http->pid != getpid()) { /* the transfer belongs to the parent process */
+    (void)ensure_ready(x->http, err); /* detaches this stream with the others */
+    return al_fail(err, AL_ERR_NETWORK, "", "stream was opened in another process (fork)");
+  }
+  if (x->handed_out) { /* the caller has taken the previous chunk */
+    x->len = 0;
+    x->handed_out = 0;
+  }
+  if (x->paused && !x->done) {
+    CURLcode rc;
+    x->paused = 0;
+    rc = curl_easy_pause(x->easy, CURLPAUSE_CONT); /* may deliver held bytes right away */
+    if (rc != CURLE_OK && !x->done) {
+      x->done = 1;
+      x->result = rc;
+    }
+  }
+  if (x->len == 0 && !x->done) {
+    if (drive(x->http, x, has_data, err)) return stream_fail(s, err);
+  }
+  if (x->len > 0) { /* bytes first, even when an error followed them */
+    *data = x->body;
+    *len = x->len;
+    x->handed_out = 1;
+    return 1;
+  }
+  if (x->result != CURLE_OK) {
+    xfer_error(x, x->result, err);
+    return stream_fail(s, err);
+  }
+  s->state = S_END;
+  stream_unlink(s);
+  xfer_release(x->http, x);
+  x->http = NULL;
+  return 0;
+}
+
+long al_http_stream_status(const al_http_stream *s) { return s->x.status; }
+
+const al_http_field *al_http_stream_headers(const al_http_stream *s, size_t *n) {
+  *n = s->x.nfields;
+  return s->x.fields;
+}
+
+long al_http_stream_new_connections(const al_http_stream *s) { return s->new_connections; }
+
+void al_http_stream_free(al_http_stream *s) {
+  if (s == NULL) return;
+  if (s->x.http && s->x.http->pid != getpid()) {
+    al_error ignored;
+    (void)ensure_ready(s->x.http, &ignored); /* the parent's transfer: abandoned with care */
+  }
+  if (s->x.http) {
+    stream_unlink(s);
+    xfer_release(s->x.http, &s->x); /* removing a running transfer aborts it */
+  }
+  curl_slist_free_all(s->x.hdrs);
+  xfer_free_buffers(&s->x);
+  free(s);
+}
