@@ -185,8 +185,9 @@ describe("emulator auth", function()
         s = call(r[1], r[2], t.jwt, ids.workspace_1)
         assert.equal(200, s, r[2])
       end
-      local s, j = call("GET", "/api/v1/pats", t.pat_admin, ids.workspace_1)
+      local _, j = call("GET", "/api/v1/pats", t.pat_admin, ids.workspace_1)
       assert.matches("PAT bearer tokens are rejected", j.message)
+      local s
       s, j = call("GET", "/api/v1/workspaces/" .. ids.workspace_1 .. "/stats", t.pat_admin)
       saas_error(s, j, 401)
       assert.equal(200, (call("GET", "/api/v1/workspaces/" .. ids.workspace_1 .. "/stats", t.jwt)))

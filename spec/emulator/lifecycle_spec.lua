@@ -168,6 +168,36 @@ describe("emulator lifecycle", function()
     assert.equal(fx.workspaces[1].id, fx.ids.workspace_1)
   end)
 
+  it("status, env, tokens and ids subcommands", function()
+    local rc, out = run(shq(emulator.script) .. " status " .. shq(emu.dir))
+    assert.equal(0, rc)
+    assert.matches("running", out)
+    rc, out = run(shq(emulator.script) .. " env " .. shq(emu.dir))
+    assert.equal(0, rc)
+    assert.matches("ALEPHANT_API_BASE_URL=" .. emu.saas_url:gsub("%p", "%%%0") .. "\n", out)
+    rc, out = run(shq(emulator.script) .. " tokens")
+    assert.equal(0, rc)
+    local n = 0
+    for name, tok in out:gmatch("([%w_]+)=([^\n]+)") do
+      assert.equal(emu.tokens[name], tok)
+      n = n + 1
+    end
+    assert.equal(18, n)
+    rc, out = run(shq(emulator.script) .. " ids")
+    assert.equal(0, rc)
+    n = 0
+    for name, id in out:gmatch("([%w_]+)=([^\n]+)") do
+      assert.equal(emu.ids[name], id)
+      n = n + 1
+    end
+    assert.equal(35, n)
+    local e = emulator.start()
+    local dir = e.dir
+    e:stop()
+    rc = run(shq(emulator.script) .. " status " .. shq(dir))
+    assert.is_not.equal(0, rc)
+  end)
+
   describe("TLS", function()
     it("verifies with the generated CA and fails without it", function()
       local url = emu.https_url .. "/v1/analytics/health"

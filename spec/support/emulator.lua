@@ -271,7 +271,10 @@ function Emu:raw(method, path, headers, body, opts)
   local parts, err, first = {}, nil, nil
   local got = 0
   while true do
-    local chunk, e, partial = c:receive(opts.until_bytes and math.min(4096, opts.until_bytes - got) or 4096)
+    -- the first read takes one byte so that first_byte is the real arrival time
+    local want = got == 0 and 1 or 4096
+    if opts.until_bytes then want = math.min(want, opts.until_bytes - got) end
+    local chunk, e, partial = c:receive(want)
     local piece = chunk or partial
     if piece and #piece > 0 then
       first = first or (socket.gettime() - t0)

@@ -52,7 +52,8 @@ function M.usage(req)
   if not from then return e end
   local f, se = scope(req)
   if not f then return se end
-  local filter = { workspace_id = req.ws, agent_id = f.agent_id, member_id = f.member_id, department_id = f.department_id }
+  local filter = { workspace_id = req.ws, agent_id = f.agent_id, member_id = f.member_id,
+    department_id = f.department_id }
   local rows = json.array()
   for _, d in ipairs(reports.daily_series(filter, from, to)) do
     rows[#rows + 1] = { date = d.date, requests = d.requests, cost = d.cost, tokens = d.tokens }
@@ -90,7 +91,8 @@ local function int_arg(v, name, min, max, default)
   if v == nil then return default end
   local n = util.to_int(v)
   if not n or n < min or (max and n > max) then
-    return nil, bad(40000, name .. " must be an integer" .. (max and (" between " .. min .. " and " .. max) or (" >= " .. min)))
+    local range = max and (" between " .. min .. " and " .. max) or (" >= " .. min)
+    return nil, bad(40000, name .. " must be an integer" .. range)
   end
   return n
 end

@@ -158,7 +158,9 @@ function M.recent_requests(req)
   local limit, offset = 20, 0
   if req.args.limit ~= nil then
     limit = util.to_int(req.args.limit)
-    if not limit or limit < 1 or limit > 100 then return resp.saas_err(400, "limit must be an integer between 1 and 100") end
+    if not limit or limit < 1 or limit > 100 then
+      return resp.saas_err(400, "limit must be an integer between 1 and 100")
+    end
   end
   if req.args.offset ~= nil then
     offset = util.to_int(req.args.offset)

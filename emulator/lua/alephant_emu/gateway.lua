@@ -200,9 +200,13 @@ function M.embeddings(req)
   if not model then return oai400("Unsupported model: " .. tostring(b.model), "model") end
   local inputs = b.input
   if type(inputs) == "string" then inputs = { inputs } end
-  if type(inputs) ~= "table" or #inputs == 0 then return oai400("input must be a string or an array of strings", "input") end
+  if type(inputs) ~= "table" or #inputs == 0 then
+    return oai400("input must be a string or an array of strings", "input")
+  end
   local dims = b.dimensions or 8
-  if type(dims) ~= "number" or dims < 1 or dims > 4096 then return oai400("dimensions must be 1..4096", "dimensions") end
+  if type(dims) ~= "number" or dims < 1 or dims > 4096 then
+    return oai400("dimensions must be 1..4096", "dimensions")
+  end
   local data = json.array()
   local total = 0
   for i, s in ipairs(inputs) do

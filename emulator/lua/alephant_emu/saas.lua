@@ -364,7 +364,8 @@ function M.vk_list(req)
   local items = {}
   for _, vk in ipairs(store.list("virtual_keys", req.ws)) do
     if (type(st) ~= "string" or st == "" or reports.vk_status(vk) == st)
-      and (type(et) ~= "string" or et == "" or vk.entity_type == et or (et == "none" and type(vk.entity_type) ~= "string")) then
+      and (type(et) ~= "string" or et == "" or vk.entity_type == et
+        or (et == "none" and type(vk.entity_type) ~= "string")) then
       items[#items + 1] = vk
     end
   end
@@ -388,7 +389,9 @@ local function validate_vk_fields(b, creating)
     f.budget_cents = null
   end
   if b.budgetCents ~= nil and b.budget == nil then
-    if type(b.budgetCents) ~= "number" or b.budgetCents < 0 then return nil, "budgetCents must be a non-negative integer" end
+    if type(b.budgetCents) ~= "number" or b.budgetCents < 0 then
+      return nil, "budgetCents must be a non-negative integer"
+    end
     f.budget_cents = floor(b.budgetCents)
   end
   if b.budgetAction ~= nil then
@@ -492,7 +495,8 @@ function M.agents_list(req)
   for _, a in ipairs(store.list("agents", req.ws)) do
     if (not dep or a.department_id == dep)
       and (type(req.args.status) ~= "string" or req.args.status == "" or a.status == req.args.status)
-      and (type(req.args.environment) ~= "string" or req.args.environment == "" or a.environment == req.args.environment)
+      and (type(req.args.environment) ~= "string" or req.args.environment == ""
+        or a.environment == req.args.environment)
       and search_match(req, a.display_name) then
       items[#items + 1] = a
     end
@@ -600,7 +604,9 @@ function M.policy_put(req)
   if not b then return e end
   local c = b.config
   if type(c) ~= "table" then return err400("config object is required") end
-  if type(c.amount) ~= "number" or c.amount < 0 then return err400("config.amount must be a non-negative number (USD)") end
+  if type(c.amount) ~= "number" or c.amount < 0 then
+    return err400("config.amount must be a non-negative number (USD)")
+  end
   if c.exceededAction ~= nil and (type(c.exceededAction) ~= "string" or c.exceededAction == "") then
     return err400("config.exceededAction must be a string")
   end
@@ -659,9 +665,8 @@ function M.workspace_stats(req)
   end
   local active_vks = count("virtual_keys", function(v) return reports.vk_status(v) == "active" end)
   local max = (sub.base_vk_limit or 0) + (sub.extra_vk_count or 0)
-  local _, _, monthly_from = nil, nil, nil
   local y, m = util.civil_from_days(reports.today())
-  monthly_from = util.days_from_civil(y, m, 1)
+  local monthly_from = util.days_from_civil(y, m, 1)
   local month = series.totals(series.cells({ workspace_id = id, from = monthly_from, to = reports.today() }))
   local limit = sub.log_limit or 0
   return ok({

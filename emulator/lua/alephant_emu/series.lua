@@ -28,7 +28,8 @@ function M.setup(fixtures)
   for _, m in ipairs(fx.models) do models_by_id[m.id] = m end
   mk_by_ws_provider = {}
   for _, k in ipairs(fx.master_keys) do
-    mk_by_ws_provider[k.workspace_id .. "|" .. k.provider] = mk_by_ws_provider[k.workspace_id .. "|" .. k.provider] or k.id
+    local key = k.workspace_id .. "|" .. k.provider
+    mk_by_ws_provider[key] = mk_by_ws_provider[key] or k.id
   end
   cache.today = nil
 end

@@ -113,7 +113,7 @@ function M.parse_iso(s)
     end
   end
   if hh > 23 or mi > 59 or ss > 60 then return nil end
-  local off = 0
+  local off
   if rest == "Z" or rest == "z" or rest == "" then
     off = 0
   else
