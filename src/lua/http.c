@@ -94,22 +94,20 @@ static int field_error(lua_State *L, int arg, const char *key, const char *expec
   return luaL_argerror(L, arg, lua_tostring(L, -1));
 }
 
-/* Optional string field without embedded NULs (libcurl takes C strings); NULL when nil. */
+/* Optional string field without embedded NULs (libcurl takes C strings); NULL when nil.
+ * The value stays on the stack: a proxy table's __index may hand out a string that
+ * nothing else references. */
 static const char *opt_cstring(lua_State *L, int arg, int tbl, const char *key, size_t *len) {
   const char *s;
   size_t n;
   lua_getfield(L, tbl, key);
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    return NULL;
-  }
+  if (lua_isnil(L, -1)) return NULL;
   if (lua_type(L, -1) != LUA_TSTRING) field_error(L, arg, key, "a string");
   s = lua_tolstring(L, -1, &n);
   if (strlen(s) != n) {
     lua_pushfstring(L, "%s must not contain NUL bytes", key);
     luaL_argerror(L, arg, lua_tostring(L, -1));
   }
-  lua_pop(L, 1); /* the table still holds the string */
   if (len) *len = n;
   return s;
 }
@@ -213,33 +211,26 @@ static int read_request(lua_State *L, al_http_request *req, al_error *err) {
   luaL_checktype(L, 2, LUA_TTABLE);
   check_keys(L, 2, 2, request_keys);
 
+  /* method, url and body stay on the stack while the request runs (see opt_cstring) */
   lua_getfield(L, 2, "method");
   if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "method", "a string");
-  req->method = lua_tostring(L, -1); /* NULL = GET; the table keeps the string alive */
-  lua_pop(L, 1);
+  req->method = lua_tostring(L, -1); /* NULL = GET */
 
   lua_getfield(L, 2, "url");
   if (lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "url", "a string");
   req->url = lua_tolstring(L, -1, &url_len);
-  lua_pop(L, 1);
-  if (strlen(req->url) != url_len) return al_fail(err, AL_ERR_CONFIG, "url", "url must not contain NUL bytes");
 
   lua_getfield(L, 2, "body");
   if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "body", "a string");
   req->body = lua_tolstring(L, -1, &req->body_len);
   if (req->body == NULL) req->body_len = 0;
-  lua_pop(L, 1);
 
   req->timeout_ms = opt_seconds(L, 2, 2, "timeout");
+  if (strlen(req->url) != url_len) return al_fail(err, AL_ERR_CONFIG, "url", "url must not contain NUL bytes");
 
   /* headers: {["Name"] = "value"}, copied into a scratch userdata left on the stack */
   lua_getfield(L, 2, "headers");
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushnil(L); /* keep the stack shape: [..., headers, scratch] */
-    lua_pushnil(L);
-    return 0;
-  }
+  if (lua_isnil(L, -1)) return 0;
   if (lua_type(L, -1) != LUA_TTABLE) field_error(L, 2, "headers", "a table of name = value strings");
   n = 0;
   lua_pushnil(L);
