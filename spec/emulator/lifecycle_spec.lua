@@ -328,6 +328,24 @@ describe("emulator lifecycle", function()
       for _, a in ipairs(list.data) do assert.is_not.equal("Temp agent", a.name) end
     end)
 
+    it("partial resets: ?only=requests and ?only=faults", function()
+      local fault = { ["X-Emulator-Fault"] = "503;count=3" }
+      emu:request("GET", "/v1/analytics/health", { headers = fault })
+      emu:arm({ fault = "500", count = 2, path = "/v1/models" })
+      emu:request("POST", emu.admin_url .. "/reset?only=requests")
+      assert.equal(0, #emu:requests())
+      local _, _, h = emu:request("GET", "/v1/analytics/health", { headers = fault })
+      assert.equal("1", h["x-emulator-fault-remaining"]) -- counter kept
+      assert.equal(1, #emu:admin("GET", "/faults").armed)
+      emu:request("POST", emu.admin_url .. "/reset?only=faults")
+      assert.equal(0, #emu:admin("GET", "/faults").armed)
+      _, _, h = emu:request("GET", "/v1/analytics/health", { headers = fault })
+      assert.equal("2", h["x-emulator-fault-remaining"]) -- counter restarted
+      assert.equal(2, #emu:requests()) -- requests kept
+      assert.equal(200, (emu:request("DELETE", emu.admin_url .. "/requests")))
+      assert.equal(0, #emu:requests())
+    end)
+
     it("sets and reads config", function()
       assert.equal(100, emu:admin("GET", "/config").ingest_delay_ms)
       assert.equal(250, emu:set({ ingest_delay_ms = 250 }).ingest_delay_ms)

@@ -40,7 +40,7 @@ function M.handle(req)
     local only = req.args.only
     if only == nil or only == "requests" then recorder.clear() end
     if only == nil then store.reset_state() end
-    if only == "faults" then faults.disarm_all() end
+    if only == "faults" then faults.clear() end
     return resp.json(200, { ok = true })
   elseif p == "/__admin/config" then
     if m == "POST" or m == "PUT" or m == "PATCH" then

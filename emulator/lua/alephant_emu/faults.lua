@@ -131,6 +131,15 @@ function M.disarm_all()
   d:set("armed:n", 0)
 end
 
+-- Disarm every rule and forget every header fault counter.
+function M.clear()
+  M.disarm_all()
+  local d = dict()
+  for _, k in ipairs(d:get_keys(0)) do
+    if k:sub(1, 6) == "fault:" then d:delete(k) end
+  end
+end
+
 local function matches(r, method, path)
   if r.method and r.method ~= method then return false end
   if r.path and r.path ~= path then return false end
