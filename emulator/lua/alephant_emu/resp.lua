@@ -181,12 +181,14 @@ local function send_stream(res, fault)
   local n = 0
   local expected = res.expected or 2
   local batch = {}
+  -- returns false once the client has gone away, so a huge stream stops early
   local function flush_batch()
     if #batch > 0 then
-      ngx.print(table.concat(batch))
+      local ok = ngx.print(table.concat(batch))
       batch = {}
-      ngx.flush(true)
+      if not ok or not ngx.flush(true) then return false end
     end
+    return true
   end
   while true do
     local chunk = res.gen()
@@ -221,9 +223,7 @@ local function send_stream(res, fault)
       ngx.flush(true)
     else
       batch[#batch + 1] = chunk
-      if #batch >= 64 then
-        flush_batch()
-      end
+      if #batch >= 64 and not flush_batch() then return end
     end
   end
   flush_batch()
