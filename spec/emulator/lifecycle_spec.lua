@@ -154,6 +154,13 @@ describe("emulator lifecycle", function()
     local h = e:admin("GET", "/health")
     assert.equal(2, h.workers)
     assert.equal(2, #children(e.pid))
+    -- state is shared between workers: one fault counter, one request log
+    local codes = {}
+    for i = 1, 6 do
+      codes[i] = (e:request("GET", "/v1/analytics/health", { headers = { ["X-Emulator-Fault"] = "503;count=3" } }))
+    end
+    assert.same({ 503, 503, 503, 200, 200, 200 }, codes)
+    assert.equal(6, #e:requests())
     e:stop()
     assert.is_false(e:alive())
   end)
