@@ -279,6 +279,17 @@ describe("core.http transport", function()
       http:close()
     end)
 
+    it("turns a broken pipe under TLS into a network error, not a SIGPIPE", function()
+      local http = core.http_new({ timeout = 10, cafile = srv.ca_file })
+      for _ = 1, 3 do -- lua5.4 leaves SIGPIPE at its default: a stray one would end the process
+        local _, err = http:request({ method = "POST", url = srv.https_url .. "/reset",
+          body = string.rep("z", 8 * 1024 * 1024) })
+        assert.equal("network", err.kind)
+      end
+      assert.equal(200, assert(http:request({ url = srv.https_url .. "/echo" })).status)
+      http:close()
+    end)
+
     it("reports an unreadable cafile as tls", function()
       local http = core.http_new({ timeout = 5, cafile = srv.dir .. "/no-such-ca.pem" })
       local _, err = http:request({ url = srv.https_url .. "/echo" })
