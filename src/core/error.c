@@ -13,6 +13,7 @@ const char *al_error_kind_name(al_error_kind kind) {
     case AL_ERR_TIMEOUT: return "timeout";
     case AL_ERR_TLS: return "tls";
     case AL_ERR_TOO_LARGE: return "too_large";
+    case AL_ERR_DECODE: return "decode";
     case AL_ERR_NONE: break;
   }
   return "none";

@@ -14,7 +14,8 @@ typedef enum {
   AL_ERR_NETWORK,
   AL_ERR_TIMEOUT,
   AL_ERR_TLS,
-  AL_ERR_TOO_LARGE
+  AL_ERR_TOO_LARGE,
+  AL_ERR_DECODE /* malformed JSON (src/core/json.c) */
 } al_error_kind;
 
 typedef struct {
@@ -23,7 +24,8 @@ typedef struct {
   char message[384];
 } al_error;
 
-/* "config", "validation", "auth", "network", "timeout", "tls", "too_large" (or "none"). */
+/* "config", "validation", "auth", "network", "timeout", "tls", "too_large", "decode"
+ * (or "none"). */
 const char *al_error_kind_name(al_error_kind kind);
 
 /* Fills *err (when not NULL) and returns -1, so validators can `return al_fail(...)`. */

@@ -33,5 +33,6 @@ void alb_open_state(lua_State *L);
 void alb_open_catalog(lua_State *L);
 void alb_open_clock(lua_State *L);
 void alb_open_random(lua_State *L);
+void alb_open_json(lua_State *L);
 
 #endif

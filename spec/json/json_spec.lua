@@ -1,0 +1,414 @@
+-- core.json_decode / core.json_encode / core.null / core.array_mt (src/lua/json.c).
+local core = require "alephant.core"
+
+local decode, encode, null = core.json_decode, core.json_encode, core.null
+-- Lua 5.3+ fields, looked up without tripping luacheck's portable std
+local mtype = rawget(math, "type") -- nil on LuaJIT: doubles only
+local maxinteger, mininteger = rawget(math, "maxinteger"), rawget(math, "mininteger")
+local has_integers = mtype ~= nil
+
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+
+local function read(path)
+  local f = assert(io.open(path, "rb"))
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+-- Asserts a decode failure whose message matches each pattern.
+local function bad_json(s, ...)
+  local v, err = decode(s)
+  assert.is_nil(v)
+  assert.equal("table", type(err))
+  assert.equal("decode", err.kind)
+  assert.equal("number", type(err.offset))
+  for _, p in ipairs({ ... }) do assert.matches(p, err.message) end
+  return err
+end
+
+-- Asserts an encode failure (kind validation) whose message matches each pattern.
+local function bad_value(v, ...)
+  local s, err = encode(v)
+  assert.is_nil(s)
+  assert.equal("validation", err.kind)
+  for _, p in ipairs({ ... }) do assert.matches(p, err.message, 1, true) end
+  return err
+end
+
+describe("core.json_decode", function()
+  it("decodes scalars, arrays and objects", function()
+    assert.equal("x", decode('"x"'))
+    assert.equal(true, decode("true"))
+    assert.equal(false, decode(" false "))
+    assert.equal(2.5, decode("2.5"))
+    assert.same({ 1, 2, 3 }, decode("[1,2,3]"))
+    assert.same({ a = { b = { "c" } } }, decode('{"a":{"b":["c"]}}'))
+    assert.same({ a = 2 }, decode('{"a":1,"a":2}')) -- duplicate keys: the last wins
+  end)
+
+  it("returns integers as integers on Lua 5.3+", function()
+    assert.equal(10000, decode("10000"))
+    assert.equal(-42, decode("-42"))
+    if has_integers then
+      assert.equal("integer", mtype(decode("10000")))
+      assert.equal("integer", mtype(decode('{"a":10000}').a))
+      assert.equal("float", mtype(decode("10000.0")))
+      assert.equal("float", mtype(decode("1e4")))
+      assert.equal(maxinteger, decode("9223372036854775807"))
+      assert.equal(mininteger, decode("-9223372036854775808"))
+      assert.equal(9007199254740993, decode("9007199254740993")) -- beyond 2^53, still exact
+      assert.equal("float", mtype(decode("9223372036854775808"))) -- beyond int64: a double
+    else
+      -- LuaJIT: doubles, exact up to 2^53, then rounded to the nearest double
+      assert.equal(2 ^ 53, decode("9007199254740992"))
+      assert.equal(2 ^ 53, decode("9007199254740993"))
+    end
+    assert.equal(1.2345678901234568e23, decode("123456789012345678901234"))
+    assert.equal(0, decode("-0"))
+    assert.equal(math.huge, decode("1e400"))
+    assert.equal(-math.huge, decode("-1e400"))
+    assert.equal(0, decode("1e-400"))
+  end)
+
+  it("reads decimals exactly as Lua reads them", function()
+    for _, s in ipairs({ "0.1", "1E-7", "123.456", "0.30000000000000004", "2.2250738585072011e-308",
+      "4.9406564584124654e-324", "1.7976931348623157e308", "3.141592653589793238462643383279" }) do
+      assert.equal(tonumber(s), decode(s))
+    end
+  end)
+
+  it("drops null members of objects, and keeps null elements of arrays as core.null", function()
+    local t = decode('{"a":null,"b":[1,null,3],"c":{"d":null}}')
+    assert.is_nil(t.a)
+    assert.is_nil(next(t.c))
+    assert.equal(3, #t.b)
+    assert.equal(null, t.b[2])
+    assert.equal(null, decode("null"))
+    assert.equal(null, decode("[null]")[1])
+    assert.is_nil(decode('{"a":1,"a":null}').a) -- a later null undoes an earlier member
+    assert.equal("userdata", type(null)) -- a lightuserdata: truthy, compare with ==
+  end)
+
+  it("marks arrays with core.array_mt, even empty ones", function()
+    local t = decode('{"list":[],"obj":{},"nested":[[]]}')
+    assert.equal(core.array_mt, getmetatable(t.list))
+    assert.equal(core.array_mt, getmetatable(t.nested))
+    assert.equal(core.array_mt, getmetatable(t.nested[1]))
+    assert.is_nil(getmetatable(t.obj))
+    assert.is_nil(getmetatable(t))
+  end)
+
+  it("decodes escapes, \\u escapes and surrogate pairs to UTF-8", function()
+    assert.equal('"\\/\b\f\n\r\t', decode([["\"\\\/\b\f\n\r\t"]]))
+    assert.equal("\195\169\226\130\172", decode([["\u00e9\u20AC"]])) -- é €
+    assert.equal("\240\159\152\128", decode([["\ud83d\ude00"]])) -- U+1F600
+    assert.equal("a\0b", decode([["a\u0000b"]]))
+    assert.equal("caf\195\169", decode('"caf\195\169"')) -- raw UTF-8 passes
+    bad_json([["\ud83d"]], "lone surrogate \\uD83D", "offset 1")
+    bad_json([["\ude00x"]], "lone surrogate \\uDE00")
+    bad_json([["\ud83d\u0041"]], "lone surrogate")
+    bad_json([["\u12"]], "4 hex digits")
+    bad_json([["\x41"]], "invalid escape")
+    bad_json('"\255"', "invalid UTF%-8 %(byte 0xFF%)")
+    bad_json('"\192\128"', "invalid UTF%-8") -- overlong NUL
+    bad_json('"\237\160\128"', "invalid UTF%-8") -- a surrogate in UTF-8
+    bad_json('"a\nb"', "control character 0x0A", "offset 2")
+  end)
+
+  it("names the offset and what was expected", function()
+    local err = bad_json("{bad", "^invalid JSON at offset 1: expected a string key or '}', found 'bad'$")
+    assert.equal(1, err.offset)
+    assert.equal(false, err.retryable)
+    assert.matches("^alephant decode error: invalid JSON at offset 1", tostring(err))
+    bad_json('{"a":1,}', "offset 7", "expected a string key after ','")
+    bad_json("[1,2", "offset 4", "expected ',' or ']'", "found end of input")
+    bad_json('{"a" 1}', "offset 5", "expected ':'")
+    bad_json("[1 2]", "offset 3")
+    bad_json("01", "leading zeros")
+    bad_json("1.", "a digit after the decimal point")
+    bad_json("-", "a digit after '%-'")
+    bad_json("[NaN]", "found 'NaN'")
+    bad_json("{} x", "offset 3", "end of input after the JSON value")
+  end)
+
+  it("refuses malformed and truncated documents", function()
+    for _, s in ipairs({ "", "   ", "[", "]", "{", "}", "[1,]", "[,1]", '{"a"}', '{"a":}', '{"a":1', '"abc',
+      "tru", "nul", "True", "undefined", "'x'", "0x10", "+1", ".5", "1e", "1e+", "--1", "[1]]", "{}{}",
+      "\239\187\191{}", "/* c */ 1", "[1,2,3,]", '{"a":1,,"b":2}', "[\"\\", "\0" }) do
+      local v, err = decode(s)
+      assert.is_nil(v, s)
+      assert.equal("decode", err.kind, s)
+    end
+    bad_json("", "empty input")
+    bad_json(" \n ", "empty input")
+    bad_json("\239\187\191{}", "byte order mark")
+    bad_json('"abc', "unterminated string", "offset 0")
+    bad_json("tru", "truncated literal 'true'")
+  end)
+
+  it("quotes at most a few bytes of the input in messages", function()
+    local secret = string.rep("s3cr3t", 20)
+    local err = bad_json("[" .. secret .. "]")
+    assert.is_nil(err.message:find(secret:sub(1, 17), 1, true))
+    assert.truthy(#err.message < 120)
+    err = bad_json('{"token":"' .. secret .. '\1"}')
+    assert.is_nil(err.message:find("s3cr", 1, true))
+  end)
+
+  it("refuses nesting beyond 512 levels without crashing", function()
+    local ok = string.rep("[", 512) .. string.rep("]", 512)
+    local t = decode(ok)
+    for _ = 1, 511 do t = t[1] end
+    assert.same({}, t)
+    bad_json(string.rep("[", 513) .. string.rep("]", 513), "nesting deeper than 512 levels", "offset 512")
+    bad_json(string.rep("[", 10000) .. string.rep("]", 10000), "nesting deeper than 512")
+    bad_json(string.rep('{"a":', 10000) .. "1" .. string.rep("}", 10000), "nesting deeper than 512")
+    bad_json(string.rep("[", 100000), "nesting deeper than 512")
+  end)
+
+  it("raises on a non-string argument (a programmer error)", function()
+    assert.has_error(function() decode(nil) end)
+    assert.has_error(function() decode(42) end)
+    assert.has_error(function() decode({}) end)
+  end)
+end)
+
+describe("core.json_encode", function()
+  it("encodes scalars", function()
+    assert.equal("null", encode(nil))
+    assert.equal("null", encode(null))
+    assert.equal("true", encode(true))
+    assert.equal("false", encode(false))
+    assert.equal('"x"', encode("x"))
+    assert.equal("3", encode(3))
+    assert.equal("-7", encode(-7))
+    assert.equal("2.5", encode(2.5))
+    assert.equal("0.1", encode(0.1))
+    assert.equal("0.30000000000000004", encode(0.1 + 0.2))
+    assert.equal("0.3333333333333333", encode(1 / 3))
+    assert.equal("1e-7", encode(1e-7))
+    assert.equal("1e+300", encode(1e300))
+    assert.equal("123456789012345", encode(123456789012345)) -- cjson 2.1.0 writes 1.2345678901234e+14
+    assert.equal("9007199254740992", encode(2 ^ 53)) -- an integral double: no fraction
+    assert.equal("3", encode(3.0))
+    if has_integers then
+      assert.equal("9223372036854775807", encode(maxinteger))
+      assert.equal("-9223372036854775808", encode(mininteger))
+    end
+  end)
+
+  it("writes numbers that read back to the same value", function()
+    for _, x in ipairs({ 0.1, 1 / 3, 2 / 3, 1e-7, 123.456, 1.7976931348623157e308, 4.9406564584124654e-324,
+      2.2250738585072014e-308, -1234.5678, 1e21, 2 ^ 60, 12.3456789 }) do
+      local s = encode(x)
+      assert.equal(x, tonumber(s), s)
+      assert.equal(x, decode(s), s)
+    end
+  end)
+
+  it("refuses NaN and infinities", function()
+    bad_value(0 / 0, "cannot encode NaN at body")
+    bad_value(math.huge, "cannot encode inf")
+    bad_value({ x = -math.huge }, "cannot encode -inf at body.x")
+  end)
+
+  it("escapes strings, passes UTF-8 through, refuses invalid UTF-8", function()
+    assert.equal([["a\"b\\c/d"]], encode('a"b\\c/d'))
+    assert.equal([["\n\r\t\b\f"]], encode("\n\r\t\b\f"))
+    assert.equal([["\u0001\u001f\u0000"]], encode("\1\31\0"))
+    assert.equal('"\127"', encode("\127"))
+    assert.equal('"caf\195\169 \240\159\152\128"', encode("caf\195\169 \240\159\152\128"))
+    bad_value("ok\255", "not valid UTF-8 at body: byte 0xFF at offset 2")
+    bad_value({ s = "\192\128" }, "not valid UTF-8 at body.s")
+    bad_value({ ["k\255"] = 1 }, "cannot encode a key that is not valid UTF-8")
+    local s = "q\"\\\1\n\195\169\240\159\152\128 end"
+    assert.equal(s, decode(encode(s)))
+  end)
+
+  it("encodes sequences as arrays and string-keyed tables as objects", function()
+    assert.equal("[1,2,3]", encode({ 1, 2, 3 }))
+    assert.equal('{"a":1}', encode({ a = 1 }))
+    assert.equal("{}", encode({}))
+    assert.equal('[[],{}]', encode({ core.array(), {} }))
+    assert.equal('{"1":"a"}', encode({ ["1"] = "a" })) -- a string key stays a key
+    assert.equal("[1,null,3]", encode({ 1, null, 3 }))
+  end)
+
+  it("keeps empty arrays as [] through core.array_mt", function()
+    assert.equal("[]", encode(core.array()))
+    assert.equal("[]", encode(setmetatable({}, core.array_mt)))
+    assert.equal('{"models":[],"tags":[]}', encode({ models = core.array(), tags = decode("[]") }))
+    assert.equal("[]", encode(decode("[]")))
+    assert.equal('{"a":[],"b":{}}', encode(decode('{"b":{},"a":[]}')))
+    assert.equal("[1,2]", encode(core.array({ 1, 2 })))
+    local t = {}
+    assert.equal(t, core.array(t))
+    assert.equal(core.array_mt, getmetatable(t))
+    assert.equal(t, core.array(t)) -- again: fine
+    assert.has_error(function() core.array(setmetatable({}, {})) end)
+    assert.has_error(function() core.array("x") end)
+  end)
+
+  it("refuses tables that are neither arrays nor objects, naming the key", function()
+    bad_value({ 1, 2, x = 3 }, "both string keys and integer key 1 at body")
+    bad_value({ [1] = "a", [3] = "c" }, "integer key 3 at body", "use core.null for holes")
+    bad_value({ [0] = "a" }, "integer key 0")
+    bad_value({ [-1] = "a" }, "integer key -1")
+    bad_value({ [1.5] = "a" }, "the number key 1.5")
+    bad_value({ [true] = "a" }, "a boolean key")
+    bad_value({ [{}] = "a" }, "a table key")
+    bad_value(setmetatable({ x = 1 }, core.array_mt), "marked as an array")
+  end)
+
+  it("names the path of a value it cannot encode", function()
+    local body = { model = "m", messages = { { role = "user", content = "hi" }, { role = "user", content = print } } }
+    local err = bad_value(body, "cannot encode a function at body.messages[2].content")
+    assert.equal("body.messages[2].content", err.field)
+    bad_value({ meta = { ["odd key"] = { coroutine.create(print) } } },
+      'cannot encode a thread at body.meta["odd key"][1]')
+    bad_value({ f = io.stdout }, "cannot encode a userdata at body.f")
+    local _, e2 = encode({ x = print }, "params")
+    assert.equal("cannot encode a function at params.x", e2.message)
+  end)
+
+  it("refuses cycles and deep nesting without crashing", function()
+    local t = {}
+    t.self = t
+    bad_value(t, "nested deeper than 512 levels at body.self.self.self.self.<504 more>", "contain itself")
+    local a = {}
+    a[1] = a
+    bad_value(a, "nested deeper than 512 levels")
+    local deep = {}
+    local cur = deep
+    for _ = 1, 10000 do
+      cur[1] = {}
+      cur = cur[1]
+    end
+    bad_value(deep, "nested deeper than 512 levels")
+    local ok = "x"
+    for _ = 1, 512 do ok = { ok } end
+    assert.equal(string.rep("[", 512) .. '"x"' .. string.rep("]", 512), encode(ok))
+  end)
+
+  it("sorts object keys, so the same table always gives the same bytes", function()
+    assert.equal('{"B":3,"a":2,"a b":4,"aa":5,"b":1}', encode({ b = 1, a = 2, B = 3, ["a b"] = 4, aa = 5 }))
+    local one, two = {}, {}
+    for i = 1, 200 do one["k" .. i] = i end
+    for i = 200, 1, -1 do two["k" .. i] = i end
+    assert.equal(encode(one), encode(two))
+    assert.equal(encode({ z = { y = 1, x = 2 }, a = 0 }), '{"a":0,"z":{"x":2,"y":1}}')
+  end)
+end)
+
+describe("JSON round trips", function()
+  it("decode -> encode -> decode keeps a usage answer with a 30-day series", function()
+    local text = read(here .. "usage_body.json")
+    local body = assert(decode(text))
+    local data = body.data
+    assert.equal(0, body.code)
+    assert.equal(30, #data.series)
+    assert.equal("2026-10-29", data.series[1].date)
+    assert.is_nil(data.agentId) -- null member: absent
+    assert.equal(core.array_mt, getmetatable(data.notes))
+    if has_integers then
+      assert.equal("integer", mtype(data.totals.requests))
+      assert.equal("integer", mtype(data.series[30].tokens))
+      assert.equal("float", mtype(data.series[1].cost))
+    end
+    local again = encode(body)
+    local body2 = assert(decode(again))
+    assert.same(body, body2)
+    assert.equal(again, encode(body2)) -- stable bytes
+    assert.matches('"notes":%[%]', again)
+    assert.matches('"tags":%[%]', again)
+  end)
+
+  it("round-trips values of every kind", function()
+    for _, v in ipairs({
+      { a = { 1, 2, { b = "c" } }, d = true, e = false, f = { null } },
+      { "", "\0", string.rep("x", 1000), "\240\159\152\128" },
+      { n = { 0, -1, 1.5, -2.25, 1e-9, 6.02214076e23 } },
+      core.array(),
+    }) do
+      assert.same(v, decode(encode(v)))
+    end
+  end)
+
+  it("handles a 1 MiB document", function()
+    local parts = {}
+    local i = 0
+    local size = 0
+    while size < 1024 * 1024 do
+      i = i + 1
+      local item = ('{"id":%d,"name":"item \\"%d\\"\\n","cost":%d.25,"tags":["a","b"],"none":null}'):format(i, i, i)
+      parts[#parts + 1] = item
+      size = size + #item + 1
+    end
+    local text = "[" .. table.concat(parts, ",") .. "]"
+    assert.truthy(#text >= 1024 * 1024)
+    local t = assert(decode(text))
+    assert.equal(i, #t)
+    assert.equal('item "7"\n', t[7].name)
+    assert.equal(i + 0.25, t[i].cost)
+    local out = assert(encode(t))
+    assert.truthy(#out > 800 * 1024)
+    assert.same(t, decode(out))
+    -- one long string with escapes (decoded through the scratch buffer)
+    local long = string.rep("ab\\n\\u00e9", 200000)
+    local s = assert(decode('"' .. long .. '"'))
+    assert.equal(string.rep("ab\n\195\169", 200000), s)
+    assert.equal(s, decode(encode(s)))
+  end)
+end)
+
+describe("JSON and the host", function()
+  it("writes numbers the same way under a locale with a decimal comma", function()
+    local old = os.setlocale(nil, "numeric")
+    if not (os.setlocale("de_DE.UTF-8", "numeric") or os.setlocale("de_DE.utf8", "numeric")) then
+      pending("no de_DE.UTF-8 locale on this machine")
+      return
+    end
+    finally(function() os.setlocale(old, "numeric") end)
+    assert.matches("^de_DE", os.setlocale(nil, "numeric"))
+    if not rawget(_G, "jit") then assert.equal("0,5", string.format("%.1f", 0.5)) end -- LuaJIT formats on its own
+    assert.equal("0.5", encode(0.5))
+    assert.equal("-1234.5678", encode(-1234.5678))
+    assert.equal("[0.1,1e-7,1.5e+300,3]", encode({ 0.1, 1e-7, 1.5e300, 3 }))
+    assert.equal(0.5, decode("0.5"))
+    assert.equal(1.25e-7, decode("1.25E-7"))
+  end)
+
+  it("does not load or change the host's cjson", function()
+    local function fresh_alephant()
+      for name in pairs(package.loaded) do
+        if name == "alephant" or name:match("^alephant%.") then package.loaded[name] = nil end
+      end
+      return require "alephant"
+    end
+    local before = package.loaded.cjson
+    local a = fresh_alephant()
+    assert.equal(before, package.loaded.cjson)
+    assert.equal(null, a.null)
+    -- with cjson loaded (if installed): same table, same settings afterwards
+    local ok, cjson = pcall(require, "cjson")
+    if ok then
+      local precision = cjson.encode_number_precision()
+      local sparse = { cjson.encode_sparse_array() }
+      fresh_alephant()
+      assert.equal(cjson, package.loaded.cjson)
+      assert.equal(precision, cjson.encode_number_precision())
+      assert.same(sparse, { cjson.encode_sparse_array() })
+      package.loaded.cjson = before
+    end
+  end)
+
+  it("keeps core.null and core.array_mt when the module is loaded again", function()
+    package.loaded["alephant.core"] = nil
+    local again = require "alephant.core"
+    assert.equal(null, again.null)
+    assert.equal(core.array_mt, again.array_mt)
+    assert.equal("[]", again.json_encode(core.array()))
+    package.loaded["alephant.core"] = core
+  end)
+end)

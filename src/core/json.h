@@ -1,0 +1,104 @@
+/* JSON's lexical layer (RFC 8259), pure C: no Lua, no I/O, no allocation, no locale.
+ *
+ * Decoding is a pull scanner: al_json_next() returns one token at a time and checks
+ * the grammar as it goes (commas, colons, nesting up to AL_JSON_MAX_DEPTH), so a
+ * caller that builds values from the tokens never sees malformed input. Strings are
+ * validated in place (escapes, surrogate pairs, UTF-8); only strings with escapes
+ * need al_json_unescape(), into a buffer of the token's decoded_len bytes.
+ *
+ * Numbers: a token is AL_JSON_INTEGER when it has no fraction or exponent and fits
+ * int64, else AL_JSON_DOUBLE. Text -> double is correctly rounded (round half to
+ * even, as strtod in the C locale) for every input, without strtod: an exact fast
+ * path for up to 15-19 digit mantissas with small exponents, else an exact decimal
+ * shift algorithm on up to 800 significant digits (the digits beyond never change
+ * the result except as a sticky bit). Overflow gives +-HUGE_VAL, underflow +-0.
+ *
+ * Encoding: al_json_escape_measure() validates UTF-8 and sizes the escaped form;
+ * al_json_escape() writes it. al_json_format_double() writes the shortest of 15, 16
+ * or 17 significant digits that reads back to the same double, independent of the
+ * process locale. */
+#ifndef ALEPHANT_CORE_JSON_H
+#define ALEPHANT_CORE_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Deepest nesting accepted: 512 open arrays/objects. */
+#define AL_JSON_MAX_DEPTH 512
+
+typedef enum {
+  AL_JSON_ERROR = -1,
+  AL_JSON_END = 0,    /* the document is complete (only whitespace after the value) */
+  AL_JSON_OBJECT,     /* { */
+  AL_JSON_OBJECT_END, /* } */
+  AL_JSON_ARRAY,      /* [ */
+  AL_JSON_ARRAY_END,  /* ] */
+  AL_JSON_KEY,        /* a member name (a string in key position) */
+  AL_JSON_STRING,
+  AL_JSON_INTEGER,    /* tok.i */
+  AL_JSON_DOUBLE,     /* tok.d */
+  AL_JSON_TRUE,
+  AL_JSON_FALSE,
+  AL_JSON_NULL
+} al_json_type;
+
+typedef struct {
+  al_json_type type;
+  size_t offset;      /* byte offset of the token in the input */
+  const char *str;    /* KEY/STRING: the raw bytes between the quotes */
+  size_t len;         /* ... and their count */
+  size_t decoded_len; /* KEY/STRING: length once unescaped (== len when !escaped) */
+  int escaped;        /* KEY/STRING: holds backslash escapes */
+  int64_t i;
+  double d;
+} al_json_token;
+
+typedef struct {
+  const char *s;
+  size_t n, pos;
+  unsigned depth;
+  int state; /* what the grammar expects next (private) */
+  unsigned char objects[AL_JSON_MAX_DEPTH / 8]; /* one bit per open container: 1 = object */
+  size_t err_offset;
+  char err[112]; /* what went wrong, e.g. "expected ':' after an object key, found '}'" */
+} al_json_scanner;
+
+void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n);
+
+/* The next token into *tok. AL_JSON_ERROR is sticky; sc->err and sc->err_offset say
+ * why and where (never more than ~20 bytes of the input are quoted). */
+al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok);
+
+/* The innermost open container: 0 (none, top level), AL_JSON_ARRAY or AL_JSON_OBJECT. */
+int al_json_container(const al_json_scanner *sc);
+
+/* Writes the decoded bytes of a KEY/STRING token (tok->decoded_len of them) to out. */
+void al_json_unescape(const al_json_token *tok, char *out);
+
+/* The value of a number already matched by the JSON grammar (e.g. "-1.5e-7"),
+ * correctly rounded. Returns 0, or -1 when s is not a JSON number. */
+int al_json_parse_double(const char *s, size_t n, double *out);
+
+/* Validates UTF-8 and sets *out_len to the escaped length (without quotes). Returns 0,
+ * or -1 with *bad_offset at the first byte that is not valid UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid). */
+int al_json_escape_measure(const char *s, size_t n, size_t *out_len, size_t *bad_offset);
+
+/* Writes the escaped form (out_len bytes from the measure) of validated s. The
+ * escapes are those of RFC 8785 / JSON.stringify: \" \\ \b \f \n \r \t, \u00xx for the
+ * other C0 controls; everything else, UTF-8 included, passes through. */
+void al_json_escape(const char *s, size_t n, char *out);
+
+/* Room for any number al_json_format_* writes, with a NUL. */
+#define AL_JSON_NUMBER_MAX 32
+
+/* Decimal form of v; returns its length. */
+size_t al_json_format_integer(int64_t v, char *out);
+
+/* A finite double as a JSON number: integral values below 2^53 without fraction or
+ * exponent ("3", "-0"), others in the shortest of %.15g/%.16g/%.17g that reads back
+ * to v, with '.' as the decimal separator whatever the locale. Returns the length,
+ * or 0 for NaN and infinities (JSON has no form for them). */
+size_t al_json_format_double(double v, char *out);
+
+#endif
