@@ -56,15 +56,9 @@ test-lua: build
 lint:
 	luacheck -q lua spec examples $(wildcard emulator bin bench)
 
-# Every example runs, under both interpreters, against the freshly built module.
+# Every example runs, under both interpreters, against a fresh emulator.
 examples: build
-	@mkdir -p $(TMP); for lua in $(LUAS); do \
-	  for ex in examples/*.lua; do \
-	    echo "== $$lua $$ex"; \
-	    LUA_PATH='$(LUA_PATH_DEV)' LUA_CPATH="$(BUILD)/$$lua/?.so;;" $$lua $$ex >/dev/null; \
-	    echo "1 0" >> $(RESULTS); \
-	  done; \
-	done
+	@mkdir -p $(TMP); scripts/run-examples.sh $(BUILD) $(RESULTS)
 
 # A real luarocks install into throw-away trees, for Lua 5.4 and for LuaJIT (5.1 ABI),
 # then `require "alephant"` from each tree (run outside the checkout so ./lua is not used).

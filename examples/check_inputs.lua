@@ -1,4 +1,5 @@
 -- Bad input is refused before any request: run this anywhere, no network needed.
+-- token: none
 --   lua5.4 examples/check_inputs.lua
 local alephant = require "alephant"
 

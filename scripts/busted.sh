@@ -9,6 +9,8 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 busted --lua="$lua" --cpath="$build/$lua/?.so" -o TAP "$@" > "$out" 2>&1
 status=$?
+# the suite's output must never hold a test token in clear
+"$(dirname "$0")/check-secrets.sh" "$out" || status=1
 passed=$(grep -c '^ok ' "$out" || true)
 failed=$(grep -c '^not ok ' "$out" || true)
 if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ]; then

@@ -15,6 +15,7 @@ config.defaults = {
   timeout = 30,
   connect_timeout = 10,
   max_retries = 2,
+  scope_ttl = 300,
 }
 
 -- option name -> { type, environment variables in order of precedence }
@@ -31,8 +32,20 @@ local options = {
   capath = { "string" },
   rate_limit_rpm = { "number", { "ALEPHANT_RATE_LIMIT_RPM" } },
   allow_insecure_http = { "boolean" },
+  deadline = { "number" },
+  scope_ttl = { "number" },
+  transport = { "transport" },
   getenv = { "function" },
 }
+
+-- A transport is any object with a request method (table or userdata).
+local function type_ok(want, v)
+  if want == "transport" then
+    local t = type(v)
+    return (t == "table" or t == "userdata") and v.request ~= nil
+  end
+  return type(v) == want
+end
 
 local function names()
   local list = {}
@@ -99,8 +112,9 @@ function config.resolve(opts)
       error(("alephant.new: unknown option '%s'%s (known: %s)"):format(tostring(k),
         hint and (" (did you mean '" .. hint .. "'?)") or "", names()), 3)
     end
-    if type(v) ~= spec[1] then
-      error(("alephant.new: option '%s' must be a %s, got %s"):format(k, spec[1], type(v)), 3)
+    if not type_ok(spec[1], v) then
+      local want = spec[1] == "transport" and "transport (an object with a request method)" or spec[1]
+      error(("alephant.new: option '%s' must be a %s, got %s"):format(k, want, type(v)), 3)
     end
   end
   local getenv = opts.getenv or os.getenv
@@ -128,8 +142,8 @@ function config.resolve(opts)
   end
   settings.getenv = nil
 
-  for _, k in ipairs({ "timeout", "connect_timeout" }) do
-    if not (settings[k] > 0 and settings[k] < math.huge) then
+  for _, k in ipairs({ "timeout", "connect_timeout", "deadline", "scope_ttl" }) do
+    if settings[k] ~= nil and not (settings[k] > 0 and settings[k] < math.huge) then
       error(("alephant.new: option '%s' must be a positive number of seconds"):format(k), 3)
     end
   end

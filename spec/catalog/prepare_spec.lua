@@ -79,9 +79,12 @@ describe("prepare: one vocabulary", function()
     refused("from and start cannot be combined", pat:prepare("collector.logs",
       { from = "2026-11-01", to = "2026-11-02", start = "2026-11-01T00:00:00Z", ["end"] = "2026-11-02T00:00:00Z" }))
     refused("label must not be empty", pat:prepare("virtual_keys.create", { label = "" }))
+    refused("master_key_id is required by virtual_keys.create",
+      pat:prepare("virtual_keys.create", { label = "x" }))
     refused("at most 100 characters", pat:prepare("virtual_keys.create", { label = string.rep("x", 101) }))
     refused("scopes must be one of read, write, admin", pat:prepare("pats.create", { name = "x", scopes = { "root" } }))
-    refused("budget must be a number, got string", pat:prepare("virtual_keys.create", { label = "x", budget = "5" }))
+    refused("budget must be a number, got string", pat:prepare("virtual_keys.create",
+      { label = "x", master_key_id = WS2, budget = "5" }))
     refused("config must be a table", pat:prepare("policies.set_budget_control", { config = "x" }))
     refused("period must be one of 24h, 7d, 30d, billing_cycle",
       state(VK):prepare("cockpit.usage_summary", { period = "90d" }))

@@ -74,7 +74,7 @@ static const al_param p_search = {"search", "search", AL_IN_QUERY, AL_T_STRING, 
 #define B(name, wire, type, flags, min, max) {name, wire, AL_IN_BODY, type, flags, 0, NULL, min, max, NULL, 0, NULL}
 static const al_param b_label_req = B("label", "label", AL_T_STRING, REQ, 1, 100);
 static const al_param b_label = B("label", "label", AL_T_STRING, 0, 1, 100);
-static const al_param b_master_key_id = B("master_key_id", "masterKeyId", AL_T_UUID, 0, 0, 0);
+static const al_param b_master_key_id_req = B("master_key_id", "masterKeyId", AL_T_UUID, REQ, 0, 0);
 static const al_param b_budget = B("budget", "budget", AL_T_NUMBER, 0, 0, INT64_MAX);
 static const al_param b_budget_action = B("budget_action", "budgetAction", AL_T_STRING, 0, 1, 32);
 static const al_param b_budget_window = B("budget_window", "budgetWindow", AL_T_STRING, 0, 1, 32);
@@ -129,7 +129,7 @@ PARAMS(agent_analytics_params, &p_agent_path, &p_days);
 PARAMS(department_analytics_params, &p_department_path, &p_days);
 PARAMS(page_params, &p_page, &p_page_size);
 PARAMS(vk_list_params, &p_page, &p_page_size, &p_status, &p_vk_entity_type);
-PARAMS(vk_create_params, &b_label_req, &b_master_key_id, &b_budget, &b_budget_action, &b_budget_window,
+PARAMS(vk_create_params, &b_label_req, &b_master_key_id_req, &b_budget, &b_budget_action, &b_budget_window,
        &b_rate_limit_rpm, &b_entity_type, &b_entity_id);
 PARAMS(vk_update_params, &p_id_path, &b_label, &b_budget, &b_budget_action, &b_budget_window, &b_rate_limit_rpm);
 PARAMS(id_params, &p_id_path);

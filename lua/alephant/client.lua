@@ -1,0 +1,249 @@
+--- The client object: every catalog entry as a method, the request pipeline
+-- (prepare → context → rate limit → transport with retries → decode) and iterators.
+-- @module alephant.client
+local core = require "alephant.core"
+local errors = require "alephant.errors"
+local paginate = require "alephant.paginate"
+local ratelimit = require "alephant.ratelimit"
+local response = require "alephant.response"
+local retry = require "alephant.retry"
+
+local Client = {}
+Client.__index = Client
+
+-- Endpoint metadata by name, and the methods of each group, built once per VM.
+local endpoints = {}
+local groups = {}
+for _, e in ipairs(core.endpoints()) do
+  endpoints[e.name] = e
+  local group, method = e.name:match("^([^.]+)%.(.+)$")
+  groups[group] = groups[group] or {}
+  groups[group][method] = e
+end
+
+local call_options = { deadline = "number", timeout = "number", retry = "boolean", max_items = "number",
+  headers = "table" }
+
+local function check_call_options(opts)
+  if opts == nil then return {} end
+  if type(opts) ~= "table" then error("alephant: call options must be a table, got " .. type(opts), 4) end
+  for k, v in pairs(opts) do
+    local want = call_options[k]
+    if not want then
+      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, headers)")
+        :format(tostring(k)), 4)
+    end
+    if type(v) ~= want then error(("alephant: call option '%s' must be a %s"):format(k, want), 4) end
+  end
+  return opts
+end
+
+-- A group object (`client.analytics`): methods call through to the client. It holds
+-- only the client, never the token.
+local function group_object(client, name, methods)
+  local obj = { _client = client, _group = name }
+  local mt = { __index = {} }
+  for method, e in pairs(methods) do
+    mt.__index[method] = function(self, params, opts)
+      return self._client:call(e.name, params, opts)
+    end
+    if e.paging then
+      -- the group's list endpoint gets each/all; other paged endpoints each_<name>/all_<name>
+      local suffix = method == "list" and "" or "_" .. method
+      mt.__index["each" .. suffix] = function(self, params, opts)
+        return paginate.each(self._client, e.name, e.paging, params, opts)
+      end
+      mt.__index["all" .. suffix] = function(self, params, opts)
+        return paginate.all(self._client, e.name, e.paging, params, opts)
+      end
+    end
+  end
+  mt.__tostring = function() return "alephant." .. name end
+  return setmetatable(obj, mt)
+end
+
+--- Creates a client from resolved settings (see `alephant.new`).
+function Client.new(settings)
+  local state, err = core.state_new({
+    token = settings.token, workspace_id = settings.workspace_id, base_url = settings.base_url,
+    analytics_url = settings.analytics_url, gateway_url = settings.gateway_url, scope_ttl = settings.scope_ttl,
+  })
+  if not state then return nil, err end
+  local self = setmetatable({
+    base_url = settings.base_url,
+    analytics_url = settings.analytics_url,
+    gateway_url = settings.gateway_url,
+    workspace_id = settings.workspace_id,
+    timeout = settings.timeout,
+    connect_timeout = settings.connect_timeout,
+    max_retries = settings.max_retries,
+    deadline = settings.deadline,
+    rate_limit_rpm = settings.rate_limit_rpm,
+    cafile = settings.cafile,
+    capath = settings.capath,
+    allow_insecure_http = settings.allow_insecure_http or false,
+    _state = state,
+    _token_exp = settings.token_info and settings.token_info.exp,
+    _transport = settings.transport,
+    _now = settings.clock or core.monotonic,
+    _sleep = settings.sleep or core.sleep,
+    _random = core.random,
+  }, Client)
+  if not self._transport then
+    self._transport = core.http_new({ timeout = settings.timeout, connect_timeout = settings.connect_timeout,
+      cafile = settings.cafile, capath = settings.capath })
+  end
+  if settings.rate_limit_rpm and settings.rate_limit_rpm > 0 then
+    self._limiter = ratelimit.new(settings.rate_limit_rpm, self._now, self._sleep)
+  end
+  for name, methods in pairs(groups) do self[name] = group_object(self, name, methods) end
+  return self
+end
+
+--- The kind of the client's token: `"jwt"`, `"pat"` or `"virtual_key"`.
+function Client:token_kind()
+  return self._state:token_kind()
+end
+
+--- The JWT's `exp` claim (seconds since the epoch), or nil for other kinds.
+function Client:token_expires_at()
+  return self._token_exp
+end
+
+--- The redacted token, safe to log (`vk-ab…3f8a`).
+function Client:redacted_token()
+  return (tostring(self._state):match("^alephant%.state<%S+ (.*)>$"))
+end
+
+--- The virtual key's resolved context (`workspace_id`, `virtual_key_id`, `entity_id`,
+-- `entity_type`, `department_id`) while it is fresh, else nil.
+function Client:context()
+  return self._state:context()
+end
+
+function Client:__tostring()
+  return tostring(self._state):gsub("^alephant%.state", "alephant.client")
+end
+
+--- Releases the transport's connections and wipes the token from memory. Idempotent;
+-- also runs on `__gc` and, on Lua 5.4, `__close`.
+function Client:close()
+  if self._transport and self._transport.close then self._transport:close() end
+  self._state:close()
+end
+Client.__close = Client.close
+
+--- Builds the request a call would send, without sending it.
+-- @return `{method, url, headers, body, endpoint, ...}`, or nil, err, or false, "scope"
+-- when a virtual key must first resolve its workspace.
+function Client:prepare(name, params)
+  return self._state:prepare(name, params, os.time())
+end
+
+-- One HTTP exchange with retries; returns data, nil, meta or nil, err.
+function Client:_send(req, opts)
+  local e = endpoints[req.endpoint]
+  local body
+  if req.body ~= nil then
+    local err
+    body, err = core.json_encode(req.body)
+    if not body then
+      err.endpoint = req.endpoint
+      return nil, err
+    end
+  end
+  local headers = req.headers
+  if opts.headers then
+    for k, v in pairs(opts.headers) do headers[k] = v end
+  end
+  if not headers["x-request-id"] then headers["x-request-id"] = core.uuid4() end
+  local may_retry = req.idempotent or opts.retry == true
+  local max_attempts = may_retry and self.max_retries + 1 or 1
+  local start = self._now()
+  local deadline = opts.deadline or self.deadline
+  local timeout = opts.timeout or self.timeout
+  local attempt, last_err = 0, nil
+  while attempt < max_attempts do
+    attempt = attempt + 1
+    if self._limiter then self._limiter:take() end
+    local remaining = deadline and deadline - (self._now() - start)
+    if remaining and remaining <= 0 then break end
+    local res, terr = self._transport:request({ method = req.method, url = req.url, headers = headers, body = body,
+      timeout = remaining and math.min(timeout, remaining) or timeout })
+    local wait
+    if res then
+      local data, err, meta = response.handle(req, res, e.family)
+      if data ~= nil then
+        meta.attempts = attempt
+        return data, nil, meta
+      end
+      err.attempts = attempt
+      if res.status == 401 and self._state:token_kind() == "virtual_key" then self._state:invalidate_scope() end
+      if not (err.retryable and retry.status_retryable(res.status)) then return nil, err end
+      last_err = err
+      wait = retry.retry_after(res.headers and res.headers["retry-after"], os.time())
+      if wait then err.retry_after = wait end
+    else
+      terr.endpoint = req.endpoint
+      terr.attempts = attempt
+      if not terr.retryable then return nil, terr end
+      last_err = terr
+    end
+    if attempt >= max_attempts then break end
+    wait = wait or retry.backoff(attempt, self._random)
+    if deadline and (self._now() - start) + wait >= deadline then break end
+    self._sleep(wait)
+  end
+  if last_err == nil then
+    last_err = errors.new("timeout", req.endpoint .. ": the deadline passed before the request could be sent",
+      { endpoint = req.endpoint, retryable = true, attempts = attempt })
+  end
+  if not may_retry and last_err.retryable then
+    last_err.message = last_err.message .. " (not retried: " .. req.method ..
+      " is not idempotent; pass retry = true to opt in)"
+  end
+  return nil, last_err
+end
+
+-- Resolves the virtual key's workspace through cockpit.scope (once per TTL).
+function Client:_resolve_scope(opts)
+  local req, err = self._state:prepare("cockpit.scope", nil, os.time())
+  if not req then return nil, err end
+  local data
+  data, err = self:_send(req, opts)
+  if data == nil then return nil, err end
+  return self._state:accept_scope(data, os.time())
+end
+
+--- Calls an endpoint by its catalog name.
+--
+--     local usage, err, meta = client:call("analytics.usage", { from = "2026-11-01", to = "2026-11-27" })
+--
+-- @tparam string name a catalog name such as `"analytics.usage"`
+-- @tparam[opt] table params the endpoint's parameters (snake_case)
+-- @tparam[opt] table opts `deadline` (seconds for the whole call, retries included),
+--   `timeout` (seconds per attempt), `retry` (true to allow retrying a write),
+--   `headers` (extra request headers)
+-- @return data, nil, meta on success; nil, err on failure
+function Client:call(name, params, opts)
+  if type(name) ~= "string" then error("alephant: endpoint name must be a string", 2) end
+  if not endpoints[name] then
+    local _, err = self._state:prepare(name, nil)
+    error(err.message, 2)
+  end
+  if params ~= nil and type(params) ~= "table" then
+    error(("alephant: %s: params must be a table, got %s"):format(name, type(params)), 2)
+  end
+  opts = check_call_options(opts)
+  local req, err = self._state:prepare(name, params, os.time())
+  if req == false then
+    local ok
+    ok, err = self:_resolve_scope(opts)
+    if not ok then return nil, err end
+    req, err = self._state:prepare(name, params, os.time())
+  end
+  if not req then return nil, err end
+  return self:_send(req, opts)
+end
+
+return Client

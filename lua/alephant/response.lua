@@ -1,0 +1,117 @@
+--- Turning an HTTP response into `data, nil, meta` or `nil, err`, per API family.
+--
+-- Envelopes (reference section 3.2):
+--
+-- * Analytics API: `{code, message, data}`; `data` is returned, `code ~= 0` is an error.
+-- * SaaS API: `{code, data, pagination?}`; `data` is returned, `pagination` goes to meta.
+-- * Cockpit: top-level fields, or the same wrapped as `{data = {...}}`; an object under
+--   `data` is unwrapped, an array under `data` is the payload itself (daily costs).
+-- * Gateway: OpenAI bodies, returned as they are; errors are `{error = {message, type, code}}`.
+-- @module alephant.response
+local core = require "alephant.core"
+local errors = require "alephant.errors"
+
+local response = {}
+
+local function is_array(t)
+  return type(t) == "table" and (getmetatable(t) == core.array_mt or t[1] ~= nil)
+end
+
+local function header(res, name)
+  local h = res.headers and res.headers[name]
+  return type(h) == "string" and h or nil
+end
+
+-- The part of a decoded body that the caller wants, per family.
+local function unwrap(family, body)
+  if type(body) ~= "table" then return body end
+  if family == "gateway" then return body end
+  if family == "cockpit" or family == "public" then
+    if type(body.data) == "table" and not is_array(body.data) then return body.data end
+    return body
+  end
+  if body.data ~= nil then return body.data end
+  return body
+end
+
+local function message_of(body)
+  if type(body) ~= "table" then return nil end
+  if type(body.error) == "table" and type(body.error.message) == "string" then return body.error.message end
+  if type(body.message) == "string" then return body.message end
+  if type(body.error) == "string" then return body.error end
+  return nil
+end
+
+--- Builds the error for a failed HTTP status.
+-- @tparam table req the prepared request (endpoint, ...)
+-- @tparam table res the transport's response
+-- @param body the decoded body (or nil when it was not JSON)
+function response.http_error(req, res, body)
+  local status = res.status
+  local fields = {
+    status = status,
+    endpoint = req.endpoint,
+    request_id = header(res, "x-request-id"),
+    retryable = status == 429 or status == 502 or status == 503 or status == 504,
+    body = body,
+  }
+  local msg = message_of(body)
+  if type(body) == "table" then
+    if type(body.code) == "number" then fields.code = body.code end
+    if type(body.error) == "table" then
+      fields.code = body.error.code ~= core.null and body.error.code or nil
+      fields.type = body.error.type
+      fields.param = body.error.param ~= core.null and body.error.param or nil
+    end
+  end
+  local kind = (status == 401 or status == 403) and "auth" or "http"
+  local text = ("%s %s answered HTTP %d"):format(req.method, req.endpoint, status)
+  if msg then text = text .. ": " .. msg end
+  if status == 401 then
+    text = text .. " (check the token)"
+  elseif status == 429 then
+    local after = header(res, "retry-after")
+    if after then text = text .. " (retry after " .. after .. " s)" end
+  end
+  return errors.new(kind, text, fields)
+end
+
+--- Decodes and unwraps a response.
+-- @tparam table req the prepared request
+-- @tparam table res `{status, headers, body}`
+-- @tparam string family the route family of the endpoint
+-- @return data, nil, meta on success; nil, err on failure
+function response.handle(req, res, family)
+  local meta = {
+    status = res.status,
+    headers = res.headers,
+    request_id = header(res, "x-request-id"),
+    endpoint = req.endpoint,
+  }
+  local body, derr
+  local raw = res.body or ""
+  if raw:find("%S") then
+    body, derr = core.json_decode(raw)
+    if body == nil then
+      if res.status >= 400 then return nil, response.http_error(req, res, nil) end
+      return nil, errors.new("decode", ("%s: the response is not valid JSON (%s)"):format(req.endpoint,
+        derr and derr.message or "?"), { status = res.status, request_id = meta.request_id,
+        endpoint = req.endpoint, retryable = false })
+    end
+  end
+  if res.status >= 400 then return nil, response.http_error(req, res, body) end
+  if family == "analytics" and type(body) == "table" and type(body.code) == "number" and body.code ~= 0 then
+    return nil, response.http_error(req, res, body)
+  end
+  if body == nil then return true, nil, meta end -- 204 No Content and friends
+  local data = unwrap(family, body)
+  if type(body) == "table" then
+    local src = type(data) == "table" and data or body
+    meta.degraded = body.degraded == true or src.degraded == true
+    meta.data_source = body.data_source or src.data_source
+    meta.pagination = body.pagination or src.pagination or src.meta
+  end
+  return data, nil, meta
+end
+
+return response
