@@ -765,9 +765,62 @@ static size_t c_locale_number(const char *in, char *out) {
   return o;
 }
 
+/* Short decimals without printf (which is slow and locale-bound): the fewest
+ * fraction digits k such that m / 10^k, m = round(|v| * 10^k) <= 2^53, reads back as
+ * |v|. The check is one IEEE division of exact operands, so it is the correctly
+ * rounded value of the text we write (the reader's fast path): exact, never guessed.
+ * Only where %g would not use an exponent (1e-4 <= |v| < 1e15); 0 when it does not
+ * apply and the printf path decides. */
+static size_t format_short_decimal(double v, char *out) {
+  static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+  double a = fabs(v);
+  int k;
+  if (!(a >= 1e-4 && a < 1e15)) return 0;
+  for (k = 1; k <= 17; k++) {
+    double scaled = a * pow10[k];
+    uint64_t m;
+    if (scaled >= 9007199254740992.0) return 0;
+    m = (uint64_t)(scaled + 0.5);
+    if ((double)m / pow10[k] == a) {
+      char digits[24];
+      size_t nd = 0, o = 0, i;
+      /* scaled was rounded: when a neighbour of m is nearer to the exact |v|*10^k
+       * (fma gives that residual with one rounding) and reads back too, take it,
+       * so that the digits are the nearest ones, as %.16g would print them */
+      double r = fma(a, pow10[k], -(double)m);
+      if (r > 0.5 && (double)(m + 1) / pow10[k] == a) m++;
+      else if (r < -0.5 && (double)(m - 1) / pow10[k] == a) m--;
+      while (m) {
+        digits[nd++] = (char)('0' + m % 10);
+        m /= 10;
+      }
+      while (nd > 0 && digits[0] == '0' && k > 0) { /* trailing fraction zeros: same value, shorter */
+        memmove(digits, digits + 1, --nd);
+        k--;
+      }
+      if (v < 0) out[o++] = '-';
+      if (nd <= (size_t)k) {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (i = nd; i < (size_t)k; i++) out[o++] = '0';
+        while (nd) out[o++] = digits[--nd];
+      } else {
+        while (nd > (size_t)k) out[o++] = digits[--nd];
+        if (k) out[o++] = '.';
+        while (nd) out[o++] = digits[--nd];
+      }
+      out[o] = '\0';
+      return o;
+    }
+  }
+  return 0;
+}
+
 size_t al_json_format_double(double v, char *out) {
   char raw[64];
   int prec;
+  size_t n;
   if (!isfinite(v)) {
     out[0] = '\0';
     return 0;
@@ -779,6 +832,7 @@ size_t al_json_format_double(double v, char *out) {
     }
     return al_json_format_integer((int64_t)v, out);
   }
+  if ((n = format_short_decimal(v, out)) > 0) return n;
   for (prec = 15;; prec++) {
     size_t len;
     double back;

@@ -14,9 +14,8 @@
  * the result except as a sticky bit). Overflow gives +-HUGE_VAL, underflow +-0.
  *
  * Encoding: al_json_escape_measure() validates UTF-8 and sizes the escaped form;
- * al_json_escape() writes it. al_json_format_double() writes the shortest of 15, 16
- * or 17 significant digits that reads back to the same double, independent of the
- * process locale. */
+ * al_json_escape() writes it. al_json_format_double() writes the shortest form that
+ * reads back to the same double, independent of the process locale. */
 #ifndef ALEPHANT_CORE_JSON_H
 #define ALEPHANT_CORE_JSON_H
 
@@ -95,10 +94,15 @@ void al_json_escape(const char *s, size_t n, char *out);
 /* Decimal form of v; returns its length. */
 size_t al_json_format_integer(int64_t v, char *out);
 
-/* A finite double as a JSON number: integral values below 2^53 without fraction or
- * exponent ("3", "-0"), others in the shortest of %.15g/%.16g/%.17g that reads back
- * to v, with '.' as the decimal separator whatever the locale. Returns the length,
- * or 0 for NaN and infinities (JSON has no form for them). */
+/* A finite double as a JSON number that reads back to exactly v:
+ * - integral values below 2^53 without fraction or exponent ("3", "-0");
+ * - 1e-4 <= |v| < 1e15: the fewest fraction digits that read back, if that is at most
+ *   about 16 significant digits ("0.1", "12.345"), without printf;
+ * - else the shortest of %.15g/%.16g/%.17g that reads back, with '.' as the decimal
+ *   separator whatever the locale and no leading zeros in the exponent ("1e-7").
+ * The result is the shortest round-trip form for normal doubles (subnormals may get
+ * 15 digits where fewer would do). Returns the length, or 0 for NaN and infinities
+ * (JSON has no form for them). */
 size_t al_json_format_double(double v, char *out);
 
 #endif

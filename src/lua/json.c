@@ -356,7 +356,15 @@ static int encode_object(encoder *e, int idx, size_t n) {
     keys[i - 1].pos = i;
   }
   n = i;
-  qsort(keys, n, sizeof *keys, key_cmp);
+  if (n <= 16) { /* API objects are small: insertion sort, no qsort scratch */
+    for (i = 1; i < n; i++) {
+      key_entry x = keys[i];
+      for (k = i; k > 0 && key_cmp(&keys[k - 1], &x) > 0; k--) keys[k] = keys[k - 1];
+      keys[k] = x;
+    }
+  } else {
+    qsort(keys, n, sizeof *keys, key_cmp);
+  }
   add_char(e, '{');
   for (k = 0; k < n; k++) {
     if (k) add_char(e, ',');

@@ -419,6 +419,17 @@ static void test_format(void) {
   CHECK_STR(fmt(1.5e-300), "1.5e-300");
   CHECK_STR(fmt(1.7976931348623157e308), "1.7976931348623157e+308");
   CHECK_STR(fmt(123456789012345678901234.0), "1.2345678901234569e+23"); /* ...685803008 exactly */
+  /* the printf-free short path and its edges */
+  CHECK_STR(fmt(0.000123), "0.000123");
+  CHECK_STR(fmt(0.0001), "0.0001");
+  CHECK_STR(fmt(0.00009), "9e-5");
+  CHECK_STR(fmt(-0.5), "-0.5");
+  CHECK_STR(fmt(10.16614), "10.16614");
+  CHECK_STR(fmt(999999999999999.5), "999999999999999.5");
+  CHECK_STR(fmt(1e15 + 0.5), "1000000000000000.5");
+  CHECK_STR(fmt(-827648.0321655273), "-827648.0321655273"); /* the nearest 16 digits, as %.16g */
+  CHECK_STR(fmt(85.94081529974937), "85.94081529974937");
+  CHECK_STR(fmt(0.1234567890123456), "0.1234567890123456");
   CHECK_STR(fmt(HUGE_VAL), "(refused)");
   CHECK_STR(fmt(-HUGE_VAL), "(refused)");
   CHECK_STR(fmt(NAN), "(refused)");
