@@ -13,7 +13,7 @@ cpath_lua5.4 := $(BUILD)/lua5.4/?.so
 cpath_luajit := $(BUILD)/luajit/?.so
 LUA_PATH_DEV := ./lua/?.lua;./lua/?/init.lua;./?.lua;;
 
-.PHONY: all setup build test test-c test-c-asan test-lua lint examples rock clean
+.PHONY: all setup build test test-c test-c-asan test-lua lint examples rock clean fuzz fuzz-smoke
 
 all: build
 
@@ -31,7 +31,7 @@ RESULTS := $(TMP)/results
 # Every suite appends "passed failed" to $(RESULTS); the last line adds them up.
 test: setup
 	@mkdir -p $(TMP) && : > $(RESULTS)
-	$(MAKE) --no-print-directory build lint test-c test-c-asan test-lua examples rock
+	$(MAKE) --no-print-directory build lint test-c test-c-asan test-lua examples rock fuzz-smoke
 	@scripts/summary.sh $(RESULTS)
 
 # ctest's own summary line, reduced to counts for the closing total.
@@ -75,5 +75,14 @@ rock:
 	  eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
 	  luajit -e 'local a = require "alephant"; assert(package.searchpath("alephant.core", package.cpath):find("'$$tree'", 1, true)); print("rock luajit: alephant " .. a._VERSION)'
 
+# libFuzzer harnesses for every parser and encoder of the C core (fuzz/fuzz_*.c).
+FUZZ_SECONDS ?= 60
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# A few seconds of each harness inside `make test`, so they cannot rot.
+fuzz-smoke:
+	@mkdir -p $(TMP); scripts/fuzz.sh 5 $(RESULTS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TMP) build.luarocks
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TMP) build.luarocks build-fuzz

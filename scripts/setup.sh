@@ -10,7 +10,7 @@ set -euo pipefail
 
 packages=(
   # build tools
-  gcc clang make cmake pkg-config libc6-dev
+  gcc clang libclang-rt-14-dev make cmake pkg-config libc6-dev
   # Lua 5.4 and LuaJIT (OpenResty flavour), headers for both ABIs
   lua5.4 liblua5.4-dev luajit2 libluajit2-5.1-dev
   # runtime libraries

@@ -108,10 +108,11 @@ static int jstring(jreader *r, char *key, size_t cap, int *exact) {
           if (r->end - r->p < 4) return -1;
           for (i = 0; i < 4; i++) {
             char h = r->p[i];
-            v = v * 16 + (h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                          : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1000000);
+            int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                    : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+            if (d < 0) return -1; /* stop at once: accumulating a bad digit overflowed (fuzz finding) */
+            v = v * 16 + d;
           }
-          if (v < 0) return -1;
           r->p += 4;
           ch = v < 0x80 ? v : -1; /* non-ASCII never matches an ASCII key */
           break;

@@ -69,6 +69,10 @@ int main(void) {
   CHECK(al_json_top_number("{\"exp\":01}", 10, "exp", &v) == -1);
   CHECK(al_json_top_number("{\"a\":[[[[[]]]]],\"exp\":-3}", 25, "exp", &v) == 1 && v == -3);
   CHECK(al_json_top_number("[]", 2, "exp", &v) == -1);
+  /* fuzz finding: invalid \u digits used to overflow an int before being refused */
+  CHECK(al_json_top_number("{\"\\uzzzz\":1}", 12, "exp", &v) == -1);
+  CHECK(al_json_top_number("{\"\\u00zz\":1}", 12, "exp", &v) == -1);
+  CHECK(al_json_top_number("{\"\\u0065xp\":5}", 14, "exp", &v) == 1 && v == 5);
 
   /* redaction never shows more than prefix + 2 + last 4 */
   al_redact("vk-ab0123456789abcdef3f8a", 25, buf, sizeof buf);
