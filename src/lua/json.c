@@ -79,7 +79,7 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
   size_t off = sc->err_offset;
   al_fail(&err, AL_ERR_DECODE, NULL, "invalid JSON at offset %lu: %s", (unsigned long)off, sc->err);
   alb_push_error(L, &err);
-  lua_pushnumber(L, (lua_Number)off); /* err.offset: 0-based, as in the message */
+  lua_pushinteger(L, (lua_Integer)off); /* err.offset: 0-based, as in the message */
   lua_setfield(L, -2, "offset");
   return 2;
 }

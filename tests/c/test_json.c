@@ -467,9 +467,6 @@ static void test_format(void) {
   }
 }
 
-/* Inputs the fuzzer found (fuzz/fuzz_json.c); each stays a test. */
-static void test_fuzz_findings(void) {}
-
 int main(void) {
   test_structure();
   test_depth();
@@ -477,6 +474,5 @@ int main(void) {
   test_numbers();
   test_escape();
   test_format();
-  test_fuzz_findings();
   return check_done("test_json");
 }
