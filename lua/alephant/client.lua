@@ -3,10 +3,13 @@
 -- @module alephant.client
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local gateway = require "alephant.gateway"
 local paginate = require "alephant.paginate"
 local ratelimit = require "alephant.ratelimit"
 local response = require "alephant.response"
 local retry = require "alephant.retry"
+local run = require "alephant.run"
+local trace = require "alephant.trace"
 
 local Client = {}
 Client.__index = Client
@@ -97,6 +100,8 @@ function Client.new(settings)
     self._limiter = ratelimit.new(settings.rate_limit_rpm, self._now, self._sleep)
   end
   for name, methods in pairs(groups) do self[name] = group_object(self, name, methods) end
+  gateway.attach(self.gateway) -- tracking options, chat_stream
+  trace.attach(self.collector) -- request_log(id, {wait = s})
   return self
 end
 
@@ -140,8 +145,10 @@ function Client:prepare(name, params)
   return self._state:prepare(name, params, os.time())
 end
 
--- One HTTP exchange with retries; returns data, nil, meta or nil, err.
-function Client:_send(req, opts)
+-- One HTTP exchange with retries; returns data, nil, meta or nil, err. `transport`
+-- replaces the client's for this call (streams pass one that keeps the response open).
+function Client:_send(req, opts, transport)
+  transport = transport or self._transport
   local e = endpoints[req.endpoint]
   local body
   if req.body ~= nil then
@@ -168,7 +175,7 @@ function Client:_send(req, opts)
     if self._limiter then self._limiter:take() end
     local remaining = deadline and deadline - (self._now() - start)
     if remaining and remaining <= 0 then break end
-    local res, terr = self._transport:request({ method = req.method, url = req.url, headers = headers, body = body,
+    local res, terr = transport:request({ method = req.method, url = req.url, headers = headers, body = body,
       timeout = remaining and math.min(timeout, remaining) or timeout })
     local wait
     if res then
@@ -224,8 +231,10 @@ end
 -- @tparam[opt] table opts `deadline` (seconds for the whole call, retries included),
 --   `timeout` (seconds per attempt), `retry` (true to allow retrying a write),
 --   `headers` (extra request headers)
+-- @param[opt] transport internal: an object with `request{}` used instead of the client's
+--   transport for this call (streams)
 -- @return data, nil, meta on success; nil, err on failure
-function Client:call(name, params, opts)
+function Client:call(name, params, opts, transport)
   if type(name) ~= "string" then error("alephant: endpoint name must be a string", 2) end
   if not endpoints[name] then
     local _, err = self._state:prepare(name, nil)
@@ -243,7 +252,20 @@ function Client:call(name, params, opts)
     req, err = self._state:prepare(name, params, os.time())
   end
   if not req then return nil, err end
-  return self:_send(req, opts)
+  return self:_send(req, opts, transport)
+end
+
+--- A run context: gateway calls and agent events with the same attribution
+-- (see `alephant.run`).
+--
+--     local run = assert(client:run{ agent_id = "agt_support_bot", session = { id = "sess_42" } })
+--     run:chat{ model = ..., messages = ... }
+--
+-- @tparam[opt] table options `agent_id`, `run_id` (default `"run_" .. uuid4`), `session`,
+--   `properties`, `cache`, `omit_request`, `omit_response`
+-- @return the run (`run.run_id`), or nil and a `validation` error
+function Client:run(options)
+  return run.new(self, options)
 end
 
 return Client

@@ -1,0 +1,68 @@
+-- Shared by the gateway specs: a client on the emulator, and the SSE test server.
+local alephant = require "alephant"
+
+local M = {}
+
+M.MODEL = "openai/gpt-4o-mini"
+
+-- A client for a fixture token, pointed at the emulator, blind to the environment.
+function M.client(emu, token_name, extra)
+  local opts = { token = emu.tokens[token_name or "vk_agent"], base_url = emu.saas_url,
+    analytics_url = emu.analytics_url, gateway_url = emu.gateway_url, getenv = function() return nil end }
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return assert(alephant.new(opts))
+end
+
+function M.messages(text)
+  return { { role = "user", content = text or "hello" } }
+end
+
+-- The emulator's record of the only request on `path`.
+function M.only(emu, path)
+  local seen = emu:requests(path)
+  if #seen ~= 1 then error(("expected 1 request on %s, got %d"):format(path, #seen), 2) end
+  return seen[1]
+end
+
+-- Headers of a recorded request that the SDK's tracking options produce.
+function M.tracking_headers(record)
+  local out = {}
+  for k, v in pairs(record.headers) do
+    if k:match("^alephant%-") or k == "x-request-id" then out[k] = v end
+  end
+  return out
+end
+
+-- Starts spec/gateway/sse_server.lua (see there) under Lua 5.4; returns {url, stop}.
+function M.sse_server()
+  local dir = os.tmpname()
+  os.remove(dir)
+  local port_file = dir .. ".port"
+  local pid_file = dir .. ".pid"
+  assert(os.execute(("lua5.4 spec/gateway/sse_server.lua %q >/dev/null 2>&1 & echo $! > %q"):format(port_file,
+    pid_file)))
+  local port
+  for _ = 1, 200 do
+    local f = io.open(port_file)
+    if f then
+      port = tonumber(f:read("*l"))
+      f:close()
+      if port then break end
+    end
+    os.execute("sleep 0.02")
+  end
+  assert(port, "the SSE test server did not start")
+  local f = assert(io.open(pid_file))
+  local pid = assert(tonumber(f:read("*l")))
+  f:close()
+  os.remove(pid_file)
+  return {
+    url = "http://127.0.0.1:" .. port .. "/v1",
+    stop = function()
+      os.execute("kill " .. pid .. " 2>/dev/null")
+      os.remove(port_file)
+    end,
+  }
+end
+
+return M
