@@ -144,6 +144,7 @@ Stream.__call = step
 function Stream:close()
   local s = self._s
   self._s = nil
+  self.done = true -- a closed stream yields nothing more
   if s then s:close() end
   return true
 end

@@ -217,9 +217,35 @@ describe("gateway chat_stream #integration", function()
     end
     assert.is_true(s:close())
     assert.is_true(s:close())
+    assert.is_nil(s()) -- a closed stream yields nothing more
     assert(c.gateway:chat{ model = MODEL, messages = messages() })
     local again = collect(c.gateway:chat_stream{ model = MODEL, messages = messages() })
     assert.equal(6, #again)
+  end)
+
+  if _VERSION == "Lua 5.4" then
+    it("closes on leaving a <close> scope (Lua 5.4)", function()
+      local c = support.client(emu)
+      local s = assert(load([[
+        local c, opts, MODEL, messages = ...
+        local stream <close> = c.gateway:chat_stream({ model = MODEL, messages = messages() }, opts)
+        for _ in stream do return stream end
+      ]]))(c, { headers = { ["X-Emulator-Stream-Chunks"] = "5000" } }, MODEL, messages)
+      assert.is_nil(s._s) -- the response was released
+      assert.is_nil(s())  -- and the loop is over
+      assert(c.gateway:chat{ model = MODEL, messages = messages() })
+    end)
+  end
+
+  it("refuses a token the gateway does not take, before sending", function()
+    local c = support.client(emu, "pat_read", { workspace_id = emu.ids.workspace_1 })
+    local seen = collect(c.gateway:chat_stream{ model = MODEL, messages = messages() })
+    assert.equal(1, #seen)
+    assert.equal("auth", seen[1][2].kind)
+    local data, err = c.gateway:chat{ model = MODEL, messages = messages() }
+    assert.is_nil(data)
+    assert.equal("auth", err.kind)
+    assert.equal(0, #emu:requests())
   end)
 
   it("refuses stream = true on the non-streaming methods", function()
