@@ -91,6 +91,7 @@ function Client.new(settings)
     _now = settings.clock or core.monotonic,
     _sleep = settings.sleep or core.sleep,
     _random = core.random,
+    _context_store = settings.context_store,
   }, Client)
   if not self._transport then
     self._transport = core.http_new({ timeout = settings.timeout, connect_timeout = settings.connect_timeout,
@@ -212,14 +213,38 @@ function Client:_send(req, opts, transport)
   return nil, last_err
 end
 
+-- A stored context in the shape of a cockpit.scope answer, for accept_scope.
+local function scope_body(ctx)
+  return { workspace = { id = ctx.workspace_id }, virtual_key = { id = ctx.virtual_key_id },
+    entity = { id = ctx.entity_id, type = ctx.entity_type, department_id = ctx.department_id } }
+end
+
 -- Resolves the virtual key's workspace through cockpit.scope (once per TTL).
+-- A context_store shares resolved contexts between clients (alephant.ngx: across nginx
+-- workers): get() returns a context stored with its fetched_at, or nil plus a handle
+-- (e.g. a lock) that set(ctx_or_nil, handle) receives after this client's own attempt.
 function Client:_resolve_scope(opts)
-  local req, err = self._state:prepare("cockpit.scope", nil, os.time())
-  if not req then return nil, err end
-  local data
-  data, err = self:_send(req, opts)
-  if data == nil then return nil, err end
-  return self._state:accept_scope(data, os.time())
+  local store, handle = self._context_store, nil
+  if store then
+    local stored
+    stored, handle = store:get()
+    if type(stored) == "table" and type(stored.fetched_at) == "number"
+      and self._state:accept_scope(scope_body(stored), stored.fetched_at) and self._state:context(os.time()) then
+      return true
+    end
+  end
+  local now = os.time()
+  local req, err = self._state:prepare("cockpit.scope", nil, now)
+  local ctx, data
+  if req then
+    data, err = self:_send(req, opts)
+    if data ~= nil then ctx, err = self._state:accept_scope(data, now) end
+  end
+  if store then
+    if ctx then ctx.fetched_at = now end
+    store:set(ctx, handle)
+  end
+  return ctx, err
 end
 
 --- Calls an endpoint by its catalog name.

@@ -36,16 +36,26 @@ local options = {
   scope_ttl = { "number" },
   transport = { "transport" },
   getenv = { "function" },
+  -- runtime hooks (alephant.ngx sets them for nginx): waits, the clock, a shared scope cache
+  sleep = { "function" },
+  clock = { "function" },
+  context_store = { "store" },
 }
 
--- A transport is any object with a request method (table or userdata).
+-- A transport is any object with a request method, a store one with get and set
+-- (table or userdata).
 local function type_ok(want, v)
+  local t = type(v)
   if want == "transport" then
-    local t = type(v)
     return (t == "table" or t == "userdata") and v.request ~= nil
+  elseif want == "store" then
+    return (t == "table" or t == "userdata") and v.get ~= nil and v.set ~= nil
   end
-  return type(v) == want
+  return t == want
 end
+
+local wanted = { transport = "transport (an object with a request method)",
+  store = "context store (an object with get and set methods)" }
 
 local function names()
   local list = {}
@@ -113,7 +123,7 @@ function config.resolve(opts)
         hint and (" (did you mean '" .. hint .. "'?)") or "", names()), 3)
     end
     if not type_ok(spec[1], v) then
-      local want = spec[1] == "transport" and "transport (an object with a request method)" or spec[1]
+      local want = wanted[spec[1]] or spec[1]
       error(("alephant.new: option '%s' must be a %s, got %s"):format(k, want, type(v)), 3)
     end
   end

@@ -1,0 +1,169 @@
+-- alephant.ngx in real nginx (Debian's nginx + lua-nginx-module, 2 workers, a thread
+-- pool) against the emulator: SDK calls give the emulator's answers from the rewrite,
+-- access, content and timer contexts; from the log phase, init_worker and without a
+-- thread pool they return a `config` error saying what to do; blocking mode works and
+-- warns once per worker; nothing logs or stores a token.
+local conf = require "spec.ngx.conf"
+local emulator = require "spec.support.emulator"
+
+
+describe("alephant.ngx contexts #nginx", function()
+  local emu, srv, VK
+
+  lazy_setup(function()
+    emu = emulator.start()
+    VK = emu.tokens.vk_agent
+    srv = conf.start(emu)
+  end)
+  lazy_teardown(function()
+    if srv then srv:stop() end
+    if emu then emu:stop() end
+  end)
+  before_each(function() emu:reset() end)
+
+  local function get(path)
+    local status, body, _, json = srv:request("GET", path, { token = VK })
+    assert.equal(200, status, body)
+    assert.is_table(json, body)
+    return json
+  end
+
+  -- what the emulator itself answers for the key
+  local function expected_budget()
+    local _, _, _, json = emu:request("GET", "/api/v1/cockpit/budget-status", { token = VK })
+    return json.virtual_key_budget.budget_cents
+  end
+
+  for _, ctx in ipairs({ { "content", "content" }, { "access", "access" }, { "rewrite", "rewrite" },
+    { "timer", "timer" } }) do
+    local path, phase = ctx[1], ctx[2]
+    it("calls the API from the " .. phase .. " context", function()
+      local r = get("/" .. path .. "?call=cockpit.budget_status&id=" .. path)
+      assert.is_true(r.ok, r.err and r.err.message)
+      assert.equal(phase, r.phase)
+      assert.equal(200, r.status)
+      assert.equal(expected_budget(), r.budget_cents)
+      r = get("/" .. path .. "?call=cockpit.scope&id=" .. path .. "2")
+      assert.is_true(r.ok, r.err and r.err.message)
+      assert.equal(emu.ids.workspace_1, r.workspace_id)
+      -- a virtual key on the Analytics API: its workspace is resolved, then sent
+      r = get("/" .. path .. "?call=collector.usage&dict=none&id=" .. path .. "3")
+      assert.is_true(r.ok, r.err and r.err.message)
+      assert.equal(emu.ids.workspace_1, r.context_workspace_id)
+      local seen = emu:requests("/v1/analytics/saas/usage")
+      assert.equal(1, #seen)
+      assert.equal(emu.ids.workspace_1, seen[1].headers["x-workspace-id"])
+    end)
+  end
+
+  it("returns the API's errors as errors (revoked key: auth)", function()
+    local _, body, _, r = srv:request("GET", "/content", { token = emu.tokens.vk_revoked })
+    assert.is_table(r, body)
+    assert.is_false(r.ok)
+    assert.equal("auth", r.err.kind)
+    assert.equal(401, r.err.status)
+  end)
+
+  it("returns transport errors from the worker thread as SDK errors (timeout)", function()
+    local r = get("/content?fault=stall%3D3000&timeout=0.5")
+    assert.is_false(r.ok)
+    assert.equal("timeout", r.err.kind)
+  end)
+
+  it("returns a config error from the log phase that says to use a timer", function()
+    local status = srv:request("GET", "/log?id=l1", { token = VK })
+    assert.equal(200, status)
+    local r
+    for _ = 1, 100 do
+      r = select(4, srv:request("GET", "/result?key=log:l1"))
+      if r then break end
+      require("socket").sleep(0.02)
+    end
+    assert.is_table(r)
+    assert.is_false(r.ok)
+    assert.equal("log", r.phase)
+    assert.equal("config", r.err.kind)
+    assert.matches("log phase", r.err.message)
+    assert.matches("ngx.timer.at", r.err.message, 1, true)
+    assert.equal(0, #emu:requests("/api/v1/cockpit/"))
+  end)
+
+  it("returns a config error from init_worker_by_lua", function()
+    for worker = 0, 1 do
+      local r = select(4, srv:request("GET", "/result?key=init_worker:" .. worker))
+      assert.is_table(r)
+      assert.is_false(r.ok)
+      assert.equal("init_worker", r.phase)
+      assert.equal("config", r.err.kind)
+      assert.matches("ngx.timer.at", r.err.message, 1, true)
+    end
+  end)
+
+  it("returns a config error naming the thread_pool directive when the pool does not exist", function()
+    local r = get("/content?pool=missing")
+    assert.is_false(r.ok)
+    assert.equal("config", r.err.kind)
+    assert.matches("thread pool 'missing' not found", r.err.message, 1, true)
+    assert.matches("thread_pool missing threads=", r.err.message, 1, true)
+    assert.equal(0, #emu:requests("/api/v1/cockpit/"))
+  end)
+
+  it("returns a config error when nginx.conf has no thread_pool at all", function()
+    local bare = conf.start(emu, { thread_pool = false })
+    local ok, err = pcall(function()
+      local _, body, _, r = bare:request("GET", "/content", { token = VK })
+      assert.is_table(r, body)
+      assert.is_false(r.ok)
+      assert.equal("config", r.err.kind)
+      assert.matches("thread_pool alephant threads=", r.err.message, 1, true)
+    end)
+    bare:stop()
+    assert(ok, err)
+  end)
+
+  it("returns a config error when the shared dict is not declared", function()
+    local r = get("/content?dict=nosuchdict")
+    assert.is_false(r.ok)
+    assert.equal("config", r.err.kind)
+    assert.matches("lua_shared_dict nosuchdict", r.err.message, 1, true)
+  end)
+
+  it("runs in blocking mode when asked, and warns once per worker", function()
+    local results = srv:parallel(12, "GET", "/content?mode=blocking&dict=none", { token = VK })
+    local workers = {}
+    for _, r in ipairs(results) do
+      assert.is_table(r.json, r.err or r.body)
+      assert.is_true(r.json.ok, r.json.err and r.json.err.message)
+      assert.equal(expected_budget(), r.json.budget_cents)
+      workers[r.json.worker] = true
+    end
+    local warnings = select(2, srv:log():gsub("blocking = true: SDK calls run libcurl in this nginx worker", ""))
+    local n = 0
+    for _ in pairs(workers) do n = n + 1 end
+    assert.equal(n, warnings)
+  end)
+
+  it("keeps the connection alive across calls served by one worker-thread VM", function()
+    for i = 1, 5 do get("/content?reuse=1&id=" .. i) end
+    local seen = emu:requests("/api/v1/cockpit/budget%-status")
+    assert.equal(5, #seen)
+    local connections = {}
+    for _, r in ipairs(seen) do connections[r.connection] = true end
+    local n = 0
+    for _ in pairs(connections) do n = n + 1 end
+    -- one connection per worker-thread VM that served a call, not one per call
+    assert.is_true(n < 5, "each call opened its own connection")
+  end)
+
+  it("never writes a token to the error log or the shared dict", function()
+    get("/content?call=collector.usage&budget_ttl=30")
+    get("/content?call=cockpit.budget_status&budget_ttl=30")
+    local dump = get("/dump?dict=alephant")
+    assert.is_true(#dump.entries > 0)
+    local text = srv:log()
+    for _, e in ipairs(dump.entries) do text = text .. "\n" .. e.key .. " " .. e.value end
+    for name, token in pairs(emu.tokens) do
+      assert.is_nil(text:find(token, 1, true), name .. " appears in the log or the dict")
+    end
+  end)
+end)

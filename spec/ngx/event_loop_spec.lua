@@ -1,0 +1,111 @@
+-- The event loop stays free (one nginx worker, so every request shares it): while SDK
+-- calls wait on an emulator stall in worker threads, a plain location on that worker
+-- answers at once, before the stalled calls finish. Blocking mode, for contrast, holds
+-- the plain location up for the whole stall. With one worker-thread Lua VM, calls
+-- queue for it without blocking and fail with a `timeout` error once their time is up.
+local conf = require "spec.ngx.conf"
+local emulator = require "spec.support.emulator"
+local socket = require "socket"
+
+local STALL = 2.0
+
+describe("alephant.ngx event loop #nginx", function()
+  local emu, srv, VK
+
+  lazy_setup(function()
+    emu = emulator.start()
+    VK = emu.tokens.vk_agent
+    srv = conf.start(emu, { workers = 1, thread_pool = "alephant threads=8" })
+  end)
+  lazy_teardown(function()
+    if srv then srv:stop() end
+    if emu then emu:stop() end
+  end)
+  before_each(function() emu:reset() end)
+
+  -- a plain request while `pending` SDK calls are in flight: its latency and server time
+  local function plain_during(pending)
+    socket.sleep(0.3) -- the SDK calls are now waiting on the emulator
+    local t0 = socket.gettime()
+    local status, body, _, json = srv:request("GET", "/plain")
+    local latency = socket.gettime() - t0
+    assert.equal(200, status, body)
+    local results = srv:collect(pending, 15)
+    return latency, json.t, results
+  end
+
+  it("answers a plain location while SDK calls wait in worker threads", function()
+    local pending = {}
+    local path = "/content?dict=none&fault=stall%3D" .. math.floor(STALL * 1000)
+    for i = 1, 4 do pending[i] = srv:send("GET", path, { token = VK }) end
+    local latency, plain_t, results = plain_during(pending)
+    assert.is_true(latency < 0.5, ("the plain location took %.3f s"):format(latency))
+    for _, r in ipairs(results) do
+      assert.is_table(r.json, tostring(r.err))
+      assert.is_true(r.json.ok, r.json.err and r.json.err.message)
+      assert.equal(0, r.json.worker)
+      -- the plain answer left the worker before any stalled call finished
+      assert.is_true(plain_t < r.json.t_done, "a stalled call finished before the plain request")
+      assert.is_true(r.elapsed >= STALL - 0.05, ("a stalled call took only %.3f s"):format(r.elapsed))
+    end
+    -- the four calls waited side by side, not one after the other
+    local last = 0
+    for _, r in ipairs(results) do last = math.max(last, r.finished) end
+    assert.is_true(last - results[1].started < 2 * STALL, "the stalled calls ran one after the other")
+  end)
+
+  it("blocking mode holds the plain location up for the whole stall (contrast)", function()
+    local pending = { srv:send("GET", "/content?dict=none&mode=blocking&fault=stall%3D1500", { token = VK }) }
+    local latency, plain_t, results = plain_during(pending)
+    assert.is_true(results[1].json.ok, results[1].json.err and results[1].json.err.message)
+    assert.is_true(latency > 1.0, ("the plain location answered in %.3f s"):format(latency))
+    assert.is_true(plain_t >= results[1].json.t_done)
+  end)
+
+  describe("with one worker-thread Lua VM", function()
+    local one
+
+    lazy_setup(function()
+      one = conf.start(emu, { workers = 1, extra_http = "lua_worker_thread_vm_pool_size 1;" })
+    end)
+    lazy_teardown(function()
+      if one then one:stop() end
+    end)
+
+    it("queues calls for the VM without blocking the worker", function()
+      local pending = {}
+      for i = 1, 3 do pending[i] = one:send("GET", "/content?dict=none&fault=stall%3D400", { token = VK }) end
+      socket.sleep(0.1)
+      local t0 = socket.gettime()
+      local status = one:request("GET", "/plain")
+      assert.equal(200, status)
+      assert.is_true(socket.gettime() - t0 < 0.3)
+      local results = one:collect(pending, 15)
+      local last = 0
+      for _, r in ipairs(results) do
+        assert.is_true(r.json.ok, r.json.err and r.json.err.message)
+        last = math.max(last, r.finished - r.started)
+      end
+      assert.is_true(last >= 1.15, ("three 0.4 s calls through one VM took %.3f s"):format(last))
+    end)
+
+    it("fails with a timeout error when no VM frees up in time", function()
+      local pending = {}
+      for i = 1, 3 do
+        pending[i] = one:send("GET", "/content?dict=none&timeout=0.6&fault=stall%3D1000", { token = VK })
+      end
+      local results = one:collect(pending, 15)
+      local waited = 0
+      for _, r in ipairs(results) do
+        -- one call held the VM until libcurl's timeout; the others never got it
+        assert.is_false(r.json.ok)
+        assert.equal("timeout", r.json.err.kind)
+        if r.json.err.message:find("no worker thread was free", 1, true) then
+          assert.matches("lua_worker_thread_vm_pool_size", r.json.err.message, 1, true)
+          waited = waited + 1
+        end
+      end
+      assert.equal(2, waited)
+    end)
+  end)
+end)

@@ -1,0 +1,140 @@
+-- Handlers for the nginx the spec/ngx specs start: each makes an SDK call with
+-- alephant.ngx from one nginx context and answers what came back as JSON.
+-- Query arguments choose the call and the client options:
+--   call=cockpit.budget_status (default) | cockpit.scope | collector.usage
+--   mode=thread (default) | blocking       pool=NAME (thread pool)
+--   dict=NAME (lua_shared_dict, default "alephant"; "none" for no sharing)
+--   budget_ttl=S  scope_ttl=S  timeout=S  lock_timeout=S  fault=X-Emulator-Fault value
+--   reuse=1 (one client per worker instead of one per request)
+-- The virtual key comes from the request's Authorization header (the timer gets it as
+-- an argument), URLs from the ALEPHANT_*_BASE_URL environment (`env` directives).
+local alephant_ngx = require "alephant.ngx"
+local core = require "alephant.core"
+
+local ngx = ngx -- luacheck: ignore 113
+
+local M = {}
+
+local function today()
+  return os.date("!%Y-%m-%d")
+end
+
+local params = {
+  ["collector.usage"] = function() return { from = today(), to = today() } end,
+}
+
+local reused = {}
+
+local function client_for(token, args)
+  local opts = {
+    token = token, max_retries = 0,
+    thread_pool = args.pool, blocking = args.mode == "blocking" or nil,
+    shared_dict = args.dict ~= "none" and (args.dict or "alephant") or nil,
+    budget_cache_ttl = tonumber(args.budget_ttl), scope_ttl = tonumber(args.scope_ttl),
+    timeout = tonumber(args.timeout), lock_timeout = tonumber(args.lock_timeout),
+  }
+  if args.reuse then
+    local key = ngx.md5(token .. tostring(args.mode))
+    if not reused[key] then reused[key] = alephant_ngx.new(opts) end
+    return reused[key]
+  end
+  return alephant_ngx.new(opts)
+end
+
+--- Makes the call; returns a plain summary table.
+function M.run(args, token)
+  local out = { worker = ngx.worker.id(), phase = ngx.get_phase() }
+  local client, err = client_for(token or "", args)
+  if client then
+    local name = args.call or "cockpit.budget_status"
+    local call_opts = args.fault and { headers = { ["X-Emulator-Fault"] = args.fault } } or nil
+    local data, meta
+    data, err, meta = client:call(name, params[name] and params[name]() or nil, call_opts)
+    if data ~= nil then
+      out.ok, out.status, out.cached = true, meta.status, meta.cached or false
+      if name == "cockpit.scope" then out.workspace_id = data.workspace and data.workspace.id end
+      if name == "cockpit.budget_status" then
+        out.budget_cents = data.virtual_key_budget and data.virtual_key_budget.budget_cents
+      end
+      local ctx = client:context()
+      out.context_workspace_id = ctx and ctx.workspace_id
+    end
+  end
+  if err then out.ok, out.err = false, { kind = err.kind, message = err.message, status = err.status } end
+  ngx.update_time()
+  out.t_done = ngx.now()
+  return out
+end
+
+local function token_from_request()
+  return (ngx.var.http_authorization or ""):match("^Bearer%s+(%S+)$")
+end
+
+local function say(t)
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(core.json_encode(t))
+end
+
+function M.content()
+  say(M.run(ngx.req.get_uri_args(), token_from_request()))
+end
+
+-- rewrite_by_lua / access_by_lua: the call runs in that phase, content answers.
+function M.early()
+  ngx.ctx.result = M.run(ngx.req.get_uri_args(), token_from_request())
+end
+
+function M.early_content()
+  say(ngx.ctx.result or { ok = false, err = { message = "no result from the earlier phase" } })
+end
+
+local function wait_result(key)
+  local results = ngx.shared.results
+  for _ = 1, 1000 do
+    local v = results:get(key)
+    if v then return v end
+    ngx.sleep(0.01)
+  end
+  return core.json_encode({ ok = false, err = { message = "no result for " .. key } })
+end
+
+-- The call runs in a timer started here; the content phase waits for its result.
+function M.timer()
+  local args, token = ngx.req.get_uri_args(), token_from_request()
+  local key = "timer:" .. tostring(args.id)
+  local ok, err = ngx.timer.at(0, function(premature)
+    if premature then return end
+    ngx.shared.results:set(key, core.json_encode(M.run(args, token)))
+  end)
+  if not ok then return say({ ok = false, err = { message = "timer: " .. tostring(err) } }) end
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(wait_result(key))
+end
+
+-- log_by_lua: the call's outcome goes into the results dict under ?id=.
+function M.log()
+  local args = ngx.req.get_uri_args()
+  ngx.shared.results:set("log:" .. tostring(args.id), core.json_encode(M.run(args, token_from_request())))
+end
+
+function M.result()
+  local v = ngx.shared.results:get(ngx.var.arg_key)
+  ngx.header["Content-Type"] = "application/json"
+  ngx.say(v or "null")
+end
+
+-- init_worker_by_lua: a call with the token from the environment.
+function M.init_worker()
+  local r = M.run({}, os.getenv("ALEPHANT_TOKEN"))
+  ngx.shared.results:set("init_worker:" .. ngx.worker.id(), core.json_encode(r))
+end
+
+-- Every key and value of a shared dict (to show no token is stored).
+function M.dump()
+  local dict = ngx.shared[ngx.var.arg_dict or "alephant"]
+  local out = {}
+  for _, k in ipairs(dict:get_keys(0)) do out[#out + 1] = { key = k, value = tostring(dict:get(k)) } end
+  say({ entries = out })
+end
+
+return M
