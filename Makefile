@@ -31,7 +31,7 @@ RESULTS := $(TMP)/results
 # Every suite appends "passed failed" to $(RESULTS); the last line adds them up.
 test: setup
 	@mkdir -p $(TMP) && : > $(RESULTS)
-	$(MAKE) --no-print-directory build lint test-c test-c-asan test-lua examples rock fuzz-smoke
+	$(MAKE) --no-print-directory build lint test-c test-c-asan test-lua examples rock fuzz-smoke docs
 	@scripts/summary.sh $(RESULTS)
 
 # ctest's own summary line, reduced to counts for the closing total.
@@ -54,7 +54,7 @@ test-lua: build
 	@rc=0; for lua in $(LUAS); do scripts/busted.sh $$lua $(BUILD) $(RESULTS) spec || rc=1; done; exit $$rc
 
 lint:
-	luacheck -q lua spec examples $(wildcard emulator bin bench)
+	luacheck -q lua spec examples $(wildcard emulator bin/alephant bench)
 
 # Every example runs, under both interpreters, against a fresh emulator.
 examples: build
@@ -74,6 +74,11 @@ rock:
 	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; \
 	  eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
 	  luajit -e 'local a = require "alephant"; assert(package.searchpath("alephant.core", package.cpath):find("'$$tree'", 1, true)); print("rock luajit: alephant " .. a._VERSION)'
+	@# the command line from each tree: the 5.4 wrapper luarocks wrote, the 5.1 script under luajit
+	@tree=$$(cd $(TMP)/rock-5.4 && pwd); cd /; eval "$$(luarocks --lua-version=5.4 path --tree $$tree)"; \
+	  "$$tree/bin/alephant" --version | sed 's/^/rock 5.4: bin\/alephant: /'
+	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
+	  luajit "$$tree"/lib/luarocks/rocks-5.1/alephant/scm-1/bin/alephant --version | sed 's/^/rock luajit: bin\/alephant: /'
 
 # libFuzzer harnesses for every parser and encoder of the C core (fuzz/fuzz_*.c).
 FUZZ_SECONDS ?= 60
@@ -86,3 +91,15 @@ fuzz-smoke:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TMP) build.luarocks build-fuzz
+
+# --- The README's main job, and the API reference -----------------------------------
+.PHONY: demo docs
+
+# On a fresh Debian 12: installs what is missing, builds, starts the emulator, prints the
+# cost report and a few library calls against it, stops the emulator (also on failure).
+demo: setup build
+	@scripts/demo.sh $(BUILD)
+
+# LDoc (config.ld) over lua/alephant into doc/; any warning fails (also run by `make test`).
+docs:
+	@ldoc --fatalwarnings -q . && echo "docs: doc/index.html"

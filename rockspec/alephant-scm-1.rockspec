@@ -50,6 +50,10 @@ build = {
     CURL_LIBDIR = "$(CURL_LIBDIR)",
     ALEPHANT_TESTS = "OFF",
   },
+  -- the command line; luarocks writes a wrapper into the tree's bin/ that sets the paths
+  install = {
+    bin = { alephant = "bin/alephant" },
+  },
 }
 
 test = {
