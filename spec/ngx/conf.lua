@@ -23,7 +23,8 @@ M.HTTP = [[
     location = /timer { content_by_lua_block { require("ngx_handlers").timer() } }
     location = /log {
       return 200 '{"logged":true}';
-      log_by_lua_block { require("ngx_handlers").log() }
+      header_filter_by_lua_block { require("ngx_handlers").record() }
+      log_by_lua_block { require("ngx_handlers").record() }
     }
     location = /result { content_by_lua_block { require("ngx_handlers").result() } }
     location = /dump { content_by_lua_block { require("ngx_handlers").dump() } }

@@ -70,21 +70,23 @@ describe("alephant.ngx contexts #nginx", function()
     assert.equal("timeout", r.err.kind)
   end)
 
-  it("returns a config error from the log phase that says to use a timer", function()
+  it("returns a config error from the log and header_filter phases that says to use a timer", function()
     local status = srv:request("GET", "/log?id=l1", { token = VK })
     assert.equal(200, status)
-    local r
-    for _ = 1, 100 do
-      r = select(4, srv:request("GET", "/result?key=log:l1"))
-      if r then break end
-      require("socket").sleep(0.02)
+    for _, phase in ipairs({ "header_filter", "log" }) do
+      local r
+      for _ = 1, 100 do
+        r = select(4, srv:request("GET", "/result?key=" .. phase .. ":l1"))
+        if r then break end
+        require("socket").sleep(0.02)
+      end
+      assert.is_table(r)
+      assert.is_false(r.ok)
+      assert.equal(phase, r.phase)
+      assert.equal("config", r.err.kind)
+      assert.matches(phase .. " phase", r.err.message, 1, true)
+      assert.matches("ngx.timer.at", r.err.message, 1, true)
     end
-    assert.is_table(r)
-    assert.is_false(r.ok)
-    assert.equal("log", r.phase)
-    assert.equal("config", r.err.kind)
-    assert.matches("log phase", r.err.message)
-    assert.matches("ngx.timer.at", r.err.message, 1, true)
     assert.equal(0, #emu:requests("/api/v1/cockpit/"))
   end)
 

@@ -1,8 +1,9 @@
 -- The event loop stays free (one nginx worker, so every request shares it): while SDK
 -- calls wait on an emulator stall in worker threads, a plain location on that worker
 -- answers at once, before the stalled calls finish. Blocking mode, for contrast, holds
--- the plain location up for the whole stall. With one worker-thread Lua VM, calls
--- queue for it without blocking and fail with a `timeout` error once their time is up.
+-- the plain location up for the whole stall. Waits between retries do not block either.
+-- With one worker-thread Lua VM, calls queue for it without blocking and fail with a
+-- `timeout` error once their time is up.
 local conf = require "spec.ngx.conf"
 local emulator = require "spec.support.emulator"
 local socket = require "socket"
@@ -60,6 +61,18 @@ describe("alephant.ngx event loop #nginx", function()
     assert.is_true(results[1].json.ok, results[1].json.err and results[1].json.err.message)
     assert.is_true(latency > 1.0, ("the plain location answered in %.3f s"):format(latency))
     assert.is_true(plain_t >= results[1].json.t_done)
+  end)
+
+  it("waits between retries with ngx.sleep, leaving the worker free", function()
+    emu:arm({ fault = "429;retry-after=1", count = 1, path = "/api/v1/cockpit/budget-status" })
+    local pending = { srv:send("GET", "/content?dict=none&retries=1", { token = VK }) }
+    local latency, plain_t, results = plain_during(pending)
+    local r = results[1]
+    assert.is_true(r.json.ok, r.json.err and r.json.err.message)
+    assert.equal(2, r.json.attempts)
+    assert.is_true(r.elapsed >= 1, ("the retry came after %.3f s"):format(r.elapsed))
+    assert.is_true(latency < 0.5, ("the plain location took %.3f s"):format(latency))
+    assert.is_true(plain_t < r.json.t_done)
   end)
 
   describe("with one worker-thread Lua VM", function()

@@ -80,7 +80,14 @@ local function find_build()
   return M.root .. "/build"
 end
 
+-- nginx cannot load a module built with sanitizers (its runtime must come first in the
+-- process): under scripts/check-asan.sh nginx gets the plain build instead.
+local function sanitized(build)
+  return sh("grep -q __asan_init " .. shq(build .. "/luajit/alephant/core.so") .. " 2>/dev/null")
+end
+
 M.build = find_build()
+if sanitized(M.build) then M.build = M.root .. "/build" end
 M.lua_path = table.concat({ M.root .. "/lua/?.lua", M.root .. "/lua/?/init.lua", M.root .. "/spec/ngx/lua/?.lua",
   "/usr/share/lua/5.1/?.lua", "/usr/share/lua/5.1/?/init.lua", ";" }, ";")
 M.lua_cpath = M.build .. "/luajit/?.so;;"

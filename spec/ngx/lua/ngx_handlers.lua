@@ -4,7 +4,7 @@
 --   call=cockpit.budget_status (default) | cockpit.scope | collector.usage
 --   mode=thread (default) | blocking       pool=NAME (thread pool)
 --   dict=NAME (lua_shared_dict, default "alephant"; "none" for no sharing)
---   budget_ttl=S  scope_ttl=S  timeout=S  lock_timeout=S  fault=X-Emulator-Fault value
+--   budget_ttl=S  scope_ttl=S  timeout=S  lock_timeout=S  retries=N (default 0)  fault=X-Emulator-Fault value
 --   reuse=1 (one client per worker instead of one per request)
 -- The virtual key comes from the request's Authorization header (the timer gets it as
 -- an argument), URLs from the ALEPHANT_*_BASE_URL environment (`env` directives).
@@ -27,7 +27,7 @@ local reused = {}
 
 local function client_for(token, args)
   local opts = {
-    token = token, max_retries = 0,
+    token = token, max_retries = tonumber(args.retries) or 0,
     thread_pool = args.pool, blocking = args.mode == "blocking" or nil,
     shared_dict = args.dict ~= "none" and (args.dict or "alephant") or nil,
     budget_cache_ttl = tonumber(args.budget_ttl), scope_ttl = tonumber(args.scope_ttl),
@@ -51,7 +51,7 @@ function M.run(args, token)
     local data, meta
     data, err, meta = client:call(name, params[name] and params[name]() or nil, call_opts)
     if data ~= nil then
-      out.ok, out.status, out.cached = true, meta.status, meta.cached or false
+      out.ok, out.status, out.cached, out.attempts = true, meta.status, meta.cached or false, meta.attempts
       if name == "cockpit.scope" then out.workspace_id = data.workspace and data.workspace.id end
       if name == "cockpit.budget_status" then
         out.budget_cents = data.virtual_key_budget and data.virtual_key_budget.budget_cents
@@ -111,10 +111,12 @@ function M.timer()
   ngx.say(wait_result(key))
 end
 
--- log_by_lua: the call's outcome goes into the results dict under ?id=.
-function M.log()
+-- log_by_lua, header_filter_by_lua: the call's outcome goes into the results dict
+-- under "<phase>:<id>".
+function M.record()
   local args = ngx.req.get_uri_args()
-  ngx.shared.results:set("log:" .. tostring(args.id), core.json_encode(M.run(args, token_from_request())))
+  ngx.shared.results:set(ngx.get_phase() .. ":" .. tostring(args.id),
+    core.json_encode(M.run(args, token_from_request())))
 end
 
 function M.result()
