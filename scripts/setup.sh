@@ -19,6 +19,7 @@ packages=(
   nginx libnginx-mod-http-lua
   # test, lint, docs, packaging
   lua-busted lua-check lua-ldoc luarocks openssl curl valgrind
+  wrk  # bench/ngx_bench.lua
 )
 
 missing=()

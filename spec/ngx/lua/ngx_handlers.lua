@@ -5,7 +5,8 @@
 --   mode=thread (default) | blocking       pool=NAME (thread pool)
 --   dict=NAME (lua_shared_dict, default "alephant"; "none" for no sharing)
 --   budget_ttl=S  scope_ttl=S  timeout=S  lock_timeout=S  retries=N (default 0)  fault=X-Emulator-Fault value
---   reuse=1 (one client per worker instead of one per request)
+--   reuse=1 (one client per worker instead of one per request)  env_token=1 (the key from
+--   ALEPHANT_TOKEN instead of the Authorization header; content only)
 -- The virtual key comes from the request's Authorization header (the timer gets it as
 -- an argument), URLs from the ALEPHANT_*_BASE_URL environment (`env` directives).
 local alephant_ngx = require "alephant.ngx"
@@ -76,7 +77,9 @@ local function say(t)
 end
 
 function M.content()
-  say(M.run(ngx.req.get_uri_args(), token_from_request()))
+  local args = ngx.req.get_uri_args()
+  -- env_token=1: the key from ALEPHANT_TOKEN (load generators send no header)
+  say(M.run(args, args.env_token and os.getenv("ALEPHANT_TOKEN") or token_from_request()))
 end
 
 -- rewrite_by_lua / access_by_lua: the call runs in that phase, content answers.
