@@ -44,7 +44,7 @@ end
 
 --- Makes the call; returns a plain summary table.
 function M.run(args, token)
-  local out = { worker = ngx.worker.id(), phase = ngx.get_phase() }
+  local out = { worker = ngx.worker.id(), pid = ngx.worker.pid(), phase = ngx.get_phase() }
   local client, err = client_for(token or "", args)
   if client then
     local name = args.call or "cockpit.budget_status"
