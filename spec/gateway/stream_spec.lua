@@ -237,6 +237,16 @@ describe("gateway chat_stream #integration", function()
     end)
   end
 
+  it("says so when the client's transport cannot stream (a request-only transport)", function()
+    local calls = 0
+    local c = support.client(emu, "vk_agent", { transport = { request = function() calls = calls + 1 end } })
+    local seen = collect(c.gateway:chat_stream{ model = MODEL, messages = messages() })
+    assert.equal(1, #seen)
+    assert.equal("config", seen[1][2].kind)
+    assert.matches("cannot stream", seen[1][2].message)
+    assert.equal(0, calls)
+  end)
+
   it("refuses a token the gateway does not take, before sending", function()
     local c = support.client(emu, "pat_read", { workspace_id = emu.ids.workspace_1 })
     local seen = collect(c.gateway:chat_stream{ model = MODEL, messages = messages() })
