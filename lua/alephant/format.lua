@@ -135,11 +135,16 @@ local function shorten(s, max, utf8)
   return s:sub(1, i - 1) .. mark
 end
 
-local function pad(s, w, right)
+--- Pads a string with spaces to `w` characters (UTF-8 aware); never cuts.
+-- @tparam string s
+-- @tparam integer w the width
+-- @tparam[opt] boolean right pad on the left, aligning the text right
+-- @treturn string
+function format.pad(s, w, right)
   local gap = string.rep(" ", math.max(w - chart.width(s), 0))
   return right and gap .. s or s .. gap
 end
-format.pad = pad
+local pad = format.pad
 
 --- The columns of a list of objects: `opts.columns` if given, else the keys of every
 -- row, the usual identifying ones (`id`, `name`, `label`, `date`, ...) first, the rest sorted.

@@ -59,7 +59,14 @@ describe("bin/alephant #integration", function()
     local quoted = {}
     for i, a in ipairs(args) do quoted[i] = shq(a) end
     local out, err = dir .. "/stdout", dir .. "/stderr"
-    lines[#lines + 1] = lua .. " bin/alephant " .. table.concat(quoted, " ") .. " >" .. shq(out) .. " 2>" .. shq(err)
+    local cmd = lua .. " bin/alephant " .. table.concat(quoted, " ") .. " >" .. shq(out)
+    if env and env.tty then
+      -- stderr on a pseudo-terminal (util-linux script); the terminal's output is stderr's
+      lines[#lines + 1] = "export TERM=" .. shq(env.TERM or "xterm")
+      lines[#lines + 1] = "script -qec " .. shq(cmd) .. " /dev/null >" .. shq(err) .. " 2>&1"
+    else
+      lines[#lines + 1] = cmd .. " 2>" .. shq(err)
+    end
     lines[#lines + 1] = "echo $?"
     local p = assert(io.popen("sh -c " .. shq(table.concat(lines, "\n"))))
     local code = tonumber(p:read("*a"):match("(%d+)%s*$"))
@@ -148,6 +155,22 @@ describe("bin/alephant #integration", function()
         assert.equal("", out)
         assert.matches("^alephant auth error: [^\n]*401[^\n]*\n$", err)
         assert.equal(1, #emu:requests())
+      end)
+
+      it("shows progress of a long scan only when stderr is a terminal", function()
+        local code, out, err = run(lua, "pat_read", { "virtual-keys", "list", "--all", "--page-size", "2",
+          "--format", "json" }, { tty = true })
+        assert.equal(0, code)
+        assert.equal(8, #emulator.decode(out))
+        assert.matches("^\r\27%[Kalephant: reading virtual%-keys… %d", err)
+        assert.equal("\r\27[K", err:sub(-4))
+        code, _, err = run(lua, "pat_read", { "virtual-keys", "list", "--all", "--page-size", "2" },
+          { tty = true, TERM = "dumb" })
+        assert.equal(0, code)
+        assert.equal("", err)
+        code, _, err = run(lua, "pat_read", { "virtual-keys", "list", "--all", "--page-size", "2" })
+        assert.equal(0, code)
+        assert.equal("", err)
       end)
 
       it("takes the token from --token-file and refuses --token", function()
