@@ -682,18 +682,17 @@ local function report_rows(name, r)
 end
 
 local function emit_report(ctx, name, r)
-  if ctx.format == "json" or ctx.format == "csv" then
-    local data = r
-    if ctx.global.field then data = select_field(r, ctx.global.field)
-    elseif ctx.format == "csv" then data = report_rows(name, r) end
-    if ctx.format == "csv" and not ctx.global.field then
-      local text = format.csv(data, { columns = ctx.columns or CSV_COLUMNS[name] })
-      ctx.stdout:write(text)
-      return nil
-    end
+  local field = ctx.global.field
+  if field then
+    local data = select_field(r, field)
+    if data == nil then return usage("--field %s: the report has no such field", field) end
     return emit(ctx, data)
   end
-  if ctx.global.field then return emit(ctx, select_field(r, ctx.global.field)) end
+  if ctx.format == "json" then return emit(ctx, r) end
+  if ctx.format == "csv" then
+    ctx.stdout:write(format.csv(report_rows(name, r), { columns = ctx.columns or CSV_COLUMNS[name] }))
+    return nil
+  end
   local text = name == "costs" and costs_text(r, ctx) or name == "budgets" and budgets_text(r, ctx)
     or idle_text(r, ctx)
   ctx.stdout:write(text, "\n")
