@@ -31,7 +31,7 @@ RESULTS := $(TMP)/results
 # Every suite appends "passed failed" to $(RESULTS); the last line adds them up.
 test: setup
 	@mkdir -p $(TMP) && : > $(RESULTS)
-	$(MAKE) --no-print-directory build lint test-c test-c-asan test-lua examples rock fuzz-smoke docs
+	$(MAKE) --no-print-directory build lint test-c test-c-asan test-lua examples rock fuzz-smoke docs bench-smoke
 	@scripts/summary.sh $(RESULTS)
 
 # ctest's own summary line, reduced to counts for the closing total.
@@ -103,3 +103,20 @@ demo: setup build
 # LDoc (config.ld) over lua/alephant into doc/; any warning fails (also run by `make test`).
 docs:
 	@ldoc --fatalwarnings -q . && echo "docs: doc/index.html"
+
+# --- Benchmarks (bench/run.sh writes bench/RESULTS.md) -------------------------------
+.PHONY: bench bench-smoke
+
+# The SDK against raw libcurl, LuaSocket and wrk, prepare, memory, nginx under SDK calls:
+# 5 runs of each, the median and spread in one table (several minutes; never fails on a
+# number). Builds its own Release module in .tmp/bench-build.
+bench:
+	@bench/run.sh
+
+# One short run inside `make test` (every variant must run and have its row), so the
+# benchmark cannot rot; no goal is checked. Its table goes to .tmp/bench-smoke.md.
+bench-smoke:
+	@mkdir -p $(TMP); if bench/run.sh --smoke --results $(RESULTS) > $(TMP)/bench-smoke.log 2>&1 \
+	  && scripts/check-secrets.sh $(TMP)/bench-smoke.log $(TMP)/bench-smoke.md; then \
+	  echo "bench-smoke: every variant ran (table in $(TMP)/bench-smoke.md)"; \
+	  else cat $(TMP)/bench-smoke.log; echo "bench-smoke: FAILED"; exit 1; fi

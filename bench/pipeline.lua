@@ -1,0 +1,65 @@
+-- Where the SDK's time goes, part two: its CPU cost without any network. CPU time
+-- (os.clock) per operation of
+--   pipeline  `client.analytics:usage{from, to}` with an in-memory transport (the
+--             documented `transport` option) that returns bench/usage_body.json:
+--             everything the SDK does per call except libcurl
+--   decode    `core.json_decode` of that body (part of the pipeline)
+--   prepare   `state:prepare("analytics.usage", {from, to})` (part of the pipeline)
+--   uuid4     `core.uuid4()`, the x-request-id (part of the pipeline)
+--
+--   lua5.4|luajit bench/pipeline.lua BODY_FILE [SECONDS]   -> "<name> ops=<per second>" lines
+local alephant = require "alephant"
+local core = require "alephant.core"
+
+local body_file, seconds = arg[1], tonumber(arg[2]) or 0.5
+if not body_file then
+  io.stderr:write("usage: pipeline.lua BODY_FILE [SECONDS]\n")
+  os.exit(2)
+end
+local f = assert(io.open(body_file, "rb"))
+local body = f:read("*a")
+f:close()
+
+-- The transport contract (README, Configuration): request{method, url, headers, body,
+-- timeout} -> {status, headers, body}. One response table is returned every time; the
+-- SDK does not modify it.
+local answer = { status = 200, headers = { ["content-type"] = "application/json" }, body = body }
+local memory = { request = function() return answer end }
+
+local client = assert(alephant.new{
+  token = "pat_bench0000_00000000000000000000", workspace_id = "123e4567-e89b-12d3-a456-426614174000",
+  base_url = "http://127.0.0.1:9", transport = memory,
+})
+local params = { from = "2026-10-29", to = "2026-11-27" }
+local state = client._state -- the client's own core state (internal, read-only use here)
+local now = os.time()
+
+local cases = {
+  { "pipeline", function()
+    local data = client.analytics:usage(params)
+    if not data then error("pipeline call failed") end
+  end },
+  { "decode", function() core.json_decode(body) end },
+  { "prepare", function() state:prepare("analytics.usage", params, now) end },
+  { "uuid4", function() core.uuid4() end },
+}
+
+local function measure(fn)
+  fn()
+  local n = 100
+  while true do -- calibrate to about a tenth of the stretch
+    local t0 = os.clock()
+    for _ = 1, n do fn() end
+    if os.clock() - t0 >= seconds / 10 then break end
+    n = n * 2
+  end
+  local calls, t0 = 0, os.clock()
+  repeat
+    for _ = 1, n do fn() end
+    calls = calls + n
+  until os.clock() - t0 >= seconds
+  return calls / (os.clock() - t0)
+end
+
+for _, c in ipairs(cases) do print(("%s ops=%.0f"):format(c[1], measure(c[2]))) end
+client:close()

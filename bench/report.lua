@@ -1,0 +1,390 @@
+-- Turns bench/run.sh's raw measurements into one table (printed) and a Markdown report
+-- with the machine's description (written to OUT). Each figure: the median of the runs
+-- and their spread (min-max); ratios are taken run by run (variants are interleaved
+-- within a run, so a ratio compares measurements made seconds apart) and summarised
+-- the same way. Goals are reported as met or not met; nothing here fails on a number.
+--
+--   lua5.4 bench/report.lua RAW OUT [--smoke]
+--
+-- With --smoke it exits 1 when a variant has no figure (a variant that stopped running).
+local raw_path, out_path, smoke = arg[1], arg[2], arg[3] == "--smoke"
+if not raw_path or not out_path then
+  io.stderr:write("usage: report.lua RAW OUT [--smoke]\n")
+  os.exit(2)
+end
+
+-- ---- reading ---------------------------------------------------------------------
+
+local info = {}
+local series = {}   -- key -> { [run] = value }
+local extra = {}    -- key -> { name = value } (connections, endpoint names, ...)
+local ngx_state = "missing"
+
+local function put(key, run, value, fields)
+  series[key] = series[key] or {}
+  series[key][run] = value
+  extra[key] = extra[key] or {}
+  for k, v in pairs(fields or {}) do
+    extra[key][k] = extra[key][k] or {}
+    extra[key][k][run] = v
+  end
+end
+
+local function fields_of(rest)
+  local f = {}
+  for k, v in rest:gmatch("([%w_]+)=(%S+)") do f[k] = tonumber(v) or v end
+  return f
+end
+
+for line in io.lines(raw_path) do
+  local kind, rest = line:match("^(%S+)%s*(.*)$")
+  if kind == "info" then
+    local key, value = rest:match("^(%S+)%s*(.*)$")
+    info[key] = value
+  elseif kind == "calls" or kind == "prepare" or kind == "cpu" or kind == "instr" then
+    local variant, run, value, tail = rest:match("^(%S+) (%d+) (%S+)%s*(.*)$")
+    put(kind .. ":" .. variant, tonumber(run), tonumber(value), fields_of(tail))
+  elseif kind == "memory" then
+    local variant, run, tail = rest:match("^(%S+) (%d+)%s*(.*)$")
+    local f = fields_of(tail)
+    for k, v in pairs(f) do put("memory:" .. variant .. ":" .. k, tonumber(run), v) end
+  elseif kind == "ngx_source" then
+    ngx_state = rest
+  elseif kind == "ngx" then -- mode run plain_rps p50= p99= sdk=
+    local mode, run, rps, tail = rest:match("^(%S+) (%d+) (%S+)%s*(.*)$")
+    put("ngx:" .. mode, tonumber(run), tonumber(rps), fields_of(tail))
+  end
+end
+
+-- ---- statistics ------------------------------------------------------------------
+
+local function values(t)
+  local v = {}
+  for _, x in pairs(t or {}) do v[#v + 1] = x end
+  table.sort(v)
+  return v
+end
+
+local function median(v)
+  local n = #v
+  if n == 0 then return nil end
+  if n % 2 == 1 then return v[(n + 1) / 2] end
+  return (v[n / 2] + v[n / 2 + 1]) / 2
+end
+
+-- {median, min, max} of a series, or nil when it has no values
+local function summary(t)
+  local v = values(t)
+  if #v == 0 then return nil end
+  return { median(v), v[1], v[#v] }
+end
+
+-- run-by-run ratios a[r] / b[r]
+local function ratios(a, b)
+  local r = {}
+  for run, x in pairs(a or {}) do
+    if b and b[run] and b[run] > 0 then r[run] = x / b[run] end
+  end
+  return summary(r)
+end
+
+-- ---- formatting ------------------------------------------------------------------
+
+local function thousands(n)
+  local s = ("%.0f"):format(n)
+  local sign, digits = s:match("^(-?)(%d+)$")
+  digits = digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+  return sign .. digits
+end
+
+local function fmt_rate(n) return thousands(n) end
+local function fmt_us(n) return ("%.1f µs"):format(n) end
+local function fmt_instr(n) return thousands(n) end
+
+-- a series of operations per second as microseconds per operation
+local function micros(t)
+  local m = {}
+  for run, v in pairs(t or {}) do m[run] = 1e6 / v end
+  return m
+end
+local function fmt_ratio(x) return ("%.2f×"):format(x) end
+local function fmt_mib(kb) return ("%.2f MiB"):format(kb / 1024) end
+local function fmt_delta_mib(kb) return ("%+.3f MiB"):format(kb / 1024) end
+
+local rows = {}
+local missing = {}
+
+-- one table row; s = summary (or nil: a variant without figures)
+local function row(part, what, s, fmt, notes)
+  if not s then
+    missing[#missing + 1] = what
+    rows[#rows + 1] = { part, what, "no figure", "-", notes or "" }
+    return
+  end
+  local spread = s[2] == s[3] and fmt(s[2]) or (fmt(s[2]) .. " – " .. fmt(s[3]))
+  rows[#rows + 1] = { part, what, fmt(s[1]), spread, notes or "" }
+end
+
+local function ratio_text(s, against)
+  if not s then return nil end
+  local spread = s[2] == s[3] and "" or (" (" .. fmt_ratio(s[2]) .. " – " .. fmt_ratio(s[3]) .. ")")
+  return fmt_ratio(s[1]) .. " " .. against .. spread
+end
+
+local function goal(ok, text) return text .. (ok and ": met" or ": **not met**") end
+
+-- the non-empty strings of a list that may have holes (nil or false for "nothing to say")
+local function join(parts, sep)
+  local n, t = 0, {}
+  for k in pairs(parts) do
+    if type(k) == "number" and k > n then n = k end
+  end
+  for i = 1, n do
+    local p = parts[i]
+    if p and p ~= "" then t[#t + 1] = p end
+  end
+  return table.concat(t, sep or "; ")
+end
+
+local function conns_text(key)
+  local c = extra[key] and extra[key].conns
+  local s = c and summary(c)
+  if not s then return nil end
+  local n = s[2] == s[3] and thousands(s[1]) or (thousands(s[2]) .. "–" .. thousands(s[3]))
+  return n .. (s[3] == 1 and " TCP connection" or " TCP connections") .. " per run"
+end
+
+-- ---- 1. calls ----------------------------------------------------------------------
+
+local curl = series["calls:libcurl"]
+local wrk = series["calls:wrk"]
+local labels = { ["lua5.4"] = "Lua 5.4", luajit = "LuaJIT" }
+
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local key = "calls:sdk_" .. lua
+  local sdk = series[key]
+  local vs_curl = ratios(sdk, curl)
+  local vs_socket = ratios(sdk, series["calls:luasocket_" .. lua])
+  local notes = join({
+    ratio_text(vs_curl, "libcurl"),
+    ratio_text(vs_socket, "LuaSocket (" .. labels[lua] .. ")"),
+    conns_text(key),
+    vs_curl and goal(vs_curl[1] >= 0.85, "goal ≥ 0.85× libcurl"),
+    vs_socket and goal(vs_socket[1] >= 3, "goal ≥ 3× LuaSocket"),
+  })
+  row("1", "SDK `client.analytics:usage{}`, " .. labels[lua] .. " (calls/s)", summary(sdk), fmt_rate, notes)
+end
+row("1", "raw libcurl loop, C -O2, one easy handle (calls/s)", summary(curl), fmt_rate,
+  join({ ratio_text(ratios(curl, wrk), "wrk"), conns_text("calls:libcurl") }))
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local key = "calls:luasocket_" .. lua
+  row("1", "LuaSocket `socket.http` + cjson, " .. labels[lua] .. " (calls/s)", summary(series[key]), fmt_rate,
+    conns_text(key))
+end
+row("1", "wrk -t1 -c1: the server's limit for one connection (requests/s)", summary(wrk), fmt_rate,
+  join({ ratio_text(ratios(series["calls:sdk_lua5.4"], wrk), "of it: SDK Lua 5.4"),
+    ratio_text(ratios(series["calls:sdk_luajit"], wrk), "SDK LuaJIT"), conns_text("calls:wrk") }))
+
+-- where the SDK's time goes
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local key = "calls:transport_" .. lua
+  row("1a", "the SDK's transport alone, `core.http_new():request{}`, no decoding, " .. labels[lua] .. " (calls/s)",
+    summary(series[key]), fmt_rate, join({ ratio_text(ratios(series[key], curl), "libcurl"), conns_text(key) }))
+end
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local part = function(name)
+    local s = summary(micros(series["cpu:" .. lua .. ":" .. name]))
+    return s and (name .. " " .. fmt_us(s[1])) or nil
+  end
+  row("1a", "SDK call without the network (in-memory transport), " .. labels[lua] .. " (CPU per call)",
+    summary(micros(series["cpu:" .. lua .. ":pipeline"])), fmt_us,
+    "of which " .. join({ part("decode"), part("prepare"), part("uuid4") }, ", "))
+end
+local delayed_curl = series["calls:delayed_libcurl"]
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local key = "calls:delayed_sdk_" .. lua
+  row("1b", "SDK, server answering after 1 ms, " .. labels[lua] .. " (calls/s)", summary(series[key]), fmt_rate,
+    join({ ratio_text(ratios(series[key], delayed_curl), "libcurl"), conns_text(key) }))
+end
+row("1b", "raw libcurl loop, server answering after 1 ms (calls/s)", summary(delayed_curl), fmt_rate,
+  conns_text("calls:delayed_libcurl"))
+
+-- ---- 2. prepare ----------------------------------------------------------------------
+
+local prepare_cases = {
+  { "typical", "analytics.usage{from, to, agent_id}", true },
+  { "logs_all", "collector.logs, 8 parameters", false },
+  { "request_logs_all", "collector.request_logs, all 10 parameters", false },
+}
+local prepare_paths = {
+  { "lua5.4", "`state:prepare`, Lua 5.4" },
+  { "luajit", "`state:prepare`, LuaJIT" },
+  { "c", "C core only (validate + auth plan + URL)" },
+}
+for _, c in ipairs(prepare_cases) do
+  for _, p in ipairs(prepare_paths) do
+    local s = summary(series["prepare:" .. p[1] .. ":" .. c[1]])
+    local instr = summary(series["instr:" .. p[1] .. ":" .. c[1]])
+    local notes = join({ instr and (fmt_instr(instr[1]) .. " instructions per call (callgrind)"),
+      c[3] and p[1] ~= "c" and s and goal(s[1] >= 1e6, "goal ≥ 1,000,000/s") })
+    row("2", "prepare " .. c[2] .. ": " .. p[2] .. " (calls/s)", s, fmt_rate, notes)
+  end
+end
+
+-- ---- 3. memory -----------------------------------------------------------------------
+
+local n1, n2 = (info.params or ""):match("memory=(%d+),(%d+)")
+n1, n2 = tonumber(n1) or 0, tonumber(n2) or 0
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local m = function(k) return series["memory:" .. lua .. ":" .. k] end
+  local growth = {}
+  for run, v in pairs(m("rss_kb_2") or {}) do growth[run] = v - ((m("rss_kb_1") or {})[run] or v) end
+  local heap_growth = {}
+  for run, v in pairs(m("lua_kb_2") or {}) do heap_growth[run] = v - ((m("lua_kb_1") or {})[run] or v) end
+  local g = summary(growth)
+  row("3", ("VmRSS after %s SDK calls, %s"):format(thousands(n1), labels[lua]), summary(m("rss_kb_1")), fmt_mib,
+    ("Lua heap %s"):format(summary(m("lua_kb_1")) and fmt_mib(summary(m("lua_kb_1"))[1]) or "?"))
+  row("3", ("VmRSS after %s SDK calls, %s"):format(thousands(n2), labels[lua]), summary(m("rss_kb_2")), fmt_mib,
+    ("Lua heap %s"):format(summary(m("lua_kb_2")) and fmt_mib(summary(m("lua_kb_2"))[1]) or "?"))
+  row("3", ("VmRSS growth %s → %s calls, %s"):format(thousands(n1), thousands(n2), labels[lua]), g, fmt_delta_mib,
+    join({ summary(heap_growth) and ("Lua heap " .. fmt_delta_mib(summary(heap_growth)[1])),
+      g and goal(g[1] < 1024, "goal < 1 MiB") }))
+end
+
+-- ---- 4. nginx --------------------------------------------------------------------------
+
+local function fmt_ms(n) return ("%.2f ms"):format(n) end
+if ngx_state == "missing" then
+  rows[#rows + 1] = { "4", "nginx under SDK traffic (worker threads / blocking / none)", "not done", "-",
+    "the OpenResty benchmark (bench/ngx_bench.lua) does not exist" }
+else
+  local none = series["ngx:none"]
+  local modes = {
+    { "none", "no SDK traffic" },
+    { "thread", "SDK calls in worker threads (`alephant.ngx`, default)" },
+    { "blocking", "SDK calls in blocking mode (`blocking = true`)" },
+  }
+  for _, m in ipairs(modes) do
+    local key = "ngx:" .. m[1]
+    local sdk = extra[key] and summary(extra[key].sdk)
+    row("4", "plain location, " .. m[2] .. " (requests/s)", summary(series[key]), fmt_rate,
+      join({ m[1] ~= "none" and ratio_text(ratios(series[key], none), "of no SDK traffic"),
+        sdk and m[1] ~= "none" and (fmt_rate(sdk[1]) .. " SDK calls/s alongside") }))
+    row("4", "plain location, " .. m[2] .. " (p99 latency)", extra[key] and summary(extra[key].p99), fmt_ms,
+      extra[key] and summary(extra[key].p50) and ("p50 " .. fmt_ms(summary(extra[key].p50)[1])))
+  end
+end
+
+-- ---- output ----------------------------------------------------------------------------
+
+local header = { "#", "measurement", "median", "spread (min – max)", "notes" }
+local function md_table()
+  local lines = { "| " .. table.concat(header, " | ") .. " |", "|---|---|---:|---:|---|" }
+  for _, r in ipairs(rows) do lines[#lines + 1] = "| " .. table.concat(r, " | ") .. " |" end
+  return table.concat(lines, "\n")
+end
+
+local tbl = md_table()
+print(tbl)
+
+local machine = {
+  { "CPU", info.cpu }, { "cores", info.cores }, { "memory", info.memory }, { "kernel", info.kernel },
+  { "compiler", info.compiler }, { "Lua", info.lua }, { "LuaJIT", info.luajit }, { "libcurl", info.libcurl },
+  { "nginx", info.nginx }, { "wrk", info.wrk }, { "date", info.date },
+  { "load average (1, 5, 15 min)", ("%s at start, %s at end"):format(info.load_start or "?", info.load_end or "?") },
+  { "parameters", info.params },
+}
+-- Where the SDK's time goes, from the medians: microseconds per call of each variant.
+local budget = {}
+local function us_of(key)
+  local v = summary(series[key])
+  return v and 1e6 / v[1]
+end
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local sdk, raw = us_of("calls:sdk_" .. lua), us_of("calls:libcurl")
+  local transport = us_of("calls:transport_" .. lua)
+  local cpu = summary(micros(series["cpu:" .. lua .. ":pipeline"]))
+  local decode = summary(micros(series["cpu:" .. lua .. ":decode"]))
+  if sdk and raw and transport and cpu and decode then
+    budget[#budget + 1] = ("- %s: an SDK call takes %.0f µs, a raw libcurl call %.0f µs (%+.0f µs). The SDK's "
+      .. "transport alone takes %.0f µs (%+.0f µs against libcurl: a URL and header list set per request, the "
+      .. "multi interface, the response table); the rest of the call costs %.0f µs of CPU without any network, "
+      .. "%.0f µs of which is decoding the %s-byte answer into Lua tables.")
+      :format(labels[lua], sdk, raw, sdk - raw, transport, transport - raw, cpu[1], decode[1],
+        info.body_bytes or "2,231")
+  end
+end
+if #budget > 0 then
+  budget[#budget + 1] = "- The same costs next to 1 ms of server time are the 1b rows: a few percent."
+end
+
+local mlines = { "| | |", "|---|---|" }
+for _, m in ipairs(machine) do mlines[#mlines + 1] = ("| %s | %s |"):format(m[1], m[2] or "?") end
+
+local doc = {
+  "# Benchmark results",
+  "",
+  "Written by `make bench` (`bench/run.sh`); do not edit by hand. Each figure is the median of the runs",
+  "and their spread (min – max); ratios are computed run by run, between variants measured seconds apart",
+  "in the same run, and summarised the same way.",
+  "",
+  "## Machine",
+  "",
+  table.concat(mlines, "\n"),
+  "",
+  "**Noise.** This is a shared 2-core machine: other engineers' test suites (builds, busted, nginx",
+  "emulators, fuzzers) may run during the benchmark, and the load average above shows how busy it was.",
+  "Absolute figures are noisy; ratios between variants of the same run are the more reliable numbers.",
+  "",
+  "## Results",
+  "",
+  tbl,
+  "",
+  "## Where the SDK's time goes",
+  "",
+  "From the medians above (a call's time is the inverse of its rate):",
+  "",
+  table.concat(budget, "\n"),
+  "",
+  "## What is measured",
+  "",
+  "1. **Sequential calls over one keep-alive connection** against one plain nginx location",
+  "   (`bench/nginx.conf.in`, 1 worker, started by the script on a free 127.0.0.1 port) that serves a fixed",
+  "   2.2 KB answer in the shape of `analytics.usage` (`bench/usage_body.json`: `{code, data = {period,",
+  "   series = 30 days of {date, requests, cost, tokens}}}`) at `/api/v1/analytics/usage`.",
+  "   - SDK: `client.analytics:usage{from, to}` with a PAT and `workspace_id` (`bench/sdk_calls.lua`):",
+  "     parameter validation, request building, an `x-request-id`, the libcurl transport, JSON decoding",
+  "     and unwrapping, all timed; every answer is checked.",
+  "   - raw libcurl: `bench/curl_calls.c`, `gcc -O2`, one easy handle reused, the same headers, the body",
+  "     read into memory, not decoded.",
+  "   - LuaSocket: `socket.http.request` + Debian's `cjson.decode` (`bench/luasocket_calls.lua`), what",
+  "     a user would write by hand. socket.http opens a new connection per request: that is the point.",
+  "   - wrk `-t1 -c1`: the most one connection gets out of this nginx.",
+  "   TCP connections are counted from nginx's access log (`$connection` of every request of the run).",
+  "   - 1a, where the time goes: the SDK's libcurl transport alone (`bench/transport_calls.lua`, same",
+  "     GET and headers, no decoding), and the SDK call with an in-memory transport returning the same",
+  "     body (`bench/pipeline.lua`, CPU time), split into `json_decode`, `prepare` and `uuid4`.",
+  "   - 1b: SDK and raw libcurl against `/delayed/...`, the same answer after `ngx.sleep(0.001)`.",
+  "2. **prepare**: `state:prepare(name, params, now)` through the Lua binding (`bench/prepare.lua`, the",
+  "   params table reused) and the same work in C alone (`bench/prepare_core.c`: endpoint and parameter",
+  "   lookup, `al_endpoint_validate`, token freshness, auth plan, `al_build_url`); CPU time. Instructions",
+  "   per call are counted by `valgrind --tool=callgrind` (N calls minus none): reproducible on a busy",
+  "   machine where times are not.",
+  "3. **Memory**: `VmRSS` from `/proc/self/status` and `collectgarbage(\"count\")`, each after a full",
+  "   collection, after the first and after the last of the calls of one process.",
+  "4. **nginx under SDK traffic**: `bench/ngx_bench.lua` (the OpenResty integration's benchmark), run",
+  "   once per run: one nginx worker with a thread pool; wrk on a plain location (`return 200`, no Lua)",
+  "   while other wrk connections make `cockpit.budget_status` calls through `alephant.ngx` that the",
+  "   emulator holds for 20 ms, in worker-thread mode, in blocking mode, or no SDK calls at all.",
+  "",
+  "The module is built with `CMAKE_BUILD_TYPE=Release` (what the rock installs) into `.tmp/bench-build`.",
+  "",
+}
+local f = assert(io.open(out_path, "w"))
+f:write(table.concat(doc, "\n"))
+f:close()
+
+if smoke and #missing > 0 then
+  io.stderr:write("bench-smoke: no figure for: " .. table.concat(missing, ", ") .. "\n")
+  os.exit(1)
+end

@@ -1,0 +1,34 @@
+-- Where the SDK's time goes, part one: its libcurl transport alone
+-- (`core.http_new():request{}`), the same GET with the same headers as the SDK sends,
+-- the answer returned as a Lua string and not decoded. Compared with bench/curl_calls.c
+-- it shows what the binding and the general-purpose transport (a new URL and header
+-- list per request, the multi interface, the response table) cost per call.
+--
+--   lua5.4|luajit bench/transport_calls.lua URL N   -> calls=N seconds=S
+--
+-- Token and workspace id come from BENCH_TOKEN / BENCH_WORKSPACE (never printed).
+local core = require "alephant.core"
+
+local url, n = arg[1], tonumber(arg[2])
+if not url or not n then
+  io.stderr:write("usage: transport_calls.lua URL N\n")
+  os.exit(2)
+end
+
+local http = core.http_new{ timeout = 30, connect_timeout = 10 }
+local headers = {
+  Accept = "application/json",
+  Authorization = "Bearer " .. assert(os.getenv("BENCH_TOKEN")),
+  ["X-Workspace-Id"] = assert(os.getenv("BENCH_WORKSPACE")),
+}
+
+local t0 = core.monotonic()
+for i = 1, n do
+  -- a new request table per call, as the SDK builds one
+  local res, err = http:request{ method = "GET", url = url, headers = headers, timeout = 30 }
+  if not res or res.status ~= 200 or #res.body == 0 then
+    error(("call %d: %s"):format(i, res and ("HTTP " .. res.status) or tostring(err)), 0)
+  end
+end
+print(("calls=%d seconds=%.6f"):format(n, core.monotonic() - t0))
+http:close()
