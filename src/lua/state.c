@@ -32,6 +32,56 @@ typedef struct {
   state_t *s; /* NULL once closed */
 } state_box;
 
+/* prepare() builds the same keys and constant values on every call. They are created
+ * once, as an array in prepare's upvalue, and set with lua_rawset: lua_setfield and
+ * lua_pushstring would hash (LuaJIT) or look up (5.4) each C string again, and they
+ * were a fifth of prepare's instructions (bench/RESULTS.md, part 2). */
+enum {
+  S_METHOD = 1, S_URL, S_HEADERS, S_BODY, S_ENDPOINT, S_API, S_IDEMPOTENT, S_PAGING,
+  S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, S_CONTENT_TYPE, S_JSON, S_PAGE, S_OFFSET,
+  S_SAAS, S_ANALYTICS, S_GATEWAY, /* indexed by al_api from S_SAAS */
+  S_COUNT = S_GATEWAY
+};
+static const char *const cached_strings[S_COUNT] = {
+    "method", "url", "headers", "body", "endpoint", "api", "idempotent", "paging",
+    "Accept", "Authorization", "X-Workspace-Id", "Content-Type", "application/json", "page", "offset",
+    "saas", "analytics", "gateway"};
+
+#define STRINGS lua_upvalueindex(1)
+
+static void push_cached(lua_State *L, int which) { lua_rawgeti(L, STRINGS, which); }
+
+/* t[cached key] = value on top; t is the table just below the value */
+static void set_cached(lua_State *L, int key) {
+  push_cached(L, key);
+  lua_insert(L, -2);
+  lua_rawset(L, -3);
+}
+
+/* Each state's Lua-side cache (a table: [1] = the Authorization value, built once), held
+ * as the userdata's user value (5.4) or environment (5.1, LuaJIT: must be a table). The
+ * value lives as long as the state, as each request's header string used to until the
+ * next collection; close() drops it with the C copy of the token. */
+static void push_state_cache(lua_State *L, int idx) {
+#if LUA_VERSION_NUM >= 504
+  lua_getiuservalue(L, idx, 1);
+#elif LUA_VERSION_NUM >= 502
+  lua_getuservalue(L, idx);
+#else
+  lua_getfenv(L, idx);
+#endif
+}
+
+static void set_state_cache(lua_State *L, int idx) { /* the table on top */
+#if LUA_VERSION_NUM >= 504
+  lua_setiuservalue(L, idx, 1);
+#elif LUA_VERSION_NUM >= 502
+  lua_setuservalue(L, idx);
+#else
+  lua_setfenv(L, idx);
+#endif
+}
+
 static void state_free(state_t *s) {
   int i;
   if (s == NULL) return;
@@ -114,6 +164,12 @@ static int l_state_new(lua_State *L) {
   s->scope_ttl = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 300.0;
   lua_pop(L, 1);
   al_context_init(&s->ctx);
+  lua_createtable(L, 1, 0);
+  lua_pushliteral(L, "Bearer ");
+  lua_pushlstring(L, s->token, s->token_n);
+  lua_concat(L, 2);
+  lua_rawseti(L, -2, 1);
+  set_state_cache(L, -2);
   return 1;
 }
 
@@ -122,6 +178,8 @@ static int l_close(lua_State *L) {
   state_box *b = (state_box *)luaL_checkudata(L, 1, STATE_MT);
   state_free(b->s);
   b->s = NULL;
+  lua_newtable(L);
+  set_state_cache(L, 1);
   return 0;
 }
 
@@ -273,8 +331,6 @@ static int check_enum_list(lua_State *L, int idx, const al_param *p, al_error *e
   return 0;
 }
 
-static const char *const api_names[] = {"saas", "analytics", "gateway"};
-
 /* prepare(name, params?, now?) -> req | nil, err | false, "scope"
  * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
  *        api, idempotent, paging} */
@@ -347,10 +403,10 @@ static int l_prepare(lua_State *L) {
     return 2;
   }
 
-  /* 4. the request */
+  /* 4. the request (keys and constant values from the upvalue, see cached_strings) */
   lua_createtable(L, 0, 8);
   lua_pushstring(L, e->method);
-  lua_setfield(L, -2, "method");
+  set_cached(L, S_METHOD);
   need = al_build_url(small, sizeof small, s->base[e->api], s->base_n[e->api], e, values);
   if (need < sizeof small) {
     lua_pushlstring(L, small, need);
@@ -360,20 +416,20 @@ static int l_prepare(lua_State *L) {
     lua_pushlstring(L, big, need);
     lua_remove(L, -2);
   }
-  lua_setfield(L, -2, "url");
+  set_cached(L, S_URL);
 
   lua_createtable(L, 0, 4);
-  lua_pushliteral(L, "application/json");
-  lua_setfield(L, -2, "Accept");
+  push_cached(L, S_JSON);
+  set_cached(L, S_ACCEPT);
   if (plan & AL_SEND_AUTH) {
-    lua_pushliteral(L, "Bearer ");
-    lua_pushlstring(L, s->token, s->token_n);
-    lua_concat(L, 2);
-    lua_setfield(L, -2, "Authorization");
+    push_state_cache(L, 1);
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+    set_cached(L, S_AUTHORIZATION);
   }
   if (plan & AL_SEND_WORKSPACE) {
     lua_pushstring(L, ws);
-    lua_setfield(L, -2, "X-Workspace-Id");
+    set_cached(L, S_WORKSPACE);
   }
   for (i = 0; i < e->nparams; i++) {
     if (e->params[i]->in != AL_IN_HEADER || values[i].type != AL_V_STRING) continue;
@@ -383,10 +439,10 @@ static int l_prepare(lua_State *L) {
   for (i = 0; i < e->nparams; i++) has_body |= e->params[i]->in == AL_IN_BODY;
   has_body |= (e->flags & AL_E_OPEN_BODY) != 0;
   if (has_body) {
-    lua_pushliteral(L, "application/json");
-    lua_setfield(L, -2, "Content-Type");
+    push_cached(L, S_JSON);
+    set_cached(L, S_CONTENT_TYPE);
   }
-  lua_setfield(L, -2, "headers");
+  set_cached(L, S_HEADERS);
 
   if (has_body) {
     lua_newtable(L);
@@ -409,23 +465,22 @@ static int l_prepare(lua_State *L) {
         }
       }
     }
-    lua_setfield(L, -2, "body");
+    set_cached(L, S_BODY);
   }
-  lua_pushstring(L, e->name);
-  lua_setfield(L, -2, "endpoint");
-  lua_pushstring(L, api_names[e->api]);
-  lua_setfield(L, -2, "api");
+  lua_pushvalue(L, 2); /* the name asked for is the catalog's name */
+  set_cached(L, S_ENDPOINT);
+  push_cached(L, S_SAAS + (int)e->api);
+  set_cached(L, S_API);
   lua_pushboolean(L, al_method_idempotent(e->method));
-  lua_setfield(L, -2, "idempotent");
+  set_cached(L, S_IDEMPOTENT);
   if (e->paging != AL_PAGING_NONE) {
-    lua_pushstring(L, e->paging == AL_PAGING_PAGE ? "page" : "offset");
-    lua_setfield(L, -2, "paging");
+    push_cached(L, e->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET);
+    set_cached(L, S_PAGING);
   }
   return 1;
 }
 
-static const luaL_Reg methods[] = {{"prepare", l_prepare},
-                                   {"needs_scope", l_needs_scope},
+static const luaL_Reg methods[] = {{"needs_scope", l_needs_scope},
                                    {"accept_scope", l_accept_scope},
                                    {"invalidate_scope", l_invalidate_scope},
                                    {"context", l_context},
@@ -435,8 +490,16 @@ static const luaL_Reg methods[] = {{"prepare", l_prepare},
 
 void alb_open_state(lua_State *L) {
   if (luaL_newmetatable(L, STATE_MT)) {
+    int i;
     lua_newtable(L);
     alc_setfuncs(L, methods, 0);
+    lua_createtable(L, S_COUNT, 0);
+    for (i = 0; i < S_COUNT; i++) {
+      lua_pushstring(L, cached_strings[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_pushcclosure(L, l_prepare, 1);
+    lua_setfield(L, -2, "prepare");
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, l_close);
     lua_setfield(L, -2, "__gc");
