@@ -103,6 +103,21 @@ function Transport:__tostring()
   return ("alephant.ngx.transport (%s)"):format(self.blocking and "blocking" or "thread pool " .. self.pool)
 end
 
+--- Opens a streamed answer (`client.gateway:chat_stream`). Only in blocking mode: a
+-- stream is read chunk by chunk from Lua, and a worker thread's VM cannot be kept for
+-- one stream across those steps.
+function Transport:stream(req)
+  if not self.blocking then
+    return nil, errors.new("config", "alephant.ngx: streamed answers (chat_stream) cannot run in worker threads; "
+      .. "make the call without streaming, or stream with nginx itself (proxy_pass to the gateway)",
+      { field = "blocking" })
+  end
+  warn_blocking()
+  local t, err = ngx_worker.transport_for(self.cfg)
+  if not t then return nil, err end
+  return t:stream(req)
+end
+
 --- Performs one request; returns `{status, headers, body}` or nil, err.
 function Transport:request(req)
   if self.blocking then
@@ -184,13 +199,13 @@ local meta_fields = { "status", "request_id", "endpoint", "degraded", "data_sour
 local function wrap_call(client, o)
   local inner = Client.call
   local budget_ttl, cache, prefix, lock_timeout = o.budget_cache_ttl, o.cache, o.prefix, o.lock_timeout
-  client.call = function(self, name, params, opts)
+  client.call = function(self, name, params, opts, ...)
     if o.check_phase then
       local phase = ngx.get_phase()
       if not yieldable[phase] then return nil, phase_error(phase) end
     end
     local pkey = name == "cockpit.budget_status" and budget_ttl and params_key(params)
-    if not pkey then return inner(self, name, params, opts) end
+    if not pkey then return inner(self, name, params, opts, ...) end
     local key = prefix .. "budget:" .. pkey
     local hit, handle = cache:acquire(key, yieldable[ngx.get_phase()] and lock_timeout or 0)
     if hit then

@@ -20,7 +20,9 @@ local function config_key(cfg)
   return table.concat(parts, "\0")
 end
 
-local function transport_for(cfg)
+--- This VM's transport for a plain configuration (made on first use, then kept).
+-- @return the transport, or nil and an error
+function worker.transport_for(cfg)
   local key = config_key(cfg)
   local t = transports[key]
   if t then return t end
@@ -45,7 +47,7 @@ end
 -- @return `{status, headers, body}`, or nil and a plain error table, or nil, nil and the
 --   message of a programmer error (which the caller raises in its own VM)
 function worker.request(cfg, req)
-  local t, err = transport_for(cfg)
+  local t, err = worker.transport_for(cfg)
   if not t then return nil, plain_error(err) end
   local ok, res, rerr = pcall(t.request, t, req)
   if not ok then return nil, nil, tostring(res) end

@@ -21,6 +21,7 @@ M.HTTP = [[
       content_by_lua_block { require("ngx_handlers").early_content() }
     }
     location = /timer { content_by_lua_block { require("ngx_handlers").timer() } }
+    location = /stream { content_by_lua_block { require("ngx_handlers").stream() } }
     location = /log {
       return 200 '{"logged":true}';
       header_filter_by_lua_block { require("ngx_handlers").record() }

@@ -1,7 +1,7 @@
 -- Handlers for the nginx the spec/ngx specs start: each makes an SDK call with
 -- alephant.ngx from one nginx context and answers what came back as JSON.
 -- Query arguments choose the call and the client options:
---   call=cockpit.budget_status (default) | cockpit.scope | collector.usage
+--   call=cockpit.budget_status (default) | cockpit.scope | collector.usage | gateway.chat
 --   mode=thread (default) | blocking       pool=NAME (thread pool)
 --   dict=NAME (lua_shared_dict, default "alephant"; "none" for no sharing)
 --   budget_ttl=S  scope_ttl=S  timeout=S  lock_timeout=S  retries=N (default 0)  fault=X-Emulator-Fault value
@@ -20,8 +20,13 @@ local function today()
   return os.date("!%Y-%m-%d")
 end
 
+local function chat()
+  return { model = "openai/gpt-4o-mini", messages = { { role = "user", content = "hello from nginx" } } }
+end
+
 local params = {
   ["collector.usage"] = function() return { from = today(), to = today() } end,
+  ["gateway.chat"] = chat,
 }
 
 local reused = {}
@@ -57,6 +62,7 @@ function M.run(args, token)
       if name == "cockpit.budget_status" then
         out.budget_cents = data.virtual_key_budget and data.virtual_key_budget.budget_cents
       end
+      if name == "gateway.chat" then out.reply = data.choices[1].message.content end
       local ctx = client:context()
       out.context_workspace_id = ctx and ctx.workspace_id
     end
@@ -80,6 +86,28 @@ function M.content()
   local args = ngx.req.get_uri_args()
   -- env_token=1: the key from ALEPHANT_TOKEN (load generators send no header)
   say(M.run(args, args.env_token and os.getenv("ALEPHANT_TOKEN") or token_from_request()))
+end
+
+-- A streamed chat completion (client.gateway:chat_stream): the text, or the error.
+function M.stream()
+  local args = ngx.req.get_uri_args()
+  local out = { worker = ngx.worker.id() }
+  local client, err = client_for(token_from_request() or "", args)
+  if client then
+    local parts = {}
+    local s = client.gateway:chat_stream(chat())
+    for event, serr in s do
+      if not event then
+        err = serr
+        break
+      end
+      local delta = event.choices and event.choices[1] and event.choices[1].delta
+      parts[#parts + 1] = delta and delta.content or nil
+    end
+    out.ok, out.text, out.events = err == nil, table.concat(parts), s.events
+  end
+  if err then out.ok, out.err = false, { kind = err.kind, message = err.message } end
+  say(out)
 end
 
 -- rewrite_by_lua / access_by_lua: the call runs in that phase, content answers.
