@@ -82,6 +82,9 @@ end
 local Transport = {}
 Transport.__index = Transport
 
+-- This worker's calls inside ngx.run_worker_thread right now.
+local in_flight = 0
+
 --- A transport (`request{method, url, headers, body, timeout}`) that runs the libcurl
 -- transport in a worker thread, or directly in the worker with `blocking = true`.
 -- `alephant_ngx.new` makes one; pass it as `transport` to `alephant.new` to use it alone.
@@ -135,7 +138,9 @@ function Transport:request(req)
   local start, budget = core.monotonic(), req.timeout or 30
   local delay = 0.002
   while true do
+    in_flight = in_flight + 1
     local ok, res, err, raised = ngx.run_worker_thread(self.pool, M.worker_module, "request", self.cfg, req)
+    in_flight = in_flight - 1
     if ok then return result(res, err, raised) end
     res = tostring(res)
     if res:find("not found", 1, true) and res:find("pool", 1, true) then return nil, pool_error(self.pool) end
@@ -143,6 +148,14 @@ function Transport:request(req)
       return nil, errors.new("config", "alephant.ngx: the worker thread could not run " .. M.worker_module .. ": "
         .. res .. " (lua_package_path and lua_package_cpath must find alephant and its LuaJIT core module)",
         { field = "thread_pool" })
+    end
+    -- lua-nginx-module says "no available Lua vm" also when it cannot build a VM: each
+    -- one loads resty.core through lua_package_path. With no call of ours holding a VM,
+    -- waiting would not help.
+    if res == "no available Lua vm" and in_flight == 0 then
+      return nil, errors.new("config", "alephant.ngx: no worker-thread Lua VM could be had while this worker "
+        .. "had no SDK call in flight: nginx could not build one (lua_package_path must still reach resty.core: "
+        .. "end it with ;;) or other code holds all lua_worker_thread_vm_pool_size VMs", { field = "thread_pool" })
     end
     local elapsed = core.monotonic() - start
     if elapsed + delay >= budget then
@@ -250,10 +263,6 @@ function M.new(opts)
   if opts ~= nil and type(opts) ~= "table" then
     error("alephant.ngx.new: options must be a table, got " .. type(opts), 2)
   end
-  if type(ngx) ~= "table" or type(ngx.get_phase) ~= "function" then
-    return nil, errors.new("config", "alephant.ngx runs inside nginx with lua-nginx-module (OpenResty); "
-      .. "use alephant.new elsewhere")
-  end
   local client_opts, own = {}, {}
   for k, v in pairs(opts or {}) do
     local want = own_options[k]
@@ -270,6 +279,10 @@ function M.new(opts)
   positive("lock_timeout", own.lock_timeout)
   if own.budget_cache_ttl and not own.shared_dict then
     error("alephant.ngx.new: budget_cache_ttl needs shared_dict (the lua_shared_dict the answers live in)", 2)
+  end
+  if type(ngx) ~= "table" or type(ngx.get_phase) ~= "function" then
+    return nil, errors.new("config", "alephant.ngx runs inside nginx with lua-nginx-module (OpenResty); "
+      .. "use alephant.new elsewhere")
   end
   local settings, err = config.resolve(client_opts)
   if not settings then return nil, err end

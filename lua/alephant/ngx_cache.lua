@@ -5,7 +5,6 @@
 -- @module alephant.ngx_cache
 local core = require "alephant.core"
 local errors = require "alephant.errors"
-local lrucache = require "resty.lrucache"
 
 local ngx = ngx -- luacheck: ignore 113 (the host's API table, only inside nginx)
 
@@ -30,7 +29,8 @@ function M.new(name)
     return nil, errors.new("config", ("alephant.ngx: lua_shared_dict '%s' is not declared: add "
       .. "`lua_shared_dict %s 1m;` to the http block of nginx.conf"):format(name, name), { field = "shared_dict" })
   end
-  local lru = assert(lrucache.new(M.lru_size))
+  -- loaded here, not at require time: resty.lrucache needs nginx's `ngx` table
+  local lru = assert(require("resty.lrucache").new(M.lru_size))
   local c = setmetatable({ name = name, dict = dict, lru = lru, seq = 0 }, Cache)
   caches[name] = c
   return c

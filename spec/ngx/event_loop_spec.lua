@@ -110,7 +110,8 @@ describe("alephant.ngx event loop #nginx", function()
       local results = one:collect(pending, 15)
       local waited = 0
       for _, r in ipairs(results) do
-        -- one call held the VM until libcurl's timeout; the others never got it
+        -- one call held the VM until libcurl's timeout; the others waited for it (one may
+        -- get it just before its own time is up, and then time out in libcurl)
         assert.is_false(r.json.ok)
         assert.equal("timeout", r.json.err.kind)
         if r.json.err.message:find("no worker thread was free", 1, true) then
@@ -118,7 +119,7 @@ describe("alephant.ngx event loop #nginx", function()
           waited = waited + 1
         end
       end
-      assert.equal(2, waited)
+      assert.is_true(waited >= 1, "no call reported waiting for a VM")
     end)
   end)
 end)

@@ -1,6 +1,7 @@
 -- The generic client hooks alephant.ngx is built on, outside nginx (Lua 5.4 and
 -- LuaJIT, real libcurl, the emulator): `context_store` shares a virtual key's resolved
--- context between clients, `sleep` and `clock` replace the waits and the clock.
+-- context between clients, `sleep` and `clock` replace the waits and the clock. And
+-- alephant.ngx itself outside nginx: it loads, checks its options, refuses to work.
 local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
 
@@ -128,5 +129,28 @@ describe("client hooks for nginx #integration", function()
     assert.has_error(function() client{ sleep = 1 } end, "alephant.new: option 'sleep' must be a function, got number")
     assert.has_error(function() client{ clock = "now" } end,
       "alephant.new: option 'clock' must be a function, got string")
+  end)
+end)
+
+describe("alephant.ngx outside nginx", function()
+  local alephant_ngx = require "alephant.ngx"
+
+  it("loads, and returns a config error from new()", function()
+    local client, err = alephant_ngx.new{ token = "vk-agent-0123456789abcdef" }
+    assert.is_nil(client)
+    assert.equal("config", err.kind)
+    assert.matches("use alephant.new elsewhere", err.message, 1, true)
+  end)
+
+  it("raises on options of the wrong type or combination", function()
+    assert.has_error(function() alephant_ngx.new(5) end, "alephant.ngx.new: options must be a table, got number")
+    assert.has_error(function() alephant_ngx.new{ blocking = "yes" } end,
+      "alephant.ngx.new: option 'blocking' must be a boolean, got string")
+    assert.has_error(function() alephant_ngx.new{ thread_pool = 1 } end,
+      "alephant.ngx.new: option 'thread_pool' must be a string, got number")
+    assert.has_error(function() alephant_ngx.new{ lock_timeout = 0 } end,
+      "alephant.ngx.new: option 'lock_timeout' must be a positive number of seconds")
+    assert.has_error(function() alephant_ngx.new{ budget_cache_ttl = 10 } end,
+      "alephant.ngx.new: budget_cache_ttl needs shared_dict (the lua_shared_dict the answers live in)")
   end)
 end)

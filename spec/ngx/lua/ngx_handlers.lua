@@ -5,7 +5,7 @@
 --   mode=thread (default) | blocking       pool=NAME (thread pool)
 --   dict=NAME (lua_shared_dict, default "alephant"; "none" for no sharing)
 --   budget_ttl=S  scope_ttl=S  timeout=S  lock_timeout=S  retries=N (default 0)  fault=X-Emulator-Fault value
---   reuse=1 (one client per worker instead of one per request)  env_token=1 (the key from
+--   reuse=1 (one client per worker instead of one per request)  break_path=resty|alephant  env_token=1 (the key from
 --   ALEPHANT_TOKEN instead of the Authorization header; content only)
 -- The virtual key comes from the request's Authorization header (the timer gets it as
 -- an argument), URLs from the ALEPHANT_*_BASE_URL environment (`env` directives).
@@ -54,8 +54,19 @@ function M.run(args, token)
   if client then
     local name = args.call or "cockpit.budget_status"
     local call_opts = args.fault and { headers = { ["X-Emulator-Fault"] = args.fault } } or nil
-    local data, meta
-    data, err, meta = client:call(name, params[name] and params[name]() or nil, call_opts)
+    -- break_path=resty|alephant: the worker-thread VM made for this call cannot find
+    -- resty.core (then nginx cannot build it) or alephant
+    local path, cpath = package.path, package.cpath
+    if args.break_path == "resty" then package.path, package.cpath = "/nonexistent/?.lua", "/nonexistent/?.so" end
+    if args.break_path == "alephant" then
+      package.path, package.cpath = "/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua", "/nonexistent/?.so"
+    end
+    local ok, data, meta
+    ok, data, err, meta = pcall(client.call, client, name, params[name] and params[name]() or nil, call_opts)
+    package.path, package.cpath = path, cpath
+    if not ok then
+      out.raised, data, err = tostring(data), nil, nil
+    end
     if data ~= nil then
       out.ok, out.status, out.cached, out.attempts = true, meta.status, meta.cached or false, meta.attempts
       if name == "cockpit.scope" then out.workspace_id = data.workspace and data.workspace.id end
@@ -68,6 +79,7 @@ function M.run(args, token)
     end
   end
   if err then out.ok, out.err = false, { kind = err.kind, message = err.message, status = err.status } end
+  if out.raised then out.ok = false end
   ngx.update_time()
   out.t_done = ngx.now()
   return out
@@ -108,6 +120,15 @@ function M.stream()
   end
   if err then out.ok, out.err = false, { kind = err.kind, message = err.message } end
   say(out)
+end
+
+-- The transport alone, given a request the client would never build (a header value
+-- that is not a string): the programmer error raised in the worker thread.
+function M.raw_transport()
+  local t = alephant_ngx.transport()
+  local ok, err = pcall(t.request, t, { method = "GET", url = os.getenv("ALEPHANT_API_BASE_URL") .. "/",
+    headers = { ["X-Bad"] = 5 }, timeout = 5 })
+  say({ ok = ok, raised = not ok and tostring(err) or nil })
 end
 
 -- rewrite_by_lua / access_by_lua: the call runs in that phase, content answers.
