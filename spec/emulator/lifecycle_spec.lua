@@ -63,12 +63,10 @@ describe("emulator lifecycle", function()
     end
   end)
 
-  it("starts in under two seconds and prints the documented env lines", function()
-    local t0 = socket.gettime()
+  -- How fast it starts is measured by bench/emulator_start.sh, not asserted here.
+  it("starts and prints the documented env lines", function()
     local rc, out = run(shq(emulator.script) .. " start")
-    local elapsed = socket.gettime() - t0
     assert.equal(0, rc, out)
-    assert.is_true(elapsed < 2, "start took " .. elapsed .. " s")
     local keys, env = {}, {}
     for line in out:gmatch("[^\n]+") do
       local k, v = line:match("^([%w_]+)=(.*)$")
