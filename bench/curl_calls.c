@@ -3,7 +3,8 @@
  * reads each body into memory, without decoding it. bench/run.sh builds it with
  * gcc -O2 and libcurl.
  *
- *   curl_calls URL CALLS          (token and workspace id from BENCH_TOKEN / BENCH_WORKSPACE)
+ *   curl_calls URL CALLS          (token and workspace id from BENCH_TOKEN / BENCH_WORKSPACE;
+ *                                  for https, BENCH_CAFILE names the CA to trust)
  *
  * Prints one line: "calls=N seconds=S bytes=B" (wall time of the CALLS requests). */
 #include <curl/curl.h>
@@ -52,6 +53,7 @@ static struct curl_slist *add_header(struct curl_slist *list, const char *name, 
 
 int main(int argc, char **argv) {
   const char *token = getenv("BENCH_TOKEN"), *workspace = getenv("BENCH_WORKSPACE");
+  const char *cafile = getenv("BENCH_CAFILE");
   char auth[512];
   struct curl_slist *headers = NULL;
   buffer body = {NULL, 0, 0};
@@ -82,6 +84,7 @@ int main(int argc, char **argv) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+  if (cafile) curl_easy_setopt(easy, CURLOPT_CAINFO, cafile);
 
   t0 = now();
   for (i = 0; i < calls; i++) {

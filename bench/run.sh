@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The benchmark (`make bench`): the SDK against a raw libcurl loop, LuaSocket + cjson and
-# wrk, against one local nginx location serving a fixed analytics.usage answer; where
-# the SDK's time goes; the C core's prepare rate and instruction count; the SDK's memory
-# over many calls; and (when the OpenResty benchmark exists) nginx under SDK traffic.
+# wrk, against one local nginx location serving a fixed analytics.usage answer (also with
+# 1 ms of server time, and over TLS against LuaSec); where the SDK's time goes; the C
+# core's prepare rate and instruction count; the SDK's memory over many calls; and nginx
+# under SDK traffic (bench/ngx_bench.lua, the OpenResty integration's benchmark).
 # Prints one table and writes it, with the machine's description, to OUT
 # (default bench/RESULTS.md).
 #
-#   bench/run.sh [--runs N] [--calls N] [--delayed-calls N] [--memory N1,N2]
-#                [--wrk-seconds S] [--prepare-seconds S] [--ngx-seconds S] [--out FILE]
-#                [--smoke [--results FILE]]
+#   bench/run.sh [--runs N] [--calls N] [--delayed-calls N] [--tls-calls N] [--luasec-calls N]
+#                [--memory N1,N2] [--wrk-seconds S] [--prepare-seconds S] [--ngx-seconds S]
+#                [--out FILE] [--smoke [--results FILE]]
 #
 # --smoke: 1 run, 200 calls each, short stretches, output to .tmp/bench-smoke.md; it
 # checks that every variant runs and has its row (no goals are checked) and appends
@@ -23,7 +24,7 @@ shopt -u patsub_replacement 2>/dev/null || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
 
-runs=5 calls=5000 delayed_calls=1000 mem=1000,100000 wrk_seconds=3 prepare_seconds=0.5 instr_calls=20000
+runs=5 calls=5000 delayed_calls=1000 tls_calls=2000 luasec_calls=200 mem=1000,100000 wrk_seconds=3 prepare_seconds=0.5 instr_calls=5000
 ngx_seconds=5 instr_cases="typical logs_all request_logs_all" instr_paths="lua5.4 luajit c"
 out="$root/bench/RESULTS.md" results="" smoke=""
 while [ $# -gt 0 ]; do
@@ -31,16 +32,18 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --calls) calls=$2; shift 2 ;;
     --delayed-calls) delayed_calls=$2; shift 2 ;;
+    --tls-calls) tls_calls=$2; shift 2 ;;
+    --luasec-calls) luasec_calls=$2; shift 2 ;;
     --memory) mem=$2; shift 2 ;;
     --wrk-seconds) wrk_seconds=$2; shift 2 ;;
     --prepare-seconds) prepare_seconds=$2; shift 2 ;;
     --ngx-seconds) ngx_seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
-    --smoke) smoke=1 runs=1 calls=200 delayed_calls=50 mem=100,200 wrk_seconds=1 prepare_seconds=0.05
+    --smoke) smoke=1 runs=1 calls=200 delayed_calls=50 tls_calls=50 luasec_calls=10 mem=100,200 wrk_seconds=1 prepare_seconds=0.05
              instr_calls=200 ngx_seconds=1 instr_cases=typical instr_paths="lua5.4 c"
              out="$root/.tmp/bench-smoke.md"; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +51,7 @@ mem1=${mem%,*} mem2=${mem#*,}
 build=${BENCH_BUILD:-$root/.tmp/bench-build}
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 
-for tool in gcc cmake pkg-config curl wrk valgrind lua5.4 luajit "$nginx_bin"; do
+for tool in gcc cmake pkg-config curl wrk valgrind openssl lua5.4 luajit "$nginx_bin"; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (run make setup)" >&2; exit 1; }
 done
 
@@ -116,17 +119,28 @@ done
 
 mkdir -p "$work/tmp"
 cp "$root/bench/usage_body.json" "$work/usage_body.json"
+# a CA for this run and a certificate for 127.0.0.1 signed by it (as the emulator makes them)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$work/ca.key" \
+  -out "$work/ca.pem" -days 2 -subj "/CN=alephant bench CA" -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1
+openssl req -x509 -CA "$work/ca.pem" -CAkey "$work/ca.key" -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+  -nodes -keyout "$work/server.key" -out "$work/server.pem" -days 2 -subj "/CN=127.0.0.1" \
+  -addext "subjectAltName=IP:127.0.0.1" -addext "basicConstraints=critical,CA:FALSE" \
+  -addext "extendedKeyUsage=serverAuth" >/dev/null 2>&1
 user_line=""
 [ "$(id -u)" = 0 ] && user_line="user root root;" # workers must read the temp prefix
 port=""
 for attempt in $(seq 1 20); do
   p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
+  t=$(( p + 1 ))
   port_in_use "$p" && continue
+  port_in_use "$t" && continue
   conf=$(<"$root/bench/nginx.conf.in")
   conf=${conf//@USER_LINE@/$user_line}
   conf=${conf//@MODULES@/$modules}
   conf=${conf//@DIR@/$work}
   conf=${conf//@PORT@/$p}
+  conf=${conf//@TLS_PORT@/$t}
   printf '%s\n' "$conf" > "$work/nginx.conf"
   if "$nginx_bin" -p "$work" -c "$work/nginx.conf" -e "$work/error.log" >"$work/start.log" 2>&1; then
     port=$p
@@ -139,19 +153,23 @@ base="http://127.0.0.1:$port"
 query="dateFrom=2026-10-29&dateTo=2026-11-27"
 url="$base/api/v1/analytics/usage?$query"
 delayed_url="$base/delayed/api/v1/analytics/usage?$query"
+tls_base="https://127.0.0.1:$((port + 1))"
+tls_url="$tls_base/api/v1/analytics/usage?$query"
 for i in $(seq 1 250); do
   [ -s "$work/nginx.pid" ] && curl -sf -o /dev/null "$url" && break
   sleep 0.02
 done
 master=$(cat "$work/nginx.pid")
-for u in "$url" "$delayed_url"; do
-  curl -sf -o /dev/null "$u" || { echo "bench: nginx does not answer $u" >&2; exit 1; }
+for u in "$url" "$delayed_url" "$tls_url"; do
+  curl -sf --cacert "$work/ca.pem" -o /dev/null "$u" || { echo "bench: nginx does not answer $u" >&2; exit 1; }
 done
 echo "bench: nginx $master on 127.0.0.1:$port, runs=$runs calls=$calls"
 
 # A made-up PAT and workspace id: the location answers every request the same way.
+# BENCH_CAFILE: the run's CA, which every TLS client verifies the server against.
 export BENCH_TOKEN=pat_bench0000_00000000000000000000
 export BENCH_WORKSPACE=123e4567-e89b-12d3-a456-426614174000
+export BENCH_CAFILE="$work/ca.pem"
 
 record() { echo "$*" >> "$raw"; }
 
@@ -213,6 +231,15 @@ for r in $(seq 1 "$runs"); do
     net_run "delayed_sdk_$lua" "$r" with_lua "$lua" "$lua" bench/sdk_calls.lua calls "$base/delayed" "$delayed_calls"
   done
   net_run delayed_libcurl "$r" "$work/curl_calls" "$delayed_url" "$delayed_calls"
+  # over TLS, as the real API is: one session kept by the SDK, a handshake per call by LuaSec
+  for lua in lua5.4 luajit; do
+    net_run "tls_sdk_$lua" "$r" with_lua "$lua" "$lua" bench/sdk_calls.lua calls "$tls_base" "$tls_calls"
+  done
+  net_run tls_libcurl "$r" "$work/curl_calls" "$tls_url" "$tls_calls"
+  for lua in lua5.4 luajit; do
+    net_run "tls_luasec_$lua" "$r" "$lua" bench/luasec_calls.lua "$tls_url" "$luasec_calls"
+  done
+  net_run tls_luasec_nodelay "$r" lua5.4 bench/luasec_calls.lua "$tls_url" "$luasec_calls" nodelay
 done
 
 # ---- 2. the C core alone: prepare ---------------------------------------------------
@@ -283,12 +310,17 @@ record info lua "$(lua5.4 -v 2>&1 | cut -d' ' -f1-2)"
 record info luajit "$(luajit -v 2>&1 | cut -d' ' -f1-2)"
 record info libcurl "$(pkg-config --modversion libcurl)"
 record info nginx "$("$nginx_bin" -v 2>&1 | sed 's/^nginx version: //')"
+record info openssl "$(openssl version | cut -d" " -f1-2)"
+lualibs='print(require("socket")._VERSION .. ", LuaSec " .. require("ssl")._VERSION .. ", lua-cjson "
+  .. require("cjson")._VERSION)'
+record info lualibs "$(lua5.4 -e "$lualibs")"
 record info wrk "$(wrk --version 2>&1 | head -n 1 | cut -d' ' -f2)"
 record info body_bytes "$(wc -c < bench/usage_body.json | tr -d " ")"
 record info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 record info load_start "$load_start"
 record info load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
-record info params "runs=$runs calls=$calls delayed=$delayed_calls memory=$mem1,$mem2 wrk=${wrk_seconds}s" \
+record info params "runs=$runs calls=$calls delayed=$delayed_calls tls=$tls_calls luasec=$luasec_calls" \
+  "memory=$mem1,$mem2 wrk=${wrk_seconds}s" \
   "prepare=${prepare_seconds}s instr=$instr_calls ngx=${ngx_seconds}s"
 
 mkdir -p "$(dirname "$out")"

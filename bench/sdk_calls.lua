@@ -7,7 +7,8 @@
 --     -> after N1 and after N2 calls (each after a full collection):
 --        rss_kb_1=.. lua_kb_1=.. rss_kb_2=.. lua_kb_2=..
 --
--- Token and workspace id come from BENCH_TOKEN / BENCH_WORKSPACE (never printed).
+-- Token and workspace id come from BENCH_TOKEN / BENCH_WORKSPACE (never printed); for an
+-- https BASE_URL, BENCH_CAFILE names the CA to trust.
 -- package.path/cpath are set by bench/run.sh (LUA_PATH / LUA_CPATH).
 local alephant = require "alephant"
 local core = require "alephant.core"
@@ -23,6 +24,7 @@ local client = assert(alephant.new{
   token = os.getenv("BENCH_TOKEN"),
   workspace_id = os.getenv("BENCH_WORKSPACE"),
   base_url = base_url,
+  cafile = os.getenv("BENCH_CAFILE"),
 })
 local params = { from = "2026-10-29", to = "2026-11-27" }
 
