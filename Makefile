@@ -120,3 +120,18 @@ bench-smoke:
 	  && scripts/check-secrets.sh $(TMP)/bench-smoke.log $(TMP)/bench-smoke.md; then \
 	  echo "bench-smoke: every variant ran (table in $(TMP)/bench-smoke.md)"; \
 	  else cat $(TMP)/bench-smoke.log; echo "bench-smoke: FAILED"; exit 1; fi
+
+# --- Hardening: sanitizers, valgrind, garbage-collector stress ------------------------
+.PHONY: check-asan check-valgrind
+
+# The C core and the Lua module built with ASan+UBSan ($(ASAN_BUILD)), the C unit tests,
+# then the whole busted suite under lua5.4 with the sanitizer runtimes preloaded; any
+# report fails (scripts/check-asan.sh, a few minutes).
+check-asan:
+	@mkdir -p $(TMP); scripts/check-asan.sh $(ASAN_BUILD) $(TMP)/check-asan.results
+
+# memcheck over lua5.4 (a driver of every capability, plus the specs without timing
+# assertions, also under an aggressive collector), then the whole suite under the
+# aggressive collector with lua5.4 and luajit (scripts/check-valgrind.sh, about 10 minutes).
+check-valgrind: build
+	@mkdir -p $(TMP); scripts/check-valgrind.sh $(BUILD) $(TMP)/check-valgrind.results
