@@ -41,6 +41,49 @@ local function check_call_options(opts)
   return opts
 end
 
+-- Headers a call may not set: the credential comes from the client's token (whose kind
+-- decides the routes it may call), and message framing is libcurl's.
+local reserved_headers = { authorization = true, ["content-length"] = true, ["transfer-encoding"] = true }
+
+-- The call option `headers`, checked before anything is sent, whatever the transport:
+-- names are HTTP tokens, values safe header text (the core's validator: no CR, LF, NUL
+-- or other control characters; the message gives the position, never the value).
+local function check_headers(endpoint, headers)
+  for k, v in pairs(headers) do
+    if type(k) ~= "string" or type(v) ~= "string" then
+      error(("alephant: %s: call option 'headers' must map header names to strings, got %s = %s")
+        :format(endpoint, type(k), type(v)), 4)
+    end
+    if not k:find("^[%w!#$%%&'*+%-%.%^_`|~]+$") then
+      return nil, errors.new("validation", ("%s: headers: a header name must be a non-empty HTTP token "
+        .. "(letters, digits and !#$%%&'*+-.^_`|~)"):format(endpoint), { field = "headers", endpoint = endpoint })
+    end
+    if reserved_headers[k:lower()] then
+      return nil, errors.new("validation", ("%s: headers: %s is set by the client, not by a call"):format(endpoint, k),
+        { field = "headers", endpoint = endpoint })
+    end
+    local ok, err = core.validate_header_value(v, "header " .. k)
+    if not ok then
+      err.field, err.endpoint = "headers", endpoint
+      return nil, err
+    end
+  end
+  return true
+end
+
+-- Adds a call's headers to a request's; names compare without case, so a call header
+-- replaces the request's own header of that name instead of going out next to it.
+local function merge_headers(headers, extra)
+  local names = {}
+  for k in pairs(headers) do names[k:lower()] = k end
+  for k, v in pairs(extra or {}) do
+    local lower = k:lower()
+    if names[lower] then headers[names[lower]] = nil end
+    headers[k], names[lower] = v, k
+  end
+  return headers, names
+end
+
 -- A group object (`client.analytics`): methods call through to the client. It holds
 -- only the client, never the token.
 local function group_object(client, name, methods)
@@ -160,11 +203,8 @@ function Client:_send(req, opts, transport)
       return nil, err
     end
   end
-  local headers = req.headers
-  if opts.headers then
-    for k, v in pairs(opts.headers) do headers[k] = v end
-  end
-  if not headers["x-request-id"] then headers["x-request-id"] = core.uuid4() end
+  local headers, names = merge_headers(req.headers, opts.headers)
+  if not names["x-request-id"] then headers["x-request-id"] = core.uuid4() end
   local may_retry = req.idempotent or opts.retry == true
   local max_attempts = may_retry and self.max_retries + 1 or 1
   local start = self._now()
@@ -269,6 +309,10 @@ function Client:call(name, params, opts, transport)
     error(("alephant: %s: params must be a table, got %s"):format(name, type(params)), 2)
   end
   opts = check_call_options(opts)
+  if opts.headers then
+    local ok, herr = check_headers(name, opts.headers)
+    if not ok then return nil, herr end
+  end
   local req, err = self._state:prepare(name, params, os.time())
   if req == false then
     local ok

@@ -88,14 +88,24 @@ local function is_loopback(host)
   return host == "localhost" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil or host == "[::1]"
 end
 
+-- A bad URL as an error may show it: user info, query and fragment can hold credentials
+-- (`?key=...`), so they are elided, and a value without a scheme (a token pasted into
+-- the wrong variable?) is not shown at all.
+local function shown_url(url)
+  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
+  if not scheme then return "a value without http:// or https://" end
+  rest = rest:gsub("^[^/?#]*@", "…@"):gsub("[?#].*$", "?…")
+  return "\"" .. scheme .. "://" .. rest .. "\""
+end
+
 -- Checks a base URL and trims trailing slashes; nil, err when unusable.
 local function check_url(name, url, allow_insecure)
   local ok, err = core.validate_header_value(url, name)
   if not ok then err.kind = "config"; return nil, err end
   local scheme, host = url:match("^(https?)://([^/?#]+)")
   if not scheme or url:find("[?#%s]") then
-    return nil, errors.new("config", name .. " must be an http:// or https:// URL without query or fragment, got \""
-      .. url .. "\"", { field = name })
+    return nil, errors.new("config", name .. " must be an http:// or https:// URL without query or fragment, got "
+      .. shown_url(url), { field = name })
   end
   host = host:gsub("^.*@", ""):gsub(":%d+$", "")
   if scheme == "http" and not is_loopback(host) and not allow_insecure then
@@ -142,7 +152,9 @@ function config.resolve(opts)
       if v ~= nil and spec[1] == "number" then
         local n = tonumber(v)
         if not n then
-          return nil, errors.new("config", spec[2][1] .. " must be a number, got \"" .. v .. "\"", { field = k })
+          -- a long value may be a token set in the wrong variable: not echoed
+          local got = #v <= 12 and ("\"" .. v .. "\"") or ("a " .. #v .. "-character value")
+          return nil, errors.new("config", spec[2][1] .. " must be a number, got " .. got, { field = k })
         end
         v = n
       end

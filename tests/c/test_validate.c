@@ -26,6 +26,16 @@ int main(void) {
   CHECK(al_check_uuid("nope", 4, "agent_id", &err) == -1);
   CHECK_STR(err.field, "agent_id");
   CHECK_CONTAINS(err.message, "UUID");
+  /* a token in an id field (ALEPHANT_WORKSPACE_ID=<token>) is shown redacted, never echoed */
+  CHECK(al_check_uuid("vk-canary-0123456789abcdef0123", 30, "workspace_id", &err) == -1);
+  CHECK_CONTAINS(err.message, "looks like a token (vk-ca\xE2\x80\xA6" "0123)");
+  CHECK(strstr(err.message, "456789") == NULL);
+  CHECK(al_check_uuid("Bearer pat_ws0117be_2e8757a2aaaa", 32, "workspace_id", &err) == -1);
+  CHECK(strstr(err.message, "2e8757") == NULL);
+  CHECK(al_check_uuid("eyJhbGciOiJIUzI1NiJ9.e30.sig", 28, "workspace_id", &err) == -1);
+  CHECK(strstr(err.message, "hbGciO") == NULL);
+  CHECK(al_check_uuid("c324cd7a-d313-4940-89c6-e97f63f3670", 35, "workspace_id", &err) == -1);
+  CHECK_CONTAINS(err.message, "got \"c324cd7a-d313-4940-89c6-e97f63f3670\""); /* typos are still shown */
 
   /* integers arriving as doubles */
   CHECK(al_number_to_integer(12.0, &v, "months", &err) == 0 && v == 12);

@@ -56,6 +56,7 @@ function M.record(req)
   local tok = auth.bearer(req.headers) or auth.cookie_token(req.headers)
   local rec = {
     seq = n, request_id = req.request_id, method = req.method, path = req.path, query = req.query or "",
+    uri = ngx.var.request_uri, -- the request target exactly as the client sent it (path not decoded)
     args = json.object(req.args), headers = json.object(redact_headers(req.headers)),
     body = #body > max and body:sub(1, max) or body, body_size = #body, body_truncated = #body > max,
     connection = tonumber(ngx.var.connection), connection_requests = tonumber(ngx.var.connection_requests),

@@ -1,0 +1,315 @@
+-- The canary: a fresh random token for every run of the suite (ALEPHANT_CANARY_TOKEN, made
+-- by scripts/busted.sh) pushed through every public surface: client creation, tostring,
+-- the client table, every error kind (config, validation, auth, http, network, timeout,
+-- tls, decode, too_large) with its decoded `body`, success metadata, streams and the
+-- command line. Each result must not hold the token, nor any 6 characters of its secret
+-- part (the redacted form keeps the last four). Every text produced here is also printed,
+-- so scripts/check-secrets.sh, which scans the run's output for the canary, sees it too.
+local alephant = require "alephant"
+local core = require "alephant.core"
+local emulator = require "spec.support.emulator"
+
+local CANARY = os.getenv("ALEPHANT_CANARY_TOKEN")
+if not CANARY or CANARY == "" then CANARY = "vk-canary-" .. core.uuid4():gsub("-", "") end
+local SECRET = assert(CANARY:match("^vk%-canary%-(%x+)$"), "ALEPHANT_CANARY_TOKEN must be vk-canary-<hex>")
+local REDACTED = "vk-ca…" .. CANARY:sub(-4)
+
+-- Everything reachable from a value as text: strings, numbers, keys, tostring of tables
+-- and userdata (their __tostring), metatable-less tables walked (cycles cut).
+local function dump(v, seen, out)
+  seen, out = seen or {}, out or {}
+  local t = type(v)
+  if t == "table" then
+    if seen[v] then return out end
+    seen[v] = true
+    local ok, s = pcall(tostring, v)
+    out[#out + 1] = ok and s or "?"
+    for k, x in pairs(v) do
+      dump(k, seen, out)
+      dump(x, seen, out)
+    end
+  else
+    out[#out + 1] = tostring(v)
+  end
+  return out
+end
+
+describe("the canary token", function()
+  local emu
+  local produced = {} -- every text a surface gave back, printed at the end
+
+  -- Asserts that nothing in the values shows the canary, and keeps their text.
+  local function clean(label, ...)
+    for i = 1, select("#", ...) do
+      local text = table.concat(dump((select(i, ...))), " | ")
+      assert.is_nil(text:find(CANARY, 1, true), label .. " shows the canary")
+      for j = 1, #SECRET - 5 do
+        local piece = SECRET:sub(j, j + 5)
+        assert.is_nil(text:find(piece, 1, true), label .. " shows part of the canary: " .. piece)
+      end
+      produced[#produced + 1] = label .. ": " .. text:gsub("[\r\n]", " ")
+    end
+  end
+
+  local function new(extra)
+    local opts = { token = CANARY, base_url = emu.saas_url, analytics_url = emu.analytics_url,
+      gateway_url = emu.gateway_url, getenv = function() return nil end, max_retries = 0, timeout = 10 }
+    for k, v in pairs(extra or {}) do opts[k] = v end
+    return alephant.new(opts)
+  end
+
+  -- A call that must fail with `kind`; its results are checked and returned.
+  local function fails(label, kind, ...)
+    local data, err = ...
+    assert.is_nil(data, label)
+    assert.is_table(err, label)
+    assert.equal(kind, err.kind, tostring(err))
+    clean(label, err, tostring(err), err.message, err.body)
+    return err
+  end
+
+  lazy_setup(function() emu = emulator.start() end)
+  lazy_teardown(function()
+    if emu then emu:stop() end
+    for _, line in ipairs(produced) do print("# canary surface " .. line) end
+  end)
+  before_each(function() emu:reset() end)
+
+  it("is a fresh vk-canary token of the run", function()
+    assert.matches("^vk%-canary%-%x+$", CANARY)
+    assert.is_true(#SECRET >= 32)
+  end)
+
+  describe("when a client is made", function()
+    it("is not in tostring, the redacted token, the groups or anywhere in the client table", function()
+      local c = assert(new())
+      assert.equal("alephant.client<virtual_key " .. REDACTED .. ">", tostring(c))
+      assert.equal(REDACTED, c:redacted_token())
+      assert.equal("virtual_key", c:token_kind())
+      clean("client", c, tostring(c), c:redacted_token(), c.cockpit, c.gateway, c:context())
+      clean("core.redact", core.redact(CANARY), core.token_info(CANARY))
+      c:close()
+      clean("closed client", c, tostring(c))
+    end)
+
+    it("is not in a client made from the environment", function()
+      local c = assert(alephant.new({ getenv = function(k)
+        return ({ ALEPHANT_TOKEN = CANARY, ALEPHANT_API_BASE_URL = emu.saas_url })[k]
+      end }))
+      clean("client from ALEPHANT_TOKEN", c, tostring(c))
+    end)
+
+    it("is not in config errors", function()
+      local cases = {
+        { "token with a line feed", { token = CANARY .. "\n" } },
+        { "token with a NUL", { token = CANARY .. "\0x" } },
+        { "token with a Bearer prefix", { token = "Bearer " .. CANARY } },
+        { "token with a leading space", { token = " " .. CANARY } },
+        { "token of an unknown form", { token = "VK-" .. CANARY:sub(4) } },
+        { "PAT without a workspace", { token = "pat_" .. CANARY:sub(4) } },
+        { "workspace id holding the token", { workspace_id = CANARY } },
+        { "workspace id with CR LF", { workspace_id = CANARY .. "\r\nX-Evil: 1" } },
+        { "URL that is not http", { base_url = "ftp://127.0.0.1/" } },
+        { "plain http to a remote host with credentials", { base_url = "http://user:" .. CANARY .. "@example.com" } },
+        { "URL with the token in the query", { base_url = "https://example.com/?key=" .. CANARY } },
+        { "URL with the token in the fragment", { gateway_url = "https://example.com/v1#" .. CANARY } },
+        { "URL with a control character", { analytics_url = "https://example.com/\r\n" .. CANARY } },
+      }
+      for _, case in ipairs(cases) do
+        fails(case[1], "config", new(case[2]))
+      end
+      fails("ALEPHANT_RATE_LIMIT_RPM holding the token", "config", alephant.new({ getenv = function(k)
+        return ({ ALEPHANT_TOKEN = CANARY, ALEPHANT_RATE_LIMIT_RPM = CANARY })[k]
+      end }))
+    end)
+
+    it("is not in the messages of programmer errors", function()
+      local cases = {
+        { token = CANARY, tokne = CANARY },
+        { CANARY }, -- the token given positionally
+        { token = CANARY, timeout = CANARY },
+        { token = CANARY, max_retries = 1.5 },
+      }
+      for i, opts in ipairs(cases) do
+        local ok, msg = pcall(alephant.new, opts)
+        assert.is_false(ok)
+        clean("raised by alephant.new #" .. i, msg)
+      end
+      local c = assert(new())
+      for i, args in ipairs({
+        { "cockpit.scope", nil, { CANARY } },
+        { "cockpit.scope", nil, { timeout = CANARY } },
+        { "cockpit.scope", CANARY },
+        { "cockpit.scope", nil, { headers = { ["X-A"] = { CANARY } } } },
+      }) do
+        local ok, msg = pcall(c.call, c, args[1], args[2], args[3])
+        assert.is_false(ok)
+        clean("raised by client:call #" .. i, msg)
+      end
+    end)
+  end)
+
+  describe("when nothing may be sent", function()
+    it("is not in validation and token-kind errors, and nothing reaches the server", function()
+      local c = assert(new())
+      fails("bad enum", "validation", c.cockpit:usage_summary({ period = "90d" }))
+      fails("unknown parameter", "validation", c.cockpit:usage_summary({ perid = "7d" }))
+      fails("bad limit", "validation", c.cockpit:recent_requests({ limit = 0 }))
+      fails("token as an id", "validation", c.collector:usage({ agent_id = CANARY }))
+      fails("route for a PAT or JWT", "auth", c.analytics:usage())
+      fails("JWT-only route", "auth", c.pats:list())
+      fails("header with the token and CR LF", "validation", c.cockpit:scope(nil,
+        { headers = { ["X-Debug"] = CANARY .. "\r\nX-Evil: 1" } }))
+      fails("Authorization in call headers", "validation", c.cockpit:scope(nil,
+        { headers = { Authorization = "Bearer " .. CANARY } }))
+      fails("gateway tracking option with CR LF", "validation", c.gateway:chat({ model = "openai/gpt-4o-mini",
+        messages = { { role = "user", content = "hi" } }, agent_id = CANARY .. "\n" }))
+      assert.equal(0, #emu:requests())
+    end)
+  end)
+
+  describe("when the server answers", function()
+    it("is not in 401 errors, their decoded bodies, or the gateway's", function()
+      local c = assert(new())
+      local err = fails("cockpit 401", "auth", c.cockpit:scope())
+      assert.equal(401, err.status)
+      assert.is_table(err.body)
+      err = fails("scope resolution 401", "auth", c.collector:usage({}))
+      assert.equal(401, err.status)
+      err = fails("gateway 401", "auth", c.gateway:chat({ model = "openai/gpt-4o-mini",
+        messages = { { role = "user", content = "hello" } } }))
+      assert.equal("invalid_api_key", err.code)
+      err = fails("gateway embeddings 401", "auth", c.gateway:embeddings({ model = "openai/text-embedding-3-small",
+        input = "hello" }))
+      assert.equal(401, err.status)
+    end)
+
+    it("is not in a failed stream", function()
+      local c = assert(new())
+      local s = c.gateway:chat_stream({ model = "openai/gpt-4o-mini", messages = { { role = "user", content = "x" } } })
+      clean("stream", s, tostring(s))
+      local seen_err
+      for chunk, err in s do
+        if chunk == false then seen_err = err end
+      end
+      assert.is_table(seen_err)
+      clean("stream error", seen_err, tostring(seen_err))
+      s:close()
+    end)
+
+    it("is not in success metadata", function()
+      local c = assert(new())
+      local data, err, meta = c.cockpit:health()
+      assert.is_not_nil(data, tostring(err))
+      clean("health", data, meta)
+    end)
+
+    it("is not in http, network, timeout, decode and too_large errors", function()
+      local function fault(spec) return { headers = { ["X-Emulator-Fault"] = spec } } end
+      local c = assert(new())
+      fails("500", "http", c.cockpit:scope(nil, fault("status=500")))
+      fails("503", "http", c.cockpit:scope(nil, fault("status=503")))
+      fails("429", "http", c.cockpit:scope(nil, fault("429;retry-after=0")))
+      fails("gateway 502", "http", c.gateway:chat({ model = "openai/gpt-4o-mini",
+        messages = { { role = "user", content = "x" } } }, fault("status=502")))
+      fails("reset", "network", c.cockpit:scope(nil, fault("reset")))
+      fails("truncated", "network", c.cockpit:scope(nil, fault("truncated")))
+      fails("stall", "timeout", c.cockpit:scope(nil, { timeout = 0.2,
+        headers = { ["X-Emulator-Fault"] = "stall=600" } }))
+      fails("deadline", "timeout", c.cockpit:scope(nil, { deadline = 0.2,
+        headers = { ["X-Emulator-Fault"] = "stall=600" } }))
+      fails("malformed", "decode", c.cockpit:scope(nil, fault("malformed")))
+      local small = assert(new({ transport = core.http_new({ timeout = 10, max_body = 4096 }) }))
+      fails("oversized", "too_large", small.cockpit:scope(nil, fault("oversized=100000")))
+      -- retried: the error of the last attempt
+      local retried = assert(new({ max_retries = 1 }))
+      fails("503 retried", "http", retried.cockpit:scope(nil, fault("status=503")))
+    end)
+
+    it("is not in tls errors or connection failures", function()
+      fails("tls", "tls", assert(new({ base_url = emu.https_url })).cockpit:scope())
+      fails("tls with a bad cafile", "tls", assert(new({ base_url = emu.https_url, cafile = "/nonexistent/ca.pem" }))
+        .cockpit:scope())
+      -- a port nothing listens on: the emulator's, after it is stopped, is not ours to take,
+      -- so use a fresh socket's port that was closed again
+      local socket = require "socket"
+      local s = assert(socket.bind("127.0.0.1", 0))
+      local _, port = s:getsockname()
+      s:close()
+      fails("refused", "network", assert(new({ base_url = "http://127.0.0.1:" .. port })).cockpit:scope())
+    end)
+  end)
+
+  describe("on the command line", function()
+    local shq = emulator.shell_quote
+    local BUILD = package.cpath:match("([^;]-)/lua5%.4/%?%.so") or package.cpath:match("([^;]-)/luajit/%?%.so")
+      or "build"
+    local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+    local have_cli = io.open(emulator.root .. "/bin/alephant", "r")
+    if have_cli then have_cli:close() end
+
+    -- Runs bin/alephant with the canary in ALEPHANT_TOKEN, read by the shell from a file
+    -- (so it is on no command line except where a case puts it on purpose).
+    local function run(args, file)
+      local out = os.tmpname()
+      local tokfile = file or os.tmpname()
+      if not file then
+        local f = assert(io.open(tokfile, "wb"))
+        f:write(CANARY, "\n")
+        f:close()
+      end
+      local quoted = {}
+      for i, a in ipairs(args) do quoted[i] = shq(a) end
+      local cmd = table.concat({
+        "unset ALEPHANT_PAT ALEPHANT_VIRTUAL_KEY ALEPHANT_WORKSPACE_ID;",
+        "export ALEPHANT_API_BASE_URL=" .. shq(emu.saas_url),
+        "ALEPHANT_ANALYTICS_BASE_URL=" .. shq(emu.analytics_url),
+        "ALEPHANT_GATEWAY_BASE_URL=" .. shq(emu.gateway_url),
+        "LUA_CPATH=" .. shq(BUILD .. "/" .. LUA .. "/?.so;;") .. ";",
+        "export ALEPHANT_TOKEN=\"$(cat " .. shq(tokfile) .. ")\";",
+        LUA, shq(emulator.root .. "/bin/alephant"), table.concat(quoted, " "), ">", shq(out), "2>&1",
+      }, " ")
+      local ok, _, code = os.execute(cmd)
+      if type(ok) == "number" then code = ok / 256 end -- Lua 5.1 / LuaJIT without 5.2 compat
+      local f = assert(io.open(out, "rb"))
+      local text = f:read("*a")
+      f:close()
+      os.remove(out)
+      if not file then os.remove(tokfile) end
+      return code, text
+    end
+
+    it("is not in the output of the alephant command, whatever fails", function()
+      if not have_cli then
+        pending("bin/alephant is not in this checkout")
+        return
+      end
+      local cases = {
+        { { "cockpit", "scope" }, 3 },
+        { { "--format", "json", "cockpit", "scope" }, 3 },
+        { { "collector", "usage" }, 3 },
+        { { "virtual-keys", "list" }, 2 },
+        { { "cockpit", "usage-summary", "--period", "90d" }, 2 },
+        { { "--token", CANARY, "cockpit", "scope" }, 2 },
+        { { "--token=" .. CANARY, "cockpit", "scope" }, 2 },
+        { { "cockpit", "scope", "--base-url", "https://example.com/?k=" .. CANARY }, 2 },
+        { { "cockpit", "health", "--format", "json" }, 0 },
+        { { "--help" }, 0 },
+      }
+      for _, case in ipairs(cases) do
+        local code, text = run(case[1])
+        clean("alephant " .. table.concat(case[1], " "):gsub(CANARY:gsub("%p", "%%%0"), "<canary>"), text)
+        assert.equal(case[2], code, text)
+      end
+      -- the token in a --token-file
+      local tokfile = os.tmpname()
+      local f = assert(io.open(tokfile, "wb"))
+      f:write("  " .. CANARY .. "  \n")
+      f:close()
+      local code, text = run({ "--token-file", tokfile, "cockpit", "scope" }, tokfile)
+      os.remove(tokfile)
+      clean("alephant --token-file", text)
+      assert.equal(3, code, text)
+    end)
+  end)
+end)
