@@ -138,7 +138,7 @@ function Client.new(settings)
   }, Client)
   if not self._transport then
     self._transport = core.http_new({ timeout = settings.timeout, connect_timeout = settings.connect_timeout,
-      cafile = settings.cafile, capath = settings.capath })
+      cafile = settings.cafile, capath = settings.capath, allow_insecure_http = settings.allow_insecure_http })
   end
   if settings.rate_limit_rpm and settings.rate_limit_rpm > 0 then
     self._limiter = ratelimit.new(settings.rate_limit_rpm, self._now, self._sleep)

@@ -95,6 +95,17 @@ describe("alephant.new", function()
     assert.is_truthy(alephant.new({ token = VK, base_url = "http://localhost:1", getenv = env({}) }))
   end)
 
+  it("hands allow_insecure_http and the TLS options to the default transport", function()
+    local core = require "alephant.core"
+    local s = spy.on(core, "http_new")
+    local c = alephant.new({ token = VK, gateway_url = "http://gateway.example/v1", allow_insecure_http = true,
+      cafile = "/tmp/ca.pem", timeout = 7, getenv = env({}) })
+    assert.is_table(c)
+    assert.spy(s).was.called_with(match.is_same({ timeout = 7, connect_timeout = 10, cafile = "/tmp/ca.pem",
+      allow_insecure_http = true }))
+    s:revert()
+  end)
+
   it("raises on unknown options and wrong types, with a hint", function()
     assert.has_error(function() alephant.new({ token = VK, workspace = WS }) end,
       nil)
