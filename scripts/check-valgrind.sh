@@ -2,7 +2,8 @@
 # make check-valgrind: memory checks that need no sanitizer build.
 #  1. memcheck (valgrind) over lua5.4 with BUILD_DIR/lua5.4/alephant/core.so:
 #     - scripts/valgrind/driver.lua, every capability once against the emulator (the whole
-#       busted suite takes ~20 minutes under memcheck and its timing assertions fail there);
+#       busted suite takes 10 to 20 minutes under memcheck, and its timing assertions can
+#       fail there on a busy machine);
 #     - the driver again under an aggressive garbage collector (spec/hardening/gc_stress.lua
 #       through LUA_INIT), incremental and generational;
 #     - the specs without timing assertions (spec/core spec/json spec/catalog and the

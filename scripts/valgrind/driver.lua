@@ -1,6 +1,6 @@
 -- Every capability of the SDK once, for scripts/check-valgrind.sh: run under memcheck
--- (the whole busted suite takes 20 minutes there, and its timing assertions do not hold
--- at that speed). Core validators, tokens, prepare for every catalog entry, JSON, the
+-- (the whole busted suite takes 10 to 20 minutes there, and its timing assertions do not
+-- always hold at that speed). Core validators, tokens, prepare for every catalog entry, JSON, the
 -- libcurl transport (requests, streams, faults, TLS, close), client calls with retries,
 -- deadlines and pagination, every error kind, the gateway (calls, a stream, events, a
 -- run, request-log tracing), reports, and every close. Each step checks its result;
