@@ -181,7 +181,8 @@ describe("alephant commands #integration", function()
     code, out = run("pat_read", { "report", "budgets", "--threshold", "80%" })
     assert.equal(0, code)
     assert.matches("^Budgets at or above 80%% of their limit: 1 of 13", out)
-    assert.matches("\nvirtual key +Alice laptop +%$156%.24 +%$100%.00 +156%.2%%", out)
+    -- the spend itself grows with the date; spec/reports/budgets_spec.lua checks it against the API
+    assert.matches("\nvirtual key +Alice laptop +%$%d+%.%d%d +%$100%.00 +%d+%.%d%%", out)
     code, out = run("pat_read", { "report", "idle-keys", "--format", "csv" })
     assert.equal(0, code)
     assert.equal("id,label,entity_type,entity_id,entity_name,last_used,idle_days,basis,created_at\r\n"
