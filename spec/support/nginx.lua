@@ -19,39 +19,10 @@
 -- Every nginx started here is stopped in `srv:stop()`, when the Lua state closes, and
 -- by a watcher process once the spec process is gone (even after kill -9).
 local socket = require("socket")
+local sys = require("spec.support.sys")
+local sh, slurp, read, write, shq = sys.sh, sys.slurp, sys.read, sys.write, sys.shq
 
 local M = {}
-
-local function sh(cmd)
-  local ok = os.execute(cmd)
-  return ok == true or ok == 0
-end
-
-local function slurp(cmd)
-  local p = assert(io.popen(cmd))
-  local s = p:read("*a")
-  p:close()
-  return s
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
-
-local function write(path, s, mode)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-  if mode then sh("chmod " .. mode .. " '" .. path .. "'") end
-end
-
-local function shq(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
 
 -- repository root = the directory above spec/support/
 local function find_root()

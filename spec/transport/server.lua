@@ -21,34 +21,10 @@
 --   /status?code=N       an empty response with that status
 --   /stream?chunks=N&size=S&ms=D   chunked text/event-stream, N events of S bytes, D ms apart
 local socket = require("socket")
+local sys = require("spec.support.sys")
+local sh, slurp, read, write = sys.sh, sys.slurp, sys.read, sys.write
 
 local M = {}
-
-local function sh(cmd)
-  local ok = os.execute(cmd)
-  return ok == true or ok == 0
-end
-
-local function slurp(cmd)
-  local p = assert(io.popen(cmd))
-  local s = p:read("*a")
-  p:close()
-  return s
-end
-
-local function write(path, s)
-  local f = assert(io.open(path, "wb"))
-  f:write(s)
-  f:close()
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local s = f:read("*a")
-  f:close()
-  return s
-end
 
 -- A port nothing listens on right now (the kernel picked it; we closed it again).
 function M.free_port()

@@ -1,0 +1,41 @@
+-- Shell and file helpers shared by the spec helpers that start servers
+-- (spec/support/nginx.lua, spec/transport/server.lua). Lua 5.4 and LuaJIT.
+local sys = {}
+
+--- Runs a shell command; true when it exited 0 (os.execute differs between 5.1 and 5.4).
+function sys.sh(cmd)
+  local ok = os.execute(cmd)
+  return ok == true or ok == 0
+end
+
+--- The whole standard output of a shell command.
+function sys.slurp(cmd)
+  local p = assert(io.popen(cmd))
+  local s = p:read("*a")
+  p:close()
+  return s
+end
+
+--- A file's contents, or nil when it cannot be read.
+function sys.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+--- Writes a file, optionally chmod-ing it (e.g. "600" for a file holding tokens).
+function sys.write(path, s, mode)
+  local f = assert(io.open(path, "wb"))
+  f:write(s)
+  f:close()
+  if mode then sys.sh("chmod " .. mode .. " " .. sys.shq(path)) end
+end
+
+--- Quotes a value for the shell.
+function sys.shq(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+return sys
