@@ -1,10 +1,10 @@
--- The cost report from Lua, drawn with alephant.chart: totals against the previous
+-- The cost report from Lua, drawn with alephant.cli.chart: totals against the previous
 -- window, a daily sparkline and the top agents.
 -- token: pat_read
 --   ALEPHANT_TOKEN=pat_... ALEPHANT_WORKSPACE_ID=<uuid> lua5.4 examples/report_costs.lua
 local alephant = require "alephant"
 local reports = require "alephant.reports"
-local chart = require "alephant.chart"
+local chart = require "alephant.cli.chart"
 
 local client = assert(alephant.new())
 local r, err = reports.costs(client, { days = 14, top = 3 })

@@ -8,8 +8,8 @@ local paginate = require "alephant.paginate"
 local ratelimit = require "alephant.ratelimit"
 local response = require "alephant.response"
 local retry = require "alephant.retry"
-local run = require "alephant.run"
-local trace = require "alephant.trace"
+local run = require "alephant.gateway.run"
+local trace = require "alephant.gateway.trace"
 
 local Client = {}
 Client.__index = Client
@@ -325,7 +325,7 @@ function Client:call(name, params, opts, transport)
 end
 
 --- A run context: gateway calls and agent events with the same attribution
--- (see `alephant.run`).
+-- (see `alephant.gateway.run`).
 --
 --     local run = assert(client:run{ agent_id = "agt_support_bot", session = { id = "sess_42" } })
 --     run:chat{ model = ..., messages = ... }

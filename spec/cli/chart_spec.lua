@@ -1,5 +1,5 @@
--- alephant.chart: text charts for the terminal, Unicode or ASCII, within a width.
-local chart = require "alephant.chart"
+-- alephant.cli.chart: text charts for the terminal, Unicode or ASCII, within a width.
+local chart = require "alephant.cli.chart"
 
 local function env(t)
   return function(name) return t[name] end

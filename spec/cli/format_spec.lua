@@ -1,6 +1,6 @@
--- alephant.format: tables, CSV (RFC 4180) and JSON as the command line prints them.
+-- alephant.cli.format: tables, CSV (RFC 4180) and JSON as the command line prints them.
 local core = require "alephant.core"
-local format = require "alephant.format"
+local format = require "alephant.cli.format"
 
 describe("format.table", function()
   it("aligns a list of objects, identifying columns first, numbers right-aligned", function()

@@ -1,6 +1,6 @@
 -- Agent events: one or a batch, the documented enums checked before sending.
 local emulator = require "spec.support.emulator"
-local events = require "alephant.events"
+local events = require "alephant.gateway.events"
 local support = require "spec.gateway.support"
 
 describe("gateway agent_events #integration", function()
@@ -87,7 +87,7 @@ describe("gateway agent_events #integration", function()
   end)
 end)
 
-describe("alephant.events", function()
+describe("alephant.gateway.events", function()
   it("lists the allowed values of each enum", function()
     assert.same({ "before", "after", "state", "unknown" }, events.enums.event_phase)
     assert.equal(events.enums.source, events.enums.framework)

@@ -1,5 +1,5 @@
 -- The event-stream parser on its own: real byte strings, split at every position.
-local sse = require "alephant.sse"
+local sse = require "alephant.gateway.sse"
 
 -- Feeds `text` in pieces cut at the given positions and collects every event.
 local function parse(text, cuts, finish)

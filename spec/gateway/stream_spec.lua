@@ -1,7 +1,7 @@
 -- chat_stream over the real libcurl transport: against the emulator (long streams,
 -- faults, errors before the stream) and a scripted event-stream server (awkward splits).
 local emulator = require "spec.support.emulator"
-local sse = require "alephant.sse"
+local sse = require "alephant.gateway.sse"
 local support = require "spec.gateway.support"
 
 local MODEL, messages = support.MODEL, support.messages

@@ -2,7 +2,7 @@
 -- body fields; every bad value is refused before anything is sent, naming the field.
 local emulator = require "spec.support.emulator"
 local support = require "spec.gateway.support"
-local tracking = require "alephant.tracking"
+local tracking = require "alephant.gateway.tracking"
 
 local MODEL, messages = support.MODEL, support.messages
 
@@ -201,7 +201,7 @@ describe("gateway tracking headers #integration", function()
   end)
 end)
 
-describe("alephant.tracking", function()
+describe("alephant.gateway.tracking", function()
   it("maps options to headers without a client", function()
     assert.same({ ["Alephant-Agent-Id"] = "a", ["alephant-session-id"] = "s", ["alephant-session-path"] = "/p",
       ["Alephant-Cache-Ttl"] = "60", ["x-request-id"] = "r" },

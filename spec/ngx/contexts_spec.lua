@@ -182,7 +182,7 @@ describe("alephant.ngx contexts #nginx", function()
       assert.is_table(r, body)
       assert.is_false(r.ok)
       assert.equal("config", r.err.kind)
-      assert.matches("could not run alephant.ngx_worker: module 'alephant.ngx_worker' not found", r.err.message, 1,
+      assert.matches("could not run alephant.ngx.worker: module 'alephant.ngx.worker' not found", r.err.message, 1,
         true)
       assert.matches("lua_package_path and lua_package_cpath", r.err.message, 1, true)
     end)

@@ -2,7 +2,7 @@
 -- alephant.core there, makes one request with the VM's libcurl transport, and reports
 -- which VM it was (an id made once per VM), for spec/hardening/concurrency_spec.lua.
 local core = require "alephant.core"
-local worker = require "alephant.ngx_worker"
+local worker = require "alephant.ngx.worker"
 
 local M = {}
 

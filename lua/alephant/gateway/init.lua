@@ -8,7 +8,7 @@
 --     }
 --     print(meta.request_id)   -- the x-request-id, for client.collector:request_log
 --
--- Tracking options (`alephant.tracking`) are taken out of the parameters and sent as
+-- Tracking options (`alephant.gateway.tracking`) are taken out of the parameters and sent as
 -- headers; the rest is the JSON body. Every call sends an `x-request-id`: the
 -- `request_id` option, else an `x-request-id` in the call's `headers`, else a new
 -- UUID v4; it comes back in `meta.request_id` and, on failure, in `err.request_id`.
@@ -17,9 +17,9 @@
 -- @module alephant.gateway
 local core = require "alephant.core"
 local errors = require "alephant.errors"
-local events = require "alephant.events"
-local stream = require "alephant.stream"
-local tracking = require "alephant.tracking"
+local events = require "alephant.gateway.events"
+local stream = require "alephant.gateway.stream"
+local tracking = require "alephant.gateway.tracking"
 
 local gateway = {}
 
@@ -108,7 +108,7 @@ function gateway.call(client, name, params, opts)
 end
 
 --- Streams a chat completion: sends `stream = true` and returns a stream object to
--- iterate with a generic `for` (see `alephant.stream`). Each step yields one SSE
+-- iterate with a generic `for` (see `alephant.gateway.stream`). Each step yields one SSE
 -- `data:` chunk decoded as a table; the loop ends on `data: [DONE]`. Failures,
 -- validation included, are yielded once as `false, err`.
 -- The per-attempt `timeout` defaults to `gateway.STREAM_TIMEOUT` (or the client's

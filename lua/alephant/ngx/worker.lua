@@ -4,7 +4,7 @@
 -- functions). So each VM builds its own libcurl transport from a plain configuration
 -- and keeps it, which keeps connections alive across the calls that VM serves.
 -- Everything returned is a plain table: metatables do not survive the copy back.
--- @module alephant.ngx_worker
+-- @module alephant.ngx.worker
 local core = require "alephant.core"
 
 local worker = {}

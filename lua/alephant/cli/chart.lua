@@ -2,13 +2,13 @@
 -- sparkline and a horizontal bar. Unicode block characters (`▁▂▃▄▅▆▇█`) when the
 -- locale is UTF-8, plain ASCII (`#`) otherwise; every line fits the given width.
 --
---     local chart = require "alephant.chart"
+--     local chart = require "alephant.cli.chart"
 --     local utf8 = chart.utf8()
 --     for _, line in ipairs(chart.columns({ 1, 3, 2 }, { labels = { "a", "b", "c" }, utf8 = utf8 })) do
 --       print(line)
 --     end
 --
--- @module alephant.chart
+-- @module alephant.cli.chart
 local chart = {}
 
 -- Eighths of a cell, bottom up (vertical) and left to right (horizontal).

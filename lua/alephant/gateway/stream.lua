@@ -14,10 +14,10 @@
 -- it with `false, err`. The body is read with libcurl's multi interface one step at a
 -- time (`core.http_new():stream{}`): no Lua runs inside libcurl, and the buffers hold
 -- only what was not consumed yet.
--- @module alephant.stream
+-- @module alephant.gateway.stream
 local core = require "alephant.core"
 local errors = require "alephant.errors"
-local sse = require "alephant.sse"
+local sse = require "alephant.gateway.sse"
 
 local stream = {}
 

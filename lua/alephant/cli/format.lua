@@ -1,14 +1,14 @@
 --- Renders API results as text: aligned tables, CSV (RFC 4180) and JSON with a
 -- deterministic key order. Used by the command line; plain functions of Lua tables.
 --
---     local format = require "alephant.format"
+--     local format = require "alephant.cli.format"
 --     print(format.table({ { id = "a", cost = 1.5 }, { id = "b", cost = 2 } }))
 --     print(format.csv(rows))             -- nil, message when rows is not a list of objects
 --     print(format.json(data))            -- pretty; format.json(data, { compact = true })
 --
--- @module alephant.format
+-- @module alephant.cli.format
 local core = require "alephant.core"
-local chart = require "alephant.chart"
+local chart = require "alephant.cli.chart"
 
 local format = {}
 

@@ -13,8 +13,8 @@
 -- @module alephant.cli
 local alephant = require "alephant"
 local core = require "alephant.core"
-local chart = require "alephant.chart"
-local format = require "alephant.format"
+local chart = require "alephant.cli.chart"
+local format = require "alephant.cli.format"
 local reports = require "alephant.reports"
 
 local cli = {}

@@ -2,7 +2,7 @@
 -- the dict's own expiry) behind a small per-worker LRU, and a lock in the same dict
 -- lets one request per key fetch while the others wait for its answer.
 -- Used by `alephant.ngx` for virtual-key contexts and `cockpit.budget_status` answers.
--- @module alephant.ngx_cache
+-- @module alephant.ngx.cache
 local core = require "alephant.core"
 local errors = require "alephant.errors"
 

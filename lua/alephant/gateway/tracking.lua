@@ -13,7 +13,7 @@
 --
 -- Lengths are bytes of valid UTF-8 (the gateway ignores agent headers beyond its
 -- byte limit and answers 400 to a session name that is not UTF-8).
--- @module alephant.tracking
+-- @module alephant.gateway.tracking
 local core = require "alephant.core"
 local errors = require "alephant.errors"
 

@@ -10,7 +10,7 @@
 -- never past the end of the wait; when the wait ends it returns a `timeout` error
 -- naming the request id. Without `wait` it is a single call. Each poll is an ordinary
 -- call, with its own retries on network errors, 429 and 5xx.
--- @module alephant.trace
+-- @module alephant.gateway.trace
 local errors = require "alephant.errors"
 
 local trace = {}

@@ -7,7 +7,7 @@
 -- the client refuses it instead, with the allowed list, because a typo (`tool-call`,
 -- `LLM_CALL`) would otherwise silently turn the step into "unknown" in every report.
 -- The gateway also accepts framework aliases: send the canonical value.
--- @module alephant.events
+-- @module alephant.gateway.events
 local core = require "alephant.core"
 local errors = require "alephant.errors"
 

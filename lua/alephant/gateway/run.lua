@@ -9,11 +9,11 @@
 --
 -- A call's own tracking options override the run's; `session`, `properties` and
 -- `cache` are merged key by key (a call can add a session path or a property).
--- @module alephant.run
+-- @module alephant.gateway.run
 local core = require "alephant.core"
 local errors = require "alephant.errors"
 local gateway = require "alephant.gateway"
-local tracking = require "alephant.tracking"
+local tracking = require "alephant.gateway.tracking"
 
 local run = {}
 

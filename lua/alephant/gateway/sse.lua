@@ -11,7 +11,7 @@
 -- not consumed: the unterminated tail line and the events of the last chunk not yet
 -- taken, so memory stays bounded however long the stream. One event (or one line)
 -- larger than `max_event_bytes` is refused with a `too_large` error.
--- @module alephant.sse
+-- @module alephant.gateway.sse
 local errors = require "alephant.errors"
 
 local sse = {}

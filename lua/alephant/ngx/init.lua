@@ -17,8 +17,8 @@ local core = require "alephant.core"
 local config = require "alephant.config"
 local errors = require "alephant.errors"
 local Client = require "alephant.client"
-local ngx_cache = require "alephant.ngx_cache"
-local ngx_worker = require "alephant.ngx_worker"
+local ngx_cache = require "alephant.ngx.cache"
+local ngx_worker = require "alephant.ngx.worker"
 
 local ngx = ngx -- luacheck: ignore 113 (the host's API table, only inside nginx)
 
@@ -27,8 +27,8 @@ local M = {}
 --- Defaults of the options this module adds to the client's.
 M.defaults = { thread_pool = "alephant", lock_timeout = 5 }
 
---- The module a worker thread runs (`alephant.ngx_worker`).
-M.worker_module = "alephant.ngx_worker"
+--- The module a worker thread runs (`alephant.ngx.worker`).
+M.worker_module = "alephant.ngx.worker"
 
 -- Phases where ngx.run_worker_thread and ngx.sleep work.
 local yieldable = { rewrite = true, access = true, content = true, timer = true }
