@@ -1,9 +1,9 @@
-/* libFuzzer harness for the JSON core (src/core/json.c): scanner, unescaper, escaper
+/* libFuzzer harness for the JSON core (src/core/json_scan.c, json_number.c, json_emit.c): scanner, unescaper, escaper
  * and number conversions, with differential checks against the C library (the
  * fuzzer runs in the C locale, where strtod is the reference).
  *
  *   clang -g -O1 -std=c99 -D_POSIX_C_SOURCE=200809L -fsanitize=fuzzer,address,undefined \
- *     -fno-sanitize-recover=undefined -Isrc/core fuzz/fuzz_json.c src/core/json.c -lm -o build-fuzz/fuzz_json
+ *     -fno-sanitize-recover=undefined -Isrc/core fuzz/fuzz_json.c src/core/json_*.c -lm -o build-fuzz/fuzz_json
  *   mkdir -p build-fuzz/corpus && build-fuzz/fuzz_json -max_total_time=180 -max_len=8192 \
  *     -dict=fuzz/json.dict build-fuzz/corpus fuzz/corpus/json
  *

@@ -1,4 +1,5 @@
-/* The JSON scanner, the string escaper and the number conversions (src/core/json.c). */
+/* The JSON scanner, the string escaper and the number conversions
+ * (src/core/json_scan.c, json_number.c, json_emit.c). */
 #include <locale.h>
 #include <math.h>
 #include <stdint.h>

@@ -1,0 +1,415 @@
+/* JSON decoding, part one: the pull scanner (grammar, strings, UTF-8, escapes).
+ * Numbers are matched here and converted by json_number.c. See json.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "json_private.h"
+
+/* ---------------------------------------------------------------- UTF-8 ---- */
+
+size_t al_json_utf8_seq(const unsigned char *p, size_t avail) {
+  unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+  size_t k, i;
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) k = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    k = 3;
+    if (c == 0xE0) lo = 0xA0;      /* overlong */
+    else if (c == 0xED) hi = 0x9F; /* surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    k = 4;
+    if (c == 0xF0) lo = 0x90;      /* overlong */
+    else if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
+  } else {
+    return 0; /* continuation byte, C0/C1 (always overlong) or F5-FF */
+  }
+  if (avail < k) return 0;
+  if (p[1] < lo || p[1] > hi) return 0;
+  for (i = 2; i < k; i++)
+    if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+  return k;
+}
+
+static size_t utf8_len(unsigned long cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+
+static size_t utf8_put(unsigned long cp, char *out) {
+  unsigned char *o = (unsigned char *)out;
+  if (cp < 0x80) {
+    o[0] = (unsigned char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    o[0] = (unsigned char)(0xC0 | (cp >> 6));
+    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (unsigned char)(0xE0 | (cp >> 12));
+    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (unsigned char)(0xF0 | (cp >> 18));
+  o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+static int hexval(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/* The 4 hex digits at p as a code unit, or -1. */
+static long hex4(const unsigned char *p, size_t avail) {
+  long v = 0;
+  size_t i;
+  if (avail < 4) return -1;
+  for (i = 0; i < 4; i++) {
+    int h = hexval(p[i]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+/* ----------------------------------------------------------------- scanner ---- */
+
+enum { ST_VALUE, ST_VALUE_OR_END, ST_KEY_OR_END, ST_KEY, ST_COLON, ST_COMMA_OR_END, ST_DONE, ST_ERROR };
+
+void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n) {
+  memset(sc, 0, sizeof *sc);
+  sc->s = s;
+  sc->n = n;
+  sc->state = ST_VALUE;
+}
+
+int al_json_container(const al_json_scanner *sc) {
+  unsigned d;
+  if (sc->depth == 0) return 0;
+  d = sc->depth - 1;
+  return (sc->objects[d / 8] >> (d % 8)) & 1 ? AL_JSON_OBJECT : AL_JSON_ARRAY;
+}
+
+/* What stands at off, for messages: a short word (at most 16 bytes, ASCII only),
+ * one character, a byte in hex, or "end of input". Never more of the input. */
+static void describe(const al_json_scanner *sc, size_t off, char *buf, size_t cap) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  size_t k = 0;
+  if (off >= sc->n) {
+    snprintf(buf, cap, "end of input");
+    return;
+  }
+  if (s[off] < 0x21 || s[off] > 0x7E) {
+    snprintf(buf, cap, "byte 0x%02X", s[off]);
+    return;
+  }
+#define WORDCH(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9') || \
+                   (c) == '_' || (c) == '+' || (c) == '-' || (c) == '.')
+  if (WORDCH(s[off])) {
+    while (off + k < sc->n && k < 16 && WORDCH(s[off + k])) k++;
+  } else {
+    k = 1;
+  }
+#undef WORDCH
+  snprintf(buf, cap, "'%.*s'%s", (int)k, (const char *)s + off,
+           off + k < sc->n && k == 16 ? "..." : "");
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static al_json_type fail(al_json_scanner *sc, size_t off, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(sc->err, sizeof sc->err, fmt, ap);
+  va_end(ap);
+  sc->err_offset = off;
+  sc->state = ST_ERROR;
+  return AL_JSON_ERROR;
+}
+
+/* "expected X, found Y" at off */
+static al_json_type expected(al_json_scanner *sc, size_t off, const char *what) {
+  char found[40];
+  describe(sc, off, found, sizeof found);
+  return fail(sc, off, "expected %s, found %s", what, found);
+}
+
+static al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  size_t n = sc->n, open = sc->pos, i = open + 1, saved = 0;
+  int esc = 0;
+  for (;;) {
+    unsigned char c;
+    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') i++;
+    if (i >= n) return fail(sc, open, "unterminated string (found end of input)");
+    c = s[i];
+    if (c == '"') break;
+    if (c == '\\') {
+      unsigned char e;
+      long u, lo;
+      esc = 1;
+      if (i + 1 >= n) return fail(sc, open, "unterminated string (found end of input)");
+      e = s[i + 1];
+      switch (e) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+          i += 2;
+          saved += 1;
+          continue;
+        case 'u':
+          u = hex4(s + i + 2, n - i - 2);
+          if (u < 0) {
+            size_t h = 0;
+            while (h < 4 && i + 2 + h < n && hexval(s[i + 2 + h]) >= 0) h++;
+            if (i + 2 + h >= n) return fail(sc, open, "unterminated string (found end of input)");
+            return fail(sc, i, "invalid \\u escape: expected 4 hex digits");
+          }
+          if (u >= 0xDC00 && u <= 0xDFFF)
+            return fail(sc, i, "lone surrogate \\u%04lX (a low surrogate needs a high one before it)", u);
+          if (u >= 0xD800 && u <= 0xDBFF) {
+            if (n - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' || (lo = hex4(s + i + 8, n - i - 8)) < 0xDC00 ||
+                lo > 0xDFFF)
+              return fail(sc, i, "lone surrogate \\u%04lX (a high surrogate needs a \\uDC00-\\uDFFF after it)", u);
+            i += 12;
+            saved += 12 - 4;
+            continue;
+          }
+          i += 6;
+          saved += 6 - utf8_len((unsigned long)u);
+          continue;
+        default:
+          if (e >= 0x21 && e <= 0x7E) return fail(sc, i, "invalid escape '\\%c' in a string", e);
+          return fail(sc, i, "invalid escape (backslash before byte 0x%02X) in a string", e);
+      }
+    }
+    if (c < 0x20) return fail(sc, i, "control character 0x%02X in a string (it must be escaped)", c);
+    {
+      size_t k = al_json_utf8_seq(s + i, n - i);
+      if (k == 0) return fail(sc, i, "invalid UTF-8 (byte 0x%02X) in a string", c);
+      i += k;
+    }
+  }
+  tok->offset = open;
+  tok->str = sc->s + open + 1;
+  tok->len = i - open - 1;
+  tok->decoded_len = tok->len - saved;
+  tok->escaped = esc;
+  sc->pos = i + 1;
+  return AL_JSON_STRING;
+}
+
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  size_t n = sc->n, start = sc->pos, i = start, ndig;
+  int neg = 0, integral = 1;
+  if (s[i] == '-') {
+    neg = 1;
+    i++;
+  }
+  if (i < n && s[i] == '0') {
+    i++;
+    if (i < n && is_digit(s[i])) return fail(sc, start, "leading zeros are not allowed in numbers");
+  } else if (i < n && is_digit(s[i])) {
+    while (i < n && is_digit(s[i])) i++;
+  } else {
+    return expected(sc, i, "a digit after '-'");
+  }
+  ndig = i - start - (size_t)neg;
+  if (i < n && s[i] == '.') {
+    i++;
+    if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit after the decimal point");
+    while (i < n && is_digit(s[i])) i++;
+    integral = 0;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    i++;
+    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+    if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit in the exponent");
+    while (i < n && is_digit(s[i])) i++;
+    integral = 0;
+  }
+  tok->offset = start;
+  tok->str = sc->s + start;
+  tok->len = i - start;
+  sc->pos = i;
+  if (integral && ndig <= 19) { /* int64 when it fits, magnitude up to 2^63 for negatives */
+    uint64_t u = 0, lim = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
+    size_t k;
+    int fits = 1;
+    for (k = start + (size_t)neg; k < i; k++) {
+      unsigned d = (unsigned)(s[k] - '0');
+      if (u > (lim - d) / 10) {
+        fits = 0;
+        break;
+      }
+      u = u * 10 + d;
+    }
+    if (fits) {
+      tok->i = neg ? (int64_t)(0 - u) : (int64_t)u; /* 0 - u: no signed overflow for 2^63 */
+      tok->d = (double)tok->i;
+      return AL_JSON_INTEGER;
+    }
+  }
+  al_json_parse_double(tok->str, tok->len, &tok->d);
+  return AL_JSON_DOUBLE;
+}
+
+static al_json_type scan_literal(al_json_scanner *sc, const char *word, al_json_type t) {
+  size_t k = strlen(word), avail = sc->n - sc->pos;
+  if (avail >= k && memcmp(sc->s + sc->pos, word, k) == 0) {
+    sc->pos += k;
+    return t;
+  }
+  if (avail < k && memcmp(sc->s + sc->pos, word, avail) == 0)
+    return fail(sc, sc->pos, "truncated literal '%s' (found end of input)", word);
+  return expected(sc, sc->pos, "a value");
+}
+
+static void after_value(al_json_scanner *sc) { sc->state = sc->depth ? ST_COMMA_OR_END : ST_DONE; }
+
+static al_json_type open_container(al_json_scanner *sc, al_json_token *tok, int object) {
+  unsigned d = sc->depth;
+  if (d >= AL_JSON_MAX_DEPTH) return fail(sc, sc->pos, "nesting deeper than %d levels", AL_JSON_MAX_DEPTH);
+  if (object) sc->objects[d / 8] |= (unsigned char)(1u << (d % 8));
+  else sc->objects[d / 8] &= (unsigned char)~(1u << (d % 8));
+  sc->depth++;
+  tok->offset = sc->pos++;
+  sc->state = object ? ST_KEY_OR_END : ST_VALUE_OR_END;
+  return object ? AL_JSON_OBJECT : AL_JSON_ARRAY;
+}
+
+static al_json_type close_container(al_json_scanner *sc, al_json_token *tok) {
+  int object = al_json_container(sc) == AL_JSON_OBJECT;
+  sc->depth--;
+  tok->offset = sc->pos++;
+  after_value(sc);
+  return object ? AL_JSON_OBJECT_END : AL_JSON_ARRAY_END;
+}
+
+static al_json_type scan_value(al_json_scanner *sc, al_json_token *tok, const char *what) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  al_json_type t;
+  tok->offset = sc->pos;
+  if (sc->pos >= sc->n) return expected(sc, sc->pos, what);
+  switch (s[sc->pos]) {
+    case '{': return open_container(sc, tok, 1);
+    case '[': return open_container(sc, tok, 0);
+    case '"': t = scan_string(sc, tok); break;
+    case 't': t = scan_literal(sc, "true", AL_JSON_TRUE); break;
+    case 'f': t = scan_literal(sc, "false", AL_JSON_FALSE); break;
+    case 'n': t = scan_literal(sc, "null", AL_JSON_NULL); break;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+      t = scan_number(sc, tok);
+      break;
+    default:
+      if (sc->pos == 0 && sc->n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+        return fail(sc, 0, "byte order mark (U+FEFF) before the value is not allowed");
+      return expected(sc, sc->pos, what);
+  }
+  if (t != AL_JSON_ERROR) after_value(sc);
+  return t;
+}
+
+al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  tok->type = AL_JSON_ERROR;
+  for (;;) {
+    unsigned char c;
+    int obj;
+    if (sc->state == ST_ERROR) return AL_JSON_ERROR;
+    while (sc->pos < sc->n && (s[sc->pos] == ' ' || s[sc->pos] == '\n' || s[sc->pos] == '\r' || s[sc->pos] == '\t'))
+      sc->pos++;
+    if (sc->pos >= sc->n) {
+      switch (sc->state) {
+        case ST_DONE: tok->offset = sc->pos; return tok->type = AL_JSON_END;
+        case ST_VALUE:
+          if (sc->depth == 0) return fail(sc, sc->pos, "empty input (expected a JSON value)");
+          break;
+        default: break;
+      }
+    }
+    c = sc->pos < sc->n ? s[sc->pos] : 0;
+    obj = al_json_container(sc) == AL_JSON_OBJECT;
+    switch (sc->state) {
+      case ST_VALUE:
+        return tok->type = scan_value(sc, tok, "a value");
+      case ST_VALUE_OR_END:
+        if (c == ']') return tok->type = close_container(sc, tok);
+        return tok->type = scan_value(sc, tok, "a value or ']'");
+      case ST_KEY_OR_END:
+        if (c == '}') return tok->type = close_container(sc, tok);
+        /* fall through */
+      case ST_KEY:
+        if (c != '"' || sc->pos >= sc->n)
+          return expected(sc, sc->pos, sc->state == ST_KEY ? "a string key after ','" : "a string key or '}'");
+        if (scan_string(sc, tok) == AL_JSON_ERROR) return AL_JSON_ERROR;
+        sc->state = ST_COLON;
+        return tok->type = AL_JSON_KEY;
+      case ST_COLON:
+        if (c != ':' || sc->pos >= sc->n) return expected(sc, sc->pos, "':' after an object key");
+        sc->pos++;
+        sc->state = ST_VALUE;
+        continue;
+      case ST_COMMA_OR_END:
+        if (sc->pos < sc->n) {
+          if (c == ',') {
+            sc->pos++;
+            sc->state = obj ? ST_KEY : ST_VALUE;
+            continue;
+          }
+          if (c == (obj ? '}' : ']')) return tok->type = close_container(sc, tok);
+        }
+        return expected(sc, sc->pos, obj ? "',' or '}' after an object member" : "',' or ']' after an array element");
+      case ST_DONE:
+        return expected(sc, sc->pos, "end of input after the JSON value");
+      default:
+        return AL_JSON_ERROR;
+    }
+  }
+}
+
+void al_json_unescape(const al_json_token *tok, char *out) {
+  const unsigned char *s = (const unsigned char *)tok->str;
+  size_t i = 0, n = tok->len, o = 0;
+  if (!tok->escaped) {
+    memcpy(out, tok->str, n);
+    return;
+  }
+  while (i < n) {
+    const unsigned char *bs = memchr(s + i, '\\', n - i);
+    size_t run = bs ? (size_t)(bs - (s + i)) : n - i;
+    unsigned long cp;
+    memcpy(out + o, s + i, run);
+    o += run;
+    i += run;
+    if (i >= n) break;
+    switch (s[i + 1]) { /* the scanner validated every escape */
+      case 'b': out[o++] = '\b'; break;
+      case 'f': out[o++] = '\f'; break;
+      case 'n': out[o++] = '\n'; break;
+      case 'r': out[o++] = '\r'; break;
+      case 't': out[o++] = '\t'; break;
+      case 'u':
+        cp = (unsigned long)hex4(s + i + 2, 4);
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + ((unsigned long)hex4(s + i + 8, 4) - 0xDC00);
+          i += 6;
+        }
+        o += utf8_put(cp, out + o);
+        i += 6;
+        continue;
+      default: out[o++] = (char)s[i + 1]; break; /* " \ / */
+    }
+    i += 2;
+  }
+}
+
