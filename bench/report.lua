@@ -48,6 +48,9 @@ for line in io.lines(raw_path) do
     local variant, run, tail = rest:match("^(%S+) (%d+)%s*(.*)$")
     local f = fields_of(tail)
     for k, v in pairs(f) do put("memory:" .. variant .. ":" .. k, tonumber(run), v) end
+  elseif kind == "client_new" then -- variant run clients= alloc_bytes= lua_bytes= rss_bytes= us= cpu_us=
+    local variant, run, tail = rest:match("^(%S+) (%d+)%s*(.*)$")
+    for k, v in pairs(fields_of(tail)) do put("client_new:" .. variant .. ":" .. k, tonumber(run), v) end
   elseif kind == "ngx_source" then
     ngx_state = rest
   elseif kind == "ngx" then -- mode run plain_rps p50= p99= sdk=
@@ -269,6 +272,21 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
       g and goal(g[1] < 1024, "goal < 1 MiB") }))
 end
 
+-- ---- 3b. client creation ----------------------------------------------------------------
+
+local function fmt_kib(b) return ("%.2f KiB"):format(b / 1024) end
+local n_clients = tonumber((info.params or ""):match("clients=(%d+)")) or 0
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local c = function(k) return series["client_new:" .. lua .. ":" .. k] end
+  local heap, cpu, wall, alloc, rss = summary(c("lua_bytes")), summary(c("cpu_us")), summary(c("us")),
+    summary(c("alloc_bytes")), summary(c("rss_bytes"))
+  row("3b", ("`alephant.new`, %s: Lua heap per live client (%s kept)"):format(labels[lua], thousands(n_clients)),
+    heap, fmt_kib, join({ alloc and ("allocated " .. fmt_kib(alloc[1]) .. " per client, garbage included"),
+      rss and ("VmRSS " .. fmt_kib(rss[1]) .. " per client"), heap and goal(heap[1] < 8192, "goal < 8 KiB") }))
+  row("3b", ("`alephant.new`, %s: CPU per client"):format(labels[lua]), cpu, fmt_us,
+    join({ wall and ("wall clock " .. fmt_us(wall[1])), cpu and goal(cpu[1] < 20, "goal < 20 µs") }))
+end
+
 -- ---- 4. nginx --------------------------------------------------------------------------
 
 local function fmt_ms(n) return ("%.2f ms"):format(n) end
@@ -401,6 +419,11 @@ local doc = {
   "   machine where times are not.",
   "3. **Memory**: `VmRSS` from `/proc/self/status` and `collectgarbage(\"count\")`, each after a full",
   "   collection, after the first and after the last of the calls of one process.",
+  "3b. **Client creation**: `bench/client_new.lua`, `alephant.new{token, workspace_id}` with the default",
+  "   libcurl transport and no request: the Lua heap per live client (N kept, after full collections),",
+  "   what one `alephant.new` allocates with the collector stopped, `VmRSS` growth per client (the C side",
+  "   included), and CPU (`os.clock`) and wall-clock time per client over N made and kept. Group objects",
+  "   (`client.analytics`, ...) are made on first use, so they are not in these figures.",
   "4. **nginx under SDK traffic**: `bench/ngx_bench.lua` (the OpenResty integration's benchmark), run",
   "   once per run: one nginx worker with a thread pool; wrk on a plain location (`return 200`, no Lua)",
   "   while other wrk connections make `cockpit.budget_status` calls through `alephant.ngx` that the",

@@ -8,8 +8,8 @@
 # (default bench/RESULTS.md).
 #
 #   bench/run.sh [--runs N] [--calls N] [--delayed-calls N] [--tls-calls N] [--luasec-calls N]
-#                [--memory N1,N2] [--wrk-seconds S] [--prepare-seconds S] [--ngx-seconds S]
-#                [--out FILE] [--smoke [--results FILE]]
+#                [--memory N1,N2] [--clients N] [--wrk-seconds S] [--prepare-seconds S]
+#                [--ngx-seconds S] [--out FILE] [--smoke [--results FILE]]
 #
 # --smoke: 1 run, 200 calls each, short stretches, output to .tmp/bench-smoke.md; it
 # checks that every variant runs and has its row (no goals are checked) and appends
@@ -24,7 +24,7 @@ shopt -u patsub_replacement 2>/dev/null || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
 
-runs=5 calls=5000 delayed_calls=1000 tls_calls=2000 luasec_calls=200 mem=1000,100000 wrk_seconds=3 prepare_seconds=0.5 instr_calls=5000
+runs=5 calls=5000 delayed_calls=1000 tls_calls=2000 luasec_calls=200 mem=1000,100000 clients=5000 wrk_seconds=3 prepare_seconds=0.5 instr_calls=5000
 ngx_seconds=5 instr_cases="typical logs_all request_logs_all" instr_paths="lua5.4 luajit c"
 out="$root/bench/RESULTS.md" results="" smoke=""
 while [ $# -gt 0 ]; do
@@ -35,12 +35,13 @@ while [ $# -gt 0 ]; do
     --tls-calls) tls_calls=$2; shift 2 ;;
     --luasec-calls) luasec_calls=$2; shift 2 ;;
     --memory) mem=$2; shift 2 ;;
+    --clients) clients=$2; shift 2 ;;
     --wrk-seconds) wrk_seconds=$2; shift 2 ;;
     --prepare-seconds) prepare_seconds=$2; shift 2 ;;
     --ngx-seconds) ngx_seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
-    --smoke) smoke=1 runs=1 calls=200 delayed_calls=50 tls_calls=50 luasec_calls=10 mem=100,200 wrk_seconds=1 prepare_seconds=0.05
+    --smoke) smoke=1 runs=1 calls=200 delayed_calls=50 tls_calls=50 luasec_calls=10 mem=100,200 clients=200 wrk_seconds=1 prepare_seconds=0.05
              instr_calls=200 ngx_seconds=1 instr_cases=typical instr_paths="lua5.4 c"
              out="$root/.tmp/bench-smoke.md"; shift ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -280,6 +281,14 @@ for r in $(seq 1 "$runs"); do
   done
 done
 
+# ---- 3b. what a client costs to create (bench/client_new.lua, no network) ----------
+echo "bench: 3b. client creation ($clients clients) [${SECONDS}s]"
+for r in $(seq 1 "$runs"); do
+  for lua in lua5.4 luajit; do
+    record client_new "$lua" "$r" "$(with_lua "$lua" "$lua" bench/client_new.lua "$clients")"
+  done
+done
+
 # ---- 4. nginx under SDK traffic: the OpenResty benchmark (bench/ngx_bench.lua) -----
 # It starts its own emulator and nginx (one worker, a thread pool) and measures a plain
 # location with wrk while other wrk connections make SDK calls through alephant.ngx in
@@ -320,7 +329,7 @@ record info date "$(date -u '+%Y-%m-%d %H:%M UTC')"
 record info load_start "$load_start"
 record info load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 record info params "runs=$runs calls=$calls delayed=$delayed_calls tls=$tls_calls luasec=$luasec_calls" \
-  "memory=$mem1,$mem2 wrk=${wrk_seconds}s" \
+  "memory=$mem1,$mem2 clients=$clients wrk=${wrk_seconds}s" \
   "prepare=${prepare_seconds}s instr=$instr_calls ngx=${ngx_seconds}s"
 
 mkdir -p "$(dirname "$out")"

@@ -12,7 +12,6 @@ local run = require "alephant.gateway.run"
 local trace = require "alephant.gateway.trace"
 
 local Client = {}
-Client.__index = Client
 
 -- Endpoint metadata by name, and the methods of each group, built once per VM.
 local endpoints = {}
@@ -84,28 +83,44 @@ local function merge_headers(headers, extra)
   return headers, names
 end
 
--- A group object (`client.analytics`): methods call through to the client. It holds
--- only the client, never the token.
-local function group_object(client, name, methods)
-  local obj = { _client = client, _group = name }
-  local mt = { __index = {} }
+-- The group classes (`client.analytics` is an instance of one), built once per VM:
+-- each method calls through the instance's `_client`; a group instance holds only
+-- the client, never the token.
+local group_classes = {}
+for name, methods in pairs(groups) do
+  local index = {}
   for method, e in pairs(methods) do
-    mt.__index[method] = function(self, params, opts)
-      return self._client:call(e.name, params, opts)
+    local endpoint, paging = e.name, e.paging
+    index[method] = function(self, params, opts)
+      return self._client:call(endpoint, params, opts)
     end
-    if e.paging then
+    if paging then
       -- the group's list endpoint gets each/all; other paged endpoints each_<name>/all_<name>
       local suffix = method == "list" and "" or "_" .. method
-      mt.__index["each" .. suffix] = function(self, params, opts)
-        return paginate.each(self._client, e.name, e.paging, params, opts)
+      index["each" .. suffix] = function(self, params, opts)
+        return paginate.each(self._client, endpoint, paging, params, opts)
       end
-      mt.__index["all" .. suffix] = function(self, params, opts)
-        return paginate.all(self._client, e.name, e.paging, params, opts)
+      index["all" .. suffix] = function(self, params, opts)
+        return paginate.all(self._client, endpoint, paging, params, opts)
       end
     end
   end
-  mt.__tostring = function() return "alephant." .. name end
-  return setmetatable(obj, mt)
+  local label = "alephant." .. name
+  group_classes[name] = { __index = index, __tostring = function() return label end }
+end
+gateway.install(group_classes.gateway.__index, groups.gateway) -- tracking options, chat_stream
+trace.install(group_classes.collector.__index) -- request_log(id, {wait = s})
+
+-- A client's methods, then its group objects, made on first use and kept: a client
+-- that only ever calls one group pays for one.
+function Client.__index(self, key)
+  local v = Client[key]
+  if v ~= nil then return v end
+  local class = group_classes[key]
+  if class == nil then return nil end
+  v = setmetatable({ _client = self }, class)
+  rawset(self, key, v)
+  return v
 end
 
 --- Creates a client from resolved settings (see `alephant.new`).
@@ -143,9 +158,6 @@ function Client.new(settings)
   if settings.rate_limit_rpm and settings.rate_limit_rpm > 0 then
     self._limiter = ratelimit.new(settings.rate_limit_rpm, self._now, self._sleep)
   end
-  for name, methods in pairs(groups) do self[name] = group_object(self, name, methods) end
-  gateway.attach(self.gateway) -- tracking options, chat_stream
-  trace.attach(self.collector) -- request_log(id, {wait = s})
   return self
 end
 

@@ -494,15 +494,14 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
   h->pid = getpid();
-  /* The multi handle is created now so that a libcurl that cannot start is reported
-   * here rather than at the first request. */
-  h->multi = oom ? NULL : curl_multi_init();
-  if (oom || h->multi == NULL) {
-    al_fail(err, AL_ERR_NETWORK, "", oom ? "out of memory creating the HTTP transport" : "libcurl could not be initialised");
+  /* The multi handle is made by the first request (ensure_ready): libcurl's multi holds
+   * a wake-up socket pair, two descriptors per transport, and a client that never
+   * sends (one of many cached per nginx worker) should cost neither them nor the time. */
+  if (oom) {
+    al_fail(err, AL_ERR_NETWORK, "", "out of memory creating the HTTP transport");
     al_http_free(h);
     return NULL;
   }
-  curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, MAX_CONNECTIONS);
   return h;
 }
 

@@ -130,16 +130,15 @@ function gateway.chat_stream(client, params, opts)
   return stream.open(client, "gateway.chat", body, call_opts, rid, true)
 end
 
---- Installs the gateway methods on a client's `gateway` group object.
--- @tparam table group `client.gateway`
-function gateway.attach(group)
-  local methods = getmetatable(group).__index
-  for _, e in ipairs(core.endpoints()) do
+--- Installs the gateway methods in the gateway group's class (once per VM): every
+-- `gateway.*` catalog method with tracking options, and `chat_stream`.
+-- @tparam table methods the class's method table (`__index`)
+-- @tparam table endpoints the group's catalog entries by method name
+function gateway.install(methods, endpoints)
+  for method, e in pairs(endpoints) do
     local name = e.name
-    if name:match("^gateway%.") then
-      methods[name:sub(9)] = function(self, params, opts)
-        return gateway.call(self._client, name, params, opts)
-      end
+    methods[method] = function(self, params, opts)
+      return gateway.call(self._client, name, params, opts)
     end
   end
   methods.chat_stream = function(self, params, opts)

@@ -87,10 +87,10 @@ function trace.request_log(client, request, opts)
   end
 end
 
---- Installs `request_log(request, opts)` on a client's `collector` group object.
--- @tparam table group `client.collector`
-function trace.attach(group)
-  getmetatable(group).__index.request_log = function(self, request, opts)
+--- Installs `request_log(request, opts)` in the collector group's class (once per VM).
+-- @tparam table methods the class's method table (`__index`)
+function trace.install(methods)
+  methods.request_log = function(self, request, opts)
     return trace.request_log(self._client, request, opts)
   end
 end
