@@ -165,12 +165,19 @@ static int l_exclusive(lua_State *L) {
   size_t i, n;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
   n = alc_rawlen(L, 2);
   luaL_argcheck(L, n > 0 && n <= 16, 2, "between 1 and 16 names expected");
+  /* The names stay on the stack (3 .. n+2) until the end: a number is converted to a
+   * string there only, and params' __index may run any code, the collector included. */
+  luaL_checkstack(L, (int)n + 2, "validate_exclusive");
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, 2, (int)i + 1);
-    names[i] = luaL_checkstring(L, -1); /* stays alive: the table holds it */
-    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+      return luaL_argerror(L, 2, "names must be strings");
+    names[i] = lua_tostring(L, -1);
+  }
+  for (i = 0; i < n; i++) {
     lua_getfield(L, 1, names[i]);
     present[i] = !lua_isnil(L, -1);
     lua_pop(L, 1);
