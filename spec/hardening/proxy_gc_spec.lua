@@ -50,6 +50,10 @@ local cases = {
     local h = assert(core.auth_headers(fresh(PAT), "analytics", fresh("/api/v1/usage"), fresh(WS)))
     assert.equal("Bearer " .. PAT, h.Authorization)
   end,
+  check_base_url = function()
+    assert.equal("https://alephant.io", core.check_base_url(fresh("https://alephant.io/"), fresh("base_url")))
+    assert.equal("base_url", select(2, core.check_base_url(fresh("ftp://x"), fresh("base_url"))).field)
+  end,
   check_client = function() assert.equal("pat", assert(core.check_client(fresh(PAT), fresh(WS))).kind) end,
   check_fresh = function() assert.is_true(core.check_fresh(fresh(PAT))) end,
   endpoints = function() assert.is_true(#core.endpoints() > 0) end,
@@ -122,6 +126,7 @@ local cases = {
     assert.is_true(core.validate_exclusive(proxy({ agent_id = WS }), { "agent_id", "member_id" }))
   end,
   validate_granularity = function() assert.is_true(core.validate_granularity(fresh("cost"), fresh("hour"))) end,
+  validate_header_name = function() assert.is_true(core.validate_header_name(fresh("X-A"), fresh("headers"))) end,
   validate_header_value = function() assert.is_true(core.validate_header_value(fresh("v"), fresh("X-A"))) end,
   validate_integer = function() assert.is_true(core.validate_integer(3, fresh("n"), 1, 5)) end,
   validate_integer_in = function() assert.is_true(core.validate_integer_in(7, fresh("days"), { 1, 7, 30 })) end,

@@ -79,6 +79,16 @@ static int l_header_value(lua_State *L) {
   return alb_ok(L);
 }
 
+/* header_name(name, field?): an HTTP token (core/text.c, the transport's rule too) */
+static int l_header_name(lua_State *L) {
+  al_error err;
+  size_t n;
+  const char *field = alb_field(L, 2, "headers");
+  const char *s = need_string(L, 1, &n, field, &err);
+  if (!s || al_check_header_name(s, n, field, &err)) return alb_push_error(L, &err);
+  return alb_ok(L);
+}
+
 static int l_length(lua_State *L) {
   al_error err;
   size_t n;
@@ -208,6 +218,7 @@ static const luaL_Reg funcs[] = {{"validate_date", l_date},
                                  {"validate_datetime_range", l_datetime_range},
                                  {"validate_uuid", l_uuid},
                                  {"validate_header_value", l_header_value},
+                                 {"validate_header_name", l_header_name},
                                  {"validate_length", l_length},
                                  {"validate_integer", l_integer},
                                  {"validate_integer_in", l_integer_in},
