@@ -76,6 +76,10 @@ local cases = {
     assert.equal('{"k":"v"}', core.json_encode({ k = fresh("v") }))
   end,
   monotonic = function() assert.is_number(core.monotonic()) end,
+  parse_date = function() assert.equal(1793491200, core.parse_date(fresh("2026-11-01"), fresh("from"))) end,
+  parse_datetime = function()
+    assert.equal(1793491200.5, core.parse_datetime(fresh("2026-11-01T00:00:00.5Z"), fresh("start")))
+  end,
   policy = function() assert.is_string(core.policy("analytics", fresh("/api/v1/usage")).family) end,
   random = function() assert.is_number(core.random()) end,
   redact = function() assert.is_string(core.redact(fresh(PAT))) end,

@@ -19,13 +19,57 @@ static const char *need_string(lua_State *L, int idx, size_t *n, const char *fie
   return s;
 }
 
+/* The seconds since the epoch as a Lua number: an integer when whole (Lua 5.3+). */
+static void push_epoch_ms(lua_State *L, int64_t ms) {
+#if LUA_VERSION_NUM >= 503
+  if (ms % 1000 == 0) {
+    lua_pushinteger(L, (lua_Integer)(ms / 1000));
+    return;
+  }
+#endif
+  lua_pushnumber(L, (lua_Number)ms / 1000.0);
+}
+
+/* A date at idx: 0 with *epoch_ms its midnight UTC, or -1 with err filled. */
+static int read_date(lua_State *L, int idx, const char *field, int64_t *epoch_ms, al_error *err) {
+  size_t n;
+  al_date d;
+  const char *s = need_string(L, idx, &n, field, err);
+  if (!s || al_parse_date(s, n, &d, field, err)) return -1;
+  *epoch_ms = al_days_from_civil(d.year, d.month, d.day) * 86400 * 1000;
+  return 0;
+}
+
+static int read_datetime(lua_State *L, int idx, const char *field, int64_t *epoch_ms, al_error *err) {
+  size_t n;
+  const char *s = need_string(L, idx, &n, field, err);
+  if (!s || al_parse_datetime(s, n, epoch_ms, field, err)) return -1;
+  return 0;
+}
+
 static int l_date(lua_State *L) {
   al_error err;
-  size_t n;
-  const char *field = alb_field(L, 2, "date");
-  const char *s = need_string(L, 1, &n, field, &err);
-  if (!s || al_parse_date(s, n, NULL, field, &err)) return alb_push_error(L, &err);
+  int64_t ms;
+  if (read_date(L, 1, alb_field(L, 2, "date"), &ms, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
+}
+
+/* parse_date(s, field?) -> seconds since the epoch of its midnight UTC | nil, err */
+static int l_parse_date(lua_State *L) {
+  al_error err;
+  int64_t ms;
+  if (read_date(L, 1, alb_field(L, 2, "date"), &ms, &err)) return alb_push_error(L, &err);
+  push_epoch_ms(L, ms);
+  return 1;
+}
+
+/* parse_datetime(s, field?) -> seconds since the epoch (fractions kept to the ms) | nil, err */
+static int l_parse_datetime(lua_State *L) {
+  al_error err;
+  int64_t ms;
+  if (read_datetime(L, 1, alb_field(L, 2, "datetime"), &ms, &err)) return alb_push_error(L, &err);
+  push_epoch_ms(L, ms);
+  return 1;
 }
 
 static int l_date_range(lua_State *L) {
@@ -42,10 +86,8 @@ static int l_date_range(lua_State *L) {
 
 static int l_datetime(lua_State *L) {
   al_error err;
-  size_t n;
-  const char *field = alb_field(L, 2, "datetime");
-  const char *s = need_string(L, 1, &n, field, &err);
-  if (!s || al_parse_datetime(s, n, NULL, field, &err)) return alb_push_error(L, &err);
+  int64_t ms;
+  if (read_datetime(L, 1, alb_field(L, 2, "datetime"), &ms, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
 }
 
@@ -213,6 +255,8 @@ static int l_enums(lua_State *L) {
 }
 
 static const luaL_Reg funcs[] = {{"validate_date", l_date},
+                                 {"parse_date", l_parse_date},
+                                 {"parse_datetime", l_parse_datetime},
                                  {"validate_date_range", l_date_range},
                                  {"validate_datetime", l_datetime},
                                  {"validate_datetime_range", l_datetime_range},
