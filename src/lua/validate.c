@@ -36,7 +36,7 @@ static int read_date(lua_State *L, int idx, const char *field, int64_t *epoch_ms
   al_date d;
   const char *s = need_string(L, idx, &n, field, err);
   if (!s || al_parse_date(s, n, &d, field, err)) return -1;
-  *epoch_ms = al_days_from_civil(d.year, d.month, d.day) * 86400 * 1000;
+  *epoch_ms = al_date_epoch_ms(&d);
   return 0;
 }
 
@@ -234,7 +234,7 @@ static int l_exclusive(lua_State *L) {
     present[i] = !lua_isnil(L, -1);
     lua_pop(L, 1);
   }
-  if (al_check_exclusive(names, present, n, &err)) return alb_push_error(L, &err);
+  if (al_check_exclusive(names, present, n, NULL, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
 }
 
