@@ -62,7 +62,7 @@ done
 # the specs that assert no timing, under memcheck
 SECONDS=0
 read -r -a specs <<< "${ALEPHANT_VALGRIND_SPECS:-spec/core spec/json spec/catalog spec/hardening/canary_spec.lua \
-spec/hardening/injection_spec.lua}"
+spec/hardening/injection_spec.lua spec/hardening/proxy_gc_spec.lua}"
 if ALEPHANT_BUSTED_LUA="$root/scripts/valgrind/lua.sh" ALEPHANT_VALGRIND_LOG="$logs/specs.%p.log" \
     scripts/busted.sh lua5.4 "$build" "$results" "${specs[@]}" && summarize specs; then
   echo "  (${specs[*]} under memcheck, ${SECONDS}s)"

@@ -53,15 +53,16 @@ local function check_headers(endpoint, headers)
       error(("alephant: %s: call option 'headers' must map header names to strings, got %s = %s")
         :format(endpoint, type(k), type(v)), 4)
     end
-    if not k:find("^[%w!#$%%&'*+%-%.%^_`|~]+$") then
-      return nil, errors.new("validation", ("%s: headers: a header name must be a non-empty HTTP token "
-        .. "(letters, digits and !#$%%&'*+-.^_`|~)"):format(endpoint), { field = "headers", endpoint = endpoint })
+    local ok, err = core.validate_header_name(k, "headers")
+    if not ok then
+      err.message, err.endpoint = endpoint .. ": " .. err.message, endpoint
+      return nil, err
     end
     if reserved_headers[k:lower()] then
       return nil, errors.new("validation", ("%s: headers: %s is set by the client, not by a call"):format(endpoint, k),
         { field = "headers", endpoint = endpoint })
     end
-    local ok, err = core.validate_header_value(v, "header " .. k)
+    ok, err = core.validate_header_value(v, "header " .. k)
     if not ok then
       err.field, err.endpoint = "headers", endpoint
       return nil, err

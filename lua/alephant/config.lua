@@ -84,37 +84,6 @@ local function closest(name)
   return best
 end
 
-local function is_loopback(host)
-  return host == "localhost" or host:match("^127%.%d+%.%d+%.%d+$") ~= nil or host == "[::1]"
-end
-
--- A bad URL as an error may show it: user info, query and fragment can hold credentials
--- (`?key=...`), so they are elided, and a value without a scheme (a token pasted into
--- the wrong variable?) is not shown at all.
-local function shown_url(url)
-  local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
-  if not scheme then return "a value without http:// or https://" end
-  rest = rest:gsub("^[^/?#]*@", "…@"):gsub("[?#].*$", "?…")
-  return "\"" .. scheme .. "://" .. rest .. "\""
-end
-
--- Checks a base URL and trims trailing slashes; nil, err when unusable.
-local function check_url(name, url, allow_insecure)
-  local ok, err = core.validate_header_value(url, name)
-  if not ok then err.kind = "config"; return nil, err end
-  local scheme, host = url:match("^(https?)://([^/?#]+)")
-  if not scheme or url:find("[?#%s]") then
-    return nil, errors.new("config", name .. " must be an http:// or https:// URL without query or fragment, got "
-      .. shown_url(url), { field = name })
-  end
-  host = host:gsub("^.*@", ""):gsub(":%d+$", "")
-  if scheme == "http" and not is_loopback(host) and not allow_insecure then
-    return nil, errors.new("config", name .. " uses plain http:// to " .. host
-      .. ": the token would travel in clear; use https:// or set allow_insecure_http = true", { field = name })
-  end
-  return (url:gsub("/+$", ""))
-end
-
 --- Resolves options against defaults and the environment.
 -- @tparam[opt] table opts the options given to `alephant.new`
 -- @treturn table resolved settings, with `token_info` from the C core
@@ -177,7 +146,8 @@ function config.resolve(opts)
   end
 
   for _, k in ipairs({ "base_url", "analytics_url", "gateway_url" }) do
-    settings[k], err = check_url(k, settings[k], settings.allow_insecure_http)
+    -- the transport's own URL policy (scheme, loopback, plain http), trailing slashes trimmed
+    settings[k], err = core.check_base_url(settings[k], k, settings.allow_insecure_http)
     if not settings[k] then return nil, err end
   end
 

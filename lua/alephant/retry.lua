@@ -5,6 +5,8 @@
 -- "equal jitter": half the step is fixed, half random, so many clients that failed
 -- together do not come back together.
 -- @module alephant.retry
+local core = require "alephant.core"
+
 local retry = {}
 
 --- First backoff step, seconds.
@@ -30,17 +32,6 @@ end
 local months = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
   Nov = 11, Dec = 12 }
 
--- Days since 1970-01-01 of a proleptic Gregorian date.
-local function days_from_civil(y, m, d)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local mp = (m + 9) % 12
-  local doy = math.floor((153 * mp + 2) / 5) + d - 1
-  local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-end
-
 --- Seconds to wait according to a Retry-After header: delta-seconds or an HTTP-date.
 -- @tparam string value the header
 -- @tparam number now seconds since the epoch (for HTTP-dates)
@@ -51,8 +42,8 @@ function retry.retry_after(value, now)
   if secs then return tonumber(secs) end
   local d, mon, y, hh, mm, ss = value:match("^%a+, (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
   if not d or not months[mon] then return nil end
-  local at = days_from_civil(tonumber(y), months[mon], tonumber(d)) * 86400 + tonumber(hh) * 3600 +
-    tonumber(mm) * 60 + tonumber(ss)
+  local at = core.parse_datetime(("%s-%02d-%sT%s:%s:%sZ"):format(y, months[mon], d, hh, mm, ss))
+  if not at then return nil end
   return math.max(0, at - now)
 end
 

@@ -249,7 +249,7 @@ describe("alephant checks before any request", function()
     assert.matches("workspace", err)
     code, _, err = run({ "--base-url", "ftp://example.com", "analytics", "overview" }, PAT_ENV)
     assert.equal(2, code)
-    assert.matches("base_url must be an http", err, 1, true)
+    assert.matches("base_url must use http:// or https://, got ftp://example.com", err, 1, true)
   end)
 
   it("exits 3 when the request was sent and failed", function()

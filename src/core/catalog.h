@@ -82,6 +82,7 @@ typedef struct {
   double d;      /* AL_V_NUMBER (a non-integer, or any number on LuaJIT) */
   int b;         /* AL_V_BOOLEAN */
   int list_ok;   /* AL_V_TABLE: set by the binding for AL_T_ENUM_LIST when every item checked out */
+  int64_t t;     /* AL_T_DATE, AL_T_DATETIME: the instant (ms since the epoch), set by validation */
   const char *type_name; /* for messages: "table", "function", ... */
 } al_value;
 

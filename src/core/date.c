@@ -68,16 +68,32 @@ static int check_pair(int has_a, int has_b, const char *a, const char *b, al_err
   return 0;
 }
 
+int64_t al_date_epoch_ms(const al_date *d) { return al_days_from_civil(d->year, d->month, d->day) * 86400000; }
+
+int al_check_window(const al_window_end *a, const al_window_end *b, int kind, const char *a_field,
+                    const char *b_field, al_error *err) {
+  if (check_pair(a->s != NULL, b->s != NULL, a_field, b_field, err)) return -1;
+  if (a->s == NULL) return 0;
+  if (kind == AL_WINDOW_DATES && a->t > b->t)
+    return al_fail(err, AL_ERR_VALIDATION, a_field, "%s (%.10s) must not be after %s (%.10s)", a_field, a->s,
+                   b_field, b->s);
+  if (kind == AL_WINDOW_DATETIMES && b->t <= a->t)
+    return al_fail(err, AL_ERR_VALIDATION, b_field, "%s (%.*s) must be after %s (%.*s)", b_field,
+                   (int)(b->n > 40 ? 40 : b->n), b->s, a_field, (int)(a->n > 40 ? 40 : a->n), a->s);
+  return 0;
+}
+
 int al_check_date_range(const char *from, size_t from_n, const char *to, size_t to_n, const char *from_field,
                         const char *to_field, al_error *err) {
-  al_date a, b;
+  al_window_end a = {from, from_n, 0}, b = {to, to_n, 0};
+  al_date d;
   if (check_pair(from != NULL, to != NULL, from_field, to_field, err)) return -1;
   if (from == NULL) return 0;
-  if (al_parse_date(from, from_n, &a, from_field, err) || al_parse_date(to, to_n, &b, to_field, err)) return -1;
-  if (al_days_from_civil(a.year, a.month, a.day) > al_days_from_civil(b.year, b.month, b.day))
-    return al_fail(err, AL_ERR_VALIDATION, from_field, "%s (%.10s) must not be after %s (%.10s)", from_field, from,
-                   to_field, to);
-  return 0;
+  if (al_parse_date(from, from_n, &d, from_field, err)) return -1;
+  a.t = al_date_epoch_ms(&d);
+  if (al_parse_date(to, to_n, &d, to_field, err)) return -1;
+  b.t = al_date_epoch_ms(&d);
+  return al_check_window(&a, &b, AL_WINDOW_DATES, from_field, to_field, err);
 }
 
 int al_parse_datetime(const char *s, size_t n, int64_t *epoch_ms, const char *field, al_error *err) {
@@ -126,14 +142,10 @@ bad:
 
 int al_check_datetime_range(const char *start, size_t start_n, const char *end, size_t end_n,
                             const char *start_field, const char *end_field, al_error *err) {
-  int64_t a, b;
+  al_window_end a = {start, start_n, 0}, b = {end, end_n, 0};
   if (check_pair(start != NULL, end != NULL, start_field, end_field, err)) return -1;
   if (start == NULL) return 0;
-  if (al_parse_datetime(start, start_n, &a, start_field, err) ||
-      al_parse_datetime(end, end_n, &b, end_field, err))
+  if (al_parse_datetime(start, start_n, &a.t, start_field, err) || al_parse_datetime(end, end_n, &b.t, end_field, err))
     return -1;
-  if (b <= a)
-    return al_fail(err, AL_ERR_VALIDATION, end_field, "%s (%.*s) must be after %s (%.*s)", end_field,
-                   (int)(end_n > 40 ? 40 : end_n), end, start_field, (int)(start_n > 40 ? 40 : start_n), start);
-  return 0;
+  return al_check_window(&a, &b, AL_WINDOW_DATETIMES, start_field, end_field, err);
 }

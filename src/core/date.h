@@ -19,6 +19,24 @@ int al_days_in_month(int year, int month);
 /* Exactly ten characters, YYYY-MM-DD, a real calendar day. */
 int al_parse_date(const char *s, size_t n, al_date *out, const char *field, al_error *err);
 
+/* Milliseconds since the epoch of a valid date's midnight UTC. */
+int64_t al_date_epoch_ms(const al_date *d);
+
+/* One end of a window, parsed already: s NULL when absent, t its instant (ms since the
+ * epoch, from al_date_epoch_ms or al_parse_datetime). */
+typedef struct {
+  const char *s;
+  size_t n;
+  int64_t t;
+} al_window_end;
+
+/* The window rules on ends parsed once: both or neither; dates: from not after to
+ * (AL_WINDOW_DATES), datetimes: end strictly after start (AL_WINDOW_DATETIMES). */
+#define AL_WINDOW_DATES 0
+#define AL_WINDOW_DATETIMES 1
+int al_check_window(const al_window_end *a, const al_window_end *b, int kind, const char *a_field,
+                    const char *b_field, al_error *err);
+
 /* A window of two optional dates: both or neither, each a date, from not after to.
  * A NULL string means absent. */
 int al_check_date_range(const char *from, size_t from_n, const char *to, size_t to_n,

@@ -6,6 +6,7 @@
 #include "catalog.h"
 #include "date.h"
 #include "enums.h"
+#include "exclusive.h"
 #include "number.h"
 #include "text.h"
 #include "uuid.h"
@@ -27,13 +28,18 @@ static int check_int(const al_param *p, al_value *v, al_error *err) {
   return al_check_range(v->i, p->min, p->max, p->name, err);
 }
 
-static int check_string(const al_param *p, const al_value *v, al_error *err) {
+static int check_string(const al_param *p, al_value *v, al_error *err) {
   /* everything but bodies ends up in a URL or a header: no control characters */
   if (p->in != AL_IN_BODY && al_check_header_value(v->s, v->n, p->name, err)) return -1;
   switch ((al_param_type)p->type) {
     case AL_T_UUID: return al_check_uuid(v->s, v->n, p->name, err);
-    case AL_T_DATE: return al_parse_date(v->s, v->n, NULL, p->name, err);
-    case AL_T_DATETIME: return al_parse_datetime(v->s, v->n, NULL, p->name, err);
+    case AL_T_DATE: { /* the instant is kept for the window check: each date is parsed once */
+      al_date d;
+      if (al_parse_date(v->s, v->n, &d, p->name, err)) return -1;
+      v->t = al_date_epoch_ms(&d);
+      return 0;
+    }
+    case AL_T_DATETIME: return al_parse_datetime(v->s, v->n, &v->t, p->name, err);
     case AL_T_ENUM: return al_check_enum(al_enum_find(p->enum_name), v->s, v->n, p->name, err);
     case AL_T_ID:
       if ((v->n == 1 && v->s[0] == '.') || (v->n == 2 && v->s[0] == '.' && v->s[1] == '.'))
@@ -77,6 +83,17 @@ static const al_value *value_of(const al_endpoint *e, const al_value *values, co
   return i < 0 || values[i].type == AL_V_ABSENT ? NULL : &values[i];
 }
 
+/* The window a_name..b_name when the endpoint takes both ends with that type. */
+static int check_window(const al_endpoint *e, const al_value *values, const char *a_name, const char *b_name,
+                        al_param_type type, al_error *err) {
+  int ia = find(e, a_name), ib = find(e, b_name);
+  al_window_end a = {NULL, 0, 0}, b = {NULL, 0, 0};
+  if (ia < 0 || ib < 0 || e->params[ia]->type != type || e->params[ib]->type != type) return 0;
+  if (values[ia].type != AL_V_ABSENT) a.s = values[ia].s, a.n = values[ia].n, a.t = values[ia].t;
+  if (values[ib].type != AL_V_ABSENT) b.s = values[ib].s, b.n = values[ib].n, b.t = values[ib].t;
+  return al_check_window(&a, &b, type == AL_T_DATE ? AL_WINDOW_DATES : AL_WINDOW_DATETIMES, a_name, b_name, err);
+}
+
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
   unsigned i, bit;
   const al_value *a, *b;
@@ -89,7 +106,7 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
     }
     if (check_one(p, &values[i], err)) return -1;
   }
-  /* exclusive groups */
+  /* exclusive groups: at most one present per group bit */
   for (bit = 1; bit < 256; bit <<= 1) {
     const char *names[16];
     int present[16];
@@ -99,22 +116,7 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
       names[n] = e->params[i]->name;
       present[n++] = values[i].type != AL_V_ABSENT;
     }
-    if (n > 1) {
-      size_t k, count = 0;
-      for (k = 0; k < n; k++) count += (size_t)present[k];
-      if (count > 1) {
-        char all[192] = "";
-        size_t used = 0, first = n, second = n;
-        for (k = 0; k < n; k++) {
-          int w = snprintf(all + used, sizeof all - used, "%s%s", k ? ", " : "", names[k]);
-          if (w > 0 && (size_t)w < sizeof all - used) used += (size_t)w;
-          if (present[k] && first == n) first = k;
-          else if (present[k] && second == n) second = k;
-        }
-        return al_fail(err, AL_ERR_VALIDATION, names[second], "%s and %s cannot be combined: %s takes at most one of %s",
-                       names[first], names[second], e->name, all);
-      }
-    }
+    if (n > 1 && al_check_exclusive(names, present, n, e->name, err)) return -1;
   }
   /* parameters that need a companion */
   for (i = 0; i < e->nparams; i++) {
@@ -122,19 +124,10 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
     if (req && values[i].type != AL_V_ABSENT && !value_of(e, values, req))
       return al_fail(err, AL_ERR_VALIDATION, req, "%s is required when %s is given", req, e->params[i]->name);
   }
-  /* windows: both or neither, in order (each value is already a valid date/datetime) */
-  if (find(e, "from") >= 0 && find(e, "to") >= 0) {
-    a = value_of(e, values, "from");
-    b = value_of(e, values, "to");
-    if (al_check_date_range(a ? a->s : NULL, a ? a->n : 0, b ? b->s : NULL, b ? b->n : 0, "from", "to", err))
-      return -1;
-  }
-  if (find(e, "start") >= 0 && find(e, "end") >= 0) {
-    a = value_of(e, values, "start");
-    b = value_of(e, values, "end");
-    if (al_check_datetime_range(a ? a->s : NULL, a ? a->n : 0, b ? b->s : NULL, b ? b->n : 0, "start", "end", err))
-      return -1;
-  }
+  /* windows: both or neither, in order (each end was parsed once, by check_string) */
+  if (check_window(e, values, "from", "to", AL_T_DATE, err) ||
+      check_window(e, values, "start", "end", AL_T_DATETIME, err))
+    return -1;
   if (e->flags & AL_E_GRANULARITY) {
     a = value_of(e, values, "metric");
     b = value_of(e, values, "granularity");

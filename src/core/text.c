@@ -1,5 +1,26 @@
 #include "text.h"
 
+#include <string.h>
+
+static int is_tchar(unsigned char c) {
+  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
+  return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+}
+
+int al_is_http_token(const char *s, size_t n) {
+  size_t i;
+  if (n == 0) return 0;
+  for (i = 0; i < n; i++)
+    if (!is_tchar((unsigned char)s[i])) return 0;
+  return 1;
+}
+
+int al_check_header_name(const char *s, size_t n, const char *field, al_error *err) {
+  if (al_is_http_token(s, n)) return 0;
+  return al_fail(err, AL_ERR_VALIDATION, field,
+                 "%s: a header name must be a non-empty HTTP token (letters, digits and !#$%%&'*+-.^_`|~)", field);
+}
+
 int al_check_header_value(const char *s, size_t n, const char *field, al_error *err) {
   size_t i;
   for (i = 0; i < n; i++) {

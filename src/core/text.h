@@ -11,6 +11,13 @@
  * names the byte's position, never the value (it may be a secret). */
 int al_check_header_value(const char *s, size_t n, const char *field, al_error *err);
 
+/* RFC 9110 token (tchar+): what a header name or a method may consist of, non-empty. */
+int al_is_http_token(const char *s, size_t n);
+
+/* A header name is a token. The message ("<field>: a header name must be a non-empty HTTP
+ * token ...") does not echo the name: it may be anything. */
+int al_check_header_name(const char *s, size_t n, const char *field, al_error *err);
+
 /* Length in Unicode code points of valid UTF-8, or -1 when the bytes are not UTF-8. */
 long al_utf8_length(const char *s, size_t n);
 

@@ -351,3 +351,14 @@ size_t al_redact(const char *s, size_t n, char *out, size_t cap) {
     used = (size_t)snprintf(out, cap, "%.*s%s", (int)keep, s, ellipsis);
   return used < cap ? used : cap - 1;
 }
+
+int al_looks_like_token(const char *s, size_t n) {
+  static const char *const marks[] = {"vk-", "pat_", "eyJ", "Bearer"};
+  size_t i, j, m;
+  for (i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+    m = strlen(marks[i]);
+    for (j = 0; j + m <= n; j++)
+      if (memcmp(s + j, marks[i], m) == 0) return 1;
+  }
+  return 0;
+}

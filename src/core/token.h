@@ -52,4 +52,9 @@ int al_json_top_number(const char *json, size_t n, const char *key, double *valu
  * Always NUL-terminates when cap > 0; returns the length written. */
 size_t al_redact(const char *s, size_t n, char *out, size_t cap);
 
+/* A credential pasted where it does not belong (a token in ALEPHANT_WORKSPACE_ID or in a
+ * URL's host): a token's prefix, a JWT's '{"' header in base64url, or a Bearer scheme
+ * anywhere in it. Such text is shown through al_redact, never as it is. */
+int al_looks_like_token(const char *s, size_t n);
+
 #endif

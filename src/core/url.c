@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "token.h"
+
 static int unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
          c == '_' || c == '~';
@@ -116,4 +118,52 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
   }
   if (cap) out[k.len < k.cap ? k.len : k.cap] = '\0';
   return k.len;
+}
+
+/* ---- the URL policy ------------------------------------------------------------------ */
+
+int al_host_is_loopback(const char *host) {
+  if (host == NULL) return 0;
+  if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0) return 1;
+  if (strncmp(host, "127.", 4) != 0) return 0;
+  return strspn(host, "0123456789.") == strlen(host); /* not a name such as 127.example.com */
+}
+
+void al_url_show(const char *s, size_t n, char *out, size_t cap) {
+  size_t i, limit, keep;
+  if (cap == 0) return;
+  if (al_looks_like_token(s, n)) {
+    al_redact(s, n, out, cap);
+    return;
+  }
+  limit = cap - 1 < 64 ? cap - 1 : 64;
+  keep = n <= limit ? n : (limit >= 3 ? limit - 3 : 0); /* room for "..." when cut */
+  for (i = 0; i < keep; i++) {
+    unsigned char c = (unsigned char)s[i];
+    out[i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+  }
+  if (n > limit && limit >= 3) {
+    memcpy(out + i, "...", 3);
+    i += 3;
+  }
+  out[i] = '\0';
+}
+
+int al_url_policy(const char *scheme, const char *host, int allow_insecure_http, const char *field, al_error *err) {
+  char shown_scheme[72], shown_host[72] = "";
+  if (host) al_url_show(host, strlen(host), shown_host, sizeof shown_host);
+  if (scheme == NULL || (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+    if (scheme == NULL) return al_fail(err, AL_ERR_CONFIG, field, "%s must be an absolute http:// or https:// URL", field);
+    al_url_show(scheme, strlen(scheme), shown_scheme, sizeof shown_scheme);
+    return al_fail(err, AL_ERR_CONFIG, field, "%s must use http:// or https://, got %s://%s", field, shown_scheme,
+                   shown_host);
+  }
+  if (host == NULL || host[0] == '\0')
+    return al_fail(err, AL_ERR_CONFIG, field, "%s must be an absolute http:// or https:// URL with a host", field);
+  if (strcmp(scheme, "http") == 0 && !allow_insecure_http && !al_host_is_loopback(host))
+    return al_fail(err, AL_ERR_CONFIG, field,
+                   "%s uses plain http:// to %s: the token would travel in clear; use https:// or set "
+                   "allow_insecure_http = true",
+                   field, shown_host);
+  return 0;
 }

@@ -18,22 +18,9 @@ int al_is_uuid(const char *s, size_t n) {
   return 1;
 }
 
-/* A credential pasted into an id field (a token in ALEPHANT_WORKSPACE_ID): a token's
- * prefix, a JWT's '{"' header in base64url, or a Bearer scheme anywhere in it. */
-static int looks_like_token(const char *s, size_t n) {
-  static const char *const marks[] = {"vk-", "pat_", "eyJ", "Bearer"};
-  size_t i, j, m;
-  for (i = 0; i < sizeof marks / sizeof marks[0]; i++) {
-    m = strlen(marks[i]);
-    for (j = 0; j + m <= n; j++)
-      if (memcmp(s + j, marks[i], m) == 0) return 1;
-  }
-  return 0;
-}
-
 int al_check_uuid(const char *s, size_t n, const char *field, al_error *err) {
   if (al_is_uuid(s, n)) return 0;
-  if (looks_like_token(s, n)) { /* never echo it: show it as tokens are shown */
+  if (al_looks_like_token(s, n)) { /* never echo it: show it as tokens are shown */
     char shown[32];
     al_redact(s, n, shown, sizeof shown);
     return al_fail(err, AL_ERR_VALIDATION, field,

@@ -34,5 +34,6 @@ void alb_open_catalog(lua_State *L);
 void alb_open_clock(lua_State *L);
 void alb_open_random(lua_State *L);
 void alb_open_json(lua_State *L);
+void alb_open_url(lua_State *L);
 
 #endif

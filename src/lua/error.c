@@ -62,39 +62,38 @@ static void add_line(luaL_Buffer *b, const char *s) {
   for (; *s; s++) luaL_addchar(b, (*s == '\r' || *s == '\n' || *s == '\t') ? ' ' : *s);
 }
 
-static void add_field(lua_State *L, luaL_Buffer *b, int tbl, const char *key, const char *label, int *first) {
-  lua_getfield(L, tbl, key);
-  if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER) {
-    const char *v = lua_tostring(L, -1);
-    lua_pop(L, 1); /* v stays valid: the table still holds the value (or it is interned) */
-    luaL_addstring(b, *first ? " (" : ", ");
-    luaL_addstring(b, label);
-    add_line(b, v);
-    *first = 0;
-  } else {
-    lua_pop(L, 1);
-  }
-}
-
-/* "alephant http error: <message> (status 404, code 40401, request_id ..., endpoint ...)" */
+/* "alephant http error: <message> (status 404, code 40401, request_id ..., endpoint ...)"
+ * Every field is read onto the stack before the buffer starts and stays there: a number
+ * becomes a string on the stack only, and the table may be a proxy whose __index returns
+ * fresh strings. */
 static int error_tostring(lua_State *L) {
+  static const char *const keys[4] = {"status", "code", "request_id", "endpoint"};
+  static const char *const labels[4] = {"status ", "code ", "request_id ", "endpoint "};
   luaL_Buffer b;
-  int first = 1;
-  const char *kind, *message;
+  int i, first = 1;
+  const char *kind, *message, *v[4];
   luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
   lua_getfield(L, 1, "kind");
   kind = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "unknown";
   lua_getfield(L, 1, "message");
   message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
+  for (i = 0; i < 4; i++) {
+    lua_getfield(L, 1, keys[i]);
+    v[i] = lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER ? lua_tostring(L, -1) : NULL;
+  }
   luaL_buffinit(L, &b);
   luaL_addstring(&b, "alephant ");
   add_line(&b, kind);
   luaL_addstring(&b, " error: ");
   add_line(&b, message);
-  add_field(L, &b, 1, "status", "status ", &first);
-  add_field(L, &b, 1, "code", "code ", &first);
-  add_field(L, &b, 1, "request_id", "request_id ", &first);
-  add_field(L, &b, 1, "endpoint", "endpoint ", &first);
+  for (i = 0; i < 4; i++) {
+    if (v[i] == NULL) continue;
+    luaL_addstring(&b, first ? " (" : ", ");
+    luaL_addstring(&b, labels[i]);
+    add_line(&b, v[i]);
+    first = 0;
+  }
   if (!first) luaL_addchar(&b, ')');
   luaL_pushresult(&b);
   return 1;

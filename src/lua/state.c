@@ -115,12 +115,11 @@ static state_t *check_open(lua_State *L) {
   return b->s;
 }
 
+/* t[key] when it is a string, else NULL. The value stays on the stack: t may be a proxy
+ * whose __index hands out a fresh string that nothing else holds. */
 static const char *field_string(lua_State *L, int tbl, const char *key, size_t *n) {
-  const char *s;
   lua_getfield(L, tbl, key);
-  s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, n) : NULL;
-  lua_pop(L, 1); /* the table keeps the string alive */
-  return s;
+  return lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, n) : NULL;
 }
 
 /* state_new{token, workspace_id?, base_url, analytics_url, gateway_url, scope_ttl?} -> state | nil, err */
@@ -130,20 +129,20 @@ static int l_state_new(lua_State *L) {
   al_token info;
   state_t *s;
   state_box *box;
-  size_t tn = 0, wn = 0;
-  const char *token, *ws;
+  size_t tn = 0, wn = 0, un[3] = {0, 0, 0};
+  const char *token, *ws, *url[3];
   int i;
   luaL_checktype(L, 1, LUA_TTABLE);
-  token = field_string(L, 1, "token", &tn);
-  ws = field_string(L, 1, "workspace_id", &wn);
+  lua_settop(L, 1);
+  token = field_string(L, 1, "token", &tn);     /* 2 */
+  ws = field_string(L, 1, "workspace_id", &wn); /* 3 */
+  for (i = 0; i < 3; i++) url[i] = field_string(L, 1, url_keys[i], &un[i]); /* 4..6 */
   if (token == NULL)
     return al_fail(&err, AL_ERR_CONFIG, "token", "no token"), alb_push_error(L, &err);
   if (al_token_parse(token, tn, &info, &err) || al_check_client_config(info.kind, ws, wn, &err))
     return alb_push_error(L, &err);
-  for (i = 0; i < 3; i++) {
-    size_t n;
-    if (!field_string(L, 1, url_keys[i], &n)) return luaL_error(L, "state_new: %s is required", url_keys[i]);
-  }
+  for (i = 0; i < 3; i++)
+    if (!url[i]) return luaL_error(L, "state_new: %s is required", url_keys[i]);
   box = (state_box *)lua_newuserdata(L, sizeof *box);
   box->s = NULL;
   luaL_getmetatable(L, STATE_MT);
@@ -156,8 +155,8 @@ static int l_state_new(lua_State *L) {
   s->token = dup_n(token, tn);
   if (ws) memcpy(s->workspace, ws, wn);
   for (i = 0; i < 3; i++) {
-    const char *u = field_string(L, 1, url_keys[i], &s->base_n[i]);
-    s->base[i] = dup_n(u, s->base_n[i]);
+    s->base_n[i] = un[i];
+    s->base[i] = dup_n(url[i], un[i]);
   }
   if (!s->token || !s->base[0] || !s->base[1] || !s->base[2]) return luaL_error(L, "not enough memory");
   lua_getfield(L, 1, "scope_ttl");

@@ -19,13 +19,57 @@ static const char *need_string(lua_State *L, int idx, size_t *n, const char *fie
   return s;
 }
 
+/* The seconds since the epoch as a Lua number: an integer when whole (Lua 5.3+). */
+static void push_epoch_ms(lua_State *L, int64_t ms) {
+#if LUA_VERSION_NUM >= 503
+  if (ms % 1000 == 0) {
+    lua_pushinteger(L, (lua_Integer)(ms / 1000));
+    return;
+  }
+#endif
+  lua_pushnumber(L, (lua_Number)ms / 1000.0);
+}
+
+/* A date at idx: 0 with *epoch_ms its midnight UTC, or -1 with err filled. */
+static int read_date(lua_State *L, int idx, const char *field, int64_t *epoch_ms, al_error *err) {
+  size_t n;
+  al_date d;
+  const char *s = need_string(L, idx, &n, field, err);
+  if (!s || al_parse_date(s, n, &d, field, err)) return -1;
+  *epoch_ms = al_date_epoch_ms(&d);
+  return 0;
+}
+
+static int read_datetime(lua_State *L, int idx, const char *field, int64_t *epoch_ms, al_error *err) {
+  size_t n;
+  const char *s = need_string(L, idx, &n, field, err);
+  if (!s || al_parse_datetime(s, n, epoch_ms, field, err)) return -1;
+  return 0;
+}
+
 static int l_date(lua_State *L) {
   al_error err;
-  size_t n;
-  const char *field = alb_field(L, 2, "date");
-  const char *s = need_string(L, 1, &n, field, &err);
-  if (!s || al_parse_date(s, n, NULL, field, &err)) return alb_push_error(L, &err);
+  int64_t ms;
+  if (read_date(L, 1, alb_field(L, 2, "date"), &ms, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
+}
+
+/* parse_date(s, field?) -> seconds since the epoch of its midnight UTC | nil, err */
+static int l_parse_date(lua_State *L) {
+  al_error err;
+  int64_t ms;
+  if (read_date(L, 1, alb_field(L, 2, "date"), &ms, &err)) return alb_push_error(L, &err);
+  push_epoch_ms(L, ms);
+  return 1;
+}
+
+/* parse_datetime(s, field?) -> seconds since the epoch (fractions kept to the ms) | nil, err */
+static int l_parse_datetime(lua_State *L) {
+  al_error err;
+  int64_t ms;
+  if (read_datetime(L, 1, alb_field(L, 2, "datetime"), &ms, &err)) return alb_push_error(L, &err);
+  push_epoch_ms(L, ms);
+  return 1;
 }
 
 static int l_date_range(lua_State *L) {
@@ -42,10 +86,8 @@ static int l_date_range(lua_State *L) {
 
 static int l_datetime(lua_State *L) {
   al_error err;
-  size_t n;
-  const char *field = alb_field(L, 2, "datetime");
-  const char *s = need_string(L, 1, &n, field, &err);
-  if (!s || al_parse_datetime(s, n, NULL, field, &err)) return alb_push_error(L, &err);
+  int64_t ms;
+  if (read_datetime(L, 1, alb_field(L, 2, "datetime"), &ms, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
 }
 
@@ -76,6 +118,16 @@ static int l_header_value(lua_State *L) {
   const char *field = alb_field(L, 2, "header");
   const char *s = need_string(L, 1, &n, field, &err);
   if (!s || al_check_header_value(s, n, field, &err)) return alb_push_error(L, &err);
+  return alb_ok(L);
+}
+
+/* header_name(name, field?): an HTTP token (core/text.c, the transport's rule too) */
+static int l_header_name(lua_State *L) {
+  al_error err;
+  size_t n;
+  const char *field = alb_field(L, 2, "headers");
+  const char *s = need_string(L, 1, &n, field, &err);
+  if (!s || al_check_header_name(s, n, field, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
 }
 
@@ -165,17 +217,24 @@ static int l_exclusive(lua_State *L) {
   size_t i, n;
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
   n = alc_rawlen(L, 2);
   luaL_argcheck(L, n > 0 && n <= 16, 2, "between 1 and 16 names expected");
+  /* The names stay on the stack (3 .. n+2) until the end: a number is converted to a
+   * string there only, and params' __index may run any code, the collector included. */
+  luaL_checkstack(L, (int)n + 2, "validate_exclusive");
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, 2, (int)i + 1);
-    names[i] = luaL_checkstring(L, -1); /* stays alive: the table holds it */
-    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER)
+      return luaL_argerror(L, 2, "names must be strings");
+    names[i] = lua_tostring(L, -1);
+  }
+  for (i = 0; i < n; i++) {
     lua_getfield(L, 1, names[i]);
     present[i] = !lua_isnil(L, -1);
     lua_pop(L, 1);
   }
-  if (al_check_exclusive(names, present, n, &err)) return alb_push_error(L, &err);
+  if (al_check_exclusive(names, present, n, NULL, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
 }
 
@@ -196,11 +255,14 @@ static int l_enums(lua_State *L) {
 }
 
 static const luaL_Reg funcs[] = {{"validate_date", l_date},
+                                 {"parse_date", l_parse_date},
+                                 {"parse_datetime", l_parse_datetime},
                                  {"validate_date_range", l_date_range},
                                  {"validate_datetime", l_datetime},
                                  {"validate_datetime_range", l_datetime_range},
                                  {"validate_uuid", l_uuid},
                                  {"validate_header_value", l_header_value},
+                                 {"validate_header_name", l_header_name},
                                  {"validate_length", l_length},
                                  {"validate_integer", l_integer},
                                  {"validate_integer_in", l_integer_in},

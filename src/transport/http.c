@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "../core/text.h"
+#include "urlcheck.h"
 
 #if !defined(LIBCURL_VERSION_NUM) || LIBCURL_VERSION_NUM < 0x074200
 #error "alephant needs libcurl 7.66.0 or newer (curl_multi_poll)"
@@ -156,20 +157,6 @@ static char *dup_opt(const char *s, int *oom) {
     return NULL;
   }
   return strcpy(d, s);
-}
-
-/* RFC 9110 tchar: what a header name or a method may consist of. */
-static int is_tchar(unsigned char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return 1;
-  return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int is_token(const char *s, size_t n) {
-  size_t i;
-  if (n == 0) return 0;
-  for (i = 0; i < n; i++)
-    if (!is_tchar((unsigned char)s[i])) return 0;
-  return 1;
 }
 
 static int ieq(const char *a, size_t n, const char *lit) {
@@ -616,9 +603,7 @@ void al_http_free(al_http *h) {
 
 int al_http_check_header(const al_http_header *hdr, al_error *err) {
   char label[80];
-  if (!is_token(hdr->name, hdr->name_len))
-    return al_fail(err, AL_ERR_VALIDATION, "headers",
-                   "header name must be a non-empty HTTP token (letters, digits and !#$%%&'*+-.^_`|~)");
+  if (al_check_header_name(hdr->name, hdr->name_len, "headers", err)) return -1;
   /* the name is a token, safe to show; the value never is (it may be a secret) */
   snprintf(label, sizeof label, "header %.*s", (int)(hdr->name_len > 64 ? 64 : hdr->name_len), hdr->name);
   if (al_check_header_value(hdr->value, hdr->value_len, label, err)) {
@@ -628,38 +613,10 @@ int al_http_check_header(const al_http_header *hdr, al_error *err) {
   return 0;
 }
 
-/* localhost, 127.0.0.0/8 written as an IPv4 literal, or [::1]. */
-static int is_loopback(const char *host) {
-  if (strcmp(host, "localhost") == 0 || strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0) return 1;
-  if (strncmp(host, "127.", 4) != 0) return 0;
-  return strspn(host, "0123456789.") == strlen(host); /* not a name such as 127.example.com */
-}
-
-/* Scheme and host of the URL; refuses anything but http(s), and plain http to a
- * host other than loopback unless allowed (the token would travel in clear). */
+/* The URL policy (src/transport/urlcheck.h); x->host gets the host for messages. */
 static int check_url(al_http *h, const char *url, xfer *x, al_error *err) {
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL;
-  int rc = 0;
-  if (u == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory parsing the URL");
-  if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-      curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-    rc = al_fail(err, AL_ERR_CONFIG, "url", "url is not a valid absolute http:// or https:// URL");
-  } else {
-    one_line(x->host, sizeof x->host, host);
-    if (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)
-      rc = al_fail(err, AL_ERR_CONFIG, "url", "url must use http:// or https://, not %s://", scheme);
-    else if (strcmp(scheme, "http") == 0 && !h->allow_insecure_http && !is_loopback(host))
-      rc = al_fail(err, AL_ERR_CONFIG, "url",
-                   "refusing plain http:// to %s: credentials would travel in clear (use https:// or set "
-                   "allow_insecure_http = true)",
-                   x->host);
-  }
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(u);
-  return rc;
+  return al_url_check(url, strlen(url), h->allow_insecure_http ? AL_URL_ALLOW_INSECURE : 0, "url", x->host,
+                      sizeof x->host, NULL, err);
 }
 
 static int add_header(xfer *x, const char *line) {
@@ -728,7 +685,7 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
     goto fail;
   }
   if (check_url(h, req->url, x, err)) goto fail;
-  if (!is_token(method, mlen) || mlen > 32) {
+  if (!al_is_http_token(method, mlen) || mlen > 32) {
     al_fail(err, AL_ERR_VALIDATION, "method", "method must be an HTTP token such as GET or POST");
     goto fail;
   }

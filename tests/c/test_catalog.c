@@ -85,6 +85,54 @@ static void check_validate(void) {
   CHECK_CONTAINS(err.message, "did you mean 'cockpit.scope'");
 }
 
+/* Windows: each end is parsed once (check_string keeps its instant in v.t) and the order
+ * rule runs on the instants; exclusive groups name the endpoint. */
+static void check_windows(void) {
+  al_error err;
+  al_value v[32];
+  const al_endpoint *e = al_catalog_find("analytics.usage", 15);
+  int from = al_endpoint_param(e, "from", 4), to = al_endpoint_param(e, "to", 2);
+  int agent = al_endpoint_param(e, "agent_id", 8), member = al_endpoint_param(e, "member_id", 9);
+  CHECK(from >= 0 && to >= 0 && agent >= 0 && member >= 0 && e->nparams <= 32);
+  memset(v, 0, sizeof v);
+  v[from].type = v[to].type = AL_V_STRING;
+  v[from].s = "2026-11-01", v[from].n = 10;
+  v[to].s = "2026-11-02", v[to].n = 10;
+  CHECK(al_endpoint_validate(e, v, &err) == 0);
+  CHECK(v[from].t == 1793491200000LL && v[to].t == 1793491200000LL + 86400000LL);
+  v[to].s = "2026-10-31";
+  CHECK(al_endpoint_validate(e, v, &err) == -1);
+  CHECK_STR(err.field, "from");
+  CHECK_STR(err.message, "from (2026-11-01) must not be after to (2026-10-31)");
+  v[to].type = AL_V_ABSENT;
+  CHECK(al_endpoint_validate(e, v, &err) == -1);
+  CHECK_STR(err.field, "to");
+  CHECK_CONTAINS(err.message, "both or neither");
+  v[to].type = AL_V_STRING;
+  v[to].s = "2026-11-01";
+  v[agent].type = v[member].type = AL_V_STRING;
+  v[agent].s = v[member].s = "123e4567-e89b-12d3-a456-426614174000";
+  v[agent].n = v[member].n = 36;
+  CHECK(al_endpoint_validate(e, v, &err) == -1);
+  CHECK_STR(err.field, "member_id");
+  CHECK_CONTAINS(err.message, "agent_id and member_id cannot be combined: analytics.usage takes at most one of");
+
+  e = al_catalog_find("collector.logs", 14);
+  CHECK(e != NULL && al_endpoint_param(e, "start", 5) >= 0);
+  if (e && al_endpoint_param(e, "start", 5) >= 0) {
+    int start = al_endpoint_param(e, "start", 5), end = al_endpoint_param(e, "end", 3);
+    memset(v, 0, sizeof v);
+    v[start].type = v[end].type = AL_V_STRING;
+    v[start].s = "2026-11-27T08:00:00+01:00", v[start].n = 25;
+    v[end].s = "2026-11-27T07:00:00Z", v[end].n = 20; /* the same instant */
+    CHECK(al_endpoint_validate(e, v, &err) == -1);
+    CHECK_STR(err.field, "end");
+    CHECK_CONTAINS(err.message, "must be after start");
+    v[end].s = "2026-11-27T07:00:00.001Z", v[end].n = 24;
+    CHECK(al_endpoint_validate(e, v, &err) == 0 && v[end].t - v[start].t == 1);
+  }
+}
+
 static void check_context(void) {
   al_context c;
   al_error err;
@@ -111,6 +159,7 @@ int main(void) {
   check_integrity();
   check_urls();
   check_validate();
+  check_windows();
   check_context();
   return check_done("test_catalog");
 }

@@ -75,11 +75,15 @@ int main(void) {
   CHECK(al_check_granularity("latency", 7, NULL, 0, &err) == 0);
 
   /* one scope at a time */
-  CHECK(al_check_exclusive(scope, none, 3, &err) == 0);
-  CHECK(al_check_exclusive(scope, one, 3, &err) == 0);
-  CHECK(al_check_exclusive(scope, two, 3, &err) == -1);
+  CHECK(al_check_exclusive(scope, none, 3, NULL, &err) == 0);
+  CHECK(al_check_exclusive(scope, one, 3, NULL, &err) == 0);
+  CHECK(al_check_exclusive(scope, two, 3, NULL, &err) == -1);
   CHECK_STR(err.field, "department_id");
-  CHECK_CONTAINS(err.message, "agent_id and department_id cannot be combined");
+  CHECK_STR(err.message, "agent_id and department_id cannot be combined: pass at most one of agent_id, member_id, "
+                         "department_id");
+  CHECK(al_check_exclusive(scope, two, 3, "analytics.usage", &err) == -1);
+  CHECK_STR(err.message, "agent_id and department_id cannot be combined: analytics.usage takes at most one of "
+                         "agent_id, member_id, department_id");
 
   /* header values */
   CHECK(al_check_header_value("abc-123 ok", 10, "agent_id", &err) == 0);

@@ -12,6 +12,7 @@
 --   no budget on the key (budget_cents null)           allowed
 --   Alephant unreachable                               allowed (fail_open), logged
 local alephant_ngx = require "alephant.ngx"
+local core = require "alephant.core"
 local cjson = require "cjson.safe"
 local lrucache = require "resty.lrucache"
 
@@ -37,18 +38,12 @@ local function unauthorized(message)
   return reply(401, { error = { type = "invalid_request_error", code = "invalid_api_key", message = message } })
 end
 
--- Seconds from now until an ISO-8601 UTC time ("2026-12-01T00:00:00Z"), or nil.
+-- Whole seconds from now until an ISO-8601 time ("2026-12-01T00:00:00Z"), or nil. The
+-- calendar is the SDK's C core (the same parser that checks datetime parameters).
 local function seconds_until(iso)
-  local y, m, d, hh, mm, ss = tostring(iso):match("^(%d+)-(%d+)-(%d+)T(%d+):(%d+):(%d+)")
-  if not y then return nil end
-  y, m = tonumber(y), tonumber(m)
-  if m <= 2 then y = y - 1 end
-  local era = math.floor(y / 400)
-  local yoe = y - era * 400
-  local doy = math.floor((153 * ((m + 9) % 12) + 2) / 5) + tonumber(d) - 1
-  local days = era * 146097 + yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy - 719468
-  local at = days * 86400 + tonumber(hh) * 3600 + tonumber(mm) * 60 + tonumber(ss)
-  return math.max(0, at - ngx.time())
+  local at = type(iso) == "string" and core.parse_datetime(iso, "resets_at")
+  if not at then return nil end
+  return math.max(0, math.ceil(at - ngx.time()))
 end
 
 local function client_for(key)

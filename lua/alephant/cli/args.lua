@@ -23,7 +23,7 @@ for _, e in ipairs(core.endpoints()) do
   groups[g].by_name[name] = e
 end
 
-local PERIODS = { "24h", "7d", "30d", "billing_cycle" }
+local PERIODS = core.enums().period
 
 -- Reports as commands; their options use the catalog's parameter vocabulary.
 local REPORTS = {

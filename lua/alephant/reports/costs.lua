@@ -18,7 +18,13 @@ local function check(ok, err)
 end
 
 local ONE_WINDOW = "report costs takes one window: from/to, days or period"
+-- The period values are the C core's (`core.enums().period`); this table only says how
+-- many days each covers, and every value but billing_cycle must have an entry.
+local PERIODS = core.enums().period
 local PERIOD_DAYS = { ["24h"] = 1, ["7d"] = 7, ["30d"] = 30 }
+for _, p in ipairs(PERIODS) do
+  assert(p == "billing_cycle" or PERIOD_DAYS[p], "alephant.reports.costs: no day count for period " .. p)
+end
 
 -- Ranks entries by cost: the top `n`, then "(k others)", then a row named `rest` for
 -- the part of `total` no entry of this dimension accounts for (member spend is not
@@ -108,11 +114,9 @@ local function window_of(opts, now)
     return { from = t - opts.days + 1, to = t }
   end
   local period = opts.period or "30d"
+  local ok, err = core.validate_enum("period", period, "period")
+  if not ok then return nil, err end
   if period == "billing_cycle" then return { billing = true } end
-  if not PERIOD_DAYS[period] then
-    return nil, errors.new("validation",
-      ("period must be one of 24h, 7d, 30d, billing_cycle, got \"%s\""):format(period), { field = "period" })
-  end
   return { from = t - PERIOD_DAYS[period] + 1, to = t }
 end
 
@@ -190,9 +194,9 @@ end
 
 local function cockpit_costs(client, opts)
   if opts.from ~= nil or opts.to ~= nil or opts.days ~= nil then
-    return nil, errors.new("validation", "report costs with a virtual key takes a period (24h, 7d, 30d, "
-      .. "billing_cycle), not from/to or days: the Cockpit API has no date windows", { field = opts.from and "from" or
-      opts.to and "to" or "days" })
+    return nil, errors.new("validation", "report costs with a virtual key takes a period ("
+      .. table.concat(PERIODS, ", ") .. "), not from/to or days: the Cockpit API has no date windows",
+      { field = opts.from and "from" or opts.to and "to" or "days" })
   end
   local period = opts.period or "30d"
   local ok, err = check(core.validate_enum("period", period, "period"))
