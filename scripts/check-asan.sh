@@ -13,7 +13,7 @@ shift 2 || shift $#
 specs=("$@")
 [ ${#specs[@]} -gt 0 ] || specs=(spec)
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DALEPHANT_SANITIZE=ON >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DALEPHANT_SANITIZE=ON -DALEPHANT_WERROR=ON >/dev/null
 cmake --build "$build" -j"${JOBS:-2}" >/dev/null
 ctest --test-dir "$build" --output-on-failure | tail -3
 
