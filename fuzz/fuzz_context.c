@@ -1,39 +1,24 @@
 /* libFuzzer harness for context resolution (src/core/context.c): the input is split
  * on 0xFF into the scope answer's fields. Checked: an accepted scope has a UUID
  * workspace id and header-safe identifiers; a refused one leaves the context as it was. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "fuzz.h"
 #include "context.h"
 #include "text.h"
 #include "uuid.h"
 
-#define REQUIRE(c)                                                              \
-  do {                                                                          \
-    if (!(c)) {                                                                 \
-      fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #c);  \
-      abort();                                                                  \
-    }                                                                           \
-  } while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  const char *f[5] = {NULL, NULL, NULL, NULL, NULL};
-  size_t n[5] = {0, 0, 0, 0, 0}, pos = 0, k;
-  char *copy = (char *)malloc(size ? size : 1);
+  const char *f[5] = {NULL, NULL, NULL, NULL, NULL}, *field;
+  size_t n[5] = {0, 0, 0, 0, 0}, pos = 0, len, k;
+  char *copy = fuzz_copy(data, size);
   al_context c, before;
   al_error err;
   if (!copy) return 0;
-  memcpy(copy, data, size);
-  for (k = 0; k < 5 && pos <= size; k++) {
-    size_t start = pos;
-    while (pos < size && (unsigned char)copy[pos] != 0xFF) pos++;
-    if (pos - start > 0 || k == 0) {
-      f[k] = copy + start;
-      n[k] = pos - start;
+  for (k = 0; k < 5 && fuzz_field(copy, size, &pos, &field, &len); k++) {
+    if (len > 0 || k == 0) { /* an empty field is an absent member, but the workspace id is given */
+      f[k] = field;
+      n[k] = len;
     }
-    pos++;
   }
   al_context_init(&c);
   al_context_accept(&c, "123e4567-e89b-12d3-a456-426614174000", 36, NULL, 0, NULL, 0, NULL, 0, NULL, 0, 0, 60, NULL);

@@ -2,29 +2,17 @@
  * Checked: accepted dates are exactly YYYY-MM-DD with a real day, and round-trip
  * through days_from_civil; accepted datetimes have the documented shape; a range is
  * accepted only when both ends parse and are ordered. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "fuzz.h"
 #include "date.h"
 
-#define REQUIRE(c)                                                              \
-  do {                                                                          \
-    if (!(c)) {                                                                 \
-      fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #c);  \
-      abort();                                                                  \
-    }                                                                           \
-  } while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  char *s = (char *)malloc(size ? size : 1);
+  char *s = fuzz_copy(data, size);
   al_date d;
   al_error err;
   int64_t ms, ms2;
   size_t half = size / 2;
   if (!s) return 0;
-  memcpy(s, data, size);
 
   if (al_parse_date(s, size, &d, "from", &err) == 0) {
     char back[16];

@@ -19,20 +19,9 @@
  * - the raw input, when it is UTF-8, survives escape -> scan -> unescape. */
 #include <errno.h>
 #include <math.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "fuzz.h"
 #include "json.h"
-
-#define REQUIRE(c)                                                   \
-  do {                                                               \
-    if (!(c)) {                                                      \
-      fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #c); \
-      abort();                                                       \
-    }                                                                \
-  } while (0)
 
 typedef struct {
   char *p;

@@ -5,24 +5,12 @@
  * - a virtual key starts with "vk-", a PAT with "pat_", a JWT has exactly two dots;
  * - base64url decoding is consistent with its own length rule;
  * - redaction is bounded and never reveals more than prefix + 2 + 4 characters. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "fuzz.h"
 #include "token.h"
 
-#define REQUIRE(c)                                                              \
-  do {                                                                          \
-    if (!(c)) {                                                                 \
-      fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #c);  \
-      abort();                                                                  \
-    }                                                                           \
-  } while (0)
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  /* an exact-size heap copy, so ASan catches any read past the end */
-  char *s = (char *)malloc(size ? size : 1);
+  char *s = fuzz_copy(data, size);
   al_token t;
   al_error err;
   unsigned char out[256];
@@ -31,7 +19,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t i, rlen;
   double v;
   if (!s) return 0;
-  memcpy(s, data, size);
 
   if (al_token_parse(s, size, &t, &err) == 0) {
     for (i = 0; i < size; i++) REQUIRE((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] != 0x7f);

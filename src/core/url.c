@@ -132,8 +132,10 @@ int al_host_is_loopback(const char *host) {
 void al_url_show(const char *s, size_t n, char *out, size_t cap) {
   size_t i, limit, keep;
   if (cap == 0) return;
-  if (al_looks_like_token(s, n)) {
-    al_redact(s, n, out, cap);
+  if (al_looks_like_token(s, n)) { /* the redacted form keeps a few raw bytes: one line still */
+    size_t len = al_redact(s, n, out, cap);
+    for (i = 0; i < len; i++)
+      if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f) out[i] = '?';
     return;
   }
   limit = cap - 1 < 64 ? cap - 1 : 64;

@@ -67,6 +67,9 @@ static void show(void) {
   CHECK_STR(tiny, "e...");
   al_url_show("eyJhbGciOiJIUzI1NiJ9.e30.sig", 28, out, sizeof out);
   CHECK(strstr(out, "hbGciO") == NULL);
+  al_url_show("vk-\r\nabcdef\x01\x7f\n\t", 14, out, sizeof out); /* a finding of fuzz_request */
+  CHECK(strchr(out, '\r') == NULL && strchr(out, '\n') == NULL && strchr(out, 0x7f) == NULL);
+  CHECK(strchr(out, '\x01') == NULL && strchr(out, '\t') == NULL);
   CHECK(al_looks_like_token("Bearer x", 8));
   CHECK(!al_looks_like_token("alephant.io", 11));
 }
