@@ -245,7 +245,8 @@ describe("emulator faults", function()
   end)
 
   it("3xx with location=, and Retry-After as an HTTP-date", function()
-    local r = emu:raw("GET", "/api/v1/agents", { ["X-Emulator-Fault"] = "301;location=https://elsewhere.example/x?y=1" })
+    local r = emu:raw("GET", "/api/v1/agents",
+      { ["X-Emulator-Fault"] = "301;location=https://elsewhere.example/x?y=1" })
     assert.matches("^HTTP/1%.1 301", r.data)
     assert.matches("\r\nLocation: https://elsewhere%.example/x%?y=1\r\n", r.data)
     r = emu:raw("GET", "/api/v1/agents", { ["X-Emulator-Fault"] = "location=/elsewhere" })
