@@ -20,6 +20,9 @@
 --   /headers             a response with repeated and mixed-case header names
 --   /status?code=N       an empty response with that status
 --   /stream?chunks=N&size=S&ms=D   chunked text/event-stream, N events of S bytes, D ms apart
+--   /paging/forever/...  a SaaS list page that always says hasMore: new items per page/offset
+--   /paging/same/...     the same page (same items, hasMore) whatever the page/offset asked
+--   /http09              an HTTP/0.9 answer: the body alone, no status line, then close
 local socket = require("socket")
 local sys = require("spec.support.sys")
 local sh, slurp, read, write = sys.sh, sys.slurp, sys.read, sys.write
@@ -171,6 +174,22 @@ http {
         ngx.status = tonumber(ngx.var.arg_code) or 200
         ngx.header["Content-Length"] = 0
         ngx.exit(ngx.status)
+      }
+    }
+    location ^~ /paging/ {
+      content_by_lua_block {
+        local at = ngx.var.arg_page or ngx.var.arg_offset or "0"
+        local id = ngx.var.uri:find("^/paging/same/") and "same" or ("item-" .. at)
+        ngx.header["Content-Type"] = "application/json"
+        ngx.print('{"code":0,"data":[{"id":"' .. id .. '-a"},{"id":"' .. id .. '-b"}],'
+          .. '"pagination":{"hasMore":true,"total":1000000000}}')
+      }
+    }
+    location = /http09 {
+      content_by_lua_block {
+        local sock = ngx.req.socket(true)
+        sock:send("hello from 1991\n")
+        ngx.exit(444)
       }
     }
     location = /stream {
