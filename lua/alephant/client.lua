@@ -155,8 +155,11 @@ function Client.new(settings)
     _context_store = settings.context_store,
   }, Client)
   if not self._transport then
-    self._transport = core.http_new({ timeout = settings.timeout, connect_timeout = settings.connect_timeout,
-      cafile = settings.cafile, capath = settings.capath, allow_insecure_http = settings.allow_insecure_http })
+    local terr
+    self._transport, terr = core.http_new({ timeout = settings.timeout, connect_timeout = settings.connect_timeout,
+      cafile = settings.cafile, capath = settings.capath, allow_insecure_http = settings.allow_insecure_http,
+      proxy = settings.proxy, allow_http_through_proxy = settings.allow_http_through_proxy })
+    if not self._transport then return nil, terr end
   end
   if settings.rate_limit_rpm and settings.rate_limit_rpm > 0 then
     self._limiter = ratelimit.new(settings.rate_limit_rpm, self._now, self._sleep)

@@ -53,6 +53,8 @@ local options = {
   capath = { "string" },
   rate_limit_rpm = { "number", { "ALEPHANT_RATE_LIMIT_RPM" } },
   allow_insecure_http = { "boolean" },
+  proxy = { "string" },
+  allow_http_through_proxy = { "boolean" },
   deadline = { "number" },
   scope_ttl = { "number" },
   transport = { "transport" },
@@ -165,6 +167,11 @@ function config.resolve(opts)
   local rpm = settings.rate_limit_rpm
   if rpm and (rpm ~= rpm or rpm < 0) then
     return nil, errors.new("config", "rate_limit_rpm must be 0 (off) or more", { field = "rate_limit_rpm" })
+  end
+
+  if settings.proxy then
+    ok, err = core.check_proxy(settings.proxy)
+    if not ok then return nil, err end
   end
 
   for _, k in ipairs({ "base_url", "analytics_url", "gateway_url" }) do
