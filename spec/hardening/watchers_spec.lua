@@ -81,6 +81,15 @@ describe("nginx dies with a runner killed by SIGKILL", function()
     assert.is_nil((sys.read(dir .. "/runner.log") or ""):find("not killed", 1, true))
   end)
 
+  it("spec/transport/server.lua", function()
+    local prefixes = run_killed_runner([[
+      require("spec.transport.server").start()
+      print("not killed")
+    ]])
+    assert.equal(1, #prefixes, sys.read(dir .. "/runner.log"))
+    assert.is_true(gone(prefixes[1]), "nginx with prefix " .. prefixes[1] .. " outlived its killed runner")
+  end)
+
   it("the emulator (spec/support/emulator.lua)", function()
     local prefixes = run_killed_runner([[
       require("spec.support.emulator").start()

@@ -158,6 +158,9 @@ function M.watch(pid, dir, pid_file)
   return tonumber(slurp("setsid sh -c " .. shq(script) .. " </dev/null >/dev/null 2>&1 & echo $!"):match("%d+"))
 end
 
+--- This process's pid.
+M.self_pid = self_pid
+
 local Server = {}
 Server.__index = Server
 

@@ -253,6 +253,9 @@ function M.start()
   assert(sh("mkdir -p '" .. dir .. "/tmp'"))
   make_certs(dir)
   local self = setmetatable({ dir = dir, ca_file = dir .. "/ca.pem" }, Server)
+  -- stops nginx if this process dies, even by kill -9 of its process group mid-start
+  local ngx_support = require("spec.support.nginx")
+  self.watcher = ngx_support.watch(ngx_support.self_pid(), dir, dir .. "/nginx.pid")
   -- stop nginx even if the spec dies before its teardown
   if rawget(_G, "newproxy") then
     self._guard = newproxy(true) -- luacheck: ignore 113
@@ -297,6 +300,7 @@ function Server:stop()
   if self.stopped then return end
   self.stopped = true
   self:stop_nginx()
+  if self.watcher then sh("kill " .. self.watcher .. " 2>/dev/null") end
   if self.dir:match("^/tmp/alephant%-transport%-") then sh("rm -rf '" .. self.dir .. "'") end
 end
 
