@@ -1,6 +1,7 @@
 --- The client object: every catalog entry as a method, the request pipeline
 -- (prepare → context → rate limit → transport with retries → decode) and iterators.
 -- @module alephant.client
+local config = require "alephant.config"
 local core = require "alephant.core"
 local errors = require "alephant.errors"
 local gateway = require "alephant.gateway"
@@ -24,7 +25,7 @@ for _, e in ipairs(core.endpoints()) do
 end
 
 local call_options = { deadline = "number", timeout = "number", retry = "boolean", max_items = "number",
-  headers = "table" }
+  max_pages = "number", headers = "table" }
 
 local function check_call_options(opts)
   if opts == nil then return {} end
@@ -32,7 +33,7 @@ local function check_call_options(opts)
   for k, v in pairs(opts) do
     local want = call_options[k]
     if not want then
-      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, headers)")
+      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, max_pages, headers)")
         :format(tostring(k)), 4)
     end
     if type(v) ~= want then error(("alephant: call option '%s' must be a %s"):format(k, want), 4) end
@@ -139,6 +140,7 @@ function Client.new(settings)
     timeout = settings.timeout,
     connect_timeout = settings.connect_timeout,
     max_retries = settings.max_retries,
+    max_retry_wait = settings.max_retry_wait,
     deadline = settings.deadline,
     rate_limit_rpm = settings.rate_limit_rpm,
     cafile = settings.cafile,
@@ -153,8 +155,11 @@ function Client.new(settings)
     _context_store = settings.context_store,
   }, Client)
   if not self._transport then
-    self._transport = core.http_new({ timeout = settings.timeout, connect_timeout = settings.connect_timeout,
-      cafile = settings.cafile, capath = settings.capath, allow_insecure_http = settings.allow_insecure_http })
+    local terr
+    self._transport, terr = core.http_new({ timeout = settings.timeout, connect_timeout = settings.connect_timeout,
+      cafile = settings.cafile, capath = settings.capath, allow_insecure_http = settings.allow_insecure_http,
+      proxy = settings.proxy, allow_http_through_proxy = settings.allow_http_through_proxy })
+    if not self._transport then return nil, terr end
   end
   if settings.rate_limit_rpm and settings.rate_limit_rpm > 0 then
     self._limiter = ratelimit.new(settings.rate_limit_rpm, self._now, self._sleep)
@@ -240,10 +245,15 @@ function Client:_send(req, opts, transport)
       end
       err.attempts = attempt
       if res.status == 401 and self._state:token_kind() == "virtual_key" then self._state:invalidate_scope() end
-      if not (err.retryable and retry.status_retryable(res.status)) then return nil, err end
+      if not err.retryable then return nil, err end
       last_err = err
-      wait = retry.retry_after(res.headers and res.headers["retry-after"], os.time())
-      if wait then err.retry_after = wait end
+      wait = err.retry_after
+      -- a server's wait past max_retry_wait or the deadline is not waited: the caller decides
+      if wait and (wait > self.max_retry_wait or deadline and (self._now() - start) + wait >= deadline) then
+        err.message = ("%s (not waited: longer than %s)"):format(err.message,
+          wait > self.max_retry_wait and ("max_retry_wait = " .. self.max_retry_wait .. " s") or "the deadline")
+        return nil, err
+      end
     else
       terr.endpoint = req.endpoint
       terr.attempts = attempt
@@ -322,6 +332,13 @@ function Client:call(name, params, opts, transport)
     error(("alephant: %s: params must be a table, got %s"):format(name, type(params)), 2)
   end
   opts = check_call_options(opts)
+  for _, k in ipairs({ "deadline", "timeout" }) do -- checked before anything is sent
+    local problem = opts[k] ~= nil and config.duration_problem(opts[k])
+    if problem then
+      return nil, errors.new("validation", ("%s: call option '%s' %s"):format(name, k, problem),
+        { field = k, endpoint = name })
+    end
+  end
   if opts.headers then
     local ok, herr = check_headers(name, opts.headers)
     if not ok then return nil, herr end

@@ -15,8 +15,28 @@ config.defaults = {
   timeout = 30,
   connect_timeout = 10,
   max_retries = 2,
+  max_retry_wait = 60,
   scope_ttl = 300,
 }
+
+--- Longest duration accepted anywhere (seconds): the transport's limit, 2^31 - 1 ms.
+config.max_seconds = 2147483
+
+--- Why a duration option is unusable, or nil when it is fine: a number of seconds
+-- above 0 (or at least 0 with `allow_zero`) and at most `config.max_seconds`; NaN,
+-- infinities and negative values are refused. The one check for client options
+-- (raised) and call options (returned as `validation` errors).
+-- @param v the value
+-- @tparam[opt] boolean allow_zero 0 is a valid value (max_retry_wait = 0: never wait)
+-- @treturn string|nil the problem, e.g. "must be a positive number of seconds, at most 2147483, got -1"
+function config.duration_problem(v, allow_zero)
+  if type(v) == "number" and v == v and (v > 0 or allow_zero and v == 0) and v <= config.max_seconds then
+    return nil
+  end
+  local got = type(v) ~= "number" and type(v) or v ~= v and "NaN" or ("%.17g"):format(v)
+  return ("must be %sa positive number of seconds, at most %d, got %s"):format(allow_zero and "0 or " or "",
+    config.max_seconds, got)
+end
 
 -- option name -> { type, environment variables in order of precedence }
 local options = {
@@ -28,10 +48,13 @@ local options = {
   timeout = { "number" },
   connect_timeout = { "number" },
   max_retries = { "number" },
+  max_retry_wait = { "number" },
   cafile = { "string" },
   capath = { "string" },
   rate_limit_rpm = { "number", { "ALEPHANT_RATE_LIMIT_RPM" } },
   allow_insecure_http = { "boolean" },
+  proxy = { "string" },
+  allow_http_through_proxy = { "boolean" },
   deadline = { "number" },
   scope_ttl = { "number" },
   transport = { "transport" },
@@ -133,9 +156,10 @@ function config.resolve(opts)
   end
   settings.getenv = nil
 
-  for _, k in ipairs({ "timeout", "connect_timeout", "deadline", "scope_ttl" }) do
-    if settings[k] ~= nil and not (settings[k] > 0 and settings[k] < math.huge) then
-      error(("alephant.new: option '%s' must be a positive number of seconds"):format(k), 3)
+  for _, k in ipairs({ "timeout", "connect_timeout", "deadline", "scope_ttl", "max_retry_wait" }) do
+    local problem = settings[k] ~= nil and config.duration_problem(settings[k], k == "max_retry_wait")
+    if problem then
+      error(("alephant.new: option '%s' %s"):format(k, problem), 3)
     end
   end
   local ok, err = core.validate_integer(settings.max_retries, "max_retries", 0, 10)
@@ -143,6 +167,11 @@ function config.resolve(opts)
   local rpm = settings.rate_limit_rpm
   if rpm and (rpm ~= rpm or rpm < 0) then
     return nil, errors.new("config", "rate_limit_rpm must be 0 (off) or more", { field = "rate_limit_rpm" })
+  end
+
+  if settings.proxy then
+    ok, err = core.check_proxy(settings.proxy)
+    if not ok then return nil, err end
   end
 
   for _, k in ipairs({ "base_url", "analytics_url", "gateway_url" }) do

@@ -10,6 +10,7 @@
 -- @module alephant.response
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local retry = require "alephant.retry"
 
 local response = {}
 
@@ -42,7 +43,17 @@ local function message_of(body)
   return nil
 end
 
---- Builds the error for a failed HTTP status.
+-- The host a redirect points to, for messages: never the user info, port, path or query
+-- (any of them may carry a secret); nil for a relative or unusable Location.
+local function location_host(location)
+  local authority = type(location) == "string" and location:match("^%a[%w+.-]*://([^/?#]*)")
+  if not authority then return nil end
+  local host = authority:gsub("^.*@", ""):gsub(":%d*$", "")
+  if host == "" or not host:find("^[%w.-]+$") and not host:find("^%[[%x:.]+%]$") then return nil end
+  return host
+end
+
+--- Builds the error for a failed HTTP status (3xx included: redirects are never followed).
 -- @tparam table req the prepared request (endpoint, ...)
 -- @tparam table res the transport's response
 -- @param body the decoded body (or nil when it was not JSON)
@@ -52,9 +63,11 @@ function response.http_error(req, res, body)
     status = status,
     endpoint = req.endpoint,
     request_id = header(res, "x-request-id"),
-    retryable = status == 429 or status == 502 or status == 503 or status == 504,
+    retryable = retry.status_retryable(status),
     body = body,
   }
+  local after = header(res, "retry-after")
+  if after then fields.retry_after = retry.retry_after(after, os.time()) end
   local msg = message_of(body)
   if type(body) == "table" then
     if type(body.code) == "number" then fields.code = body.code end
@@ -69,9 +82,12 @@ function response.http_error(req, res, body)
   if msg then text = text .. ": " .. msg end
   if status == 401 then
     text = text .. " (check the token)"
-  elseif status == 429 then
-    local after = header(res, "retry-after")
-    if after then text = text .. " (retry after " .. after .. " s)" end
+  elseif status >= 300 and status < 400 then
+    fields.location_host = location_host(header(res, "location"))
+    text = text .. (fields.location_host and (" (redirect to " .. fields.location_host .. ")")
+      or status == 304 and " (not modified)" or "") .. "; the SDK does not follow redirects: check the base URL"
+  elseif fields.retry_after then
+    text = text .. " (retry after " .. fields.retry_after .. " s)"
   end
   return errors.new(kind, text, fields)
 end
@@ -93,13 +109,13 @@ function response.handle(req, res, family)
   if raw:find("%S") then
     body, derr = core.json_decode(raw)
     if body == nil then
-      if res.status >= 400 then return nil, response.http_error(req, res, nil) end
+      if res.status >= 300 then return nil, response.http_error(req, res, nil) end
       return nil, errors.new("decode", ("%s: the response is not valid JSON (%s)"):format(req.endpoint,
         derr and derr.message or "?"), { status = res.status, request_id = meta.request_id,
         endpoint = req.endpoint, retryable = false })
     end
   end
-  if res.status >= 400 then return nil, response.http_error(req, res, body) end
+  if res.status >= 300 then return nil, response.http_error(req, res, body) end
   if family == "analytics" and type(body) == "table" and type(body.code) == "number" and body.code ~= 0 then
     return nil, response.http_error(req, res, body)
   end

@@ -252,8 +252,9 @@ describe("the canary token", function()
     if have_cli then have_cli:close() end
 
     -- Runs bin/alephant with the canary in ALEPHANT_TOKEN, read by the shell from a file
-    -- (so it is on no command line except where a case puts it on purpose).
-    local function run(args, file)
+    -- (so it is on no command line except where a case puts it on purpose); `exports`:
+    -- more environment ("export K=V;" text).
+    local function run(args, file, exports)
       local out = os.tmpname()
       local tokfile = file or os.tmpname()
       if not file then
@@ -269,7 +270,7 @@ describe("the canary token", function()
         "ALEPHANT_ANALYTICS_BASE_URL=" .. shq(emu.analytics_url),
         "ALEPHANT_GATEWAY_BASE_URL=" .. shq(emu.gateway_url),
         "LUA_CPATH=" .. shq(BUILD .. "/" .. LUA .. "/?.so;;") .. ";",
-        "export ALEPHANT_TOKEN=\"$(cat " .. shq(tokfile) .. ")\";",
+        "export ALEPHANT_TOKEN=\"$(cat " .. shq(tokfile) .. ")\";", exports or "",
         LUA, shq(emulator.root .. "/bin/alephant"), table.concat(quoted, " "), ">", shq(out), "2>&1",
       }, " ")
       local ok, _, code = os.execute(cmd)
@@ -313,6 +314,74 @@ describe("the canary token", function()
       os.remove(tokfile)
       clean("alephant --token-file", text)
       assert.equal(3, code, text)
+    end)
+
+    it("does not reach a proxy from the environment when the API is on loopback", function()
+      if not have_cli then
+        pending("bin/alephant is not in this checkout")
+        return
+      end
+      local px = require("spec.support.proxy").start({})
+      local exports = ("export http_proxy=%s ALL_PROXY=%s all_proxy=%s https_proxy=%s;"):format(px.url, px.url,
+        px.url, px.url)
+      local code, text = run({ "cockpit", "scope" }, nil, exports)
+      local connections, log = px:connections(), px:log()
+      px:stop()
+      clean("alephant cockpit scope with http_proxy", text)
+      assert.equal(3, code, text) -- the emulator itself refused the canary: it was reached directly
+      assert.equal(0, connections)
+      assert.is_nil(log:find(SECRET:sub(1, 6), 1, true))
+    end)
+  end)
+
+  describe("with proxies in the environment", function()
+    local server = require "spec.transport.server"
+    local proxy = require "spec.support.proxy"
+    local srv, px
+
+    lazy_setup(function()
+      srv = server.start()
+      px = proxy.start({ upstream = srv.tls_port })
+    end)
+    lazy_teardown(function()
+      if px then px:stop() end
+      if srv then srv:stop() end
+    end)
+
+    it("is never sent to the proxy in clear: loopback goes direct, plain http is refused, https tunnels", function()
+      local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+      local code = ([[
+        package.path = %q; package.cpath = %q
+        local alephant = require "alephant"
+        local function new(o)
+          o.token, o.getenv, o.max_retries, o.timeout = os.getenv("CANARY_FOR_CHILD"), function() end, 0, 10
+          return assert(alephant.new(o))
+        end
+        local function show(label, data, err) print(label, tostring(data), tostring(err)) end
+        show("loopback", new{ base_url = %q }:call("cockpit.scope"))
+        show("plain http", new{ base_url = "http://api.alephant.test", allow_insecure_http = true }
+          :call("cockpit.scope"))
+        show("https", new{ base_url = %q, cafile = %q }:call("cockpit.scope"))
+      ]]):format(package.path, package.cpath, emu.saas_url, "https://api.alephant.test:" .. srv.tls_port,
+        srv.ca_file)
+      local env = ("http_proxy=%s ALL_PROXY=%s all_proxy=%s https_proxy=%s"):format(px.url, px.url, px.url, px.url)
+      local tokfile = os.tmpname() -- the token reaches the child on no command line
+      local f = assert(io.open(tokfile, "wb"))
+      f:write(CANARY)
+      f:close()
+      local p = assert(io.popen("CANARY_FOR_CHILD=\"$(cat " .. emulator.shell_quote(tokfile) .. ")\" " .. env .. " "
+        .. LUA .. " -e " .. emulator.shell_quote(code) .. " 2>&1"))
+      local out = p:read("*a")
+      p:close()
+      os.remove(tokfile)
+      clean("calls through proxies from the environment", out)
+      assert.matches("loopback\tnil\talephant auth error: GET cockpit%.scope answered HTTP 401", out) -- direct
+      assert.matches("plain http\tnil\talephant config error: refusing plain http://", out)
+      assert.matches("https\tnil\talephant http error: GET cockpit%.scope answered HTTP 404", out)
+      local log = px:log()
+      assert.equal(1, px:connections(), log)
+      assert.matches("CONNECT api%.alephant%.test:" .. srv.tls_port, log)
+      clean("what the proxy received", log)
     end)
   end)
 end)

@@ -56,6 +56,18 @@ describe("alephant.ngx contexts #nginx", function()
     end)
   end
 
+  it("hands the proxy option to the transport in worker threads and in blocking mode", function()
+    -- plain http to a non-loopback host through a proxy: refused by the transport itself
+    for _, mode in ipairs({ "thread", "blocking" }) do
+      local r = get("/content?call=cockpit.scope&dict=none&insecure=1&mode=" .. mode
+        .. "&base_url=http%3A%2F%2Fapi.alephant.test&proxy=http%3A%2F%2Fsomeone%3As3cret%40127.0.0.1%3A9")
+      assert.is_false(r.ok)
+      assert.equal("config", r.err.kind)
+      assert.matches("through the proxy http://127%.0%.0%.1", r.err.message)
+      assert.is_nil(r.err.message:find("s3cret", 1, true))
+    end
+  end)
+
   it("sends POST bodies through the worker thread (gateway chat)", function()
     local r = get("/content?call=gateway.chat&dict=none")
     assert.is_true(r.ok, r.err and r.err.message)

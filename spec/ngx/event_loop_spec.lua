@@ -75,6 +75,23 @@ describe("alephant.ngx event loop #nginx", function()
     assert.is_true(plain_t < r.json.t_done)
   end)
 
+  it("returns a 429 at once when Retry-After passes max_retry_wait or is an HTTP-date far away", function()
+    for _, case in ipairs({ { "", "86400", 86400 }, { "&max_retry_wait=1", "2", 2 },
+      { "", "Fri, 01 Jan 2100 00:00:00 GMT" } }) do
+      emu:reset()
+      local fault = ("429;retry-after=" .. case[2]):gsub("[^%w]", function(c) return ("%%%02X"):format(c:byte()) end)
+      local status, body, _, r = srv:request("GET", "/content?dict=none&retries=2" .. case[1] .. "&fault=" .. fault,
+        { token = VK })
+      assert.equal(200, status, body)
+      assert.is_false(r.ok)
+      assert.equal(429, r.err.status)
+      assert.equal(1, r.err.attempts)
+      assert.matches("not waited", r.err.message)
+      if case[3] then assert.equal(case[3], r.err.retry_after) else assert.is_true(r.err.retry_after > 86400 * 365) end
+      assert.equal(1, #emu:requests("/api/v1/cockpit/budget%-status"))
+    end
+  end)
+
   describe("with one worker-thread Lua VM", function()
     local one
 

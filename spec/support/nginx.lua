@@ -17,7 +17,9 @@
 -- LUA_PATH, LUA_CPATH; one left over is an error. nginx runs with `-p DIR`, a fresh
 -- temporary prefix holding the config, the logs (`srv:log()`) and the pid file.
 -- Every nginx started here is stopped in `srv:stop()`, when the Lua state closes, and
--- by a watcher process once the spec process is gone (even after kill -9).
+-- by a watcher process once the spec process is gone (even after kill -9, and even when
+-- it is killed with its whole process group while nginx is starting: the watcher runs
+-- in its own session and is started before nginx).
 local socket = require("socket")
 local sys = require("spec.support.sys")
 local sh, slurp, read, write, shq = sys.sh, sys.slurp, sys.read, sys.write, sys.shq
@@ -138,6 +140,26 @@ local function self_pid()
   end
   return my_pid
 end
+
+--- Starts a detached watcher (its own session, so a kill of this process group spares
+-- it) that waits while process `pid` lives (a zombie counts as gone) and `dir` exists;
+-- then, if `dir` is still there, it waits up to 5 s for the nginx pid file (a start may
+-- be under way), stops that master (QUIT, then KILL with its workers) and removes `dir`.
+-- @return the watcher's pid
+function M.watch(pid, dir, pid_file)
+  local d, f = shq(dir), shq(pid_file)
+  local script = "alive() { s=$(cat /proc/$1/stat 2>/dev/null) || return 1; s=${s##*) }; [ \"${s%% *}\" != Z ]; }; "
+    .. "while alive " .. pid .. " && [ -d " .. d .. " ]; do sleep 0.2; done; "
+    .. "[ -d " .. d .. " ] || exit 0; "
+    .. "i=0; while [ ! -s " .. f .. " ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; "
+    .. "p=$(cat " .. f .. " 2>/dev/null); "
+    .. "if [ -n \"$p\" ] && alive $p; then kill -QUIT $p; i=0; while alive $p && [ $i -lt 20 ]; do sleep 0.1;"
+    .. " i=$((i+1)); done; pkill -KILL -P $p; kill -KILL $p; fi 2>/dev/null; rm -rf " .. d
+  return tonumber(slurp("setsid sh -c " .. shq(script) .. " </dev/null >/dev/null 2>&1 & echo $!"):match("%d+"))
+end
+
+--- This process's pid.
+M.self_pid = self_pid
 
 local Server = {}
 Server.__index = Server
@@ -264,6 +286,9 @@ function M.start(opts)
   write(dir .. "/env.sh", table.concat(lines, "\n") .. "\n", "600")
   local self = setmetatable({ dir = dir }, Server)
   running[self] = true
+  -- the watcher comes first: nginx daemonizes (its master is nobody's child), so once it
+  -- runs, only the watcher can stop it when this process dies, whenever that happens
+  self.watcher = M.watch(self_pid(), dir, dir .. "/logs/nginx.pid")
   local function finalizer() self:stop(0.5) end
   if rawget(_G, "newproxy") then
     self._guard = newproxy(true) -- luacheck: ignore 113
@@ -283,12 +308,6 @@ function M.start(opts)
   end
   self.port = port
   self.url = "http://127.0.0.1:" .. port
-  -- a detached watcher stops nginx once this process is gone, even after kill -9
-  self.watcher = tonumber(slurp("setsid sh -c " .. shq(
-    "while kill -0 " .. self_pid() .. " 2>/dev/null && [ -f " .. shq(dir .. "/logs/nginx.pid") .. " ]; do sleep 0.5;"
-    .. " done; p=$(cat " .. shq(dir .. "/logs/nginx.pid") .. " 2>/dev/null) && { kill -QUIT $p; sleep 2;"
-    .. " pkill -KILL -P $p; kill -KILL $p; rm -rf " .. shq(dir) .. "; }") .. " </dev/null >/dev/null 2>&1 &"
-    .. " echo $!"):match("%d+"))
   return self
 end
 

@@ -20,6 +20,9 @@
 --   /headers             a response with repeated and mixed-case header names
 --   /status?code=N       an empty response with that status
 --   /stream?chunks=N&size=S&ms=D   chunked text/event-stream, N events of S bytes, D ms apart
+--   /paging/forever/...  a SaaS list page that always says hasMore: new items per page/offset
+--   /paging/same/...     the same page (same items, hasMore) whatever the page/offset asked
+--   /http09              an HTTP/0.9 answer: the body alone, no status line, then close
 local socket = require("socket")
 local sys = require("spec.support.sys")
 local sh, slurp, read, write = sys.sh, sys.slurp, sys.read, sys.write
@@ -41,15 +44,18 @@ local function find_module(name)
   return nil
 end
 
--- CA, and a server certificate for 127.0.0.1 and localhost signed by it.
+-- CA, and a server certificate for 127.0.0.1, localhost and api.alephant.test (a name that
+-- resolves nowhere: the proxy specs reach it through a CONNECT tunnel) signed by it.
 local function make_certs(dir)
   local q = "'" .. dir .. "'"
+  -- written here, not by a shell redirect: the commands' output goes to /dev/null
+  write(dir .. "/ext.cnf",
+    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:api.alephant.test\nbasicConstraints=CA:FALSE\n")
   local cmds = {
     "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=alephant-transport-spec-CA"
       .. " -keyout " .. q .. "/ca.key -out " .. q .. "/ca.pem",
     "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout " .. q .. "/server.key -out "
       .. q .. "/server.csr",
-    "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\nbasicConstraints=CA:FALSE\\n' > " .. q .. "/ext.cnf",
     "openssl x509 -req -in " .. q .. "/server.csr -CA " .. q .. "/ca.pem -CAkey " .. q .. "/ca.key"
       .. " -CAcreateserial -days 2 -extfile " .. q .. "/ext.cnf -out " .. q .. "/server.pem",
   }
@@ -173,6 +179,22 @@ http {
         ngx.exit(ngx.status)
       }
     }
+    location ^~ /paging/ {
+      content_by_lua_block {
+        local at = ngx.var.arg_page or ngx.var.arg_offset or "0"
+        local id = ngx.var.uri:find("^/paging/same/") and "same" or ("item-" .. at)
+        ngx.header["Content-Type"] = "application/json"
+        ngx.print('{"code":0,"data":[{"id":"' .. id .. '-a"},{"id":"' .. id .. '-b"}],'
+          .. '"pagination":{"hasMore":true,"total":1000000000}}')
+      }
+    }
+    location = /http09 {
+      content_by_lua_block {
+        local sock = ngx.req.socket(true)
+        sock:send("hello from 1991\n")
+        ngx.exit(444)
+      }
+    }
     location = /stream {
       content_by_lua_block {
         local n = tonumber(ngx.var.arg_chunks) or 10
@@ -231,6 +253,9 @@ function M.start()
   assert(sh("mkdir -p '" .. dir .. "/tmp'"))
   make_certs(dir)
   local self = setmetatable({ dir = dir, ca_file = dir .. "/ca.pem" }, Server)
+  -- stops nginx if this process dies, even by kill -9 of its process group mid-start
+  local ngx_support = require("spec.support.nginx")
+  self.watcher = ngx_support.watch(ngx_support.self_pid(), dir, dir .. "/nginx.pid")
   -- stop nginx even if the spec dies before its teardown
   if rawget(_G, "newproxy") then
     self._guard = newproxy(true) -- luacheck: ignore 113
@@ -275,6 +300,7 @@ function Server:stop()
   if self.stopped then return end
   self.stopped = true
   self:stop_nginx()
+  if self.watcher then sh("kill " .. self.watcher .. " 2>/dev/null") end
   if self.dir:match("^/tmp/alephant%-transport%-") then sh("rm -rf '" .. self.dir .. "'") end
 end
 

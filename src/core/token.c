@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -272,7 +273,8 @@ static int opaque_body_ok(const char *s, size_t n) {
 
 static int parse_jwt(const char *s, size_t n, al_token *out, al_error *err) {
   const char *dot1 = memchr(s, '.', n), *dot2;
-  unsigned char payload[4096];
+  unsigned char *payload;
+  size_t cap;
   long plen;
   double exp;
   int found;
@@ -283,10 +285,17 @@ static int parse_jwt(const char *s, size_t n, al_token *out, al_error *err) {
   if (dot1 == s || dot2 == dot1 + 1 || dot2 + 1 == s + n) goto not_jwt;
   for (i = 0; i < n; i++)
     if (s[i] != '.' && b64url_value((unsigned char)s[i]) < 0) goto not_jwt;
-  plen = al_base64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof payload);
-  if (plen < 0)
+  /* 3 bytes per 4 symbols: the payload's own size, bounded by AL_TOKEN_MAX_LEN */
+  cap = (size_t)(dot2 - dot1 - 1) / 4 * 3 + 3;
+  payload = malloc(cap);
+  if (payload == NULL) return al_fail(err, AL_ERR_CONFIG, "token", "out of memory decoding the JWT payload");
+  plen = al_base64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, cap);
+  if (plen < 0) {
+    free(payload);
     return al_fail(err, AL_ERR_CONFIG, "token", "token looks like a JWT but its payload is not valid base64url");
+  }
   found = al_json_top_number((const char *)payload, (size_t)plen, "exp", &exp);
+  free(payload);
   if (found < 0)
     return al_fail(err, AL_ERR_CONFIG, "token",
                    "token looks like a JWT but its payload is not a JSON object with a numeric exp claim");
@@ -305,6 +314,8 @@ not_jwt:
 
 int al_token_parse(const char *s, size_t n, al_token *out, al_error *err) {
   if (n == 0) return al_fail(err, AL_ERR_CONFIG, "token", "token is empty: expected " ACCEPTED_FORMS);
+  if (n > AL_TOKEN_MAX_LEN)
+    return al_fail(err, AL_ERR_CONFIG, "token", "token is too long (%zu bytes; at most %d)", n, AL_TOKEN_MAX_LEN);
   if (al_check_header_value(s, n, "token", err)) {
     err->kind = AL_ERR_CONFIG;
     return -1;

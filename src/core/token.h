@@ -26,6 +26,12 @@ typedef struct {
   int64_t exp; /* JWT "exp" claim, seconds since the epoch, when has_exp */
 } al_token;
 
+/* Longest token accepted, in bytes (any kind). A JWT carrying many claims can pass
+ * 4 KB; the decoded payload is sized from the token, not a fixed buffer. Longer
+ * values are refused with "token is too long" (they could not travel in one header
+ * line of common servers either: nginx's large_client_header_buffers is 8 KB). */
+#define AL_TOKEN_MAX_LEN 16384
+
 /* Leeway for clock skew when judging a JWT expired, in seconds. */
 #define AL_JWT_LEEWAY 60
 

@@ -1,10 +1,12 @@
 /* core.http_new and core.http_info: the libcurl transport (src/transport) for Lua.
  *
  *   local http = core.http_new{timeout = 30, connect_timeout = 10, cafile = ..., capath = ...,
- *                              max_body = 32 * 1024 * 1024, user_agent = ..., allow_insecure_http = false}
+ *                              max_body = 32 * 1024 * 1024, user_agent = ..., allow_insecure_http = false,
+ *                              proxy = nil | "" | "http://proxy:3128", allow_http_through_proxy = false}
  *   local res, err = http:request{method = "GET", url = ..., headers = {...}, body = "...", timeout = 5}
  *   -- res = {status = 200, headers = {["content-type"] = "..."}, body = "...",
  *   --        new_connections = 0, local_port = 40123}
+ *   core.check_proxy(value) -> true | nil, err   -- the proxy option's check (config errors)
  *   local s, err = http:stream{...}   -- returns once the status and headers are known
  *   s:status(), s:headers(), s:new_connections()
  *   for chunk in s.next, s do ... end  -- chunk | nil at the end | nil, err
@@ -57,7 +59,8 @@ static int push_closed(lua_State *L, const char *what) {
 /* ---- argument reading ------------------------------------------------------------ */
 
 static const char *const http_keys[] = {"timeout", "connect_timeout", "cafile", "capath", "max_body",
-                                        "user_agent", "allow_insecure_http", NULL};
+                                        "user_agent", "allow_insecure_http", "proxy", "allow_http_through_proxy",
+                                        NULL};
 static const char *const request_keys[] = {"method", "url", "headers", "body", "timeout", NULL};
 
 /* Raises on a key outside `known`, naming the known ones. */
@@ -165,6 +168,12 @@ static int l_http_new(lua_State *L) {
     if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN) field_error(L, 1, "allow_insecure_http", "a boolean");
     o.allow_insecure_http = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    lua_getfield(L, 1, "allow_http_through_proxy");
+    if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TBOOLEAN)
+      field_error(L, 1, "allow_http_through_proxy", "a boolean");
+    o.allow_http_through_proxy = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    o.proxy = opt_cstring(L, 1, 1, "proxy", NULL); /* stays on the stack until al_http_new copied it */
     if (o.user_agent && al_check_header_value(o.user_agent, ua_len, "user_agent", &err))
       return alb_push_error(L, &err);
   }
@@ -391,6 +400,21 @@ static int l_stream_tostring(lua_State *L) {
 
 /* ---- module ---------------------------------------------------------------------- */
 
+/* core.check_proxy(value) -> true | nil, err: the `proxy` option's rule, for early
+ * config errors (the message never shows user info, path or query). */
+static int l_check_proxy(lua_State *L) {
+  al_error err;
+  size_t n;
+  const char *s = luaL_checklstring(L, 1, &n);
+  if (strlen(s) != n) {
+    al_fail(&err, AL_ERR_CONFIG, "proxy", "proxy must not contain NUL bytes");
+    return alb_push_error(L, &err);
+  }
+  if (al_http_check_proxy(s, &err)) return alb_push_error(L, &err);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 /* core.http_info() -> {curl_version, ssl_version, threadsafe, async_dns, user_agent} */
 static int l_http_info(lua_State *L) {
   al_http_info info;
@@ -454,4 +478,6 @@ void alb_open_http(lua_State *L) {
   lua_setfield(L, -2, "http_new");
   lua_pushcfunction(L, l_http_info);
   lua_setfield(L, -2, "http_info");
+  lua_pushcfunction(L, l_check_proxy);
+  lua_setfield(L, -2, "check_proxy");
 }

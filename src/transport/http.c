@@ -61,6 +61,7 @@ typedef struct {
   char errbuf[CURL_ERROR_SIZE];
   char host[256]; /* for messages: the host only, never the path, query or headers */
   long timeout_ms;
+  long connect_timeout_ms;
   long long deadline; /* monotonic ms */
   int streaming;
   size_t max_body;
@@ -104,6 +105,8 @@ struct al_http {
   char *cafile, *capath, *user_agent;
   size_t max_body;
   int allow_insecure_http;
+  char *proxy; /* NULL = environment, "" = none, else the proxy URL */
+  int allow_http_through_proxy;
   pid_t pid;
   CURLM *multi;
   CURL *idle; /* one easy handle kept for the next transfer */
@@ -411,8 +414,9 @@ static al_error_kind classify(CURLcode rc) {
 #endif
       return AL_ERR_TLS;
     case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
       return AL_ERR_CONFIG;
+    /* CURLE_UNSUPPORTED_PROTOCOL cannot be our URL (check_url ran): it is the server's
+     * answer, such as HTTP/0.9, a network-level failure like any malformed reply */
     default: /* refused, reset, DNS, truncated (CURLE_PARTIAL_FILE), malformed replies... */
       return AL_ERR_NETWORK;
   }
@@ -431,9 +435,16 @@ static int xfer_error(const xfer *x, CURLcode rc, al_error *err) {
                    MAX_HEADER_BYTES);
   if (x->oom) return al_fail(err, AL_ERR_NETWORK, "", "out of memory reading the response from %s", x->host);
   switch (classify(rc)) {
-    case AL_ERR_TIMEOUT:
+    case AL_ERR_TIMEOUT: {
+      curl_off_t connected = 0;
+      /* never connected, and connect_timeout was the shorter limit: say which one fired */
+      if (x->easy && curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connected) == CURLE_OK && connected == 0 &&
+          x->connect_timeout_ms < x->timeout_ms)
+        return al_fail(err, AL_ERR_TIMEOUT, "", "connecting to %s timed out after %ld ms (connect_timeout): %s",
+                       x->host, x->connect_timeout_ms, detail);
       return al_fail(err, AL_ERR_TIMEOUT, "", "request to %s timed out after %ld ms: %s", x->host, x->timeout_ms,
                      detail);
+    }
     case AL_ERR_TLS:
       if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
         return al_fail(err, AL_ERR_TLS, "",
@@ -468,6 +479,7 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
             AL_HTTP_MAX_TIMEOUT_MS);
     return NULL;
   }
+  if (o->proxy && al_http_check_proxy(o->proxy, err)) return NULL;
   h = calloc(1, sizeof *h);
   if (h == NULL) {
     al_fail(err, AL_ERR_NETWORK, "", "out of memory creating the HTTP transport");
@@ -477,6 +489,8 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->connect_timeout_ms = o->connect_timeout_ms ? o->connect_timeout_ms : AL_HTTP_DEFAULT_CONNECT_TIMEOUT_MS;
   h->max_body = o->max_body ? o->max_body : AL_HTTP_DEFAULT_MAX_BODY;
   h->allow_insecure_http = o->allow_insecure_http;
+  h->allow_http_through_proxy = o->allow_http_through_proxy;
+  h->proxy = dup_opt(o->proxy, &oom);
   h->cafile = dup_opt(o->cafile, &oom);
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
@@ -597,6 +611,7 @@ void al_http_free(al_http *h) {
   free(h->socks);
   free(h->cafile);
   free(h->capath);
+  free(h->proxy);
   free(h->user_agent);
   free(h);
 }
@@ -613,10 +628,143 @@ int al_http_check_header(const al_http_header *hdr, al_error *err) {
   return 0;
 }
 
-/* The URL policy (src/transport/urlcheck.h); x->host gets the host for messages. */
-static int check_url(al_http *h, const char *url, xfer *x, al_error *err) {
-  return al_url_check(url, strlen(url), h->allow_insecure_http ? AL_URL_ALLOW_INSECURE : 0, "url", x->host,
-                      sizeof x->host, NULL, err);
+/* The URL policy (src/transport/urlcheck.h); x->host gets the host for messages, and
+ * *plain, *loopback and target (the host libcurl connects to) what the proxy rules need. */
+static int check_url(al_http *h, const char *url, xfer *x, int *plain, int *loopback, char *target, size_t cap,
+                     al_error *err) {
+  if (al_url_check(url, strlen(url), h->allow_insecure_http ? AL_URL_ALLOW_INSECURE : 0, "url", x->host,
+                   sizeof x->host, NULL, err))
+    return -1;
+  if (al_url_route(url, plain, loopback, target, cap))
+    return al_fail(err, AL_ERR_CONFIG, "url", "url must be an absolute http:// or https:// URL");
+  return 0;
+}
+
+/* ---- proxies (see al_http_check_proxy in http.h) ---------------------------------- */
+
+static const char *const proxy_schemes[] = {"http", "https", "socks4", "socks4a", "socks5", "socks5h", NULL};
+
+/* The scheme and host of a proxy URL into out, for messages (never user info, port,
+ * path or query); a URL without a scheme is read as http, as libcurl does. */
+static void proxy_label(const char *proxy, char *out, size_t cap) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL;
+  snprintf(out, cap, "%s", "(an unparsable proxy URL)");
+  if (u && curl_url_set(u, CURLUPART_URL, proxy, CURLU_NON_SUPPORT_SCHEME | CURLU_DEFAULT_SCHEME) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    char shown[200];
+    one_line(shown, sizeof shown, host);
+    snprintf(out, cap, "%.16s://%s", scheme, shown);
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+}
+
+int al_http_check_proxy(const char *proxy, al_error *err) {
+  CURLU *u;
+  char *scheme = NULL, *host = NULL;
+  int ok = 0, i;
+  if (proxy == NULL || proxy[0] == '\0') return 0; /* "" = never a proxy */
+  u = curl_url();
+  if (u == NULL) return al_fail(err, AL_ERR_CONFIG, "proxy", "out of memory checking the proxy URL");
+  if (curl_url_set(u, CURLUPART_URL, proxy, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] != '\0') {
+    for (i = 0; proxy_schemes[i]; i++)
+      if (strcmp(scheme, proxy_schemes[i]) == 0) ok = 1;
+  }
+  if (!ok) {
+    char label[256];
+    if (scheme && host)
+      proxy_label(proxy, label, sizeof label);
+    else
+      snprintf(label, sizeof label, "%s", "a value that is not such a URL (not shown: it may hold credentials)");
+    al_fail(err, AL_ERR_CONFIG, "proxy",
+            "proxy must be \"\" (no proxy) or an http://, https://, socks4://, socks4a://, socks5:// or socks5h:// URL "
+            "with a host, got %s",
+            label);
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return ok ? 0 : -1;
+}
+
+static int ieq_n(const char *a, size_t n, const char *b, size_t m) {
+  size_t i;
+  if (n != m) return 0;
+  for (i = 0; i < n; i++) {
+    char c = a[i], d = b[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (d >= 'A' && d <= 'Z') d = (char)(d - 'A' + 'a');
+    if (c != d) return 0;
+  }
+  return 1;
+}
+
+/* A no_proxy list (names separated by commas or blanks; "*" alone = every host)
+ * names this host or a domain above it. Deliberately no more than that (no CIDR): a
+ * miss here only means a plain-http request is refused, never that it is sent. */
+static int no_proxy_matches(const char *list, const char *host) {
+  size_t hn = strlen(host);
+  const char *p = list;
+  while (*p) {
+    size_t n;
+    while (*p == ',' || *p == ' ' || *p == '\t') p++;
+    n = strcspn(p, ", \t");
+    if (n == 1 && p[0] == '*') return 1;
+    if (n > 0) {
+      const char *e = p;
+      size_t en = n;
+      if (e[0] == '.') e++, en--;
+      if (en > 0 && (ieq_n(host, hn, e, en) || (hn > en && host[hn - en - 1] == '.' && ieq_n(host + hn - en, en, e, en))))
+        return 1;
+    }
+    p += n;
+  }
+  return 0;
+}
+
+/* The proxy a plain-http request to `host` would take: the option, else libcurl's
+ * variables for http (http_proxy, then all_proxy, ALL_PROXY: the first one set decides),
+ * minus no_proxy/NO_PROXY. NULL when none. */
+static const char *http_proxy_for(const al_http *h, const char *host) {
+  const char *px = h->proxy, *np;
+  if (px == NULL) px = getenv("http_proxy");
+  if (px == NULL) px = getenv("all_proxy");
+  if (px == NULL) px = getenv("ALL_PROXY");
+  if (px == NULL || px[0] == '\0') return NULL;
+  np = getenv("no_proxy");
+  if (np == NULL) np = getenv("NO_PROXY");
+  if (np && no_proxy_matches(np, host)) return NULL;
+  return px;
+}
+
+/* Sets the proxy options of one transfer; refuses plain http through a proxy unless
+ * the transport allows it. */
+static int set_proxy(al_http *h, xfer *x, CURL *e, int plain, int loopback, const char *target, al_error *err) {
+  if (loopback) /* the token stays on this machine: never through a proxy */
+    return curl_easy_setopt(e, CURLOPT_NOPROXY, "*") == CURLE_OK ? 0 : -2;
+  if (plain) {
+    const char *px = http_proxy_for(h, target);
+    char label[256];
+    if (px == NULL) /* decided here, not left to libcurl's own reading of the environment */
+      return curl_easy_setopt(e, CURLOPT_PROXY, "") == CURLE_OK ? 0 : -2;
+    if (!h->allow_http_through_proxy) {
+      proxy_label(px, label, sizeof label);
+      return al_fail(err, AL_ERR_CONFIG, "proxy",
+                     "refusing plain http:// to %s through the proxy %s: the proxy would see the token in clear "
+                     "(use https://, exclude the host with no_proxy or proxy = \"\", or set "
+                     "allow_http_through_proxy = true)",
+                     x->host, label);
+    }
+    return curl_easy_setopt(e, CURLOPT_PROXY, px) == CURLE_OK ? 0 : -2;
+  }
+  /* https: the option, else libcurl's environment; a CONNECT tunnel either way */
+  if (h->proxy && curl_easy_setopt(e, CURLOPT_PROXY, h->proxy) != CURLE_OK) return -2;
+  return 0;
 }
 
 static int add_header(xfer *x, const char *line) {
@@ -627,13 +775,18 @@ static int add_header(xfer *x, const char *line) {
 }
 
 static int build_headers(xfer *x, const al_http_request *req, al_error *err) {
-  size_t i;
+  size_t i, total = 0;
   int has_expect = 0, has_ctype = 0;
   for (i = 0; i < req->nheaders; i++) {
     const al_http_header *hd = &req->headers[i];
     char *line;
     size_t n;
     if (al_http_check_header(hd, err)) return -1;
+    total += hd->name_len + hd->value_len + 4; /* "Name: value\r\n" */
+    if (total > AL_HTTP_MAX_REQUEST_HEADER_BYTES)
+      return al_fail(err, AL_ERR_VALIDATION, "headers",
+                     "the request headers exceed %zu bytes (servers refuse larger ones): not sent",
+                     AL_HTTP_MAX_REQUEST_HEADER_BYTES);
     if (ieq(hd->name, hd->name_len, "expect")) has_expect = 1;
     if (ieq(hd->name, hd->name_len, "content-type")) has_ctype = 1;
     n = hd->name_len + 2 + hd->value_len + 1;
@@ -671,7 +824,8 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   const char *method = req->method ? req->method : "GET";
   size_t mlen = strlen(method);
   long timeout = req->timeout_ms ? req->timeout_ms : h->timeout_ms;
-  int head = strcmp(method, "HEAD") == 0;
+  int head = strcmp(method, "HEAD") == 0, plain = 0, loopback = 0, prc;
+  char target[256];
   int with_body = req->body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
                   strcmp(method, "PATCH") == 0;
   CURL *e;
@@ -679,12 +833,13 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   x->streaming = streaming;
   x->max_body = h->max_body;
   x->timeout_ms = timeout;
+  x->connect_timeout_ms = h->connect_timeout_ms;
   snprintf(x->host, sizeof x->host, "%s", "(unknown host)");
   if (req->url == NULL) {
     al_fail(err, AL_ERR_CONFIG, "url", "url is required");
     goto fail;
   }
-  if (check_url(h, req->url, x, err)) goto fail;
+  if (check_url(h, req->url, x, &plain, &loopback, target, sizeof target, err)) goto fail;
   if (!al_is_http_token(method, mlen) || mlen > 32) {
     al_fail(err, AL_ERR_VALIDATION, "method", "method must be an HTTP token such as GET or POST");
     goto fail;
@@ -720,6 +875,9 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
   SET(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for DNS timeouts: we run in threads */
+  prc = set_proxy(h, x, e, plain, loopback, target, err);
+  if (prc == -2) goto setopt_fail;
+  if (prc) goto fail;
   SET(CURLOPT_TIMEOUT_MS, timeout);
   SET(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
   SET(CURLOPT_SSL_VERIFYPEER, 1L);

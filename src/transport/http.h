@@ -26,6 +26,10 @@
 #define AL_HTTP_DEFAULT_MAX_BODY ((size_t)32 * 1024 * 1024)
 /* Longest timeout accepted, in ms: fits a 32-bit long (about 24.8 days). */
 #define AL_HTTP_MAX_TIMEOUT_MS 2147483647L
+/* All request header lines together, in bytes. Larger requests are refused before
+ * sending (validation): servers answer them with 431/494 or just close (nginx takes
+ * 8 KB per line by default). Leaves room for a 16 KB token (AL_TOKEN_MAX_LEN). */
+#define AL_HTTP_MAX_REQUEST_HEADER_BYTES ((size_t)64 * 1024)
 
 typedef struct al_http al_http;
 typedef struct al_http_stream al_http_stream;
@@ -38,6 +42,9 @@ typedef struct {
   size_t max_body;          /* decoded response bytes; 0 = AL_HTTP_DEFAULT_MAX_BODY */
   const char *user_agent;   /* NULL = "alephant-lua/" ALEPHANT_VERSION */
   int allow_insecure_http;  /* plain http:// to a host other than loopback */
+  const char *proxy;        /* NULL = environment (https_proxy, all_proxy, no_proxy...),
+                               "" = never a proxy, else the proxy URL (see al_http_check_proxy) */
+  int allow_http_through_proxy; /* plain http:// (non-loopback) may go through a proxy */
 } al_http_options;
 
 /* A request header. Names are HTTP tokens; values hold no control characters. */
@@ -94,6 +101,17 @@ al_http *al_http_new(const al_http_options *opts, al_error *err);
 /* Releases everything; open streams are detached (their next() says the transport is
  * closed) but stay owned by whoever opened them. NULL is fine. */
 void al_http_free(al_http *h);
+
+/* Proxies. Loopback URLs never go through a proxy (CURLOPT_NOPROXY). https:// uses the
+ * `proxy` option, else libcurl's environment variables, through a CONNECT tunnel: the
+ * proxy sees "CONNECT host:443", never the request or its token. Plain http:// (to a
+ * non-loopback host, itself only with allow_insecure_http) through a proxy, explicit
+ * or from http_proxy/all_proxy/ALL_PROXY (minus no_proxy/NO_PROXY matches), would hand
+ * the token to the proxy in clear: refused (config) unless allow_http_through_proxy.
+ *
+ * Checks a `proxy` option: "" or an http, https, socks4, socks4a, socks5 or socks5h URL
+ * with a host. Messages show the scheme and host, never user info, path or query. */
+int al_http_check_proxy(const char *proxy, al_error *err);
 
 /* Checks a header before anything is sent: the name is an HTTP token, the value
  * has no control characters. The message never echoes the value. */

@@ -48,3 +48,28 @@ done:
   curl_url_cleanup(u);
   return rc;
 }
+
+int al_url_route(const char *url, int *plain, int *loopback, char *host_out, size_t cap) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *host = NULL;
+  int rc = -1;
+  *plain = *loopback = 0;
+  if (cap) host_out[0] = '\0';
+  if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+    size_t n = strlen(host);
+    *plain = strcmp(scheme, "http") == 0;
+    *loopback = n < cap && al_host_is_loopback(host);
+    if (cap) {
+      size_t k = n < cap ? n : cap - 1;
+      memcpy(host_out, host, k);
+      host_out[k] = '\0';
+    }
+    rc = 0;
+  }
+  curl_free(scheme);
+  curl_free(host);
+  curl_url_cleanup(u);
+  return rc;
+}

@@ -19,4 +19,10 @@
 int al_url_check(const char *url, size_t n, unsigned flags, const char *field, char *host, size_t host_cap,
                  size_t *used_n, al_error *err);
 
+/* For the proxy rules, after al_url_check accepted url: *plain (the scheme is http),
+ * *loopback (al_host_is_loopback) and the host as libcurl will connect to it, into host
+ * (cap bytes; a longer host counts as not loopback and is cut). 0, or -1 when libcurl
+ * cannot parse the URL. */
+int al_url_route(const char *url, int *plain, int *loopback, char *host, size_t cap);
+
 #endif

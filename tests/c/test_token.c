@@ -12,6 +12,42 @@
 
 static int parse(const char *s, al_token *t, al_error *e) { return al_token_parse(s, strlen(s), t, e); }
 
+/* Unpadded base64url of in[0..n) into out; returns the length written. */
+static size_t b64url(const unsigned char *in, size_t n, char *out) {
+  static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  size_t i, o = 0;
+  for (i = 0; i + 2 < n; i += 3) {
+    unsigned long v = ((unsigned long)in[i] << 16) | ((unsigned long)in[i + 1] << 8) | in[i + 2];
+    out[o++] = abc[(v >> 18) & 63], out[o++] = abc[(v >> 12) & 63];
+    out[o++] = abc[(v >> 6) & 63], out[o++] = abc[v & 63];
+  }
+  if (n - i == 1) {
+    out[o++] = abc[in[i] >> 2], out[o++] = abc[(in[i] & 3) << 4];
+  } else if (n - i == 2) {
+    unsigned long v = ((unsigned long)in[i] << 8) | in[i + 1];
+    out[o++] = abc[(v >> 10) & 63], out[o++] = abc[(v >> 4) & 63], out[o++] = abc[(v << 2) & 63];
+  }
+  return o;
+}
+
+/* A JWT of exactly `total` bytes whose payload is {"pad":"xxx...","exp":1893456000}. */
+static char *big_jwt(size_t total) {
+  static char buf[AL_TOKEN_MAX_LEN + 64];
+  static unsigned char payload[AL_TOKEN_MAX_LEN];
+  const char *head = "eyJhbGciOiJIUzI1NiJ9.";
+  size_t hn = strlen(head), n0 = strlen("{\"pad\":\"\",\"exp\":1893456000}"), pad, n, o;
+  pad = (total - hn - 5) * 3 / 4 - n0; /* the longest claim whose token still fits */
+  n = (size_t)snprintf((char *)payload, sizeof payload, "{\"pad\":\"%*s\",\"exp\":1893456000}", (int)pad, "");
+  memset(payload + 8, 'x', pad);
+  memcpy(buf, head, hn);
+  o = hn + b64url(payload, n, buf + hn);
+  memcpy(buf + o, ".c2ln", 6);
+  o += 5;
+  while (o < total) buf[o++] = 'A'; /* a longer signature segment */
+  buf[o] = '\0';
+  return buf;
+}
+
 int main(void) {
   al_token t;
   al_error err;
@@ -43,6 +79,15 @@ int main(void) {
   CHECK(parse("eyJ!.eyJhIjoxfQ.c2ln", &t, &err) == -1);
   CHECK(parse("eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln", &t, &err) == -1); /* "not json" */
   CHECK(parse("eyJhbGciOiJIUzI1NiJ9.WzFd.c2ln", &t, &err) == -1);         /* [1] */
+
+  /* long JWTs: decoded whatever their size up to AL_TOKEN_MAX_LEN (no 4 KB buffer) */
+  CHECK(AL_TOKEN_MAX_LEN >= 16384);
+  CHECK(parse(big_jwt(6000), &t, &err) == 0 && t.kind == AL_TOKEN_JWT && t.has_exp && t.exp == 1893456000);
+  CHECK(parse(big_jwt(AL_TOKEN_MAX_LEN), &t, &err) == 0 && t.has_exp && t.exp == 1893456000);
+  CHECK(strlen(big_jwt(AL_TOKEN_MAX_LEN)) == AL_TOKEN_MAX_LEN);
+  CHECK(parse(big_jwt(AL_TOKEN_MAX_LEN + 1), &t, &err) == -1 && err.kind == AL_ERR_CONFIG);
+  CHECK_CONTAINS(err.message, "too long");
+  CHECK_CONTAINS(err.message, "16384");
 
   /* expiry with leeway */
   CHECK(parse(JWT_OK, &t, &err) == 0);

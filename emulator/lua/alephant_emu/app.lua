@@ -300,6 +300,7 @@ function M.handle()
     if spec.status then
       local res = resp.family_err(fam, spec.status, "Emulated fault: HTTP " .. spec.status)
       if spec.retry_after then res.headers["Retry-After"] = spec.retry_after end
+      if spec.location then res.headers["Location"] = spec.location end
       if spec.status == 429 then
         res.headers["X-RateLimit-Limit"] = "60"
         res.headers["X-RateLimit-Remaining"] = "0"

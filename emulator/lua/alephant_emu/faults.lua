@@ -4,8 +4,8 @@
 --   fault     = directive *( ";" directive )
 --   directive = "reset" | "malformed" | "truncated"
 --             | "stall=" MS | "trickle=" MS | "chunk=" BYTES | "oversized=" BYTES
---             | "status=" CODE | CODE            ; CODE = 3 digits, 400..599
---             | "retry-after=" SECONDS | "count=" N | "key=" NAME
+--             | "status=" CODE | CODE            ; CODE = 3 digits, 300..599
+--             | "retry-after=" VALUE | "location=" URL | "count=" N | "key=" NAME
 --
 -- `count=N` makes the fault fire for the first N requests that carry the same fault
 -- key (the `key=` value, or else the whole header value); later ones are answered
@@ -38,12 +38,12 @@ function M.parse(s)
       k = (k or part):lower()
       local err
       if not v and k:match("^%d%d%d$") then
-        spec.status, err = num(k, "status", 400, 599)
+        spec.status, err = num(k, "status", 300, 599)
       elseif k == "reset" or k == "malformed" or k == "truncated" then
         if v then return nil, k .. " takes no value" end
         spec[k] = true
       elseif k == "status" then
-        spec.status, err = num(v, "status", 400, 599)
+        spec.status, err = num(v, "status", 300, 599)
       elseif k == "stall" then
         spec.stall, err = num(v, "stall", 0, 600000)
       elseif k == "trickle" then
@@ -55,6 +55,9 @@ function M.parse(s)
       elseif k == "retry-after" or k == "retry_after" then
         if not v or v == "" then return nil, "retry-after needs a value" end
         spec.retry_after = v
+      elseif k == "location" then
+        if not v or v == "" then return nil, "location needs a value" end
+        spec.location = v
       elseif k == "count" then
         spec.count, err = num(v, "count", 0)
       elseif k == "key" then
@@ -68,6 +71,7 @@ function M.parse(s)
   end
   if not any then return nil, "empty fault" end
   if spec.retry_after and not spec.status then spec.status = 429 end
+  if spec.location and not spec.status then spec.status = 302 end
   return spec
 end
 

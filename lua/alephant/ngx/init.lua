@@ -89,7 +89,8 @@ local in_flight = 0
 -- transport in a worker thread, or directly in the worker with `blocking = true`.
 -- `alephant_ngx.new` makes one; pass it as `transport` to `alephant.new` to use it alone.
 -- @tparam[opt] table opts `thread_pool` (default "alephant"), `blocking`, and the
---   transport settings `timeout`, `connect_timeout`, `cafile`, `capath`, `allow_insecure_http`
+--   transport settings `timeout`, `connect_timeout`, `cafile`, `capath`, `allow_insecure_http`,
+--   `proxy`, `allow_http_through_proxy`
 -- @return the transport
 function M.transport(opts)
   opts = opts or {}
@@ -98,7 +99,8 @@ function M.transport(opts)
     blocking = opts.blocking == true,
     -- plain values only: this table is copied into the worker thread's VM
     cfg = { timeout = opts.timeout, connect_timeout = opts.connect_timeout, cafile = opts.cafile,
-      capath = opts.capath, allow_insecure_http = opts.allow_insecure_http },
+      capath = opts.capath, allow_insecure_http = opts.allow_insecure_http, proxy = opts.proxy,
+      allow_http_through_proxy = opts.allow_http_through_proxy },
   }, Transport)
 end
 
@@ -296,7 +298,8 @@ function M.new(opts)
   if settings.transport == nil then
     settings.transport = M.transport{ thread_pool = own.thread_pool, blocking = own.blocking,
       timeout = settings.timeout, connect_timeout = settings.connect_timeout, cafile = settings.cafile,
-      capath = settings.capath, allow_insecure_http = settings.allow_insecure_http }
+      capath = settings.capath, allow_insecure_http = settings.allow_insecure_http, proxy = settings.proxy,
+      allow_http_through_proxy = settings.allow_http_through_proxy }
   end
   settings.sleep = settings.sleep or sleep
   local lock_timeout = own.lock_timeout or M.defaults.lock_timeout

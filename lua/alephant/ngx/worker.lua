@@ -12,7 +12,8 @@ local worker = {}
 -- One transport per distinct configuration, for the life of this VM.
 local transports = {}
 
-local config_keys = { "timeout", "connect_timeout", "cafile", "capath", "allow_insecure_http" }
+local config_keys = { "timeout", "connect_timeout", "cafile", "capath", "allow_insecure_http", "proxy",
+  "allow_http_through_proxy" }
 
 local function config_key(cfg)
   local parts = {}
@@ -42,7 +43,8 @@ local function plain_error(err)
 end
 
 --- Performs one request with this VM's transport for `cfg`.
--- @tparam table cfg `timeout`, `connect_timeout`, `cafile`, `capath`, `allow_insecure_http`
+-- @tparam table cfg `timeout`, `connect_timeout`, `cafile`, `capath`, `allow_insecure_http`, `proxy`,
+--   `allow_http_through_proxy`
 -- @tparam table req `{method, url, headers, body, timeout}` as for `core.http_new():request`
 -- @return `{status, headers, body}`, or nil and a plain error table, or nil, nil and the
 --   message of a programmer error (which the caller raises in its own VM)

@@ -35,15 +35,7 @@ local function usd(item)
   return cents and cents / 100 or 0
 end
 
--- A list inside a payload: the payload itself, or the list under a usual key.
-local function list_of(data, keys)
-  if type(data) ~= "table" then return {} end
-  if data[1] ~= nil then return data end
-  for _, k in ipairs(keys or { "items", "data", "rows" }) do
-    if type(data[k]) == "table" then return data[k] end
-  end
-  return {}
-end
+local list_of = require("alephant.paginate").list_of -- a list inside a payload (the one unwrapper)
 
 local function entry(item)
   local id = pick(item, ID)

@@ -5,6 +5,7 @@
 --   mode=thread (default) | blocking       pool=NAME (thread pool)
 --   dict=NAME (lua_shared_dict, default "alephant"; "none" for no sharing)
 --   budget_ttl=S  scope_ttl=S  timeout=S  lock_timeout=S  retries=N (default 0)  fault=X-Emulator-Fault value
+--   max_retry_wait=S  proxy=URL  base_url=URL  insecure=1 (allow_insecure_http)
 --   reuse=1 (one client per worker instead of one per request)  break_path=resty|alephant  env_token=1 (the key from
 --   ALEPHANT_TOKEN instead of the Authorization header; content only)
 -- The virtual key comes from the request's Authorization header (the timer gets it as
@@ -38,6 +39,8 @@ local function client_for(token, args)
     shared_dict = args.dict ~= "none" and (args.dict or "alephant") or nil,
     budget_cache_ttl = tonumber(args.budget_ttl), scope_ttl = tonumber(args.scope_ttl),
     timeout = tonumber(args.timeout), lock_timeout = tonumber(args.lock_timeout),
+    max_retry_wait = tonumber(args.max_retry_wait), proxy = args.proxy, base_url = args.base_url,
+    allow_insecure_http = args.insecure and true or nil,
   }
   if args.reuse then
     local key = ngx.md5(token .. tostring(args.mode))
@@ -78,7 +81,10 @@ function M.run(args, token)
       out.context_workspace_id = ctx and ctx.workspace_id
     end
   end
-  if err then out.ok, out.err = false, { kind = err.kind, message = err.message, status = err.status } end
+  if err then
+    out.ok, out.err = false, { kind = err.kind, message = err.message, status = err.status,
+      retry_after = err.retry_after, attempts = err.attempts }
+  end
   if out.raised then out.ok = false end
   ngx.update_time()
   out.t_done = ngx.now()
