@@ -89,6 +89,13 @@ fuzz:
 fuzz-smoke:
 	@mkdir -p $(TMP); scripts/fuzz.sh 5 $(RESULTS)
 
+# `make test && make demo` in a fresh clone inside a bare Debian 12 (debootstrap minbase plus
+# git, make, ca-certificates), then removes it: the proof for any change to set-up,
+# dependencies or the build. Needs root; not part of `make test`. Last line: pass or fail.
+.PHONY: check-fresh
+check-fresh:
+	@scripts/check-fresh.sh
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TMP) build.luarocks build-fuzz
 
@@ -97,7 +104,10 @@ clean:
 
 # On a fresh Debian 12: installs what is missing, builds, starts the emulator, prints the
 # cost report and a few library calls against it, stops the emulator (also on failure).
-demo: setup build
+# The build's output goes to $(TMP)/demo-build.log and is shown only if the build fails.
+demo: setup
+	@mkdir -p $(TMP); if ! $(MAKE) --no-print-directory build > $(TMP)/demo-build.log 2>&1; then \
+	  cat $(TMP)/demo-build.log; echo "demo: the build failed (log: $(TMP)/demo-build.log)"; exit 1; fi
 	@scripts/demo.sh $(BUILD)
 
 # LDoc (config.ld) over lua/alephant into doc/; any warning fails (also run by `make test`).
