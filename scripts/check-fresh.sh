@@ -109,7 +109,8 @@ target=$root/root
 say "debootstrap --variant=minbase bookworm from $mirror into $target (log: $log)"
 debootstrap --variant=minbase --include=git,make,ca-certificates bookworm "$target" "$mirror" >> "$log" 2>&1 \
   || fail "debootstrap failed (log: $log)"
-# mktemp -d makes 0700; nginx workers run as nobody and must read the checkout
+# mktemp -d makes 0700; nginx workers run as nobody and must read the checkout (which is
+# why it goes to /src, not to root's 0700 home)
 chmod 755 "$root" "$target"
 
 # apt inside the root resolves the mirror with the host's resolver; no service starts
@@ -122,13 +123,13 @@ mount -t proc proc "$target/proc" && mount -t sysfs sys "$target/sys" \
   && mount --bind /dev "$target/dev" && mount --bind /dev/pts "$target/dev/pts" \
   || fail "mounting proc, sys, dev, dev/pts failed"
 
-git clone -q --no-checkout "$repo" "$target/root/alephant-lua" >> "$log" 2>&1 \
-  && git -C "$target/root/alephant-lua" checkout -q --detach "$head" \
+git clone -q --no-checkout "$repo" "$target/src/alephant-lua" >> "$log" 2>&1 \
+  && git -C "$target/src/alephant-lua" checkout -q --detach "$head" \
   || fail "git clone of $repo failed"
 say "cloned $head; running make test && make demo inside (output below and in $log)"
 
 chroot "$target" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb \
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  /bin/bash -c 'cd /root/alephant-lua && make test && make demo' 2>&1 | tee -a "$log"
+  /bin/bash -c 'cd /src/alephant-lua && make test && make demo' 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || fail "make test && make demo failed in the fresh root (exit $status)"
