@@ -74,11 +74,14 @@ rock:
 	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; \
 	  eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
 	  luajit -e 'local a = require "alephant"; assert(package.searchpath("alephant.core", package.cpath):find("'$$tree'", 1, true)); print("rock luajit: alephant " .. a._VERSION)'
-	@# the command line from each tree: the 5.4 wrapper luarocks wrote, the 5.1 script under luajit
-	@tree=$$(cd $(TMP)/rock-5.4 && pwd); cd /; eval "$$(luarocks --lua-version=5.4 path --tree $$tree)"; \
-	  "$$tree/bin/alephant" --version | sed 's/^/rock 5.4: bin\/alephant: /'
-	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
-	  luajit "$$tree"/lib/luarocks/rocks-5.1/alephant/scm-1/bin/alephant --version | sed 's/^/rock luajit: bin\/alephant: /'
+	@# the command line from each tree as a user runs it, without `luarocks path` (it finds its
+	@# own tree): the 5.4 wrapper luarocks wrote, the 5.1 script under luajit
+	@tree=$$(cd $(TMP)/rock-5.4 && pwd); cd /; \
+	  env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 "$$tree/bin/alephant" --version \
+	  | sed 's/^/rock 5.4: bin\/alephant: /'
+	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; \
+	  env -u LUA_PATH -u LUA_CPATH luajit "$$tree"/lib/luarocks/rocks-5.1/alephant/scm-1/bin/alephant --version \
+	  | sed 's/^/rock luajit: bin\/alephant: /'
 
 # libFuzzer harnesses for every parser and encoder of the C core (fuzz/fuzz_*.c).
 FUZZ_SECONDS ?= 60
