@@ -88,11 +88,14 @@ rock:
 	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; \
 	  eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
 	  luajit -e 'local a = require "alephant"; assert(package.searchpath("alephant.core", package.cpath):find("'$$tree'", 1, true)); print("rock luajit: alephant " .. a._VERSION)'
-	@# the command line from each tree: the 5.4 wrapper luarocks wrote, the 5.1 script under luajit
-	@tree=$$(cd $(TMP)/rock-5.4 && pwd); cd /; eval "$$(luarocks --lua-version=5.4 path --tree $$tree)"; \
-	  "$$tree/bin/alephant" --version | sed 's/^/rock 5.4: bin\/alephant: /'
-	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
-	  luajit "$$tree"/lib/luarocks/rocks-5.1/alephant/scm-1/bin/alephant --version | sed 's/^/rock luajit: bin\/alephant: /'
+	@# the command line from each tree as a user runs it, without `luarocks path` (it finds its
+	@# own tree): the 5.4 wrapper luarocks wrote, the 5.1 script under luajit
+	@tree=$$(cd $(TMP)/rock-5.4 && pwd); cd /; \
+	  env -u LUA_PATH -u LUA_CPATH -u LUA_PATH_5_4 -u LUA_CPATH_5_4 "$$tree/bin/alephant" --version \
+	  | sed 's/^/rock 5.4: bin\/alephant: /'
+	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; \
+	  env -u LUA_PATH -u LUA_CPATH luajit "$$tree"/lib/luarocks/rocks-5.1/alephant/scm-1/bin/alephant --version \
+	  | sed 's/^/rock luajit: bin\/alephant: /'
 
 # libFuzzer harnesses for every parser and encoder of the C core (fuzz/fuzz_*.c).
 FUZZ_SECONDS ?= 60
@@ -103,6 +106,13 @@ fuzz:
 fuzz-smoke:
 	@mkdir -p $(TMP); scripts/fuzz.sh 5 $(RESULTS)
 
+# `make test && make demo` in a fresh clone inside a bare Debian 12 (debootstrap minbase plus
+# git, make, ca-certificates), then removes it: the proof for any change to set-up,
+# dependencies or the build. Needs root; not part of `make test`. Last line: pass or fail.
+.PHONY: check-fresh
+check-fresh:
+	@scripts/check-fresh.sh
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TMP) build.luarocks build-fuzz
 
@@ -111,7 +121,10 @@ clean:
 
 # On a fresh Debian 12: installs what is missing, builds, starts the emulator, prints the
 # cost report and a few library calls against it, stops the emulator (also on failure).
-demo: setup build
+# The build's output goes to $(TMP)/demo-build.log and is shown only if the build fails.
+demo: setup
+	@mkdir -p $(TMP); if ! $(MAKE) --no-print-directory build > $(TMP)/demo-build.log 2>&1; then \
+	  cat $(TMP)/demo-build.log; echo "demo: the build failed (log: $(TMP)/demo-build.log)"; exit 1; fi
 	@scripts/demo.sh $(BUILD)
 
 # LDoc (config.ld) over lua/alephant into doc/; any warning fails (also run by `make test`).

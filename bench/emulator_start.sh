@@ -11,7 +11,7 @@ for _ in $(seq "$runs"); do
   t0=$(now)
   out=$("$root/emulator/emulator" start --rm-on-exit --watch-pid $$)
   t1=$(now)
-  dir=$(printf '%s\n' "$out" | sed -n 's/^ALEPHANT_EMULATOR_DIR=//p')
+  dir=$(printf '%s\n' "$out" | sed -n 's/^export ALEPHANT_EMULATOR_DIR=//p')
   eval "dir=$dir"
   "$root/emulator/emulator" stop "$dir" --rm >/dev/null
   t2=$(now)

@@ -17,9 +17,9 @@ description = {
   labels = { "api", "sdk", "openresty", "llm" },
 }
 
+-- Nothing else: JSON is the SDK's own C codec (alephant.core), it never loads cjson.
 dependencies = {
   "lua >= 5.1, < 5.5",
-  "lua-cjson >= 2.1.0",
 }
 
 -- libcurl is the one C library the module links (the transport, src/transport).
@@ -50,7 +50,8 @@ build = {
     CURL_LIBDIR = "$(CURL_LIBDIR)",
     ALEPHANT_TESTS = "OFF",
   },
-  -- the command line; luarocks writes a wrapper into the tree's bin/ that sets the paths
+  -- the command line; luarocks writes a wrapper into the tree's bin/, and the script finds
+  -- the tree's share/lua and lib/lua from its own path (no `luarocks path` needed)
   install = {
     bin = { alephant = "bin/alephant" },
   },

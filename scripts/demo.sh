@@ -16,7 +16,7 @@ export ALEPHANT_API_BASE_URL ALEPHANT_ANALYTICS_BASE_URL ALEPHANT_GATEWAY_BASE_U
 # The fixture token goes into the environment, never onto a command line.
 unset ALEPHANT_PAT ALEPHANT_VIRTUAL_KEY
 ALEPHANT_TOKEN=$(emulator/emulator tokens | sed -n 's/^pat_read=//p')
-ALEPHANT_WORKSPACE_ID=$(emulator/emulator ids | sed -n 's/^workspace_1=//p')
+ALEPHANT_WORKSPACE_ID=$(emulator/emulator ids | sed -n 's/^id_workspace_1=//p')
 export ALEPHANT_TOKEN ALEPHANT_WORKSPACE_ID
 export LUA_PATH="$root/lua/?.lua;$root/lua/?/init.lua;;"
 export LUA_CPATH="$root/$build/lua5.4/?.so;;"

@@ -14,7 +14,7 @@ eval "$env_lines"
 trap 'emulator/emulator stop "$ALEPHANT_EMULATOR_DIR" --rm >/dev/null 2>&1 || true' EXIT
 export ALEPHANT_API_BASE_URL ALEPHANT_ANALYTICS_BASE_URL ALEPHANT_GATEWAY_BASE_URL ALEPHANT_EMULATOR_CA
 eval "$(emulator/emulator tokens | sed 's/^/tok_/')"
-eval "$(emulator/emulator ids | sed 's/^/id_/')"
+eval "$(emulator/emulator ids)"
 
 status=0
 for ex in examples/*.lua; do

@@ -1,6 +1,6 @@
 --- Turning an HTTP response into `data, nil, meta` or `nil, err`, per API family.
 --
--- Envelopes (reference section 3.2):
+-- Envelopes (docs/api-notes.md#envelopes):
 --
 -- * Analytics API: `{code, message, data}`; `data` is returned, `code ~= 0` is an error.
 -- * SaaS API: `{code, data, pagination?}`; `data` is returned, `pagination` goes to meta.

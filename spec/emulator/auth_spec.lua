@@ -1,4 +1,5 @@
--- Token kinds per route family, X-Workspace-Id, PAT scope and binding (reference section 1).
+-- Token kinds per route family, X-Workspace-Id, PAT scope and binding
+-- (docs/api-notes.md#token-kinds-and-route-families).
 local emulator = require("spec.support.emulator")
 
 describe("emulator auth", function()

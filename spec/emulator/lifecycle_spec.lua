@@ -69,7 +69,7 @@ describe("emulator lifecycle", function()
     assert.equal(0, rc, out)
     local keys, env = {}, {}
     for line in out:gmatch("[^\n]+") do
-      local k, v = line:match("^([%w_]+)=(.*)$")
+      local k, v = line:match("^export ([%w_]+)=(.*)$")
       assert.is_truthy(k, "unexpected output line: " .. line)
       keys[#keys + 1] = k
       env[k] = v
@@ -179,11 +179,12 @@ describe("emulator lifecycle", function()
     assert.matches("running", out)
     rc, out = run(shq(emulator.script) .. " env " .. shq(emu.dir))
     assert.equal(0, rc)
-    assert.matches("ALEPHANT_API_BASE_URL=" .. emu.saas_url:gsub("%p", "%%%0") .. "\n", out)
+    assert.matches("export ALEPHANT_API_BASE_URL=" .. emu.saas_url:gsub("%p", "%%%0") .. "\n", out)
     rc, out = run(shq(emulator.script) .. " tokens")
     assert.equal(0, rc)
     local n = 0
     for name, tok in out:gmatch("([%w_]+)=([^\n]+)") do
+      assert.is_nil(name:match("^id_"), "a token name clashes with the ids' prefix: " .. name)
       assert.equal(emu.tokens[name], tok)
       n = n + 1
     end
@@ -192,7 +193,7 @@ describe("emulator lifecycle", function()
     assert.equal(0, rc)
     n = 0
     for name, id in out:gmatch("([%w_]+)=([^\n]+)") do
-      assert.equal(emu.ids[name], id)
+      assert.equal(emu.ids[assert(name:match("^id_(.+)$"), name)], id)
       n = n + 1
     end
     assert.equal(35, n)

@@ -1,4 +1,4 @@
--- The reports read the API's payloads defensively (reference section 3.4: field names
+-- The reports read the API's payloads defensively (docs/api-notes.md#workspace-analytics: field names
 -- vary between id|entityId, name|label, cost|totalCost, ...). The emulator sends one
 -- spelling, so the other ones come from a stand-in transport behind the real client.
 local alephant = require "alephant"

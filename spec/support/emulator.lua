@@ -129,7 +129,7 @@ function M.start(opts)
   p:close()
   local env = {}
   for line in out:gmatch("[^\n]+") do
-    local k, v = line:match("^(ALEPHANT_[%w_]+)=(.*)$")
+    local k, v = line:match("^export (ALEPHANT_[%w_]+)=(.*)$")
     if k then env[k] = unquote(v) end
   end
   if not env.ALEPHANT_EMULATOR_DIR or not env.ALEPHANT_API_BASE_URL then

@@ -274,13 +274,15 @@ end
 -- `thread_pool` ("alephant threads=4"; false for none), `main` (main-context lines),
 -- `http` (inside the http block), `lua_path` (prepended), `log_level` ("warn");
 -- `env` (name -> value: exported to nginx and, for generated configs, declared with
--- `env`), `vars` (extra placeholder values).
+-- `env`), `vars` (extra placeholder values), `prepare` (a function called with the
+-- prefix directory before nginx starts).
 function M.start(opts)
   opts = opts or {}
   local dir = slurp("mktemp -d /tmp/alephant-ngx.XXXXXX"):gsub("%s+$", "")
   assert(dir ~= "", "mktemp failed")
   -- workers run as nobody (no `user` directive): they must reach the prefix
   assert(sh("chmod 755 " .. shq(dir) .. " && mkdir -p " .. shq(dir .. "/logs") .. " " .. shq(dir .. "/tmp")))
+  if opts.prepare then opts.prepare(dir) end
   local lines = {}
   for k, v in pairs(opts.env or {}) do lines[#lines + 1] = k .. "=" .. shq(v) end
   write(dir .. "/env.sh", table.concat(lines, "\n") .. "\n", "600")

@@ -1,5 +1,5 @@
 /* Which token kinds a route accepts and whether it carries X-Workspace-Id
- * (reference section 1.3), derived from the API family and the path alone so that
+ * (docs/api-notes.md#token-kinds-and-route-families), derived from the API family and the path alone so that
  * every route in the catalog gets its rule from one place. */
 #ifndef ALEPHANT_CORE_AUTH_H
 #define ALEPHANT_CORE_AUTH_H

@@ -1,5 +1,5 @@
 /* The catalog's data: one entry per documented route whose path is known
- * (reference section 3). Shared parameters are declared once and reused. */
+ * (docs/api-notes.md). Shared parameters are declared once and reused. */
 #include "catalog.h"
 
 #include <string.h>

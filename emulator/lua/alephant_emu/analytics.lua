@@ -1,4 +1,4 @@
--- Analytics (Collector) API /v1/analytics/* (reference section 3.6).
+-- Analytics (Collector) API /v1/analytics/* (docs/api-notes.md#analytics-collector-api).
 -- Every answer is {code, message, data}; errors carry 5-digit codes.
 local json = require("alephant_emu.json")
 local util = require("alephant_emu.util")

@@ -1,4 +1,4 @@
--- Token kinds and the per-family auth rules (reference section 1).
+-- Token kinds and the per-family auth rules (docs/api-notes.md#token-kinds-and-route-families).
 local store = require("alephant_emu.store")
 local util = require("alephant_emu.util")
 

@@ -1,4 +1,4 @@
--- /api/v1/cockpit/* : Virtual-Key-scoped, read-only (reference section 3.3).
+-- /api/v1/cockpit/* : Virtual-Key-scoped, read-only (docs/api-notes.md#cockpit).
 local json = require("alephant_emu.json")
 local util = require("alephant_emu.util")
 local store = require("alephant_emu.store")

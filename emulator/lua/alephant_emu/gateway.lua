@@ -1,4 +1,4 @@
--- AI Gateway /v1/* (OpenAI-compatible, reference section 3.7).  Answers are
+-- AI Gateway /v1/* (OpenAI-compatible, docs/api-notes.md#gateway).  Answers are
 -- deterministic functions of the request; every authenticated call on chat,
 -- completions and embeddings is queued as a request log that becomes visible on
 -- /v1/analytics/request-logs/{x-request-id} after ingest_delay_ms.

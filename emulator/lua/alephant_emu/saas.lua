@@ -1,5 +1,5 @@
 -- SaaS API /api/v1/* (everything except /cockpit): workspace analytics, management
--- resources, PATs, workspaces and logs (reference sections 3.4, 3.5).
+-- resources, PATs, workspaces and logs (docs/api-notes.md).
 local json = require("alephant_emu.json")
 local util = require("alephant_emu.util")
 local store = require("alephant_emu.store")

@@ -1,4 +1,4 @@
---- Agent run and step events (`POST /v1/agent/events`, reference section 3.7): checks
+--- Agent run and step events (`POST /v1/agent/events`, docs/api-notes.md#gateway): checks
 -- before sending, and the run attribution filled into each event.
 --
 -- The body is one event or a batch `{source?, framework?, events = {...}}`. Each event

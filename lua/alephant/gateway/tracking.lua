@@ -3,7 +3,7 @@
 -- Attribution (`agent_id`, `run_id`, `session`, `properties`), the gateway cache
 -- (`cache`), log privacy (`omit_request`, `omit_response`) and the request id
 -- (`request_id`) are options of every gateway call, never part of its JSON body.
--- This module is the one place that maps them to headers (reference section 3.7.1)
+-- This module is the one place that maps them to headers (docs/api-notes.md#tracking-headers)
 -- and checks every value first, with the core validators, so a bad value is a
 -- `validation` error naming the field (`session.path`, `properties.tier`,
 -- `cache.ttl`) and nothing is sent.

@@ -16,7 +16,7 @@ local check_opts, scan = common.check_opts, common.scan
 -- A key's own `lastUsedAt` (or `last_used_at`) decides when the API sends it. When it
 -- does not, the key's agent or member decides: idle when that entity has no requests
 -- and no cost in the window (`analytics.costs`), since the API has no per-key usage
--- (reference section 7); `basis` says which rule applied (`last_used_at`, `entity`, or
+-- (docs/api-notes.md#known-gaps); `basis` says which rule applied (`last_used_at`, `entity`, or
 -- `none` for an unbound key that was never seen in use). Needs a personal access token
 -- or a JWT: a virtual key cannot list the workspace's keys.
 --

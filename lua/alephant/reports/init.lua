@@ -8,7 +8,7 @@
 --     print(r.total, r.change_pct, r.top.agents[1].name)
 --
 -- Money is in USD (Lua numbers), percentages are 0..100 (`*_pct`), dates are UTC
--- calendar days `YYYY-MM-DD`. Field names of the API vary (reference section 3.4: `id`
+-- calendar days `YYYY-MM-DD`. Field names of the API vary (docs/api-notes.md#workspace-analytics: `id`
 -- or `entityId`, `name` or `label`, `cost` or `totalCost`); every one is read defensively.
 --
 -- One file per report (`alephant.reports.costs`, `.budgets`, `.idle_keys`), the
