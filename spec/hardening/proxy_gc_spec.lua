@@ -54,6 +54,10 @@ local cases = {
     assert.equal("https://alephant.io", core.check_base_url(fresh("https://alephant.io/"), fresh("base_url")))
     assert.equal("base_url", select(2, core.check_base_url(fresh("ftp://x"), fresh("base_url"))).field)
   end,
+  check_proxy = function()
+    assert.is_true(core.check_proxy(fresh("http://127.0.0.1:3128")))
+    assert.equal("config", select(2, core.check_proxy(fresh("ftp://user:secret@proxy"))).kind)
+  end,
   check_client = function() assert.equal("pat", assert(core.check_client(fresh(PAT), fresh(WS))).kind) end,
   check_fresh = function() assert.is_true(core.check_fresh(fresh(PAT))) end,
   endpoints = function() assert.is_true(#core.endpoints() > 0) end,
