@@ -83,6 +83,9 @@ r("GET", "/v1/analytics/request%-logs/" .. UUIDISH, "analytics", "an", analytics
 -- Gateway
 r("POST", "/v1/chat/completions", "gateway", "gw", gateway.chat)
 r("POST", "/v1/embeddings", "gateway", "gw", gateway.embeddings)
+r("POST", "/v1/completions", "gateway", "gw", gateway.completions)
+r("POST", "/v1/responses", "gateway", "gw", gateway.responses)
+r("POST", "/v1/messages", "gateway", "gw", gateway.messages)
 r("GET", "/v1/models", "gateway", "gw", gateway.models)
 r("POST", "/v1/agent/events", "gateway", "gw", gateway.agent_events)
 r("GET", "/health", "gateway", "none", function() return resp.empty(200) end)

@@ -2,7 +2,7 @@
 -- the admin API.  Grammar (see emulator/README.md, "Fault injection"):
 --
 --   fault     = directive *( ";" directive )
---   directive = "reset" | "malformed" | "truncated"
+--   directive = "reset" | "malformed" | "truncated" | "cut" | "stream-error"
 --             | "stall=" MS | "trickle=" MS | "chunk=" BYTES | "oversized=" BYTES
 --             | "status=" CODE | CODE            ; CODE = 3 digits, 300..599
 --             | "retry-after=" VALUE | "location=" URL | "count=" N | "key=" NAME
@@ -39,9 +39,9 @@ function M.parse(s)
       local err
       if not v and k:match("^%d%d%d$") then
         spec.status, err = num(k, "status", 300, 599)
-      elseif k == "reset" or k == "malformed" or k == "truncated" then
+      elseif k == "reset" or k == "malformed" or k == "truncated" or k == "cut" or k == "stream-error" then
         if v then return nil, k .. " takes no value" end
-        spec[k] = true
+        spec[(k:gsub("%-", "_"))] = true
       elseif k == "status" then
         spec.status, err = num(v, "status", 300, 599)
       elseif k == "stall" then

@@ -6,6 +6,7 @@ local json = require("alephant_emu.json")
 local util = require("alephant_emu.util")
 local store = require("alephant_emu.store")
 local resp = require("alephant_emu.resp")
+local generation = require("alephant_emu.generation")
 
 local null = json.null
 local floor = math.floor
@@ -85,12 +86,24 @@ local function record(req, model, tokens_in, tokens_out, status, extra)
     session_path = session and hv("alephant-session-path") or null,
     session_name = session and hv("alephant-session-name") or null,
     agent_name = hv("alephant-agent-name") or null, step_id = hv("alephant-step-id") or null,
+    parent_step_id = hv("alephant-parent-step-id") or null, step_kind = hv("alephant-step-kind") or null,
+    step_source = hv("alephant-step-source") or null, step_attempt = hv("alephant-step-attempt") or null,
+    step_input_hash = hv("alephant-step-input-hash") or null, tool_call_id = hv("alephant-tool-call-id") or null,
+    handoff_id = hv("alephant-handoff-id") or null, graph_node = hv("alephant-graph-node") or null,
+    iteration = hv("alephant-iteration") or null, state_hash = hv("alephant-state-hash") or null,
+    prompt_id = hv("alephant-prompt-id") or null, webhook = h["x-alephant-webhook-enabled"] ~= nil,
+    cache_control = hv("alephant-cache-control") or null,
+    cache_semantic_threshold = hv("alephant-cache-semantic-threshold") or null,
+    embeddings_model = hv("alephant-embeddings-model") or null,
+    embeddings_key_sent = h["alephant-embeddings-key"] ~= nil,
     properties = json.object(props), path = req.path, stream = extra and extra.stream or false,
     created_at = util.fmt_iso(now), ts = now, source = "gateway",
   }
   store.add_log(row, now + (store.config("ingest_delay_ms") or 0) / 1000)
 end
 
+-- The reply's words; the second result is true when the last message is a tool result
+-- (then the reply quotes it).
 local function reply_words(messages)
   local last = ""
   for _, msg in ipairs(messages) do
@@ -99,11 +112,63 @@ local function reply_words(messages)
   if last == "" and #messages > 0 and type(messages[#messages]) == "table" then
     last = content_text(messages[#messages].content)
   end
-  local text = "Emulated reply to: " .. last
+  local final = messages[#messages]
+  local from_tool = type(final) == "table" and final.role == "tool"
+  local text = from_tool and ("Emulated answer from the tool result: " .. content_text(final.content))
+    or ("Emulated reply to: " .. last)
   local words = {}
   for w in text:gmatch("%S+") do words[#words + 1] = w end
-  return words, text
+  return words, text, from_tool
 end
+
+generation.init({ record = record, resolve_model = resolve_model, content_text = content_text,
+  oai400 = oai400, approx_tokens = approx_tokens })
+M.completions = generation.completions
+M.responses = generation.responses
+M.messages = generation.messages
+
+-- Chat tool calls, streamed: the first chunk of each call has its id, type and name;
+-- then the arguments come 4 bytes at a time, the calls interleaved.
+local function tool_call_stream(req, b, model, calls, id, created, prompt_tokens)
+  local frames = {}
+  local function chunk(delta, fin, usage)
+    local t = { id = id, object = "chat.completion.chunk", created = created, model = model.id,
+      choices = json.array({ { index = 0, delta = delta, finish_reason = fin or null } }) }
+    if usage then t.choices, t.usage = json.array(), usage end
+    return "data: " .. json.encode(t) .. "\n\n"
+  end
+  local first = json.array()
+  local pieces, most, n = {}, 0, 0
+  for i, c in ipairs(calls) do
+    first[i] = { index = i - 1, id = "call_" .. c.id, type = "function",
+      ["function"] = { name = c.name, arguments = "" } }
+    pieces[i] = generation.cut(c.arguments, 4)
+    most = math.max(most, #pieces[i])
+    n = n + approx_tokens(c.arguments)
+  end
+  frames[1] = chunk({ role = "assistant", content = null, tool_calls = first })
+  for k = 1, most do
+    for i = 1, #calls do
+      local p = pieces[i][k]
+      if p then
+        local delta = { index = i - 1, ["function"] = { arguments = p } }
+        frames[#frames + 1] = chunk({ tool_calls = json.array({ delta }) })
+      end
+    end
+  end
+  frames[#frames + 1] = chunk(json.object(), "tool_calls")
+  if type(b.stream_options) == "table" and b.stream_options.include_usage == true then
+    frames[#frames + 1] = chunk(nil, nil, { prompt_tokens = prompt_tokens, completion_tokens = n,
+      total_tokens = prompt_tokens + n })
+  end
+  frames[#frames + 1] = "data: [DONE]\n\n"
+  record(req, model, prompt_tokens, n, 200, { stream = true })
+  return generation.frames_answer(frames, M.chat_error_event)
+end
+
+-- What `stream-error` sends in the middle of a chat or completions stream.
+M.chat_error_event = "data: " .. json.encode({ error = { message = "Emulated fault: the upstream failed mid-stream",
+  type = "server_error", code = "upstream_error", param = null } }) .. "\n\n"
 
 function M.chat(req)
   local b = req.json
@@ -124,12 +189,33 @@ function M.chat(req)
   if max_tokens ~= nil and (type(max_tokens) ~= "number" or max_tokens < 1 or max_tokens ~= floor(max_tokens)) then
     return oai400("max_tokens must be a positive integer", "max_tokens")
   end
-  local words, text = reply_words(b.messages)
+  local words, text, from_tool = reply_words(b.messages)
   local prompt_chars = 0
   for _, m in ipairs(b.messages) do prompt_chars = prompt_chars + #content_text(m.content) + 4 end
   local prompt_tokens = math.max(1, math.ceil(prompt_chars / 4))
   local id = "chatcmpl-" .. util.hex_from(json.encode(b.messages) .. "|" .. model.id, 24)
   local created = ngx.time()
+  local calls = not from_tool and generation.tool_calls(b.tools, b.tool_choice, text:gsub("^Emulated reply to: ", ""),
+    id, function(t) return type(t["function"]) == "table" and t["function"].name end,
+    function(t) return type(t["function"]) == "table" and t["function"].parameters end)
+
+  if calls and b.stream == true then
+    return tool_call_stream(req, b, model, calls, id, created, prompt_tokens)
+  elseif calls then
+    local tcs, n = json.array(), 0
+    for i, c in ipairs(calls) do
+      tcs[i] = { id = "call_" .. c.id, type = "function", ["function"] = { name = c.name, arguments = c.arguments } }
+      n = n + approx_tokens(c.arguments)
+    end
+    record(req, model, prompt_tokens, n, 200)
+    return resp.json(200, {
+      id = id, object = "chat.completion", created = created, model = model.id,
+      choices = json.array({ { index = 0, message = { role = "assistant", content = null, tool_calls = tcs },
+        finish_reason = "tool_calls", logprobs = null } }),
+      usage = { prompt_tokens = prompt_tokens, completion_tokens = n, total_tokens = prompt_tokens + n },
+      system_fingerprint = "alephant-emulator",
+    })
+  end
 
   if b.stream == true then
     local n = tonumber(req.headers["x-emulator-stream-chunks"] or "")
@@ -154,6 +240,7 @@ function M.chat(req)
       status = 200,
       headers = { ["Content-Type"] = "text/event-stream", ["Cache-Control"] = "no-cache" },
       expected = n + 3,
+      error_event = M.chat_error_event,
       gen = function()
         if done then return nil end
         i = i + 1

@@ -22,7 +22,8 @@ local function redact_auth(v)
   return scheme .. " " .. M.redact_token(tok)
 end
 
-local SECRET_HEADERS = { ["x-alephant-virtual-key"] = true, ["alephant-api-key"] = true, ["x-api-key"] = true }
+local SECRET_HEADERS = { ["x-alephant-virtual-key"] = true, ["alephant-api-key"] = true, ["x-api-key"] = true,
+  ["alephant-embeddings-key"] = true }
 
 local function redact_headers(h)
   local out = {}

@@ -211,6 +211,13 @@ local function send_stream(res, fault)
       end
       chunk = rest .. "\n\n"
     end
+    -- halfway, at an event boundary: end cleanly without the terminal event, or send
+    -- the endpoint's own mid-stream error event and end
+    if fault and (fault.cut or fault.stream_error) and n > expected / 2 then
+      if fault.stream_error and res.error_event then batch[#batch + 1] = res.error_event end
+      flush_batch()
+      return
+    end
     if fault and fault.truncated and n > expected / 2 then
       flush_batch()
       ngx.print(chunk:sub(1, math.floor(#chunk / 2)))
