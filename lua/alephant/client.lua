@@ -110,7 +110,7 @@ for name, methods in pairs(groups) do
   local label = "alephant." .. name
   group_classes[name] = { __index = index, __tostring = function() return label end }
 end
-gateway.install(group_classes.gateway.__index, groups.gateway) -- tracking options, chat_stream
+gateway.install(group_classes.gateway.__index, groups.gateway) -- chat_stream, responses_stream, ...
 trace.install(group_classes.collector.__index) -- request_log(id, {wait = s})
 
 -- A client's methods, then its group objects, made on first use and kept: a client
@@ -204,6 +204,8 @@ Client.__close = Client.close
 -- @return `{method, url, headers, body, endpoint, ...}`, or nil, err, or false, "scope"
 -- when a virtual key must first resolve its workspace.
 function Client:prepare(name, params)
+  local e = endpoints[name]
+  if e and e.family == "gateway" then return gateway.prepare(self, name, params) end -- tracking options
   return self._state:prepare(name, params, os.time())
 end
 
@@ -339,6 +341,14 @@ function Client:call(name, params, opts, transport)
         { field = k, endpoint = name })
     end
   end
+  if endpoints[name].family == "gateway" then -- tracking options become headers (alephant.gateway)
+    return gateway.call(self, name, params, opts, transport)
+  end
+  return self:_call(name, params, opts, transport)
+end
+
+-- Client:call once the arguments are checked (gateway.call comes back here).
+function Client:_call(name, params, opts, transport)
   if opts.headers then
     local ok, herr = check_headers(name, opts.headers)
     if not ok then return nil, herr end

@@ -19,6 +19,9 @@ local scripts = {
   nodone = { 'data: {"n":1}\n\n' },
   -- keep-alive comments only, for a while, then one event
   idle = { ": ping\n\n", ": ping\n\n", ": ping\n\n", 'data: {"n":1}\n\ndata: [DONE]\n\n' },
+  -- a Responses stream whose JSON has no type: the event: names carry it
+  named = { 'event: response.created\ndata: {"n":1}\n\n',
+    'event: response.completed\ndata: {"response":{"id":"r1","output":[]}}\n\n' },
   -- a JSON answer to a stream request
   json = { head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n",
     '{"id":"x","object":"chat.completion"}' },

@@ -36,11 +36,12 @@ describe("gateway chat_stream #integration", function()
     local s = c.gateway:chat_stream{ model = MODEL, messages = messages("hello stream"), agent_id = "agt_stream" }
     assert.equal(200, s.meta.status)
     local events = collect(s)
-    assert.equal(7, #events) -- role, 5 words, finish
+    assert.equal(8, #events) -- role, 5 words, finish, usage (include_usage is on by default)
     for _, ev in ipairs(events) do assert.equal("chat.completion.chunk", ev.object) end
     assert.equal("Emulated reply to: hello stream", text_of(events))
-    assert.equal("stop", events[#events].choices[1].finish_reason)
-    assert.equal(7, s.events)
+    assert.equal("stop", events[#events - 1].choices[1].finish_reason)
+    assert.equal(5, events[#events].usage.completion_tokens)
+    assert.equal(8, s.events)
     local r = support.only(emu, "/v1/chat/completions")
     assert.is_true(emulator.decode(r.body).stream)
     assert.equal("text/event-stream", r.headers.accept)
@@ -67,7 +68,7 @@ describe("gateway chat_stream #integration", function()
         peak = math.max(peak, collectgarbage("count"))
       end
     end
-    assert.equal(50002, n)
+    assert.equal(50003, n)
     -- about 10 MB went through; the parser and the transport keep only the unread tail
     assert.is_true(peak - base < 1024, ("memory grew by %.0f KiB"):format(peak - base))
   end)
@@ -179,7 +180,7 @@ describe("gateway chat_stream #integration", function()
     emu:reset()
     local s = c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { retry = true, headers = { ["X-Emulator-Fault"] = "503;count=1;key=b" } })
-    assert.equal(6, #collect(s)) -- role, "Emulated reply to: hello", finish
+    assert.equal(7, #collect(s)) -- role, "Emulated reply to: hello", finish, usage
     assert.equal(2, s.meta.attempts)
     local reqs = emu:requests("/v1/chat/completions")
     assert.equal(2, #reqs)
@@ -190,7 +191,7 @@ describe("gateway chat_stream #integration", function()
     local c = support.client(emu, nil, { max_retries = 1 })
     local s = c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { retry = true, headers = { ["X-Emulator-Fault"] = "reset;count=1" } })
-    assert.equal(6, #collect(s))
+    assert.equal(7, #collect(s))
     assert.equal(2, s.meta.attempts)
   end)
 
@@ -220,7 +221,7 @@ describe("gateway chat_stream #integration", function()
     assert.is_nil(s()) -- a closed stream yields nothing more
     assert(c.gateway:chat{ model = MODEL, messages = messages() })
     local again = collect(c.gateway:chat_stream{ model = MODEL, messages = messages() })
-    assert.equal(6, #again)
+    assert.equal(7, #again)
   end)
 
   if _VERSION == "Lua 5.4" then
@@ -283,7 +284,8 @@ describe("gateway chat_stream over awkward event streams #integration", function
   it("handles split events, CRLF, comments, multi-line data and a last line without a break", function()
     local s = client("split").gateway:chat_stream{ model = MODEL, messages = messages() }
     local seen = collect(s)
-    assert.same({ { n = 1 }, { n = 2, m = "multi" }, { n = 3 } }, seen)
+    -- an event: name sets type when the JSON has none
+    assert.same({ { n = 1 }, { n = 2, m = "multi" }, { n = 3, type = "delta" } }, seen)
     assert.equal(s.request_id, s.meta.headers["x-request-id"])
   end)
 

@@ -58,10 +58,11 @@ local function cut(s, size)
 end
 M.cut = cut
 
--- The stream length a request asks for: X-Emulator-Stream-Chunks, else `limit`, else all words.
+-- The stream length a request asks for: X-Emulator-Stream-Chunks (words repeat), else
+-- the words, at most `limit`.
 local function chunk_count(req, limit, words)
   local n = tonumber(req.headers["x-emulator-stream-chunks"] or "")
-  n = n and floor(n) or limit or #words
+  n = n and floor(n) or (limit and math.min(limit, #words)) or #words
   if n < 1 then n = 1 end
   return n
 end

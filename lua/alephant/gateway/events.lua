@@ -119,19 +119,22 @@ function events.check(body)
   return true
 end
 
---- Fills `agent_id` and `run_id` into the event, or into each event of a batch that
--- has none of its own. Returns the body to send (events are copied, never changed).
+--- Fills `agent_id`, `run_id` and `agent_name` into the event, or into each event of a
+-- batch that has none of its own. Returns the body to send (events are copied, never
+-- changed).
 -- @tparam table body one event or a batch
 -- @tparam[opt] string agent_id
 -- @tparam[opt] string run_id
-function events.attribute(body, agent_id, run_id)
-  if agent_id == nil and run_id == nil then return body end
+-- @tparam[opt] string agent_name
+function events.attribute(body, agent_id, run_id, agent_name)
+  if agent_id == nil and run_id == nil and agent_name == nil then return body end
   local function fill(ev)
     if type(ev) ~= "table" then return ev end
     local copy = {}
     for k, v in pairs(ev) do copy[k] = v end
     if copy.agent_id == nil then copy.agent_id = agent_id end
     if copy.run_id == nil then copy.run_id = run_id end
+    if copy.agent_name == nil and copy.agentName == nil then copy.agent_name = agent_name end
     return copy
   end
   if body.events == nil or type(body.events) ~= "table" then return fill(body) end

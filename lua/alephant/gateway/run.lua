@@ -51,24 +51,33 @@ end
 function Run:_params(params)
   if params ~= nil and type(params) ~= "table" then return params end -- gateway raises
   local body, own = tracking.split(params)
+  if not body then return params end -- a misspelled option: the call refuses it
   for k, v in pairs(tracking.merge(self._options, own)) do body[k] = v end
   return body
 end
 
---- A chat completion with the run's attribution (`client.gateway:chat`).
-function Run:chat(params, opts)
-  return gateway.call(self._client, "gateway.chat", self:_params(params), opts)
+-- Every gateway method with the run's attribution: `run:chat{}`, `run:responses{}`,
+-- `run:embeddings{}`, ... (as `client.gateway:<method>`), and the streams
+-- `run:chat_stream{}`, `run:responses_stream{}`, `run:messages_stream{}`,
+-- `run:completions_stream{}`.
+for _, e in ipairs(core.endpoints()) do
+  local method = e.name:match("^gateway%.(.+)$")
+  if method then
+    Run[method] = function(self, params, opts)
+      return self._client:call(e.name, self:_params(params), opts)
+    end
+  end
 end
-
---- A streamed chat completion with the run's attribution (`client.gateway:chat_stream`).
-function Run:chat_stream(params, opts)
-  return gateway.chat_stream(self._client, self:_params(params), opts)
+for method in pairs(gateway.streams) do
+  Run[method] = function(self, params, opts)
+    return gateway.stream(self._client, method, self:_params(params), opts)
+  end
 end
 
 --- Sends one agent event or a batch `{events = {...}}` with the run's `agent_id` and
 -- `run_id` filled into every event that has none (`client.gateway:agent_events`).
 function Run:event(params, opts)
-  return gateway.call(self._client, "gateway.agent_events", self:_params(params), opts)
+  return self._client:call("gateway.agent_events", self:_params(params), opts)
 end
 
 --- The run's tracking headers, e.g. for another HTTP client talking to the gateway.

@@ -7,6 +7,16 @@
 --     end
 --     print(s.request_id, s.events)
 --
+--     local reply, err = client.gateway:chat_stream{ ... }:collect()   -- the whole answer
+--
+-- Each event is the decoded `data:` JSON; when the SSE frame has an `event:` name and
+-- the JSON has no `type`, `type` is set to that name. How a stream ends depends on its
+-- kind (`alephant.gateway.assemble`): chat and completions on `data: [DONE]`, Responses
+-- on `response.completed` (or `response.incomplete`), Messages on `message_stop` (both
+-- yielded before the loop ends); failure events (`error`, `response.failed`, an OpenAI
+-- `{"error": ...}` chunk) are yielded as `false, err` (kind `http`). A body that ends
+-- before its terminal event is a `network` error saying so.
+--
 -- The request goes through the client's pipeline (validation, rate limit, retries with
 -- backoff, deadline) with a transport adapter that keeps the response open once its
 -- status and headers are known. So a stream is retried only before its first byte,
@@ -95,13 +105,23 @@ local function step(self)
     self._pending = nil
     return failed(self, pending)
   end
+  if self._ended then -- the terminal event was yielded: the stream is over
+    self.done, self.complete = true, true
+    drain(self)
+    return nil
+  end
+  local kind = self._kind
   while true do
-    local data = self._parser:next()
+    local data, name = self._parser:next()
     if data ~= nil then
-      if data == "[DONE]" and self.until_done then
-        self.done = true
-        drain(self)
-        return nil
+      if data == "[DONE]" then
+        if kind.done then
+          self.done, self.complete = true, true
+          drain(self)
+          return nil
+        end
+        return broken(self, errors.new("network", ("response ended (data: [DONE]) before %s"):format(kind.ending),
+          { retryable = true }), "ended early")
       end
       local ev, derr = core.json_decode(data)
       if ev == nil and derr then
@@ -109,17 +129,21 @@ local function step(self)
         derr.status = self.meta.status
         return broken(self, derr, "sent an event that is not JSON")
       end
+      if type(ev) == "table" then
+        if name and ev.type == nil then ev.type = name end
+        local verdict, ferr = kind.check(ev)
+        if verdict == false then
+          ferr.status = self.meta.status
+          return broken(self, ferr, "sent an error")
+        end
+        if verdict == "end" then self._ended = true end
+      end
       self.events = self.events + 1
       return ev
     end
     if self._eof then
-      if self.until_done then
-        return broken(self, errors.new("network", "response ended before data: [DONE]", { retryable = true }),
-          "ended early")
-      end
-      self.done = true
-      self:close()
-      return nil
+      return broken(self, errors.new("network", ("response ended before %s"):format(kind.ending), { retryable = true }),
+        "ended early")
     end
     local chunk, err = self._s:next()
     if chunk then
@@ -150,6 +174,54 @@ function Stream:close()
 end
 Stream.__close = Stream.close
 
+--- Reads the rest of the stream and returns the answer the non-streaming call would
+-- have returned, in the endpoint's own shape (see `alephant.gateway.assemble`):
+--
+-- * chat: `{ role, content, tool_calls = { { id, type, ["function"] = { name, arguments } } },
+--   finish_reason, usage }` for the first choice, plus `id`, `model`, `created` and
+--   `choices` as in a `chat.completion` (tool calls merged from their deltas by `index`,
+--   `arguments` concatenated);
+-- * completions: a `text_completion` plus `text` and `finish_reason` of the first choice;
+-- * responses: the `response` of the `response.completed` event plus `output_text`;
+-- * messages: the message with its content blocks (tool inputs decoded), `stop_reason`
+--   and `usage`.
+--
+-- Call it before reading any event (it raises otherwise); `on_event`, when given, is
+-- called with each event as it is read, e.g. to print text as it comes.
+-- @tparam[opt] function on_event called with each event
+-- @return result, nil, meta; or nil, err (with `err.partial`, what was assembled so far)
+function Stream:collect(on_event)
+  if on_event ~= nil and type(on_event) ~= "function" then
+    error("alephant: collect: on_event must be a function, got " .. type(on_event), 2)
+  end
+  if self.events > 0 or self._collected then
+    error("alephant: collect() reads the whole stream: call it before reading any event (pass a function to "
+      .. "see each event as it comes)", 2)
+  end
+  self._collected = true
+  local acc = self._kind.collector()
+  while true do
+    local ev, err = step(self)
+    if ev == false then
+      err.partial = acc:result()
+      return nil, err
+    end
+    if ev == nil then break end
+    acc:add(ev)
+    if on_event then on_event(ev) end
+  end
+  if not self.complete then
+    return nil, errors.new("config", ("%s: the stream was closed before its end"):format(self.endpoint),
+      { endpoint = self.endpoint, request_id = self.request_id })
+  end
+  local result, err = acc:result()
+  if result == nil then
+    err.endpoint, err.request_id = self.endpoint, self.request_id
+    return nil, err
+  end
+  return result, nil, self.meta
+end
+
 function Stream:__tostring()
   return ("alephant.stream<%s %s%s>"):format(self.endpoint, self.request_id or "?",
     self.done and (self.err and " failed" or " done") or "")
@@ -157,34 +229,31 @@ end
 
 --- A stream that only yields `false, err` once (validation and pre-stream failures).
 -- @tparam table err the error
+-- @tparam table kind the stream kind (`alephant.gateway.assemble.kinds`)
 -- @tparam[opt] table fields `endpoint`, `request_id`
-function stream.failed(err, fields)
+function stream.failed(err, kind, fields)
   fields = fields or {}
-  return setmetatable({ endpoint = fields.endpoint, request_id = fields.request_id, events = 0, meta = {},
-    done = false, _parser = sse.parser(), _eof = true, until_done = false,
-    _pending = err }, Stream)
+  return setmetatable({ endpoint = fields.endpoint or kind.endpoint, request_id = fields.request_id, events = 0,
+    meta = {}, done = false, _kind = kind, _parser = sse.parser(), _eof = true, _pending = err }, Stream)
 end
 
 --- Opens a stream through the client's request pipeline.
 -- @tparam table client the client
--- @tparam string name the endpoint
--- @tparam table params the body parameters
--- @tparam table opts call options (headers include the request id)
--- @tparam string request_id the `x-request-id` sent
--- @tparam[opt] boolean until_done true when the stream must end with `data: [DONE]`
+-- @tparam table kind the stream kind (`alephant.gateway.assemble.kinds`)
+-- @tparam table params the body parameters and tracking options (`stream = true` set)
+-- @tparam table opts call options
 -- @return the stream object; on failure one that yields `false, err` once
-function stream.open(client, name, params, opts, request_id, until_done)
+function stream.open(client, kind, params, opts)
+  local name = kind.endpoint
   local adapter = setmetatable({ transport = client._transport }, Adapter)
   local ok, err, meta = client:call(name, params, opts, adapter)
   if ok == nil then
     if adapter.open then adapter.open:close() end
-    err.request_id = err.request_id or request_id
-    return stream.failed(err, { endpoint = name, request_id = request_id })
+    return stream.failed(err, kind, { endpoint = name, request_id = err.request_id })
   end
   local s = adapter.open
-  local self = setmetatable({ endpoint = name, request_id = meta.request_id or request_id, meta = meta,
-    events = 0, done = false, until_done = until_done, _s = s, _parser = sse.parser(), _eof = false }, Stream)
-  meta.request_id = self.request_id
+  local self = setmetatable({ endpoint = name, request_id = meta.request_id, meta = meta,
+    events = 0, done = false, _kind = kind, _s = s, _parser = sse.parser(), _eof = false }, Stream)
   local status = meta.status
   local ctype = (meta.headers and meta.headers["content-type"]) or ""
   if status < 200 or status >= 300 then

@@ -1,12 +1,13 @@
 --- Tracking options of gateway calls, turned into request headers.
 --
--- Attribution (`agent_id`, `run_id`, `session`, `properties`), the gateway cache
--- (`cache`), log privacy (`omit_request`, `omit_response`) and the request id
--- (`request_id`) are options of every gateway call, never part of its JSON body.
--- This module is the one place that maps them to headers (docs/api-notes.md#tracking-headers)
--- and checks every value first, with the core validators, so a bad value is a
--- `validation` error naming the field (`session.path`, `properties.tier`,
--- `cache.ttl`) and nothing is sent.
+-- Attribution (`agent_id`, `agent_name`, `run_id`, `session`, `step`, `properties`),
+-- the gateway cache (`cache`), prompts (`prompt_id`), log privacy (`omit_request`,
+-- `omit_response`), webhooks (`webhook`) and the request id (`request_id`) are options
+-- of every gateway call, never part of its JSON body. This module is the one place
+-- that maps them to headers (the table `tracking.options`; the headers are described in
+-- docs/api-notes.md#tracking-headers) and checks every value first, with the core
+-- validators, so a bad value is a `validation` error naming the field (`session.path`,
+-- `properties.tier`, `cache.ttl`) and nothing is sent.
 --
 --     local headers, err = tracking.headers{ agent_id = "agt_support", session = { id = "s1" } }
 --     --> { ["Alephant-Agent-Id"] = "agt_support", ["alephant-session-id"] = "s1" }
@@ -18,30 +19,6 @@ local core = require "alephant.core"
 local errors = require "alephant.errors"
 
 local tracking = {}
-
---- The names of the tracking options (reserved: they never go into a body).
-tracking.names = { "agent_id", "run_id", "session", "properties", "cache", "omit_request", "omit_response",
-  "request_id" }
-local is_option = {}
-for _, k in ipairs(tracking.names) do is_option[k] = true end
-
---- Limits in bytes.
-tracking.limits = { agent_id = 128, run_id = 128, request_id = 128, session_id = 128, session_name = 128,
-  session_path = 256, property_value = 512, property_key = 64 }
-
---- Property keys refused because they look like credentials: a key is refused when,
--- with `-` and `_` removed, it contains one of these words. Property headers are
--- stored in request logs and forwarded upstream, so they must never carry secrets.
--- A bare `key` is allowed (`cache_key`, `key_id` are operational).
-tracking.secret_words = { "token", "secret", "password", "passwd", "apikey", "accesskey", "privatekey",
-  "credential", "authorization", "bearer", "cookie" }
-
-local SESSION_KEYS = { id = true, name = true, path = true }
-local CACHE_HEADERS = {
-  enabled = "Alephant-Cache-Enabled", read = "Alephant-Cache-Read", save = "Alephant-Cache-Save",
-  bucket_max_size = "Alephant-Cache-Bucket-Max-Size", seed = "Alephant-Cache-Seed", ttl = "Alephant-Cache-Ttl",
-}
-local CACHE_ORDER = { "enabled", "read", "save", "bucket_max_size", "seed", "ttl" }
 
 local function fail(field, message)
   return nil, errors.new("validation", message, { field = field })
@@ -132,48 +109,141 @@ local function sorted_keys(t)
   return keys
 end
 
-local function session_headers(session, out)
-  if type(session) ~= "table" then
-    return fail("session", ("session must be a table {id, name, path}, got %s"):format(type(session)))
+local U32 = 4294967295
+
+-- Value checkers: each takes (value, field) and returns the header text or nil, err.
+local function text_of(max) return function(v, field) return text(v, field, max) end end
+local function integer_of(min, max) return function(v, field) return integer(v, field, min, max) end end
+local function presence(v, field)
+  local s, err = boolean(v, field)
+  if not s then return nil, err end
+  return v and "true" or nil -- the gateway tests only that the header exists: false sends nothing
+end
+local function fraction(v, field)
+  if type(v) ~= "number" or v ~= v or v < 0 or v > 1 then
+    return fail(field, ("%s must be a number between 0 and 1, got %s"):format(field,
+      type(v) == "number" and number_text(v) or type(v)))
   end
-  for _, k in ipairs(sorted_keys(session)) do
-    if not SESSION_KEYS[k] then
-      return fail("session", ('session does not take "%s" (known: id, name, path)'):format(shown(k)))
-    end
-  end
-  local L = tracking.limits
-  if session.id == nil then
-    if session.name ~= nil or session.path ~= nil then
-      return fail("session.id", "session.id is required with session.name or session.path: the gateway "
-        .. "records a session's name and path only together with its id")
-    end
-    return true
-  end
-  local id, name, path, err
-  id, err = text(session.id, "session.id", L.session_id)
-  if not id then return nil, err end
-  out["alephant-session-id"] = id
-  if session.name ~= nil then
-    name, err = text(session.name, "session.name", L.session_name)
-    if not name then return nil, err end
-    out["alephant-session-name"] = name
-  end
-  if session.path ~= nil then
-    path, err = text(session.path, "session.path", L.session_path)
-    if not path then return nil, err end
-    if path:sub(1, 1) ~= "/" then
-      path = "/" .. path -- the gateway's own normalisation, done here so the limit counts it
-      if #path > L.session_path then
-        return fail("session.path", ("session.path must be at most %d bytes once it starts with /, got %d")
-          :format(L.session_path, #path))
-      end
-    end
-    out["alephant-session-path"] = path
-  end
-  return true
+  return number_text(v)
 end
 
-local function property_headers(props, out)
+--- A new session id: `sess_` and 24 characters of `[A-Za-z0-9_-]` (`session = { id = "auto" }`).
+local ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+function tracking.session_id()
+  local out = {}
+  for i = 1, 24 do
+    local k = math.floor(core.random() * 64) + 1
+    out[i] = ALPHABET:sub(k, k)
+  end
+  return "sess_" .. table.concat(out)
+end
+
+local function session_id(v, field)
+  if v == "auto" then return tracking.session_id() end
+  return text(v, field, tracking.limits.session_id)
+end
+
+local function session_path(v, field)
+  local path, err = text(v, field, tracking.limits.session_path)
+  if not path then return nil, err end
+  if path:sub(1, 1) ~= "/" then
+    path = "/" .. path -- the gateway's own normalisation, done here so the limit counts it
+    if #path > tracking.limits.session_path then
+      return fail(field, ("%s must be at most %d bytes once it starts with /, got %d")
+        :format(field, tracking.limits.session_path, #path))
+    end
+  end
+  return path
+end
+
+local properties -- below: alephant-property-<key> for each key
+
+--- Limits in bytes.
+tracking.limits = { agent_id = 128, agent_name = 128, run_id = 128, request_id = 128, session_id = 128,
+  session_name = 128, session_path = 256, property_value = 512, property_key = 64, step = 128, prompt_id = 128,
+  cache_control = 128, embeddings_model = 256, embeddings_key = 1024 }
+local L = tracking.limits
+
+--- Every tracking option and the header it becomes: the one mapping from options to
+-- gateway headers (public docs: developers.alephant.io, AI gateway integration and
+-- agent run tracing; docs/api-notes.md). An entry has `name`, and either `header`
+-- and `value` (its checker), or `fields` (a table option such as `session`), or
+-- `each` (`properties`). `secret = true` marks a value never to print.
+tracking.options = {
+  { name = "agent_id", header = "Alephant-Agent-Id", value = text_of(L.agent_id) },
+  { name = "agent_name", header = "alephant-agent-name", value = text_of(L.agent_name) },
+  { name = "run_id", header = "Alephant-Run-Id", value = text_of(L.run_id) },
+  { name = "session", fields = {
+    { name = "id", header = "alephant-session-id", value = session_id },
+    { name = "name", header = "alephant-session-name", value = text_of(L.session_name) },
+    { name = "path", header = "alephant-session-path", value = session_path },
+  } },
+  { name = "step", fields = {
+    { name = "id", header = "alephant-step-id", value = text_of(L.step) },
+    { name = "parent_id", header = "alephant-parent-step-id", value = text_of(L.step) },
+    { name = "kind", header = "alephant-step-kind", value = text_of(L.step) },
+    { name = "source", header = "alephant-step-source", value = text_of(L.step) },
+    { name = "attempt", header = "alephant-step-attempt", value = integer_of(0, U32) },
+    { name = "input_hash", header = "alephant-step-input-hash", value = text_of(L.step) },
+    { name = "tool_call_id", header = "alephant-tool-call-id", value = text_of(L.step) },
+    { name = "handoff_id", header = "alephant-handoff-id", value = text_of(L.step) },
+    { name = "graph_node", header = "alephant-graph-node", value = text_of(L.step) },
+    { name = "iteration", header = "alephant-iteration", value = integer_of(0, U32) },
+    { name = "state_hash", header = "alephant-state-hash", value = text_of(L.step) },
+  } },
+  { name = "properties", each = function(...) return properties(...) end },
+  { name = "cache", fields = {
+    { name = "enabled", header = "Alephant-Cache-Enabled", value = boolean },
+    { name = "read", header = "Alephant-Cache-Read", value = boolean },
+    { name = "save", header = "Alephant-Cache-Save", value = boolean },
+    { name = "bucket_max_size", header = "Alephant-Cache-Bucket-Max-Size", value = integer_of(1, 20) },
+    { name = "seed", header = "Alephant-Cache-Seed", value = integer_of() },
+    { name = "ttl", header = "Alephant-Cache-Ttl", value = integer_of(1, 2147483647) },
+    { name = "control", header = "Alephant-Cache-Control", value = text_of(L.cache_control) },
+    { name = "semantic_threshold", header = "Alephant-Cache-Semantic-Threshold", value = fraction },
+    { name = "embeddings_model", header = "Alephant-Embeddings-Model", value = text_of(L.embeddings_model) },
+    { name = "embeddings_key", header = "Alephant-Embeddings-Key", value = text_of(L.embeddings_key),
+      secret = true },
+  } },
+  { name = "prompt_id", header = "alephant-prompt-id", value = text_of(L.prompt_id) },
+  { name = "omit_request", header = "alephant-omit-request", value = presence },
+  { name = "omit_response", header = "alephant-omit-response", value = presence },
+  { name = "webhook", header = "x-alephant-webhook-enabled", value = presence },
+  { name = "request_id", header = "x-request-id", value = text_of(L.request_id) },
+}
+
+--- The names of the tracking options (reserved: they never go into a body).
+tracking.names = {}
+local by_name = {}
+for i, o in ipairs(tracking.options) do
+  tracking.names[i] = o.name
+  by_name[o.name] = o
+  if o.fields then
+    o.known = {}
+    for j, f in ipairs(o.fields) do
+      o.known[j] = f.name
+      o.fields[f.name] = f
+    end
+    o.known = table.concat(o.known, ", ")
+  end
+end
+
+--- Headers whose values are secrets (never printed), lower-case.
+tracking.secret_headers = {}
+for _, o in ipairs(tracking.options) do
+  for _, f in ipairs(o.fields or {}) do
+    if f.secret then tracking.secret_headers[#tracking.secret_headers + 1] = f.header:lower() end
+  end
+end
+
+--- Property keys refused because they look like credentials: a key is refused when,
+-- with `-` and `_` removed, it contains one of these words. Property headers are
+-- stored in request logs and forwarded upstream, so they must never carry secrets.
+-- A bare `key` is allowed (`cache_key`, `key_id` are operational).
+tracking.secret_words = { "token", "secret", "password", "passwd", "apikey", "accesskey", "privatekey",
+  "credential", "authorization", "bearer", "cookie" }
+
+function properties(props, out)
   if type(props) ~= "table" then
     return fail("properties", ("properties must be a table {key = value}, got %s"):format(type(props)))
   end
@@ -188,28 +258,26 @@ local function property_headers(props, out)
   return true
 end
 
-local function cache_headers(cache, out)
-  if type(cache) ~= "table" then
-    return fail("cache", ("cache must be a table {enabled, read, save, bucket_max_size, seed, ttl}, got %s")
-      :format(type(cache)))
+-- The headers of a table option (`session`, `step`, `cache`).
+local function table_option(o, t, out)
+  if type(t) ~= "table" then
+    return fail(o.name, ("%s must be a table {%s}, got %s"):format(o.name, o.known, type(t)))
   end
-  for _, k in ipairs(sorted_keys(cache)) do
-    if not CACHE_HEADERS[k] then
-      return fail("cache", ('cache does not take "%s" (known: enabled, read, save, bucket_max_size, seed, ttl)')
-        :format(shown(k)))
+  for _, k in ipairs(sorted_keys(t)) do
+    if not o.fields[k] then
+      return fail(o.name, ('%s does not take "%s" (known: %s)'):format(o.name, shown(k), o.known))
     end
   end
-  for _, k in ipairs(CACHE_ORDER) do
-    local v = cache[k]
+  if o.name == "session" and t.id == nil and (t.name ~= nil or t.path ~= nil) then
+    return fail("session.id", "session.id is required with session.name or session.path: the gateway "
+      .. "records a session's name and path only together with its id")
+  end
+  for _, f in ipairs(o.fields) do
+    local v = t[f.name]
     if v ~= nil then
-      local s, err
-      local field = "cache." .. k
-      if k == "bucket_max_size" then s, err = integer(v, field, 1, 20)
-      elseif k == "seed" then s, err = integer(v, field)
-      elseif k == "ttl" then s, err = integer(v, field, 1, 2147483647)
-      else s, err = boolean(v, field) end
-      if not s then return nil, err end
-      out[CACHE_HEADERS[k]] = s
+      local s, err = f.value(v, o.name .. "." .. f.name)
+      if s == nil and err then return nil, err end
+      out[f.header] = s
     end
   end
   return true
@@ -217,9 +285,12 @@ end
 
 --- The headers for a table of tracking options.
 -- Unknown keys are refused (with the known names), so a typo cannot slip into a body.
--- @tparam table options `agent_id`, `run_id`, `session = {id, name, path}`,
---   `properties = {key = value}`, `cache = {enabled, read, save, bucket_max_size, seed, ttl}`,
---   `omit_request`, `omit_response`, `request_id`
+-- @tparam table options see `tracking.options`: `agent_id`, `agent_name`, `run_id`,
+--   `session = {id, name, path}` (`id = "auto"` makes one), `step = {id, parent_id, kind,
+--   source, attempt, input_hash, tool_call_id, handoff_id, graph_node, iteration, state_hash}`,
+--   `properties = {key = value}`, `cache = {enabled, read, save, bucket_max_size, seed, ttl,
+--   control, semantic_threshold, embeddings_model, embeddings_key}`, `prompt_id`,
+--   `omit_request`, `omit_response`, `webhook`, `request_id`
 -- @treturn table headers by name (`x-request-id` only when `request_id` is given)
 -- @return[2] nil
 -- @return[2] table a `validation` error with `field`
@@ -230,59 +301,79 @@ function tracking.headers(options)
     return fail("options", ("tracking options must be a table, got %s"):format(type(options)))
   end
   for _, k in ipairs(sorted_keys(options)) do
-    if not is_option[k] then
-      return fail(tostring(k), ('"%s" is not a tracking option (known: %s)'):format(shown(k),
-        table.concat(tracking.names, ", ")))
+    if not by_name[k] then
+      local hint = tracking.near_miss(k)
+      return fail(tostring(k), ('"%s" is not a tracking option%s (known: %s)'):format(shown(k),
+        hint and ("; did you mean " .. hint .. "?") or "", table.concat(tracking.names, ", ")))
     end
   end
-  local L = tracking.limits
-  local v, ok, err
-  if options.agent_id ~= nil then
-    v, err = text(options.agent_id, "agent_id", L.agent_id)
-    if not v then return nil, err end
-    out["Alephant-Agent-Id"] = v
-  end
-  if options.run_id ~= nil then
-    v, err = text(options.run_id, "run_id", L.run_id)
-    if not v then return nil, err end
-    out["Alephant-Run-Id"] = v
-  end
-  if options.session ~= nil then
-    ok, err = session_headers(options.session, out)
-    if not ok then return nil, err end
-  end
-  if options.properties ~= nil then
-    ok, err = property_headers(options.properties, out)
-    if not ok then return nil, err end
-  end
-  if options.cache ~= nil then
-    ok, err = cache_headers(options.cache, out)
-    if not ok then return nil, err end
-  end
-  for _, k in ipairs({ "omit_request", "omit_response" }) do
-    if options[k] ~= nil then
-      v, err = boolean(options[k], k)
-      if not v then return nil, err end
-      -- presence headers: the gateway tests only that they exist, so false sends nothing
-      if options[k] then out["alephant-" .. k:gsub("_", "-")] = "true" end
+  for _, o in ipairs(tracking.options) do
+    local v = options[o.name]
+    if v ~= nil then
+      local ok, err
+      if o.fields then
+        ok, err = table_option(o, v, out)
+      elseif o.each then
+        ok, err = o.each(v, out)
+      else
+        ok, err = o.value(v, o.name)
+        if ok ~= nil then out[o.header] = ok end
+      end
+      if ok == nil and err then return nil, err end
     end
-  end
-  if options.request_id ~= nil then
-    v, err = text(options.request_id, "request_id", L.request_id)
-    if not v then return nil, err end
-    out["x-request-id"] = v
   end
   return out
 end
 
+-- Near misses of the option names: camelCase, other case, `-` or no separator, the
+-- header names, and a few aliases; e.g. agentId, AGENT_ID, agent-id, Alephant-Agent-Id,
+-- agent, runId, session_id, step_id. Keys are lower-case without `_`, `-` or spaces.
+local function squash(k) return (k:lower():gsub("[%s_%-]", "")) end
+local near = {}
+for _, o in ipairs(tracking.options) do
+  near[squash(o.name)] = o.name
+  if o.header then near[squash(o.header)] = o.name end
+  for _, f in ipairs(o.fields or {}) do
+    local target = ("%s = { %s = ... }"):format(o.name, f.name)
+    near[squash(f.header)] = target
+    if o.name ~= "cache" then near[squash(o.name .. "_" .. f.name)] = target end
+  end
+end
+for alias, target in pairs({ agent = "agent_id", run = "run_id", parent_step_id = "step = { parent_id = ... }",
+  webhook_enabled = "webhook", property = "properties" }) do
+  near[squash(alias)] = target
+end
+
+--- The tracking option a misspelled key means (`agentId` -> `agent_id`), or nil.
+-- @tparam string key a parameter name
+-- @treturn string|nil the option to use, as text
+function tracking.near_miss(key)
+  if type(key) ~= "string" then return nil end
+  return near[squash(key)]
+end
 --- Splits call parameters into the body and the tracking options (shallow copies).
+-- A parameter that is a near miss of a tracking option (`agentId`, `runId`,
+-- `session_id`, `agent`, ...) is refused, so attribution cannot silently land in a body.
 -- @tparam[opt] table params a gateway call's parameters
+-- @tparam[opt] boolean loose true when the body has fields of those names of its own
+--   (agent events: `step_id`, `step_kind`, ...): near misses are not checked
 -- @treturn table the body parameters
 -- @treturn table the tracking options
-function tracking.split(params)
+-- @return[2] nil
+-- @return[2] table a `validation` error naming the parameter and the right option
+function tracking.split(params, loose)
   local body, options = {}, {}
   for k, v in pairs(params or {}) do
-    if is_option[k] then options[k] = v else body[k] = v end
+    if by_name[k] then
+      options[k] = v
+    else
+      local hint = not loose and tracking.near_miss(k)
+      if hint then
+        return fail(k, ('"%s" is not a parameter: tracking options are sent as headers, never in the body; '
+          .. "use %s"):format(shown(k), hint))
+      end
+      body[k] = v
+    end
   end
   -- a decoded or alephant.array{} marker on the params survives into the body
   local mt = params and getmetatable(params)
@@ -301,7 +392,7 @@ function tracking.merge(base, over)
   for k, v in pairs(base or {}) do out[k] = v end
   for k, v in pairs(over or {}) do
     local b = out[k]
-    if type(v) == "table" and type(b) == "table" and (k == "session" or k == "properties" or k == "cache") then
+    if type(v) == "table" and type(b) == "table" and by_name[k] and (by_name[k].fields or k == "properties") then
       local m = {}
       for kk, vv in pairs(b) do m[kk] = vv end
       for kk, vv in pairs(v) do m[kk] = vv end
