@@ -28,7 +28,7 @@ end
 function M.tracking_headers(record)
   local out = {}
   for k, v in pairs(record.headers) do
-    if k:match("^alephant%-") or k == "x-request-id" then out[k] = v end
+    if k:match("^alephant%-") or k:match("^x%-alephant%-") or k == "x-request-id" then out[k] = v end
   end
   return out
 end

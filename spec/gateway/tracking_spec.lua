@@ -110,6 +110,48 @@ describe("gateway tracking headers #integration", function()
       ["alephant-cache-enabled"] = "true", ["alephant-omit-response"] = "true" }, h)
   end)
 
+  it("sends the agent context: agent_name and every step field", function()
+    assert.same({ ["alephant-agent-name"] = "Support Bot", ["alephant-step-id"] = "st_2",
+      ["alephant-parent-step-id"] = "st_1", ["alephant-step-kind"] = "tool_call", ["alephant-step-source"] = "runtime",
+      ["alephant-step-attempt"] = "2", ["alephant-step-input-hash"] = "h1", ["alephant-tool-call-id"] = "call_9",
+      ["alephant-handoff-id"] = "ho_1", ["alephant-graph-node"] = "search", ["alephant-iteration"] = "4294967295",
+      ["alephant-state-hash"] = "s1" },
+      sent{ agent_name = "Support Bot", step = { id = "st_2", parent_id = "st_1", kind = "tool_call",
+        source = "runtime", attempt = 2, input_hash = "h1", tool_call_id = "call_9", handoff_id = "ho_1",
+        graph_node = "search", iteration = 4294967295, state_hash = "s1" } })
+  end)
+
+  it("sends the semantic cache options; the embeddings key never shows", function()
+    local key = "emb-key-0123456789abcdefXYZ"
+    local h, meta = sent{ cache = { control = "max-age=60", semantic_threshold = 0.85,
+      embeddings_model = "openai/text-embedding-3-small", embeddings_key = key } }
+    assert.equal("max-age=60", h["alephant-cache-control"])
+    assert.equal("0.85", h["alephant-cache-semantic-threshold"])
+    assert.equal("openai/text-embedding-3-small", h["alephant-embeddings-model"])
+    -- the key went out (the emulator's log redacts it like a token)
+    assert.equal("emb-k…fXYZ", h["alephant-embeddings-key"])
+    assert.is_nil(tostring(meta):find(key, 1, true))
+    local _, err = c.gateway:chat{ model = MODEL, messages = messages(), cache = { embeddings_key = key .. "\n" } }
+    assert.equal("cache.embeddings_key", err.field)
+    assert.is_nil(tostring(err):find(key, 1, true))
+    assert.is_nil(err.message:find("0123456789", 1, true))
+  end)
+
+  it("sends prompt_id, and webhook only when true", function()
+    assert.same({ ["alephant-prompt-id"] = "pr_7", ["x-alephant-webhook-enabled"] = "true" },
+      sent{ prompt_id = "pr_7", webhook = true })
+    emu:reset()
+    assert.same({}, sent{ webhook = false })
+  end)
+
+  it("makes a session id for session = { id = \"auto\" }", function()
+    local h = sent{ session = { id = "auto", name = "n" } }
+    assert.matches("^sess_[%w_%-]+$", h["alephant-session-id"])
+    assert.equal(29, #h["alephant-session-id"])
+    emu:reset()
+    assert.not_equal(h["alephant-session-id"], sent{ session = { id = "auto" } }["alephant-session-id"])
+  end)
+
   it("takes the same options on embeddings, models and agent_events", function()
     assert(c.gateway:embeddings{ model = "openai/text-embedding-3-small", input = "hi", agent_id = "a1",
       properties = { step = 2 } })
@@ -182,6 +224,39 @@ describe("gateway tracking headers #integration", function()
       { "request_id", { request_id = "" }, "must not be empty" },
       { "request_id", { request_id = "id\n" }, "LF" },
       { "request_id", { request_id = long(129) }, "at most 128" },
+      { "agent_name", { agent_name = long(129) }, "at most 128" },
+      { "agent_name", { agent_name = "a\rb" }, "CR" },
+      { "step", { step = "st_1" }, "must be a table {id, parent_id, kind" },
+      { "step", { step = { parentId = "x" } }, 'does not take "parentId"' },
+      { "step.id", { step = { id = 1 } }, "must be a string" },
+      { "step.parent_id", { step = { parent_id = "" } }, "must not be empty" },
+      { "step.kind", { step = { kind = "tool\n" } }, "LF" },
+      { "step.attempt", { step = { attempt = 1.5 } }, "integer" },
+      { "step.attempt", { step = { attempt = -1 } }, "between 0 and 4294967295" },
+      { "step.iteration", { step = { iteration = 4294967296 } }, "between 0 and 4294967295" },
+      { "step.iteration", { step = { iteration = "3" } }, "integer" },
+      { "step.state_hash", { step = { state_hash = long(129) } }, "at most 128" },
+      { "step.graph_node", { step = { graph_node = "\255" } }, "UTF%-8" },
+      { "cache.control", { cache = { control = long(129) } }, "at most 128" },
+      { "cache.semantic_threshold", { cache = { semantic_threshold = 1.5 } }, "between 0 and 1" },
+      { "cache.semantic_threshold", { cache = { semantic_threshold = "0.8" } }, "between 0 and 1" },
+      { "cache.semantic_threshold", { cache = { semantic_threshold = 0 / 0 } }, "between 0 and 1" },
+      { "cache.embeddings_model", { cache = { embeddings_model = 3 } }, "must be a string" },
+      { "cache.embeddings_key", { cache = { embeddings_key = "" } }, "must not be empty" },
+      { "prompt_id", { prompt_id = long(129) }, "at most 128" },
+      { "webhook", { webhook = "yes" }, "must be a boolean" },
+      { "agentId", { agentId = "a" }, "use agent_id" },
+      { "runId", { runId = "r" }, "use run_id" },
+      { "agent", { agent = "a" }, "use agent_id" },
+      { "session_id", { session_id = "s" }, "use session = { id = ... }" },
+      { "sessionId", { sessionId = "s" }, "use session = { id = ... }" },
+      { "step_id", { step_id = "s" }, "use step = { id = ... }" },
+      { "parent_step_id", { parent_step_id = "s" }, "use step = { parent_id = ... }" },
+      { "Alephant-Agent-Id", { ["Alephant-Agent-Id"] = "a" }, "use agent_id" },
+      { "x-request-id", { ["x-request-id"] = "a" }, "use request_id" },
+      { "AGENT_NAME", { AGENT_NAME = "a" }, "use agent_name" },
+      { "promptId", { promptId = "a" }, "use prompt_id" },
+      { "omitRequest", { omitRequest = true }, "use omit_request" },
     }
     for _, case in ipairs(cases) do
       local field, options, message = case[1], case[2], case[3]
@@ -201,6 +276,107 @@ describe("gateway tracking headers #integration", function()
   end)
 end)
 
+describe("gateway tracking options on every path #integration", function()
+  local emu, c
+
+  lazy_setup(function()
+    emu = emulator.start()
+    c = support.client(emu)
+  end)
+  lazy_teardown(function() if emu then emu:stop() end end)
+  before_each(function() emu:reset() end)
+
+  local OPTIONS = { agent_id = "agt_p", run_id = "run_p", session = { id = "s_p" }, step = { id = "st_p" },
+    properties = { tier = "gold" } }
+  local WANT = { ["alephant-agent-id"] = "agt_p", ["alephant-run-id"] = "run_p", ["alephant-session-id"] = "s_p",
+    ["alephant-step-id"] = "st_p", ["alephant-property-tier"] = "gold" }
+
+  local function params(extra)
+    local p = { model = MODEL, messages = messages() }
+    for k, v in pairs(OPTIONS) do p[k] = v end
+    for k, v in pairs(extra or {}) do p[k] = v end
+    return p
+  end
+
+  -- The tracking headers and body of the only chat request, without the request id.
+  local function received()
+    local r = support.only(emu, "/v1/chat/completions")
+    local h = support.tracking_headers(r)
+    h["x-request-id"] = nil
+    local body = emulator.decode(r.body)
+    for _, name in ipairs(tracking.names) do assert.is_nil(body[name], name .. " leaked into the body") end
+    return h, r
+  end
+
+  it("client:call sends them as headers, exactly as the group method does", function()
+    local data, err, meta = c:call("gateway.chat", params({ request_id = "rid-call" }))
+    assert.is_table(data, tostring(err))
+    assert.equal("rid-call", meta.request_id)
+    local h, r = received()
+    assert.same(WANT, h)
+    assert.equal("rid-call", r.headers["x-request-id"])
+    emu:reset()
+    assert(c.gateway:chat(params()))
+    assert.same(WANT, (received()))
+  end)
+
+  it("client:prepare puts them in the request's headers, never in its body", function()
+    local req = assert(c:prepare("gateway.chat", params()))
+    local lower = {}
+    for k, v in pairs(req.headers) do lower[k:lower()] = v end
+    for k, v in pairs(WANT) do assert.equal(v, lower[k]) end
+    for _, name in ipairs(tracking.names) do assert.is_nil(req.body[name]) end
+    assert.equal(MODEL, req.body.model)
+    assert.equal(0, #emu:requests())
+  end)
+
+  it("a run's methods and streams send the run's options merged with the call's", function()
+    local run = assert(c:run{ agent_id = "agt_p", run_id = "run_p", session = { id = "s_p" } })
+    assert(run:chat{ model = MODEL, messages = messages(), step = { id = "st_p" }, properties = { tier = "gold" } })
+    assert.same(WANT, (received()))
+    emu:reset()
+    local reply = assert(run:responses_stream{ model = MODEL, input = "x", step = { id = "st_2" } }:collect())
+    assert.equal("completed", reply.status)
+    local r = support.only(emu, "/v1/responses")
+    assert.equal("run_p", r.headers["alephant-run-id"])
+    assert.equal("st_2", r.headers["alephant-step-id"])
+  end)
+
+  it("refuses a misspelled option on every path, with a hint, sending nothing", function()
+    local bad = { model = MODEL, messages = messages(), agentId = "a" }
+    local function check(err)
+      assert.equal("validation", err.kind)
+      assert.equal("agentId", err.field)
+      assert.matches("use agent_id", err.message)
+    end
+    local _, err = c:call("gateway.chat", bad)
+    check(err)
+    _, err = c.gateway:chat(bad)
+    check(err)
+    _, err = c:prepare("gateway.chat", bad)
+    check(err)
+    _, err = c.gateway:embeddings{ model = "openai/text-embedding-3-small", input = "x", runId = "r" }
+    assert.equal("runId", err.field)
+    local run = assert(c:run{ agent_id = "a" })
+    _, err = run:chat(bad)
+    check(err)
+    _, err = c.gateway:chat_stream(bad):collect()
+    check(err)
+    assert.equal(0, #emu:requests())
+  end)
+
+  it("lets agent events keep their own step fields (they are event fields there)", function()
+    assert(c:call("gateway.agent_events", { type = "step.started", step_id = "st_1", step_kind = "tool_call",
+      agent_id = "agt_e", agent_name = "Bot" }))
+    local r = support.only(emu, "/v1/agent/events")
+    local body = emulator.decode(r.body)
+    assert.equal("st_1", body.step_id)
+    assert.equal("agt_e", body.agent_id)
+    assert.equal("Bot", body.agent_name)
+    assert.equal("Bot", r.headers["alephant-agent-name"])
+  end)
+end)
+
 describe("alephant.gateway.tracking", function()
   it("maps options to headers without a client", function()
     assert.same({ ["Alephant-Agent-Id"] = "a", ["alephant-session-id"] = "s", ["alephant-session-path"] = "/p",
@@ -212,10 +388,29 @@ describe("alephant.gateway.tracking", function()
     assert.same({ ["alephant-property-cache_key"] = "k" }, (tracking.headers{ properties = { cache_key = "k" } }))
   end)
 
-  it("refuses unknown option names", function()
+  it("refuses unknown option names, with a hint for near misses", function()
     local _, err = tracking.headers{ agentId = "a" }
     assert.equal("validation", err.kind)
-    assert.matches('"agentId" is not a tracking option', err.message)
+    assert.matches('"agentId" is not a tracking option; did you mean agent_id%?', err.message)
+    _, err = tracking.headers{ colour = "a" }
+    assert.matches('"colour" is not a tracking option %(known: agent_id,', err.message)
+  end)
+
+  it("maps every option through one table", function()
+    local seen = {}
+    for _, o in ipairs(tracking.options) do
+      for _, f in ipairs(o.fields or { o }) do
+        if f.header then
+          assert.is_nil(seen[f.header:lower()], f.header)
+          seen[f.header:lower()] = true
+        end
+      end
+    end
+    assert.is_true(seen["alephant-embeddings-key"])
+    assert.same({ "alephant-embeddings-key" }, tracking.secret_headers)
+    assert.equal("agent_id", tracking.near_miss("AgentID"))
+    assert.is_nil(tracking.near_miss("temperature"))
+    assert.is_nil(tracking.near_miss("cache_control")) -- a body field elsewhere: never taken for cache.control
   end)
 
   it("merges a call's options over a run's, tables key by key", function()
