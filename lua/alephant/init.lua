@@ -23,6 +23,18 @@ function alephant.array(t)
   return setmetatable(t or {}, core.array_mt)
 end
 
+--- Decodes JSON text with the SDK's codec (integers stay integers; `null` as in answers),
+-- e.g. a tool call's `arguments`.
+-- @function json_decode
+-- @tparam string text JSON text
+-- @return the value, or nil and a `decode` error
+alephant.json_decode = core.json_decode
+
+--- Encodes a value as JSON text with the SDK's codec (e.g. a tool result's content).
+-- @function json_encode
+-- @return the text, or nil and an error
+alephant.json_encode = core.json_encode
+
 --- Creates a client.
 -- Options and their environment fallbacks are listed in the README. Unknown option
 -- names and wrong option types raise; everything else that makes the client
