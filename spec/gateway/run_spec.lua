@@ -101,14 +101,7 @@ describe("client:run #integration", function()
 end)
 
 describe("run:step #integration", function()
-  local emu, c
-
-  lazy_setup(function()
-    emu = emulator.start()
-    c = support.client(emu)
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local ctx = support.on_emulator()
 
   local function step_headers(r)
     local out = {}
@@ -121,7 +114,7 @@ describe("run:step #integration", function()
   end
 
   it("assigns ids, parent ids and counts attempts", function()
-    local run = assert(c:run{ agent_id = "agt_loop" })
+    local run = assert(ctx.c:run{ agent_id = "agt_loop" })
     local llm = assert(run:step{ kind = "llm_call", iteration = 1 })
     assert.matches("^step_%x+%-", llm.id)
     assert.is_nil(llm.parent_id)
@@ -130,7 +123,7 @@ describe("run:step #integration", function()
     local tool = assert(llm:step{ kind = "tool_call", tool_call_id = "call_1" })
     assert.equal(llm.id, tool.parent_id)
     assert(tool:responses{ model = MODEL, input = "x" })
-    local reqs = emu:requests()
+    local reqs = ctx.emu:requests()
     assert.same({ ["alephant-step-id"] = llm.id, ["alephant-step-kind"] = "llm_call", ["alephant-iteration"] = "1",
       ["alephant-step-attempt"] = "1" }, step_headers(reqs[1]))
     assert.equal("2", reqs[2].headers["alephant-step-attempt"])
@@ -146,28 +139,28 @@ describe("run:step #integration", function()
   end)
 
   it("streams carry the step too; a call's own step fields win", function()
-    local run = assert(c:run{})
+    local run = assert(ctx.c:run{})
     local st = assert(run:step{ kind = "llm_call", id = "st_fixed", parent_id = "st_root" })
     assert(st:messages_stream{ model = "anthropic/claude-3-5-haiku", max_tokens = 8, messages = messages(),
       step = { graph_node = "draft" } }:collect())
-    local r = support.only(emu, "/v1/messages")
+    local r = support.only(ctx.emu, "/v1/messages")
     assert.same({ ["alephant-step-id"] = "st_fixed", ["alephant-parent-step-id"] = "st_root",
       ["alephant-step-kind"] = "llm_call", ["alephant-graph-node"] = "draft", ["alephant-step-attempt"] = "1" },
       step_headers(r))
   end)
 
   it("fills the step into its agent events", function()
-    local run = assert(c:run{ agent_id = "agt_e" })
+    local run = assert(ctx.c:run{ agent_id = "agt_e" })
     local st = assert(run:step{ kind = "tool_call" })
     assert(st:event{ type = "step.started", step_kind = "tool_call" })
-    local body = emulator.decode(support.only(emu, "/v1/agent/events").body)
+    local body = emulator.decode(support.only(ctx.emu, "/v1/agent/events").body)
     assert.equal(st.id, body.step_id)
     assert.equal("agt_e", body.agent_id)
     assert.equal(run.run_id, body.run_id)
   end)
 
   it("refuses bad step fields before sending", function()
-    local run = assert(c:run{})
+    local run = assert(ctx.c:run{})
     local st, err = run:step{ attempt = 3 }
     assert.is_nil(st)
     assert.equal("step.attempt", err.field)
@@ -179,15 +172,15 @@ describe("run:step #integration", function()
     assert.is_nil(st)
     assert.equal("step.kind", err.field)
     assert.has_error(function() run:step("llm") end)
-    assert.equal(0, #emu:requests())
+    assert.equal(0, #ctx.emu:requests())
   end)
 
   it("makes one session id per run with session = { id = \"auto\" }", function()
-    local run = assert(c:run{ session = { id = "auto" } })
+    local run = assert(ctx.c:run{ session = { id = "auto" } })
     assert.matches("^sess_[%w_%-]+$", run.session_id)
     assert.equal(29, #run.session_id)
     assert(run:chat{ model = MODEL, messages = messages() })
     assert(run:completions{ model = MODEL, prompt = "x" })
-    for _, r in ipairs(emu:requests()) do assert.equal(run.session_id, r.headers["alephant-session-id"]) end
+    for _, r in ipairs(ctx.emu:requests()) do assert.equal(run.session_id, r.headers["alephant-session-id"]) end
   end)
 end)

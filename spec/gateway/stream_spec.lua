@@ -6,14 +6,7 @@ local support = require "spec.gateway.support"
 
 local MODEL, messages = support.MODEL, support.messages
 
--- Every item the iterator yields, errors included ({false, err}).
-local function collect(s)
-  local out = {}
-  for ev, err in s do
-    out[#out + 1] = ev == false and { false, err } or ev
-  end
-  return out
-end
+local collect = support.drain -- every item the iterator yields, errors included ({false, err})
 
 local function text_of(events)
   local parts = {}

@@ -7,14 +7,7 @@ local support = require "spec.gateway.support"
 local MODEL, messages = support.MODEL, support.messages
 local CLAUDE = "anthropic/claude-3-5-haiku"
 
--- Every item the iterator yields, errors included ({false, err}).
-local function drain(s)
-  local out = {}
-  for ev, err in s do
-    out[#out + 1] = ev == false and { false, err } or ev
-  end
-  return out
-end
+local drain = support.drain
 
 local function types(events)
   local out = {}
@@ -28,20 +21,13 @@ local WEATHER = { { type = "function", ["function"] = { name = "get_weather", pa
     properties = { zone = { type = "string" } } } } } }
 
 describe("gateway streams #integration", function()
-  local emu, c
-
-  lazy_setup(function()
-    emu = emulator.start()
-    c = support.client(emu)
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local ctx = support.on_emulator()
 
   local function fault(name) return { headers = { ["X-Emulator-Fault"] = name } } end
 
   describe("responses_stream", function()
     it("yields typed events and ends on response.completed (no [DONE])", function()
-      local s = c.gateway:responses_stream{ model = MODEL, input = "hello there", agent_id = "agt_r" }
+      local s = ctx.c.gateway:responses_stream{ model = MODEL, input = "hello there", agent_id = "agt_r" }
       local events = drain(s)
       local t = types(events)
       assert.equal("response.created", t[1])
@@ -49,7 +35,7 @@ describe("gateway streams #integration", function()
       for i, ev in ipairs(events) do assert.equal(i - 1, ev.sequence_number) end
       assert.equal(#events, s.events)
       assert.is_true(s.complete)
-      local r = support.only(emu, "/v1/responses")
+      local r = support.only(ctx.emu, "/v1/responses")
       assert.is_true(emulator.decode(r.body).stream)
       assert.is_nil(emulator.decode(r.body).stream_options) -- include_usage is a chat default only
       assert.equal("agt_r", r.headers["alephant-agent-id"])
@@ -57,7 +43,7 @@ describe("gateway streams #integration", function()
     end)
 
     it("collects the completed response plus output_text", function()
-      local reply, err, meta = c.gateway:responses_stream{ model = MODEL, input = "hello there" }:collect()
+      local reply, err, meta = ctx.c.gateway:responses_stream{ model = MODEL, input = "hello there" }:collect()
       assert.is_table(reply, tostring(err))
       assert.equal("response", reply.object)
       assert.equal("completed", reply.status)
@@ -65,19 +51,19 @@ describe("gateway streams #integration", function()
       assert.equal(reply.usage.input_tokens + reply.usage.output_tokens, reply.usage.total_tokens)
       assert.equal(200, meta.status)
       -- the same as the non-streaming call
-      local plain = assert(c.gateway:responses{ model = MODEL, input = "hello there" })
+      local plain = assert(ctx.c.gateway:responses{ model = MODEL, input = "hello there" })
       assert.equal(plain.output[1].content[1].text, reply.output_text)
     end)
 
     it("ends on response.incomplete too", function()
-      local reply = assert(c.gateway:responses_stream{ model = MODEL, input = "a b c d e",
+      local reply = assert(ctx.c.gateway:responses_stream{ model = MODEL, input = "a b c d e",
         max_output_tokens = 2 }:collect())
       assert.equal("incomplete", reply.status)
       assert.equal("Emulated response", reply.output_text)
     end)
 
     it("yields response.failed as false, err", function()
-      local events = drain(c.gateway:responses_stream({ model = MODEL, input = "hello there" },
+      local events = drain(ctx.c.gateway:responses_stream({ model = MODEL, input = "hello there" },
         fault("stream-error")))
       local last = events[#events]
       assert.is_false(last[1])
@@ -88,7 +74,8 @@ describe("gateway streams #integration", function()
     end)
 
     it("is a network error when the body ends before response.completed", function()
-      local reply, err = c.gateway:responses_stream({ model = MODEL, input = "hello there" }, fault("cut")):collect()
+      local reply, err = ctx.c.gateway:responses_stream({ model = MODEL, input = "hello there" }, fault("cut"))
+        :collect()
       assert.is_nil(reply)
       assert.equal("network", err.kind)
       assert.matches("response ended before response.completed", err.message)
@@ -104,14 +91,14 @@ describe("gateway streams #integration", function()
     end
 
     it("passes ping through and ends on message_stop", function()
-      local t = types(drain(c.gateway:messages_stream(params())))
+      local t = types(drain(ctx.c.gateway:messages_stream(params())))
       assert.equal("message_start", t[1])
       assert.equal("ping", t[3])
       assert.equal("message_stop", t[#t])
     end)
 
     it("collects the message with its content, stop_reason and usage", function()
-      local msg, err = c.gateway:messages_stream(params()):collect()
+      local msg, err = ctx.c.gateway:messages_stream(params()):collect()
       assert.is_table(msg, tostring(err))
       assert.equal("message", msg.type)
       assert.equal("text", msg.content[1].type)
@@ -119,14 +106,14 @@ describe("gateway streams #integration", function()
       assert.equal("end_turn", msg.stop_reason)
       assert.is_number(msg.usage.input_tokens)
       assert.equal(5, msg.usage.output_tokens)
-      local plain = assert(c.gateway:messages(params()))
+      local plain = assert(ctx.c.gateway:messages(params()))
       assert.same(plain.content, msg.content)
     end)
 
     it("collects tool_use blocks with their input decoded from many pieces", function()
       local tools = { { name = "get_weather", input_schema = { type = "object",
         properties = { city = { type = "string" } } } } }
-      local msg = assert(c.gateway:messages_stream(params({ tools = tools })):collect())
+      local msg = assert(ctx.c.gateway:messages_stream(params({ tools = tools })):collect())
       assert.equal("tool_use", msg.stop_reason)
       assert.equal("tool_use", msg.content[1].type)
       assert.equal("get_weather", msg.content[1].name)
@@ -134,7 +121,7 @@ describe("gateway streams #integration", function()
     end)
 
     it("yields an error event as false, err", function()
-      local events = drain(c.gateway:messages_stream(params(), fault("stream-error")))
+      local events = drain(ctx.c.gateway:messages_stream(params(), fault("stream-error")))
       local last = events[#events]
       assert.is_false(last[1])
       assert.equal("http", last[2].kind)
@@ -144,7 +131,7 @@ describe("gateway streams #integration", function()
     end)
 
     it("is a network error when the body ends before message_stop", function()
-      local events = drain(c.gateway:messages_stream(params(), fault("cut")))
+      local events = drain(ctx.c.gateway:messages_stream(params(), fault("cut")))
       local err = events[#events][2]
       assert.equal("network", err.kind)
       assert.matches("response ended before message_stop", err.message)
@@ -153,13 +140,13 @@ describe("gateway streams #integration", function()
 
   describe("completions_stream", function()
     it("yields text_completion chunks and ends on [DONE]", function()
-      local events = drain(c.gateway:completions_stream{ model = MODEL, prompt = "once upon" })
+      local events = drain(ctx.c.gateway:completions_stream{ model = MODEL, prompt = "once upon" })
       assert.equal("text_completion", events[1].object)
       assert.equal("stop", events[#events].choices[1].finish_reason)
     end)
 
     it("collects text, finish_reason and usage", function()
-      local reply = assert(c.gateway:completions_stream{ model = MODEL, prompt = "once upon",
+      local reply = assert(ctx.c.gateway:completions_stream{ model = MODEL, prompt = "once upon",
         stream_options = { include_usage = true } }:collect())
       assert.equal("text_completion", reply.object)
       assert.equal("Emulated completion of: once upon", reply.text)
@@ -169,7 +156,7 @@ describe("gateway streams #integration", function()
     end)
 
     it("yields a mid-stream error chunk as false, err", function()
-      local events = drain(c.gateway:completions_stream({ model = MODEL, prompt = "once upon" },
+      local events = drain(ctx.c.gateway:completions_stream({ model = MODEL, prompt = "once upon" },
         fault("stream-error")))
       assert.equal("upstream_error", events[#events][2].code)
     end)
@@ -177,7 +164,7 @@ describe("gateway streams #integration", function()
 
   describe("chat_stream", function()
     it("collects role, content, finish_reason and usage (include_usage on by default)", function()
-      local reply, err, meta = c.gateway:chat_stream{ model = MODEL, messages = messages("hello stream") }:collect()
+      local reply, err, meta = ctx.c.gateway:chat_stream{ model = MODEL, messages = messages("hello stream") }:collect()
       assert.is_table(reply, tostring(err))
       assert.equal("assistant", reply.role)
       assert.equal("Emulated reply to: hello stream", reply.content)
@@ -186,26 +173,26 @@ describe("gateway streams #integration", function()
       assert.equal("chat.completion", reply.object)
       assert.equal(reply.content, reply.choices[1].message.content)
       assert.is_nil(reply.tool_calls)
-      assert.equal(meta.request_id, support.only(emu, "/v1/chat/completions").headers["x-request-id"])
+      assert.equal(meta.request_id, support.only(ctx.emu, "/v1/chat/completions").headers["x-request-id"])
       assert.same({ include_usage = true },
-        emulator.decode(support.only(emu, "/v1/chat/completions").body).stream_options)
+        emulator.decode(support.only(ctx.emu, "/v1/chat/completions").body).stream_options)
     end)
 
     it("sends the caller's stream_options instead (include_usage = false: no usage)", function()
-      local reply = assert(c.gateway:chat_stream{ model = MODEL, messages = messages(),
+      local reply = assert(ctx.c.gateway:chat_stream{ model = MODEL, messages = messages(),
         stream_options = { include_usage = false } }:collect())
       assert.is_nil(reply.usage)
     end)
 
     it("merges tool_calls by index over many deltas", function()
       local seen = 0
-      local reply = assert(c.gateway:chat_stream{ model = MODEL, messages = messages("Paris"),
+      local reply = assert(ctx.c.gateway:chat_stream{ model = MODEL, messages = messages("Paris"),
         tools = WEATHER }:collect(function() seen = seen + 1 end))
       assert.is_true(seen > 10) -- the arguments came in 4-byte pieces, interleaved
       assert.equal("tool_calls", reply.finish_reason)
       assert.is_nil(reply.content)
       assert.equal(2, #reply.tool_calls)
-      local plain = assert(c.gateway:chat{ model = MODEL, messages = messages("Paris"), tools = WEATHER })
+      local plain = assert(ctx.c.gateway:chat{ model = MODEL, messages = messages("Paris"), tools = WEATHER })
       assert.same(plain.choices[1].message.tool_calls, reply.tool_calls)
       assert.equal("get_weather", reply.tool_calls[1]["function"].name)
       assert.equal("function", reply.tool_calls[1].type)
@@ -215,7 +202,7 @@ describe("gateway streams #integration", function()
     end)
 
     it("returns nil, err with what was assembled when the stream breaks", function()
-      local reply, err = c.gateway:chat_stream({ model = MODEL, messages = messages() },
+      local reply, err = ctx.c.gateway:chat_stream({ model = MODEL, messages = messages() },
         { headers = { ["X-Emulator-Stream-Chunks"] = "40", ["X-Emulator-Fault"] = "cut" } }):collect()
       assert.is_nil(reply)
       assert.equal("network", err.kind)
@@ -224,7 +211,7 @@ describe("gateway streams #integration", function()
     end)
 
     it("yields a mid-stream error chunk as false, err", function()
-      local reply, err = c.gateway:chat_stream({ model = MODEL, messages = messages() }, fault("stream-error"))
+      local reply, err = ctx.c.gateway:chat_stream({ model = MODEL, messages = messages() }, fault("stream-error"))
         :collect()
       assert.is_nil(reply)
       assert.equal("http", err.kind)
@@ -234,11 +221,11 @@ describe("gateway streams #integration", function()
 
   describe("collect()", function()
     it("raises once events were read; a closed stream is an error", function()
-      local s = c.gateway:chat_stream{ model = MODEL, messages = messages() }
+      local s = ctx.c.gateway:chat_stream{ model = MODEL, messages = messages() }
       s()
       assert.has_error(function() s:collect() end)
       s:close()
-      local s2 = c.gateway:chat_stream{ model = MODEL, messages = messages() }
+      local s2 = ctx.c.gateway:chat_stream{ model = MODEL, messages = messages() }
       s2:close()
       local reply, err = s2:collect()
       assert.is_nil(reply)
@@ -248,29 +235,29 @@ describe("gateway streams #integration", function()
 
     it("returns a validation failure as nil, err, nothing sent", function()
       for _, method in ipairs({ "chat_stream", "responses_stream", "messages_stream", "completions_stream" }) do
-        local reply, err = c.gateway[method](c.gateway, { model = MODEL, agentId = "x" }):collect()
+        local reply, err = ctx.c.gateway[method](ctx.c.gateway, { model = MODEL, agentId = "x" }):collect()
         assert.is_nil(reply)
         assert.equal("validation", err.kind)
         assert.equal("agentId", err.field)
       end
-      assert.equal(0, #emu:requests())
+      assert.equal(0, #ctx.emu:requests())
     end)
   end)
 
   it("refuses stream = true on the one-answer methods, naming the stream method", function()
     for method, stream in pairs({ responses = "responses_stream", messages = "messages_stream",
       completions = "completions_stream" }) do
-      local data, err = c.gateway[method](c.gateway, { model = MODEL, stream = true })
+      local data, err = ctx.c.gateway[method](ctx.c.gateway, { model = MODEL, stream = true })
       assert.is_nil(data)
       assert.equal("stream", err.field)
       assert.matches(stream, err.message)
     end
-    assert.equal(0, #emu:requests())
+    assert.equal(0, #ctx.emu:requests())
   end)
 
   it("says so on every stream when the transport cannot stream", function()
     local calls = 0
-    local rc = support.client(emu, "vk_agent", { transport = { request = function() calls = calls + 1 end } })
+    local rc = support.client(ctx.emu, "vk_agent", { transport = { request = function() calls = calls + 1 end } })
     for method, params in pairs({ responses_stream = { model = MODEL, input = "x" },
       messages_stream = { model = CLAUDE, max_tokens = 5, messages = messages() },
       completions_stream = { model = MODEL, prompt = "x" } }) do

@@ -13,6 +13,30 @@ function M.client(emu, token_name, extra)
   return assert(alephant.new(opts))
 end
 
+-- For a describe block: an emulator started once (reset before each test) and a client
+-- on it, as ctx.emu and ctx.c.
+function M.on_emulator()
+  local emulator = require "spec.support.emulator"
+  local busted = require "busted" -- the block functions live in the spec's environment, not _G
+  local ctx = {}
+  busted.lazy_setup(function()
+    ctx.emu = emulator.start()
+    ctx.c = M.client(ctx.emu)
+  end)
+  busted.lazy_teardown(function() if ctx.emu then ctx.emu:stop() end end)
+  busted.before_each(function() ctx.emu:reset() end)
+  return ctx
+end
+
+-- Every item a stream's iterator yields, errors included ({false, err}).
+function M.drain(s)
+  local out = {}
+  for ev, err in s do
+    out[#out + 1] = ev == false and { false, err } or ev
+  end
+  return out
+end
+
 function M.messages(text)
   return { { role = "user", content = text or "hello" } }
 end

@@ -277,14 +277,7 @@ describe("gateway tracking headers #integration", function()
 end)
 
 describe("gateway tracking options on every path #integration", function()
-  local emu, c
-
-  lazy_setup(function()
-    emu = emulator.start()
-    c = support.client(emu)
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local ctx = support.on_emulator()
 
   local OPTIONS = { agent_id = "agt_p", run_id = "run_p", session = { id = "s_p" }, step = { id = "st_p" },
     properties = { tier = "gold" } }
@@ -300,7 +293,7 @@ describe("gateway tracking options on every path #integration", function()
 
   -- The tracking headers and body of the only chat request, without the request id.
   local function received()
-    local r = support.only(emu, "/v1/chat/completions")
+    local r = support.only(ctx.emu, "/v1/chat/completions")
     local h = support.tracking_headers(r)
     h["x-request-id"] = nil
     local body = emulator.decode(r.body)
@@ -309,35 +302,35 @@ describe("gateway tracking options on every path #integration", function()
   end
 
   it("client:call sends them as headers, exactly as the group method does", function()
-    local data, err, meta = c:call("gateway.chat", params({ request_id = "rid-call" }))
+    local data, err, meta = ctx.c:call("gateway.chat", params({ request_id = "rid-call" }))
     assert.is_table(data, tostring(err))
     assert.equal("rid-call", meta.request_id)
     local h, r = received()
     assert.same(WANT, h)
     assert.equal("rid-call", r.headers["x-request-id"])
-    emu:reset()
-    assert(c.gateway:chat(params()))
+    ctx.emu:reset()
+    assert(ctx.c.gateway:chat(params()))
     assert.same(WANT, (received()))
   end)
 
   it("client:prepare puts them in the request's headers, never in its body", function()
-    local req = assert(c:prepare("gateway.chat", params()))
+    local req = assert(ctx.c:prepare("gateway.chat", params()))
     local lower = {}
     for k, v in pairs(req.headers) do lower[k:lower()] = v end
     for k, v in pairs(WANT) do assert.equal(v, lower[k]) end
     for _, name in ipairs(tracking.names) do assert.is_nil(req.body[name]) end
     assert.equal(MODEL, req.body.model)
-    assert.equal(0, #emu:requests())
+    assert.equal(0, #ctx.emu:requests())
   end)
 
   it("a run's methods and streams send the run's options merged with the call's", function()
-    local run = assert(c:run{ agent_id = "agt_p", run_id = "run_p", session = { id = "s_p" } })
+    local run = assert(ctx.c:run{ agent_id = "agt_p", run_id = "run_p", session = { id = "s_p" } })
     assert(run:chat{ model = MODEL, messages = messages(), step = { id = "st_p" }, properties = { tier = "gold" } })
     assert.same(WANT, (received()))
-    emu:reset()
+    ctx.emu:reset()
     local reply = assert(run:responses_stream{ model = MODEL, input = "x", step = { id = "st_2" } }:collect())
     assert.equal("completed", reply.status)
-    local r = support.only(emu, "/v1/responses")
+    local r = support.only(ctx.emu, "/v1/responses")
     assert.equal("run_p", r.headers["alephant-run-id"])
     assert.equal("st_2", r.headers["alephant-step-id"])
   end)
@@ -349,26 +342,26 @@ describe("gateway tracking options on every path #integration", function()
       assert.equal("agentId", err.field)
       assert.matches("use agent_id", err.message)
     end
-    local _, err = c:call("gateway.chat", bad)
+    local _, err = ctx.c:call("gateway.chat", bad)
     check(err)
-    _, err = c.gateway:chat(bad)
+    _, err = ctx.c.gateway:chat(bad)
     check(err)
-    _, err = c:prepare("gateway.chat", bad)
+    _, err = ctx.c:prepare("gateway.chat", bad)
     check(err)
-    _, err = c.gateway:embeddings{ model = "openai/text-embedding-3-small", input = "x", runId = "r" }
+    _, err = ctx.c.gateway:embeddings{ model = "openai/text-embedding-3-small", input = "x", runId = "r" }
     assert.equal("runId", err.field)
-    local run = assert(c:run{ agent_id = "a" })
+    local run = assert(ctx.c:run{ agent_id = "a" })
     _, err = run:chat(bad)
     check(err)
-    _, err = c.gateway:chat_stream(bad):collect()
+    _, err = ctx.c.gateway:chat_stream(bad):collect()
     check(err)
-    assert.equal(0, #emu:requests())
+    assert.equal(0, #ctx.emu:requests())
   end)
 
   it("lets agent events keep their own step fields (they are event fields there)", function()
-    assert(c:call("gateway.agent_events", { type = "step.started", step_id = "st_1", step_kind = "tool_call",
+    assert(ctx.c:call("gateway.agent_events", { type = "step.started", step_id = "st_1", step_kind = "tool_call",
       agent_id = "agt_e", agent_name = "Bot" }))
-    local r = support.only(emu, "/v1/agent/events")
+    local r = support.only(ctx.emu, "/v1/agent/events")
     local body = emulator.decode(r.body)
     assert.equal("st_1", body.step_id)
     assert.equal("agt_e", body.agent_id)

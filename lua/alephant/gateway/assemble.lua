@@ -53,13 +53,14 @@ local function copy(t)
 end
 
 ---------------------------------------------------------------------------
--- chat
+-- chat and completions: chunks with id, model, ..., usage and choices by index
 ---------------------------------------------------------------------------
-local Chat = {}
-Chat.__index = Chat
+local HEAD = { "id", "model", "created", "system_fingerprint", "service_tier" }
 
-function Chat:add(ev)
-  for _, k in ipairs({ "id", "model", "created", "system_fingerprint", "service_tier" }) do
+-- Adds an OpenAI chunk: its head fields and usage, and each choice through
+-- self:_choice(state, choice), the state made by self:_new() on its first delta.
+local function add_chunk(self, ev)
+  for _, k in ipairs(HEAD) do
     if present(ev[k]) then self.head[k] = ev[k] end
   end
   if type(ev.usage) == "table" then self.usage = ev.usage end
@@ -68,96 +69,107 @@ function Chat:add(ev)
     local i = type(c.index) == "number" and c.index or 0
     local ch = self.choices[i]
     if not ch then
-      ch = { content = {}, refusal = {}, calls = {} }
+      ch = self:_new()
       self.choices[i] = ch
     end
-    local d = type(c.delta) == "table" and c.delta or {}
-    if type(d.role) == "string" then ch.role = d.role end
-    if type(d.content) == "string" then ch.content[#ch.content + 1] = d.content end
-    if type(d.refusal) == "string" then ch.refusal[#ch.refusal + 1] = d.refusal end
-    if type(d.tool_calls) == "table" then
-      for n, tc in ipairs(d.tool_calls) do
-        local ti = type(tc.index) == "number" and tc.index or n - 1
-        local call = ch.calls[ti]
-        if not call then
-          call = { arguments = {} }
-          ch.calls[ti] = call
-        end
-        if type(tc.id) == "string" and tc.id ~= "" then call.id = call.id or tc.id end
-        if type(tc.type) == "string" then call.type = tc.type end
-        local f = tc["function"]
-        if type(f) == "table" then
-          if type(f.name) == "string" and f.name ~= "" then call.name = call.name or f.name end
-          if type(f.arguments) == "string" then call.arguments[#call.arguments + 1] = f.arguments end
-        end
-      end
-    end
+    self:_choice(ch, c)
     if present(c.finish_reason) then ch.finish_reason = c.finish_reason end
   end
 end
 
-function Chat:result()
-  local out = { object = "chat.completion", choices = {} }
+-- The answer: `object`, the head fields, `choices` by index (each from
+-- self:_result(i, state)), `usage`, and `fields` of the first choice copied to the top.
+local function chunk_result(self, object, fields)
+  local out = { object = object, choices = {} }
   for k, v in pairs(self.head) do out[k] = v end
   for _, i in ipairs(sorted_indexes(self.choices)) do
-    local ch = self.choices[i]
-    local msg = { role = ch.role or "assistant" }
-    if #ch.content > 0 then msg.content = table.concat(ch.content) end
-    if #ch.refusal > 0 then msg.refusal = table.concat(ch.refusal) end
-    local ti = sorted_indexes(ch.calls)
-    if #ti > 0 then
-      msg.tool_calls = {}
-      for _, t in ipairs(ti) do
-        local call = ch.calls[t]
-        msg.tool_calls[#msg.tool_calls + 1] = { id = call.id, type = call.type or "function",
-          ["function"] = { name = call.name, arguments = table.concat(call.arguments) } }
-      end
-    end
-    out.choices[#out.choices + 1] = { index = i, message = msg, finish_reason = ch.finish_reason }
+    out.choices[#out.choices + 1] = self:_result(i, self.choices[i])
   end
   out.usage = self.usage
   local first = out.choices[1]
   if first then
-    out.role, out.content, out.tool_calls = first.message.role, first.message.content, first.message.tool_calls
-    out.refusal, out.finish_reason = first.message.refusal, first.finish_reason
+    for top, get in pairs(fields) do out[top] = get(first) end
   end
   return out
+end
+
+local Chat = { add = add_chunk }
+Chat.__index = Chat
+
+function Chat._new() return { content = {}, refusal = {}, calls = {} } end
+
+function Chat._choice(_, ch, c)
+  local d = type(c.delta) == "table" and c.delta or {}
+  if type(d.role) == "string" then ch.role = d.role end
+  if type(d.content) == "string" then ch.content[#ch.content + 1] = d.content end
+  if type(d.refusal) == "string" then ch.refusal[#ch.refusal + 1] = d.refusal end
+  if type(d.tool_calls) == "table" then
+    for n, tc in ipairs(d.tool_calls) do
+      local ti = type(tc.index) == "number" and tc.index or n - 1
+      local call = ch.calls[ti]
+      if not call then
+        call = { arguments = {} }
+        ch.calls[ti] = call
+      end
+      if type(tc.id) == "string" and tc.id ~= "" then call.id = call.id or tc.id end
+      if type(tc.type) == "string" then call.type = tc.type end
+      local f = tc["function"]
+      if type(f) == "table" then
+        if type(f.name) == "string" and f.name ~= "" then call.name = call.name or f.name end
+        if type(f.arguments) == "string" then call.arguments[#call.arguments + 1] = f.arguments end
+      end
+    end
+  end
+end
+
+function Chat._result(_, i, ch)
+  local msg = { role = ch.role or "assistant" }
+  if #ch.content > 0 then msg.content = table.concat(ch.content) end
+  if #ch.refusal > 0 then msg.refusal = table.concat(ch.refusal) end
+  local ti = sorted_indexes(ch.calls)
+  if #ti > 0 then
+    msg.tool_calls = {}
+    for _, t in ipairs(ti) do
+      local call = ch.calls[t]
+      msg.tool_calls[#msg.tool_calls + 1] = { id = call.id, type = call.type or "function",
+        ["function"] = { name = call.name, arguments = table.concat(call.arguments) } }
+    end
+  end
+  return { index = i, message = msg, finish_reason = ch.finish_reason }
+end
+
+local CHAT_TOP = {
+  role = function(c) return c.message.role end, content = function(c) return c.message.content end,
+  tool_calls = function(c) return c.message.tool_calls end, refusal = function(c) return c.message.refusal end,
+  finish_reason = function(c) return c.finish_reason end,
+}
+
+function Chat:result()
+  return chunk_result(self, "chat.completion", CHAT_TOP)
 end
 
 ---------------------------------------------------------------------------
 -- completions
 ---------------------------------------------------------------------------
-local Completion = {}
+local Completion = { add = add_chunk }
 Completion.__index = Completion
 
-function Completion:add(ev)
-  for _, k in ipairs({ "id", "model", "created", "system_fingerprint" }) do
-    if present(ev[k]) then self.head[k] = ev[k] end
-  end
-  if type(ev.usage) == "table" then self.usage = ev.usage end
-  if type(ev.choices) ~= "table" then return end
-  for _, c in ipairs(ev.choices) do
-    local i = type(c.index) == "number" and c.index or 0
-    local ch = self.choices[i]
-    if not ch then
-      ch = { text = {} }
-      self.choices[i] = ch
-    end
-    if type(c.text) == "string" then ch.text[#ch.text + 1] = c.text end
-    if present(c.finish_reason) then ch.finish_reason = c.finish_reason end
-  end
+function Completion._new() return { text = {} } end
+
+function Completion._choice(_, ch, c)
+  if type(c.text) == "string" then ch.text[#ch.text + 1] = c.text end
 end
 
+function Completion._result(_, i, ch)
+  return { index = i, text = table.concat(ch.text), finish_reason = ch.finish_reason }
+end
+
+local COMPLETION_TOP = {
+  text = function(c) return c.text end, finish_reason = function(c) return c.finish_reason end,
+}
+
 function Completion:result()
-  local out = { object = "text_completion", choices = {} }
-  for k, v in pairs(self.head) do out[k] = v end
-  for _, i in ipairs(sorted_indexes(self.choices)) do
-    local ch = self.choices[i]
-    out.choices[#out.choices + 1] = { index = i, text = table.concat(ch.text), finish_reason = ch.finish_reason }
-  end
-  out.usage = self.usage
-  if out.choices[1] then out.text, out.finish_reason = out.choices[1].text, out.choices[1].finish_reason end
-  return out
+  return chunk_result(self, "text_completion", COMPLETION_TOP)
 end
 
 ---------------------------------------------------------------------------
@@ -283,27 +295,25 @@ local function collector(mt, fields)
   end
 end
 
+-- An OpenAI stream (chat, completions): ends on [DONE], an error chunk is a failure.
+local function openai_kind(endpoint, mt)
+  return {
+    endpoint = endpoint, done = true, ending = "data: [DONE]",
+    check = function(ev)
+      local err = openai_error(ev)
+      if err then return false, err end
+    end,
+    collector = collector(mt, function() return { head = {}, choices = {} } end),
+  }
+end
+
 --- The stream kinds by method name (`chat_stream`, ...). Fields: `endpoint` (catalog
 -- name), `done` (true: ends on `data: [DONE]`), `ending` (its end, for messages),
 -- `check(event)` (nil, `"end"` for the terminal event, or false plus the failure),
 -- `collector()`.
 assemble.kinds = {
-  chat_stream = {
-    endpoint = "gateway.chat", done = true, ending = "data: [DONE]",
-    check = function(ev)
-      local err = openai_error(ev)
-      if err then return false, err end
-    end,
-    collector = collector(Chat, function() return { head = {}, choices = {} } end),
-  },
-  completions_stream = {
-    endpoint = "gateway.completions", done = true, ending = "data: [DONE]",
-    check = function(ev)
-      local err = openai_error(ev)
-      if err then return false, err end
-    end,
-    collector = collector(Completion, function() return { head = {}, choices = {} } end),
-  },
+  chat_stream = openai_kind("gateway.chat", Chat),
+  completions_stream = openai_kind("gateway.completions", Completion),
   responses_stream = {
     endpoint = "gateway.responses", done = false, ending = "response.completed",
     check = function(ev)
