@@ -108,13 +108,14 @@ function Transport:__tostring()
   return ("alephant.ngx.transport (%s)"):format(self.blocking and "blocking" or "thread pool " .. self.pool)
 end
 
---- Opens a streamed answer (`client.gateway:chat_stream`). Only in blocking mode: a
+--- Opens a streamed answer (`client.gateway:chat_stream`, `responses_stream`,
+-- `messages_stream`, `completions_stream`). Only in blocking mode: a
 -- stream is read chunk by chunk from Lua, and a worker thread's VM cannot be kept for
 -- one stream across those steps.
 function Transport:stream(req)
   if not self.blocking then
-    return nil, errors.new("config", "alephant.ngx: streamed answers (chat_stream) cannot run in worker threads; "
-      .. "make the call without streaming, or stream with nginx itself (proxy_pass to the gateway)",
+    return nil, errors.new("config", "alephant.ngx: streamed answers (the *_stream methods) cannot run in worker "
+      .. "threads; make the call without streaming, or stream with nginx itself (proxy_pass to the gateway)",
       { field = "blocking" })
   end
   warn_blocking()

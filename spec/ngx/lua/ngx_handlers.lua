@@ -106,20 +106,27 @@ function M.content()
   say(M.run(args, args.env_token and os.getenv("ALEPHANT_TOKEN") or token_from_request()))
 end
 
--- A streamed chat completion (client.gateway:chat_stream): the text, or the error.
+-- A streamed answer (client.gateway:chat_stream, or ?method=responses_stream): the
+-- text, or the error.
 function M.stream()
   local args = ngx.req.get_uri_args()
   local out = { worker = ngx.worker.id() }
   local client, err = client_for(token_from_request() or "", args)
   if client then
     local parts = {}
-    local s = client.gateway:chat_stream(chat())
+    local s
+    if args.method == "responses_stream" then
+      s = client.gateway:responses_stream{ model = "openai/gpt-4o-mini", input = "hello from nginx" }
+    else
+      s = client.gateway:chat_stream(chat())
+    end
     for event, serr in s do
       if not event then
         err = serr
         break
       end
       local delta = event.choices and event.choices[1] and event.choices[1].delta
+      if event.type == "response.output_text.delta" then delta = { content = event.delta } end
       parts[#parts + 1] = delta and delta.content or nil
     end
     out.ok, out.text, out.events = err == nil, table.concat(parts), s.events
