@@ -22,6 +22,9 @@ local scripts = {
   -- a Responses stream whose JSON has no type: the event: names carry it
   named = { 'event: response.created\ndata: {"n":1}\n\n',
     'event: response.completed\ndata: {"response":{"id":"r1","output":[]}}\n\n' },
+  -- a Responses stream failing with an error event (no response.failed)
+  resperror = { 'event: response.created\ndata: {"type":"response.created","response":{}}\n\n',
+    'event: error\ndata: {"type":"error","code":"rate_limit_exceeded","message":"Slow down"}\n\n' },
   -- a JSON answer to a stream request
   json = { head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n",
     '{"id":"x","object":"chat.completion"}' },

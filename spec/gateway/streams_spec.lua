@@ -276,12 +276,26 @@ describe("gateway streams over a scripted event stream #integration", function()
   lazy_setup(function() srv = support.sse_server() end)
   lazy_teardown(function() if srv then srv.stop() end end)
 
-  it("sets type from the event: name when the JSON has none", function()
+  -- A client whose gateway answers with the server's script `name`.
+  local function scripted(name)
     local alephant = require "alephant"
-    local c = assert(alephant.new{ token = "vk-test-0000000000000000", gateway_url = srv.url .. "/named",
+    return assert(alephant.new{ token = "vk-test-0000000000000000", gateway_url = srv.url .. "/" .. name,
       base_url = "http://127.0.0.1:1", analytics_url = "http://127.0.0.1:1", getenv = function() return nil end })
+  end
+
+  it("sets type from the event: name when the JSON has none", function()
+    local c = scripted("named")
     local events = drain(c.gateway:responses_stream{ model = MODEL, input = "x" })
     assert.same({ "response.created", "response.completed" }, types(events))
     assert.equal(1, events[1].n)
+  end)
+
+  it("yields a Responses error event as false, err", function()
+    local reply, err = scripted("resperror").gateway:responses_stream{ model = MODEL, input = "x" }:collect()
+    assert.is_nil(reply)
+    assert.equal("http", err.kind)
+    assert.equal("rate_limit_exceeded", err.code)
+    assert.matches("Slow down", err.message)
+    assert.equal(1, err.events)
   end)
 end)
