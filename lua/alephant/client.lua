@@ -200,7 +200,8 @@ function Client:close()
 end
 Client.__close = Client.close
 
---- Builds the request a call would send, without sending it.
+--- Builds the request a call would send, without sending it (gateway tracking options
+-- land in its headers).
 -- @return `{method, url, headers, body, endpoint, ...}`, or nil, err, or false, "scope"
 -- when a virtual key must first resolve its workspace.
 function Client:prepare(name, params)
@@ -317,7 +318,8 @@ end
 --     local usage, err, meta = client:call("analytics.usage", { from = "2026-11-01", to = "2026-11-27" })
 --
 -- @tparam string name a catalog name such as `"analytics.usage"`
--- @tparam[opt] table params the endpoint's parameters (snake_case)
+-- @tparam[opt] table params the endpoint's parameters (snake_case); for `gateway.*` names
+--   also the tracking options, sent as headers (`alephant.gateway.tracking`)
 -- @tparam[opt] table opts `deadline` (seconds for the whole call, retries included),
 --   `timeout` (seconds per attempt), `retry` (true to allow retrying a write),
 --   `headers` (extra request headers)
