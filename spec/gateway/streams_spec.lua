@@ -244,6 +244,33 @@ describe("gateway streams #integration", function()
     end)
   end)
 
+  describe("every kind", function()
+    local KINDS = {
+      chat_stream = { { model = MODEL, messages = messages() }, "data: %[DONE%]" },
+      completions_stream = { { model = MODEL, prompt = "once upon a time" }, "data: %[DONE%]" },
+      responses_stream = { { model = MODEL, input = "hello there" }, "response.completed" },
+      messages_stream = { { model = CLAUDE, max_tokens = 64, messages = messages("hi there") }, "message_stop" },
+    }
+    for method, k in pairs(KINDS) do
+      it(method .. ": an early end names the terminal event; a broken body is a network error", function()
+        local events = drain(ctx.c.gateway[method](ctx.c.gateway, k[1], fault("cut")))
+        local err = events[#events][2]
+        assert.equal("network", err.kind)
+        assert.matches("response ended before " .. k[2], err.message)
+        assert.equal(#events - 1, err.events)
+        events = drain(ctx.c.gateway[method](ctx.c.gateway, k[1], fault("truncated")))
+        err = events[#events][2]
+        assert.equal("network", err.kind)
+        assert.matches("the stream broke after", err.message)
+        local s = ctx.c.gateway[method](ctx.c.gateway, k[1])
+        assert.is_table(s())
+        s:close()
+        assert.is_nil(s())
+        assert.is_table((ctx.c.gateway[method](ctx.c.gateway, k[1]):collect()))
+      end)
+    end
+  end)
+
   it("refuses stream = true on the one-answer methods, naming the stream method", function()
     for method, stream in pairs({ responses = "responses_stream", messages = "messages_stream",
       completions = "completions_stream" }) do
