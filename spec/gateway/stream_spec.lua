@@ -263,16 +263,7 @@ describe("gateway chat_stream #integration", function()
 end)
 
 describe("gateway chat_stream over awkward event streams #integration", function()
-  local srv
-
-  lazy_setup(function() srv = support.sse_server() end)
-  lazy_teardown(function() if srv then srv.stop() end end)
-
-  local function client(script)
-    local alephant = require "alephant"
-    return assert(alephant.new{ token = "vk-test-0000000000000000", gateway_url = srv.url .. "/" .. script,
-      base_url = "http://127.0.0.1:1", analytics_url = "http://127.0.0.1:1", getenv = function() return nil end })
-  end
+  local client = support.on_sse_server().client
 
   it("handles split events, CRLF, comments, multi-line data and a last line without a break", function()
     local s = client("split").gateway:chat_stream{ model = MODEL, messages = messages() }

@@ -317,17 +317,7 @@ describe("gateway streams #integration", function()
 end)
 
 describe("gateway streams over a scripted event stream #integration", function()
-  local srv
-
-  lazy_setup(function() srv = support.sse_server() end)
-  lazy_teardown(function() if srv then srv.stop() end end)
-
-  -- A client whose gateway answers with the server's script `name`.
-  local function scripted(name)
-    local alephant = require "alephant"
-    return assert(alephant.new{ token = "vk-test-0000000000000000", gateway_url = srv.url .. "/" .. name,
-      base_url = "http://127.0.0.1:1", analytics_url = "http://127.0.0.1:1", getenv = function() return nil end })
-  end
+  local scripted = support.on_sse_server().client
 
   it("sets type from the event: name when the JSON has none", function()
     local c = scripted("named")

@@ -28,6 +28,20 @@ function M.on_emulator()
   return ctx
 end
 
+-- For a describe block: the scripted event-stream server (sse_server.lua), and
+-- ctx.client(script), a client whose gateway answers with that script.
+function M.on_sse_server()
+  local busted = require "busted"
+  local ctx = {}
+  busted.lazy_setup(function() ctx.srv = M.sse_server() end)
+  busted.lazy_teardown(function() if ctx.srv then ctx.srv.stop() end end)
+  function ctx.client(script)
+    return assert(alephant.new{ token = "vk-test-0000000000000000", gateway_url = ctx.srv.url .. "/" .. script,
+      base_url = "http://127.0.0.1:1", analytics_url = "http://127.0.0.1:1", getenv = function() return nil end })
+  end
+  return ctx
+end
+
 -- Every item a stream's iterator yields, errors included ({false, err}).
 function M.drain(s)
   local out = {}
