@@ -42,6 +42,24 @@ function M.on_sse_server()
   return ctx
 end
 
+-- Reads a stream to its end (every event must be a table), measuring the Lua heap
+-- every 1000 events; returns the number of events and the peak growth in KiB.
+function M.heap_growth(s)
+  collectgarbage()
+  collectgarbage()
+  local base = collectgarbage("count")
+  local peak, n = base, 0
+  for ev, err in s do
+    assert(type(ev) == "table", tostring(err))
+    n = n + 1
+    if n % 1000 == 0 then
+      collectgarbage()
+      peak = math.max(peak, collectgarbage("count"))
+    end
+  end
+  return n, peak - base
+end
+
 -- Every item a stream's iterator yields, errors included ({false, err}).
 function M.drain(s)
   local out = {}
