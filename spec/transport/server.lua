@@ -4,7 +4,7 @@
 -- transport alone.
 --
 --   local server = require("spec.transport.server")
---   local srv = server.start()   -- srv.url, srv.https_url, srv.ca_file, srv.dir
+--   local srv = server.start()   -- srv.url, srv.https_url, srv.h2_url, srv.ca_file, srv.dir
 --   srv:stop()                   -- idempotent; also runs when the Lua state closes
 --
 -- Routes (GET unless said otherwise; any method reaches /echo):
@@ -91,6 +91,7 @@ http {
   server {
     listen 127.0.0.1:@PORT@;
     listen 127.0.0.1:@TLS_PORT@ ssl;
+    listen 127.0.0.1:@H2_PORT@ ssl http2;
     ssl_certificate "@DIR@/server.pem";
     ssl_certificate_key "@DIR@/server.key";
     default_type text/plain;
@@ -219,10 +220,10 @@ local Server = {}
 Server.__index = Server
 
 local function try_start(dir)
-  local port, tls_port = M.free_port(), M.free_port()
+  local port, tls_port, h2_port = M.free_port(), M.free_port(), M.free_port()
   local user = slurp("id -u"):match("^0") and "user root;" or ""
-  local conf = CONF:gsub("@([%u_]+)@", {
-    USER = user, DIR = dir, PORT = tostring(port), TLS_PORT = tostring(tls_port),
+  local conf = CONF:gsub("@([%u%d_]+)@", {
+    USER = user, DIR = dir, PORT = tostring(port), TLS_PORT = tostring(tls_port), H2_PORT = tostring(h2_port),
     NDK = find_module("ndk_http_module.so"), LUA = find_module("ngx_http_lua_module.so"),
   })
   write(dir .. "/nginx.conf", conf)
@@ -233,7 +234,7 @@ local function try_start(dir)
   end
   -- wait for both listeners
   local deadline = socket.gettime() + 10
-  for _, p in ipairs({ port, tls_port }) do
+  for _, p in ipairs({ port, tls_port, h2_port }) do
     while true do
       local c = socket.tcp()
       c:settimeout(0.2)
@@ -244,7 +245,7 @@ local function try_start(dir)
       socket.sleep(0.02)
     end
   end
-  return port, tls_port
+  return port, tls_port, h2_port
 end
 
 function M.start()
@@ -263,9 +264,9 @@ function M.start()
   else
     self._guard = setmetatable({}, { __gc = function() self:stop() end })
   end
-  local port, tls_port
+  local port, tls_port, h2_port
   for _ = 1, 5 do
-    port, tls_port = try_start(dir)
+    port, tls_port, h2_port = try_start(dir)
     if port then break end
     self:stop_nginx()
   end
@@ -277,6 +278,7 @@ function M.start()
   self.port, self.tls_port = port, tls_port
   self.url = "http://127.0.0.1:" .. port
   self.https_url = "https://127.0.0.1:" .. tls_port
+  self.h2_url = "https://127.0.0.1:" .. h2_port -- TLS with HTTP/2 offered (ALPN)
   return self
 end
 

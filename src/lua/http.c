@@ -27,6 +27,7 @@
 #define HTTP_MT "alephant.Http"
 #define STREAM_MT "alephant.HttpStream"
 #define GUARD_MT "alephant.HttpResponse" /* frees a C response if a push raises */
+#define BATCH_GUARD_MT "alephant.HttpBatch" /* frees a batch's C responses if a push raises */
 
 typedef struct {
   al_http *h;
@@ -214,38 +215,38 @@ static int l_guard_gc(lua_State *L) {
 
 /* Reads a request table (argument 2) into *req. Header names and values are checked
  * here, before any traffic; a problem fills *err and returns -1. Type errors raise. */
-static int read_request(lua_State *L, al_http_request *req, al_error *err) {
+static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al_error *err) {
   size_t n, url_len;
   memset(req, 0, sizeof *req);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  check_keys(L, 2, 2, request_keys);
+  luaL_checktype(L, tbl, LUA_TTABLE);
+  check_keys(L, tbl, arg, request_keys);
 
   /* method, url and body stay on the stack while the request runs (see opt_cstring) */
-  lua_getfield(L, 2, "method");
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "method", "a string");
+  lua_getfield(L, tbl, "method");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) field_error(L, arg, "method", "a string");
   req->method = lua_tostring(L, -1); /* NULL = GET */
 
-  lua_getfield(L, 2, "url");
-  if (lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "url", "a string");
+  lua_getfield(L, tbl, "url");
+  if (lua_type(L, -1) != LUA_TSTRING) field_error(L, arg, "url", "a string");
   req->url = lua_tolstring(L, -1, &url_len);
 
-  lua_getfield(L, 2, "body");
-  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) field_error(L, 2, "body", "a string");
+  lua_getfield(L, tbl, "body");
+  if (!lua_isnil(L, -1) && lua_type(L, -1) != LUA_TSTRING) field_error(L, arg, "body", "a string");
   req->body = lua_tolstring(L, -1, &req->body_len);
   if (req->body == NULL) req->body_len = 0;
 
-  req->timeout_ms = opt_seconds(L, 2, 2, "timeout");
+  req->timeout_ms = opt_seconds(L, arg, tbl, "timeout");
   if (strlen(req->url) != url_len) return al_fail(err, AL_ERR_CONFIG, "url", "url must not contain NUL bytes");
 
   /* headers: {["Name"] = "value"}, copied into a scratch userdata left on the stack */
-  lua_getfield(L, 2, "headers");
+  lua_getfield(L, tbl, "headers");
   if (lua_isnil(L, -1)) return 0;
-  if (lua_type(L, -1) != LUA_TTABLE) field_error(L, 2, "headers", "a table of name = value strings");
+  if (lua_type(L, -1) != LUA_TTABLE) field_error(L, arg, "headers", "a table of name = value strings");
   n = 0;
   lua_pushnil(L);
   while (lua_next(L, -2)) {
     if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-      luaL_argerror(L, 2, "headers must map string names to string values");
+      luaL_argerror(L, arg, "headers must map string names to string values");
     n++;
     lua_pop(L, 1);
   }
@@ -269,15 +270,16 @@ static int read_request(lua_State *L, al_http_request *req, al_error *err) {
   return 0;
 }
 
+static void push_response(lua_State *L, const al_http_response *res);
+
 /* http:request{method, url, headers, body, timeout} -> response | nil, err */
 static int l_http_request(lua_State *L) {
   http_box *box = check_http(L);
   al_http_request req;
   al_http_response *res;
   al_error err;
-  size_t i;
   int rc;
-  if (read_request(L, &req, &err)) return alb_push_error(L, &err);
+  if (read_request(L, 2, 2, &req, &err)) return alb_push_error(L, &err);
   if (box->h == NULL) return push_closed(L, "transport");
   res = lua_newuserdata(L, sizeof *res);
   memset(res, 0, sizeof *res);
@@ -285,6 +287,15 @@ static int l_http_request(lua_State *L) {
   lua_setmetatable(L, -2);
   rc = al_http_perform(box->h, &req, res, &err);
   if (rc) return push_failure(L, &err);
+  push_response(L, res);
+  al_http_response_free(res); /* now, not at the next GC: bodies can be large */
+  return 1;
+}
+
+/* The response as a table: status, headers (lower-case names), body, new_connections,
+ * local_port. */
+static void push_response(lua_State *L, const al_http_response *res) {
+  size_t i;
   lua_createtable(L, 0, 5);
   lua_pushinteger(L, (lua_Integer)res->status);
   lua_setfield(L, -2, "status");
@@ -301,7 +312,105 @@ static int l_http_request(lua_State *L) {
   lua_setfield(L, -2, "headers");
   lua_pushlstring(L, res->body ? res->body : "", res->body_len);
   lua_setfield(L, -2, "body");
-  al_http_response_free(res); /* now, not at the next GC: bodies can be large */
+}
+
+/* A batch's C responses, freed by __gc if pushing the results raises. */
+typedef struct {
+  size_t n;
+  al_http_response res[1];
+} batch_guard;
+
+static int l_batch_guard_gc(lua_State *L) {
+  batch_guard *g = lua_touserdata(L, 1);
+  size_t i;
+  for (i = 0; i < g->n; i++) al_http_response_free(&g->res[i]);
+  g->n = 0;
+  return 0;
+}
+
+/* The most requests one batch takes: a list longer than this is a programmer error. */
+#define MAX_BATCH 10000
+
+/* http:request_many({req, ...}, max_concurrency?) -> {response or error, ...}
+ * Every request is read and checked before any is sent; one whose headers or URL are
+ * refused gets its error in its slot and is not sent. An error table has `kind`, a
+ * response `status`. */
+static int l_http_request_many(lua_State *L) {
+  http_box *box = check_http(L);
+  lua_Integer conc = luaL_optinteger(L, 3, 8);
+  size_t n, i, nsend = 0;
+  al_http_request *reqs;
+  al_error *errs;
+  int *rcs, *pre;
+  size_t *slot;
+  batch_guard *g;
+  int base;
+  luaL_checktype(L, 2, LUA_TTABLE);
+  n = (size_t)alc_rawlen(L, 2);
+  luaL_argcheck(L, n <= MAX_BATCH, 2, "at most 10000 requests in one batch");
+  luaL_argcheck(L, conc >= 1 && conc <= 64, 3, "max_concurrency must be an integer from 1 to 64");
+  if (box->h == NULL) return push_closed(L, "transport");
+  /* scratch arrays in userdata: freed by the collector whatever happens */
+  reqs = lua_newuserdata(L, (n ? n : 1) * sizeof *reqs);
+  errs = lua_newuserdata(L, (n ? n : 1) * sizeof *errs);
+  rcs = lua_newuserdata(L, (n ? n : 1) * sizeof *rcs);
+  pre = lua_newuserdata(L, (n ? n : 1) * sizeof *pre);
+  slot = lua_newuserdata(L, (n ? n : 1) * sizeof *slot);
+  g = lua_newuserdata(L, sizeof *g + (n ? n : 1) * sizeof(al_http_response));
+  g->n = 0;
+  luaL_getmetatable(L, BATCH_GUARD_MT);
+  lua_setmetatable(L, -2);
+  base = lua_gettop(L);
+  for (i = 0; i < n; i++) {
+    int t;
+    al_http_request one;
+    luaL_checkstack(L, 12, "too many requests in one batch");
+    lua_rawgeti(L, 2, (lua_Integer)i + 1);
+    t = lua_gettop(L);
+    if (lua_type(L, t) != LUA_TTABLE) {
+      lua_pushfstring(L, "request %d must be a table, got %s", (int)i + 1, luaL_typename(L, t));
+      luaL_argerror(L, 2, lua_tostring(L, -1));
+    }
+    /* what read_request pushes (method, url, body, headers) stays on the stack until
+     * the batch is done, so every pointer it hands out stays valid */
+    pre[i] = read_request(L, 2, t, &one, &errs[i]);
+    if (pre[i] == 0) {
+      slot[nsend] = i;
+      reqs[nsend++] = one;
+    }
+  }
+  /* errs/res are indexed by request; the C batch fills them through slot[] below */
+  {
+    al_error *serr = lua_newuserdata(L, (nsend ? nsend : 1) * sizeof *serr);
+    al_http_response *sres = g->res;
+    g->n = nsend;
+    (void)al_http_perform_many(box->h, reqs, nsend, (size_t)conc, sres, serr, rcs);
+    for (i = 0; i < nsend; i++)
+      if (rcs[i]) errs[slot[i]] = serr[i];
+    lua_pop(L, 1);
+  }
+  lua_createtable(L, (int)n, 0);
+  {
+    size_t k = 0;
+    for (i = 0; i < n; i++) {
+      if (pre[i]) {
+        alb_push_error(L, &errs[i]);
+        lua_remove(L, -2); /* the nil before the error */
+      } else {
+        if (rcs[k]) {
+          push_failure(L, &errs[i]);
+          lua_remove(L, -2);
+        } else {
+          push_response(L, &g->res[k]);
+        }
+        al_http_response_free(&g->res[k]);
+        k++;
+      }
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+  }
+  lua_replace(L, base); /* the results over the guard, whose responses are all freed */
+  lua_settop(L, base);
   return 1;
 }
 
@@ -315,7 +424,7 @@ static int l_http_stream(lua_State *L) {
   al_http_request req;
   al_error err;
   stream_box *sb;
-  if (read_request(L, &req, &err)) return alb_push_error(L, &err);
+  if (read_request(L, 2, 2, &req, &err)) return alb_push_error(L, &err);
   if (box->h == NULL) return push_closed(L, "transport");
   sb = lua_newuserdata(L, sizeof *sb);
   sb->s = NULL;
@@ -436,7 +545,7 @@ static int l_http_info(lua_State *L) {
 }
 
 static const luaL_Reg http_methods[] = {
-    {"request", l_http_request}, {"stream", l_http_stream}, {"close", l_http_close}, {NULL, NULL}};
+    {"request", l_http_request}, {"request_many", l_http_request_many}, {"stream", l_http_stream}, {"close", l_http_close}, {NULL, NULL}};
 
 static const luaL_Reg stream_methods[] = {{"next", l_stream_next},
                                           {"status", l_stream_status},
@@ -471,6 +580,11 @@ void alb_open_http(lua_State *L) {
   new_class(L, STREAM_MT, stream_methods, l_stream_close, l_stream_tostring);
   if (luaL_newmetatable(L, GUARD_MT)) {
     lua_pushcfunction(L, l_guard_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_pop(L, 1);
+  if (luaL_newmetatable(L, BATCH_GUARD_MT)) {
+    lua_pushcfunction(L, l_batch_guard_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);

@@ -78,6 +78,7 @@ typedef struct {
   int too_large; /* 1: body, 2: headers */
   int oom;
   int attached; /* added to http->multi */
+  int multiplex; /* batch: HTTP/2 over TLS when the server offers it, one connection */
   int done;
   CURLcode result;
 } xfer;
@@ -889,7 +890,8 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   SET(CURLOPT_FOLLOWLOCATION, 0L);
   /* HTTP/1.1 keeps connection reuse predictable and avoids libcurl 7.x's HTTP/2
    * pause corner cases; the SDK issues one request at a time per transport. */
-  SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+  SET(CURLOPT_HTTP_VERSION, (long)(x->multiplex ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1));
+  if (x->multiplex) SET(CURLOPT_PIPEWAIT, 1L); /* wait for a connection that can multiplex */
   SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L); /* a proxy's CONNECT reply is not the response */
   SET(CURLOPT_TCP_KEEPALIVE, 1L);
   SET(CURLOPT_HTTPHEADER, x->hdrs);
@@ -1002,6 +1004,102 @@ int al_http_perform(al_http *h, const al_http_request *req, al_http_response *re
   xfer_release(h, &x);
   xfer_free_buffers(&x);
   return rc;
+}
+
+/* ---- batches --------------------------------------------------------------------- */
+
+/* Moves a finished transfer's outcome into res[i] or errs[i] and gives its handle back. */
+static int batch_finish(al_http *h, xfer *x, al_http_response *res, al_error *err) {
+  int rc = x->result != CURLE_OK ? xfer_error(x, x->result, err) : 0;
+  if (rc == 0) {
+    res->status = info_long(x->easy, CURLINFO_RESPONSE_CODE);
+    if (res->status == 0) res->status = x->status;
+    res->new_connections = info_long(x->easy, CURLINFO_NUM_CONNECTS);
+    res->local_port = info_long(x->easy, CURLINFO_LOCAL_PORT);
+    res->headers = x->fields;
+    res->nheaders = x->nfields;
+    res->body = x->body;
+    res->body_len = x->len;
+    x->fields = NULL;
+    x->nfields = 0;
+    x->body = NULL;
+    x->len = 0;
+  }
+  xfer_release(h, x);
+  xfer_free_buffers(x);
+  return rc;
+}
+
+int al_http_perform_many(al_http *h, const al_http_request *reqs, size_t n, size_t max_concurrency,
+                         al_http_response *res, al_error *errs, int *rcs) {
+  xfer *xs;
+  unsigned char *state; /* 0 waiting, 1 running, 2 finished */
+  size_t next = 0, active = 0, finished = 0, i;
+  if (n == 0) return 0;
+  if (max_concurrency == 0) max_concurrency = 1;
+  xs = calloc(n, sizeof *xs);
+  state = calloc(n, 1);
+  if (xs == NULL || state == NULL) {
+    free(xs);
+    free(state);
+    for (i = 0; i < n; i++) {
+      memset(&res[i], 0, sizeof res[i]);
+      rcs[i] = al_fail(&errs[i], AL_ERR_NETWORK, "", "out of memory starting a batch of %zu requests", n);
+    }
+    return -1;
+  }
+  for (i = 0; i < n; i++) {
+    memset(&res[i], 0, sizeof res[i]);
+    rcs[i] = 0;
+  }
+  while (finished < n) {
+    int running = 0;
+    long long wait = POLL_SLICE_MS, now;
+    CURLMcode mc;
+    while (active < max_concurrency && next < n) {
+      xs[next].multiplex = 1;
+      if (xfer_start(h, &xs[next], &reqs[next], 0, &errs[next])) {
+        rcs[next] = -1;
+        state[next] = 2;
+        finished++;
+      } else {
+        state[next] = 1;
+        active++;
+      }
+      next++;
+    }
+    if (active == 0) continue; /* every started request failed before sending: start more */
+    mc = curl_multi_perform(h->multi, &running);
+    if (mc == CURLM_OK) collect_done(h);
+    now = now_ms();
+    for (i = 0; i < next; i++) {
+      xfer *x = &xs[i];
+      if (state[i] != 1) continue;
+      if (mc != CURLM_OK) {
+        x->done = 1;
+        x->result = CURLE_RECV_ERROR;
+        snprintf(x->errbuf, sizeof x->errbuf, "libcurl: %s", curl_multi_strerror(mc));
+      } else if (!x->done && x->deadline <= now) { /* our backstop behind libcurl's own timer */
+        x->done = 1;
+        x->result = CURLE_OPERATION_TIMEDOUT;
+        snprintf(x->errbuf, sizeof x->errbuf, "no response within %ld ms", x->timeout_ms);
+      }
+      if (x->done) {
+        rcs[i] = batch_finish(h, x, &res[i], &errs[i]);
+        state[i] = 2;
+        active--;
+        finished++;
+      } else if (x->deadline - now < wait) {
+        wait = x->deadline - now;
+      }
+    }
+    if (finished == n || (active < max_concurrency && next < n)) continue;
+    mc = curl_multi_poll(h->multi, NULL, 0, (int)(wait > 0 ? wait : 0), NULL);
+    (void)mc; /* a failing poll shows again in curl_multi_perform */
+  }
+  free(xs);
+  free(state);
+  return 0;
 }
 
 void al_http_response_free(al_http_response *res) {

@@ -121,6 +121,15 @@ int al_http_check_header(const al_http_header *hdr, al_error *err);
  * timeout, tls, too_large, network; config for a URL or header that cannot be sent. */
 int al_http_perform(al_http *h, const al_http_request *req, al_http_response *res, al_error *err);
 
+/* A batch: n requests at once on this transport (libcurl's multi interface), at most
+ * max_concurrency in flight; over TLS they share one HTTP/2 connection when the server
+ * offers it, else each in-flight request has its own HTTP/1.1 keep-alive connection.
+ * For each i: rcs[i] is 0 with res[i] filled (free it with al_http_response_free) or -1
+ * with errs[i], exactly as al_http_perform would say for reqs[i] alone. Returns 0, or -1
+ * when nothing could start (out of memory; every rcs[i] is -1 then). */
+int al_http_perform_many(al_http *h, const al_http_request *reqs, size_t n, size_t max_concurrency,
+                         al_http_response *res, al_error *errs, int *rcs);
+
 void al_http_response_free(al_http_response *res);
 
 /* Streaming: opens the request and returns once the final response's status and
