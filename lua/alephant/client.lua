@@ -4,11 +4,10 @@
 local config = require "alephant.config"
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local exchange = require "alephant.exchange"
 local gateway = require "alephant.gateway"
 local paginate = require "alephant.paginate"
 local ratelimit = require "alephant.ratelimit"
-local response = require "alephant.response"
-local retry = require "alephant.retry"
 local run = require "alephant.gateway.run"
 local trace = require "alephant.gateway.trace"
 
@@ -70,19 +69,6 @@ local function check_headers(endpoint, headers)
     end
   end
   return true
-end
-
--- Adds a call's headers to a request's; names compare without case, so a call header
--- replaces the request's own header of that name instead of going out next to it.
-local function merge_headers(headers, extra)
-  local names = {}
-  for k in pairs(headers) do names[k:lower()] = k end
-  for k, v in pairs(extra or {}) do
-    local lower = k:lower()
-    if names[lower] then headers[names[lower]] = nil end
-    headers[k], names[lower] = v, k
-  end
-  return headers, names
 end
 
 -- The group classes (`client.analytics` is an instance of one), built once per VM:
@@ -214,69 +200,15 @@ end
 -- replaces the client's for this call (streams pass one that keeps the response open).
 function Client:_send(req, opts, transport)
   transport = transport or self._transport
-  local e = endpoints[req.endpoint]
-  local body
-  if req.body ~= nil then
-    local err
-    body, err = core.json_encode(req.body)
-    if not body then
-      err.endpoint = req.endpoint
-      return nil, err
-    end
+  local ex, err = exchange.new(self, req, opts, endpoints[req.endpoint].family)
+  if not ex then return nil, err end
+  while true do
+    local r = ex:next()
+    if not r then return ex:give_up() end
+    local verdict, data, derr, meta = ex:settle(transport:request(r))
+    if verdict == "done" then return data, derr, meta end
+    self._sleep(data) -- "retry", wait
   end
-  local headers, names = merge_headers(req.headers, opts.headers)
-  if not names["x-request-id"] then headers["x-request-id"] = core.uuid4() end
-  local may_retry = req.idempotent or opts.retry == true
-  local max_attempts = may_retry and self.max_retries + 1 or 1
-  local start = self._now()
-  local deadline = opts.deadline or self.deadline
-  local timeout = opts.timeout or self.timeout
-  local attempt, last_err = 0, nil
-  while attempt < max_attempts do
-    attempt = attempt + 1
-    if self._limiter then self._limiter:take() end
-    local remaining = deadline and deadline - (self._now() - start)
-    if remaining and remaining <= 0 then break end
-    local res, terr = transport:request({ method = req.method, url = req.url, headers = headers, body = body,
-      timeout = remaining and math.min(timeout, remaining) or timeout })
-    local wait
-    if res then
-      local data, err, meta = response.handle(req, res, e.family)
-      if data ~= nil then
-        meta.attempts = attempt
-        return data, nil, meta
-      end
-      err.attempts = attempt
-      if res.status == 401 and self._state:token_kind() == "virtual_key" then self._state:invalidate_scope() end
-      if not err.retryable then return nil, err end
-      last_err = err
-      wait = err.retry_after
-      -- a server's wait past max_retry_wait or the deadline is not waited: the caller decides
-      if wait and (wait > self.max_retry_wait or deadline and (self._now() - start) + wait >= deadline) then
-        err.message = ("%s (not waited: longer than %s)"):format(err.message,
-          wait > self.max_retry_wait and ("max_retry_wait = " .. self.max_retry_wait .. " s") or "the deadline")
-        return nil, err
-      end
-    else
-      terr.endpoint = req.endpoint
-      terr.attempts = attempt
-      if not terr.retryable then return nil, terr end
-      last_err = terr
-    end
-    if attempt >= max_attempts then break end
-    wait = wait or retry.backoff(attempt, self._random)
-    if deadline and (self._now() - start) + wait >= deadline then break end
-    self._sleep(wait)
-  end
-  if last_err == nil then
-    last_err = errors.new("timeout", req.endpoint .. ": the deadline passed before the request could be sent",
-      { endpoint = req.endpoint, retryable = true, attempts = attempt })
-  end
-  if not may_retry and last_err.retryable then
-    last_err.message = last_err.message .. " (not retried: " .. req.method ..
-      " is not idempotent; pass retry = true to opt in)"
-  end
-  return nil, last_err
 end
 
 -- A stored context in the shape of a cockpit.scope answer, for accept_scope.

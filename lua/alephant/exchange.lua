@@ -1,0 +1,122 @@
+--- One request's way through its attempts: the body encoded once, the call's headers
+-- merged, then per attempt the transport request to send and what its answer means
+-- (done, or retry after a wait). `Client:_send` drives one exchange at a time;
+-- `Client:batch` drives many at once. Both get every rule from here: retries for
+-- idempotent requests only, Retry-After within `max_retry_wait` and the deadline,
+-- backoff with jitter, rate limiting, scope invalidation after a 401.
+-- @module alephant.exchange
+local core = require "alephant.core"
+local errors = require "alephant.errors"
+local response = require "alephant.response"
+local retry = require "alephant.retry"
+
+local exchange = {}
+
+local Exchange = {}
+Exchange.__index = Exchange
+
+--- Adds a call's headers to a request's; names compare without case, so a call header
+-- replaces the request's own header of that name instead of going out next to it.
+-- @treturn table headers, and the names by their lower-case form
+function exchange.merge_headers(headers, extra)
+  local names = {}
+  for k in pairs(headers) do names[k:lower()] = k end
+  for k, v in pairs(extra or {}) do
+    local lower = k:lower()
+    if names[lower] then headers[names[lower]] = nil end
+    headers[k], names[lower] = v, k
+  end
+  return headers, names
+end
+
+--- Starts an exchange for a prepared request (`Client:prepare`'s table).
+-- @param client the client (its clock, sleep, limiter, retry settings and state)
+-- @tparam table req the prepared request
+-- @tparam table opts the checked call options
+-- @tparam string family the endpoint's API family (how answers are unwrapped)
+-- @return the exchange, or nil, err when the body cannot be encoded
+function exchange.new(client, req, opts, family)
+  local body
+  if req.body ~= nil then
+    local err
+    body, err = core.json_encode(req.body)
+    if not body then
+      err.endpoint = req.endpoint
+      return nil, err
+    end
+  end
+  local headers, names = exchange.merge_headers(req.headers, opts.headers)
+  if not names["x-request-id"] then headers["x-request-id"] = core.uuid4() end
+  local may_retry = req.idempotent or opts.retry == true
+  return setmetatable({
+    client = client, req = req, family = family, body = body, headers = headers,
+    may_retry = may_retry, max_attempts = may_retry and client.max_retries + 1 or 1,
+    start = client._now(), deadline = opts.deadline or client.deadline, timeout = opts.timeout or client.timeout,
+    attempt = 0, last_err = nil,
+  }, Exchange)
+end
+
+--- The next attempt's transport request (`{method, url, headers, body, timeout}`),
+-- after the rate limiter let it go; nil when the deadline has passed (then `give_up`).
+function Exchange:next()
+  local c = self.client
+  self.attempt = self.attempt + 1
+  if c._limiter then c._limiter:take() end
+  local remaining = self.deadline and self.deadline - (c._now() - self.start)
+  if remaining and remaining <= 0 then return nil end
+  local req = self.req
+  return { method = req.method, url = req.url, headers = self.headers, body = self.body,
+    timeout = remaining and math.min(self.timeout, remaining) or self.timeout }
+end
+
+--- What an attempt's outcome means.
+-- @param res the transport's response, or nil
+-- @param terr the transport's error when `res` is nil
+-- @return `"done", data, err, meta` (the call's result) or `"retry", wait` (seconds)
+function Exchange:settle(res, terr)
+  local c, req = self.client, self.req
+  local wait
+  if res then
+    local data, err, meta = response.handle(req, res, self.family)
+    if data ~= nil then
+      meta.attempts = self.attempt
+      return "done", data, nil, meta
+    end
+    err.attempts = self.attempt
+    if res.status == 401 and c._state:token_kind() == "virtual_key" then c._state:invalidate_scope() end
+    if not err.retryable then return "done", nil, err end
+    self.last_err = err
+    wait = err.retry_after
+    -- a server's wait past max_retry_wait or the deadline is not waited: the caller decides
+    if wait and (wait > c.max_retry_wait or self.deadline and (c._now() - self.start) + wait >= self.deadline) then
+      err.message = ("%s (not waited: longer than %s)"):format(err.message,
+        wait > c.max_retry_wait and ("max_retry_wait = " .. c.max_retry_wait .. " s") or "the deadline")
+      return "done", nil, err
+    end
+  else
+    terr.endpoint = req.endpoint
+    terr.attempts = self.attempt
+    if not terr.retryable then return "done", nil, terr end
+    self.last_err = terr
+  end
+  if self.attempt >= self.max_attempts then return "done", self:give_up() end
+  wait = wait or retry.backoff(self.attempt, c._random)
+  if self.deadline and (c._now() - self.start) + wait >= self.deadline then return "done", self:give_up() end
+  return "retry", wait
+end
+
+--- The error of an exchange that ran out of attempts or time: nil, err.
+function Exchange:give_up()
+  local req, last_err = self.req, self.last_err
+  if last_err == nil then
+    last_err = errors.new("timeout", req.endpoint .. ": the deadline passed before the request could be sent",
+      { endpoint = req.endpoint, retryable = true, attempts = self.attempt })
+  end
+  if not self.may_retry and last_err.retryable then
+    last_err.message = last_err.message .. " (not retried: " .. req.method ..
+      " is not idempotent; pass retry = true to opt in)"
+  end
+  return nil, last_err
+end
+
+return exchange
