@@ -3,6 +3,7 @@
 -- @module alephant.client
 local config = require "alephant.config"
 local core = require "alephant.core"
+local batch = require "alephant.batch"
 local errors = require "alephant.errors"
 local exchange = require "alephant.exchange"
 local gateway = require "alephant.gateway"
@@ -26,16 +27,16 @@ end
 local call_options = { deadline = "number", timeout = "number", retry = "boolean", max_items = "number",
   max_pages = "number", headers = "table" }
 
-local function check_call_options(opts)
+local function check_call_options(opts, level)
   if opts == nil then return {} end
-  if type(opts) ~= "table" then error("alephant: call options must be a table, got " .. type(opts), 4) end
+  if type(opts) ~= "table" then error("alephant: call options must be a table, got " .. type(opts), level) end
   for k, v in pairs(opts) do
     local want = call_options[k]
     if not want then
       error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, max_pages, headers)")
-        :format(tostring(k)), 4)
+        :format(tostring(k)), level)
     end
-    if type(v) ~= want then error(("alephant: call option '%s' must be a %s"):format(k, want), 4) end
+    if type(v) ~= want then error(("alephant: call option '%s' must be a %s"):format(k, want), level) end
   end
   return opts
 end
@@ -198,9 +199,14 @@ end
 
 -- One HTTP exchange with retries; returns data, nil, meta or nil, err. `transport`
 -- replaces the client's for this call (streams pass one that keeps the response open).
+-- The API family of a catalog endpoint (how its answers are unwrapped).
+function Client._family(_, name)
+  return endpoints[name].family
+end
+
 function Client:_send(req, opts, transport)
   transport = transport or self._transport
-  local ex, err = exchange.new(self, req, opts, endpoints[req.endpoint].family)
+  local ex, err = exchange.new(self, req, opts, self:_family(req.endpoint))
   if not ex then return nil, err end
   while true do
     local r = ex:next()
@@ -259,15 +265,29 @@ end
 --   transport for this call (streams)
 -- @return data, nil, meta on success; nil, err on failure
 function Client:call(name, params, opts, transport)
-  if type(name) ~= "string" then error("alephant: endpoint name must be a string", 2) end
+  local req, call_opts, rid = self:_plan(name, params, opts, transport ~= nil, 3)
+  if not req then return nil, call_opts end
+  local data, err, meta = self:_send(req, call_opts, transport)
+  if rid then -- a gateway call's own x-request-id, also when the server sent none
+    if data == nil then err.request_id = err.request_id or rid else meta.request_id = meta.request_id or rid end
+  end
+  return data, err, meta
+end
+
+-- A call's arguments checked and turned into the request to send, the virtual key's
+-- scope resolved first where the route needs it: req, call options, the gateway
+-- request id (or nil); nil, err for a refusal. Programmer errors raise at `level`.
+-- `call` and `batch` both plan through here.
+function Client:_plan(name, params, opts, streaming, level)
+  if type(name) ~= "string" then error("alephant: endpoint name must be a string", level) end
   if not endpoints[name] then
     local _, err = self._state:prepare(name, nil)
-    error(err.message, 2)
+    error(err.message, level)
   end
   if params ~= nil and type(params) ~= "table" then
-    error(("alephant: %s: params must be a table, got %s"):format(name, type(params)), 2)
+    error(("alephant: %s: params must be a table, got %s"):format(name, type(params)), level)
   end
-  opts = check_call_options(opts)
+  opts = check_call_options(opts, level + 2)
   for _, k in ipairs({ "deadline", "timeout" }) do -- checked before anything is sent
     local problem = opts[k] ~= nil and config.duration_problem(opts[k])
     if problem then
@@ -275,14 +295,11 @@ function Client:call(name, params, opts, transport)
         { field = k, endpoint = name })
     end
   end
+  local rid
   if endpoints[name].family == "gateway" then -- tracking options become headers (alephant.gateway)
-    return gateway.call(self, name, params, opts, transport)
+    params, opts, rid = gateway.plan(name, params, opts, streaming)
+    if not params then return nil, opts end
   end
-  return self:_call(name, params, opts, transport)
-end
-
--- Client:call once the arguments are checked (gateway.call comes back here).
-function Client:_call(name, params, opts, transport)
   if opts.headers then
     local ok, herr = check_headers(name, opts.headers)
     if not ok then return nil, herr end
@@ -295,7 +312,27 @@ function Client:_call(name, params, opts, transport)
     req, err = self._state:prepare(name, params, os.time())
   end
   if not req then return nil, err end
-  return self:_send(req, opts, transport)
+  return req, opts, rid
+end
+
+--- Runs several calls at once and returns their results in the same order.
+--
+--     local results = client:batch({
+--       { "analytics.usage", { from = "2026-11-01", to = "2026-11-30", agent_id = "agt_a" } },
+--       { "analytics.usage", { from = "2026-11-01", to = "2026-11-30", agent_id = "agt_b" } },
+--     }, { max_concurrency = 8 })
+--     for i, r in ipairs(results) do print(i, r.data and "ok" or tostring(r.err)) end
+--
+-- Each call keeps every rule of `client:call`: its arguments are checked and its
+-- request built before anything of the batch is sent (a refused call gets its error
+-- and is not sent), a virtual key's workspace is resolved once for all, and each
+-- request has its own retries, rate limiting, deadline and timeout. See
+-- `alephant.batch`.
+-- @tparam table calls a list of `{ name, params, opts }` (as `client:call` takes them)
+-- @tparam[opt] table options `max_concurrency` (1-64, default 8)
+-- @treturn table a list of `{ data = ..., err = ..., meta = ... }`, one per call
+function Client:batch(calls, options)
+  return batch.run(self, calls, options)
 end
 
 --- A run context: gateway calls and agent events with the same attribution

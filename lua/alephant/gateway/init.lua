@@ -121,26 +121,6 @@ function gateway.plan(name, params, opts, streaming)
   return body, call_opts, rid
 end
 
---- Calls a gateway endpoint with tracking options (what `client:call` does for a
--- `gateway.*` name).
--- @tparam table client the client
--- @tparam string name a `gateway.*` catalog name
--- @tparam[opt] table params body parameters and tracking options
--- @tparam[opt] table opts call options (`deadline`, `timeout`, `retry`, `headers`), checked
--- @param[opt] transport internal: the stream adapter
--- @return data, nil, meta on success; nil, err on failure
-function gateway.call(client, name, params, opts, transport)
-  local body, call_opts, rid = gateway.plan(name, params, opts, transport ~= nil)
-  if not body then return nil, call_opts end
-  local data, err, meta = client:_call(name, body, call_opts, transport)
-  if data == nil then
-    err.request_id = err.request_id or rid
-    return nil, err
-  end
-  meta.request_id = meta.request_id or rid
-  return data, nil, meta
-end
-
 --- The request a gateway call would send (what `client:prepare` does for a `gateway.*`
 -- name): tracking options become headers, never body fields.
 -- @return the request, or nil, err, or false, "scope"
