@@ -64,7 +64,7 @@ local cases = {
   enums = function() assert.is_table(core.enums().period) end,
   http_info = function() assert.is_string(core.http_info().curl_version) end,
   http_new = function()
-    local h = assert(core.http_new(proxy({ timeout = 2, user_agent = "proxy-agent/1", cafile = nil })))
+    local h = assert(core.http_new(proxy({ timeout = 2, user_agent = "proxy-agent/1", cafile = nil, proxy = "" })))
     -- the request table and its headers through __index; the connection is refused
     local res, err = h:request(proxy({ method = "GET", url = DEAD, headers = { ["X-A"] = fresh("b") } }))
     assert.is_nil(res)
