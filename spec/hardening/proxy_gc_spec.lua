@@ -152,6 +152,26 @@ describe("the C binding with proxy tables and a collector between reads", functi
     assert.same({}, missing)
   end)
 
+  it("knows every method of the C objects (a new one needs a case above)", function()
+    local function methods(mt)
+      local list = {}
+      for k in pairs(mt.__index) do list[#list + 1] = k end
+      table.sort(list)
+      return list
+    end
+    local st = assert(core.state_new(state_opts(VK)))
+    local h = assert(core.http_new())
+    -- state: all in the state_new case; http: request, stream, close in the http_new case
+    assert.same({ "accept_scope", "close", "context", "invalidate_scope", "needs_scope", "prepare", "token_kind" },
+      methods(getmetatable(st)))
+    assert.same({ "close", "request", "stream" }, methods(getmetatable(h)))
+    -- a stream's methods read no Lua value but the stream itself
+    assert.same({ "close", "headers", "new_connections", "next", "status" },
+      methods(debug.getregistry()["alephant.HttpStream"]))
+    st:close()
+    h:close()
+  end)
+
   for name, run in pairs(cases) do
     it("core." .. name, function()
       assert.is_function(core[name], "core." .. name .. " is gone: remove its case")
