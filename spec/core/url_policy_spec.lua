@@ -97,6 +97,17 @@ describe("core.check_base_url", function()
   end)
 end)
 
+describe("core.url_host", function()
+  it("gives the host of an absolute URL as an error may show it, nil for anything else", function()
+    assert.equal("evil.example", core.url_host("https://user:pw@evil.example:8443/steal?secret=1#frag"))
+    assert.equal("[::1]", core.url_host("http://[::1]:8/x"))
+    assert.equal("vk-ca…5555", core.url_host("ftp://vk-canary-" .. string.rep("5", 32) .. "/x"))
+    for _, v in ipairs({ "/api/v1/members", "", "http://", "not a url", "https://x\0y/", 5, nil }) do
+      assert.is_nil(core.url_host(v), tostring(v))
+    end
+  end)
+end)
+
 describe("core.validate_header_name", function()
   it("accepts HTTP tokens only, without echoing the name", function()
     assert.is_true(core.validate_header_name("X-Request-Id"))

@@ -114,6 +114,7 @@ local cases = {
     assert.equal("config", err.kind)
   end,
   token_info = function() assert.equal("pat", core.token_info(fresh(PAT)).kind) end,
+  url_host = function() assert.equal("evil.example", core.url_host(fresh("https://u:p@evil.example:1/x?y"))) end,
   uuid4 = function() assert.matches("^%x+%-", core.uuid4()) end,
   validate_date = function() assert.is_true(core.validate_date(fresh("2026-11-01"), fresh("from"))) end,
   validate_date_range = function()
