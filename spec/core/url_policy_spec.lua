@@ -108,6 +108,19 @@ describe("core.url_host", function()
   end)
 end)
 
+describe("core.check_proxy messages", function()
+  it("follow the same display rule: scheme and host only, a token as host redacted", function()
+    local token = "vk-canary-" .. string.rep("5", 32)
+    for _, px in ipairs({ "ftp://" .. token .. ":3128", "gopher://user:" .. token .. "@proxy.example:1/" .. token }) do
+      local ok, err = core.check_proxy(px)
+      assert.is_nil(ok)
+      assert.equal("config", err.kind)
+      assert.is_nil(err.message:find("55555", 1, true), err.message)
+    end
+    assert.matches("got ftp://vk-ca…5555", select(2, core.check_proxy("ftp://" .. token)).message, 1, true)
+  end)
+end)
+
 describe("core.validate_header_name", function()
   it("accepts HTTP tokens only, without echoing the name", function()
     assert.is_true(core.validate_header_name("X-Request-Id"))
