@@ -51,29 +51,23 @@ static int date_or_datetime(lua_State *L, int datetime) {
 static int l_date(lua_State *L) { return date_or_datetime(L, 0); }
 static int l_datetime(lua_State *L) { return date_or_datetime(L, 1); }
 
-static int l_date_range(lua_State *L) {
+/* date_range(from?, to?, from_field?, to_field?) and datetime_range(start?, end?, ...) */
+typedef int (*window_check)(const char *, size_t, const char *, size_t, const char *, const char *, al_error *);
+
+static int window(lua_State *L, const char *a_default, const char *b_default, window_check check) {
   al_error err;
   size_t an = 0, bn = 0;
   int bad;
-  const char *af = alb_field(L, 3, "from"), *bf = alb_field(L, 4, "to");
+  const char *af = alb_field(L, 3, a_default), *bf = alb_field(L, 4, b_default);
   const char *a = alb_opt_string(L, 1, &an, af, &err, &bad), *b;
   if (bad) return alb_push_error(L, &err);
   b = alb_opt_string(L, 2, &bn, bf, &err, &bad);
-  if (bad || al_check_date_range(a, an, b, bn, af, bf, &err)) return alb_push_error(L, &err);
+  if (bad || check(a, an, b, bn, af, bf, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
 }
 
-static int l_datetime_range(lua_State *L) {
-  al_error err;
-  size_t an = 0, bn = 0;
-  int bad;
-  const char *af = alb_field(L, 3, "start"), *bf = alb_field(L, 4, "end");
-  const char *a = alb_opt_string(L, 1, &an, af, &err, &bad), *b;
-  if (bad) return alb_push_error(L, &err);
-  b = alb_opt_string(L, 2, &bn, bf, &err, &bad);
-  if (bad || al_check_datetime_range(a, an, b, bn, af, bf, &err)) return alb_push_error(L, &err);
-  return alb_ok(L);
-}
+static int l_date_range(lua_State *L) { return window(L, "from", "to", al_check_date_range); }
+static int l_datetime_range(lua_State *L) { return window(L, "start", "end", al_check_datetime_range); }
 
 static int l_uuid(lua_State *L) {
   al_error err;
