@@ -26,3 +26,15 @@ print(tostring(err))
 ok, err = core.validate_exclusive({ agent_id = "a", member_id = "b" }, { "agent_id", "member_id", "department_id" })
 assert(not ok)
 print(tostring(err))
+
+-- The core's calendar and URL policy, for a script's own values: seconds since the
+-- epoch of a date or datetime, and a base URL checked as alephant.new checks it.
+print(core.parse_date("2026-11-01"), core.parse_datetime("2026-11-27T08:00:00+01:00"))
+assert(core.parse_datetime("2026-11-27T08:00:00+01:00") - core.parse_date("2026-11-27") == 7 * 3600)
+ok, err = core.parse_date("2026-02-29", "from")
+assert(not ok and err.field == "from")
+print(tostring(err))
+print(core.check_base_url("https://alephant.io/v1/"))
+ok, err = core.check_base_url("http://gateway.example/v1?key=secret", "gateway_url")
+assert(not ok and err.kind == "config" and not err.message:find("secret", 1, true))
+print(tostring(err))

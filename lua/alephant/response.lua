@@ -43,14 +43,11 @@ local function message_of(body)
   return nil
 end
 
--- The host a redirect points to, for messages: never the user info, port, path or query
--- (any of them may carry a secret); nil for a relative or unusable Location.
+-- The host a redirect points to, for messages: the C core's URL display rule (never the
+-- user info, port, path or query; a token-shaped host redacted); nil for a relative or
+-- unusable Location.
 local function location_host(location)
-  local authority = type(location) == "string" and location:match("^%a[%w+.-]*://([^/?#]*)")
-  if not authority then return nil end
-  local host = authority:gsub("^.*@", ""):gsub(":%d*$", "")
-  if host == "" or not host:find("^[%w.-]+$") and not host:find("^%[[%x:.]+%]$") then return nil end
-  return host
+  return core.url_host(location)
 end
 
 --- Builds the error for a failed HTTP status (3xx included: redirects are never followed).

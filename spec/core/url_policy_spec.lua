@@ -97,6 +97,30 @@ describe("core.check_base_url", function()
   end)
 end)
 
+describe("core.url_host", function()
+  it("gives the host of an absolute URL as an error may show it, nil for anything else", function()
+    assert.equal("evil.example", core.url_host("https://user:pw@evil.example:8443/steal?secret=1#frag"))
+    assert.equal("[::1]", core.url_host("http://[::1]:8/x"))
+    assert.equal("vk-ca…5555", core.url_host("ftp://vk-canary-" .. string.rep("5", 32) .. "/x"))
+    for _, v in ipairs({ "/api/v1/members", "", "http://", "not a url", "https://x\0y/", 5, nil }) do
+      assert.is_nil(core.url_host(v), tostring(v))
+    end
+  end)
+end)
+
+describe("core.check_proxy messages", function()
+  it("follow the same display rule: scheme and host only, a token as host redacted", function()
+    local token = "vk-canary-" .. string.rep("5", 32)
+    for _, px in ipairs({ "ftp://" .. token .. ":3128", "gopher://user:" .. token .. "@proxy.example:1/" .. token }) do
+      local ok, err = core.check_proxy(px)
+      assert.is_nil(ok)
+      assert.equal("config", err.kind)
+      assert.is_nil(err.message:find("55555", 1, true), err.message)
+    end
+    assert.matches("got ftp://vk-ca…5555", select(2, core.check_proxy("ftp://" .. token)).message, 1, true)
+  end)
+end)
+
 describe("core.validate_header_name", function()
   it("accepts HTTP tokens only, without echoing the name", function()
     assert.is_true(core.validate_header_name("X-Request-Id"))

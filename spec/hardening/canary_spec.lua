@@ -113,6 +113,7 @@ describe("the canary token", function()
         { "URL whose host is the token", { base_url = "ftp://" .. CANARY } },
         { "plain http URL whose host is the token", { gateway_url = "http://" .. CANARY .. "/v1" } },
         { "URL whose scheme is the token", { analytics_url = CANARY .. "://example.com" } },
+        { "proxy whose host is the token", { proxy = "ftp://" .. CANARY .. ":3128" } },
         { "plain http to a remote host with credentials", { base_url = "http://user:" .. CANARY .. "@example.com" } },
         { "URL with the token in the query", { base_url = "https://example.com/?key=" .. CANARY } },
         { "URL with the token in the fragment", { gateway_url = "https://example.com/v1#" .. CANARY } },

@@ -64,7 +64,7 @@ local cases = {
   enums = function() assert.is_table(core.enums().period) end,
   http_info = function() assert.is_string(core.http_info().curl_version) end,
   http_new = function()
-    local h = assert(core.http_new(proxy({ timeout = 2, user_agent = "proxy-agent/1", cafile = nil })))
+    local h = assert(core.http_new(proxy({ timeout = 2, user_agent = "proxy-agent/1", cafile = nil, proxy = "" })))
     -- the request table and its headers through __index; the connection is refused
     local res, err = h:request(proxy({ method = "GET", url = DEAD, headers = { ["X-A"] = fresh("b") } }))
     assert.is_nil(res)
@@ -114,6 +114,7 @@ local cases = {
     assert.equal("config", err.kind)
   end,
   token_info = function() assert.equal("pat", core.token_info(fresh(PAT)).kind) end,
+  url_host = function() assert.equal("evil.example", core.url_host(fresh("https://u:p@evil.example:1/x?y"))) end,
   uuid4 = function() assert.matches("^%x+%-", core.uuid4()) end,
   validate_date = function() assert.is_true(core.validate_date(fresh("2026-11-01"), fresh("from"))) end,
   validate_date_range = function()
@@ -150,6 +151,26 @@ describe("the C binding with proxy tables and a collector between reads", functi
     end
     table.sort(missing)
     assert.same({}, missing)
+  end)
+
+  it("knows every method of the C objects (a new one needs a case above)", function()
+    local function methods(mt)
+      local list = {}
+      for k in pairs(mt.__index) do list[#list + 1] = k end
+      table.sort(list)
+      return list
+    end
+    local st = assert(core.state_new(state_opts(VK)))
+    local h = assert(core.http_new())
+    -- state: all in the state_new case; http: request, stream, close in the http_new case
+    assert.same({ "accept_scope", "close", "context", "invalidate_scope", "needs_scope", "prepare", "token_kind" },
+      methods(getmetatable(st)))
+    assert.same({ "close", "request", "stream" }, methods(getmetatable(h)))
+    -- a stream's methods read no Lua value but the stream itself
+    assert.same({ "close", "headers", "new_connections", "next", "status" },
+      methods(debug.getregistry()["alephant.HttpStream"]))
+    st:close()
+    h:close()
   end)
 
   for name, run in pairs(cases) do

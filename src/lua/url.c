@@ -1,6 +1,8 @@
 /* The URL policy for Lua: alephant.new checks its base URLs with the transport's own
  * function (src/transport/urlcheck.h), so a URL the client accepts is one the transport
  * will send to, and the other way round. */
+#include <string.h>
+
 #include "../transport/urlcheck.h"
 #include "binding.h"
 
@@ -23,6 +25,17 @@ static int l_check_base_url(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg funcs[] = {{"check_base_url", l_check_base_url}, {NULL, NULL}};
+/* url_host(url) -> the host as an error may show it | nil (relative, unparsable, no host,
+ * or not a string): for a redirect's Location, never its user info, port, path or query */
+static int l_url_host(lua_State *L) {
+  char host[80];
+  size_t n;
+  const char *url = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &n) : NULL;
+  if (url == NULL || strlen(url) != n || al_url_shown_host(url, host, sizeof host)) return 0;
+  lua_pushstring(L, host);
+  return 1;
+}
+
+static const luaL_Reg funcs[] = {{"check_base_url", l_check_base_url}, {"url_host", l_url_host}, {NULL, NULL}};
 
 void alb_open_url(lua_State *L) { alc_setfuncs(L, funcs, 0); }

@@ -30,78 +30,44 @@ static void push_epoch_ms(lua_State *L, int64_t ms) {
   lua_pushnumber(L, (lua_Number)ms / 1000.0);
 }
 
-/* A date at idx: 0 with *epoch_ms its midnight UTC, or -1 with err filled. */
-static int read_date(lua_State *L, int idx, const char *field, int64_t *epoch_ms, al_error *err) {
-  size_t n;
-  al_date d;
-  const char *s = need_string(L, idx, &n, field, err);
-  if (!s || al_parse_date(s, n, &d, field, err)) return -1;
-  *epoch_ms = al_date_epoch_ms(&d);
-  return 0;
-}
-
-static int read_datetime(lua_State *L, int idx, const char *field, int64_t *epoch_ms, al_error *err) {
-  size_t n;
-  const char *s = need_string(L, idx, &n, field, err);
-  if (!s || al_parse_datetime(s, n, epoch_ms, field, err)) return -1;
-  return 0;
-}
-
-static int l_date(lua_State *L) {
+/* A date or datetime argument (1, field name at 2) read once for two functions each:
+ * validate_date / validate_datetime answer true, parse_date / parse_datetime (the closure's
+ * upvalue is true) the seconds since the epoch, fractions kept to the ms. */
+static int date_or_datetime(lua_State *L, int datetime) {
   al_error err;
-  int64_t ms;
-  if (read_date(L, 1, alb_field(L, 2, "date"), &ms, &err)) return alb_push_error(L, &err);
-  return alb_ok(L);
-}
-
-/* parse_date(s, field?) -> seconds since the epoch of its midnight UTC | nil, err */
-static int l_parse_date(lua_State *L) {
-  al_error err;
-  int64_t ms;
-  if (read_date(L, 1, alb_field(L, 2, "date"), &ms, &err)) return alb_push_error(L, &err);
-  push_epoch_ms(L, ms);
+  int64_t ms = 0;
+  size_t n;
+  al_date d = {0, 0, 0};
+  const char *field = alb_field(L, 2, datetime ? "datetime" : "date");
+  const char *s = need_string(L, 1, &n, field, &err);
+  if (!s) return alb_push_error(L, &err);
+  if (datetime ? al_parse_datetime(s, n, &ms, field, &err) : al_parse_date(s, n, &d, field, &err))
+    return alb_push_error(L, &err);
+  if (!lua_toboolean(L, lua_upvalueindex(1))) return alb_ok(L); /* no upvalue: none, false */
+  push_epoch_ms(L, datetime ? ms : al_date_epoch_ms(&d));
   return 1;
 }
 
-/* parse_datetime(s, field?) -> seconds since the epoch (fractions kept to the ms) | nil, err */
-static int l_parse_datetime(lua_State *L) {
-  al_error err;
-  int64_t ms;
-  if (read_datetime(L, 1, alb_field(L, 2, "datetime"), &ms, &err)) return alb_push_error(L, &err);
-  push_epoch_ms(L, ms);
-  return 1;
-}
+static int l_date(lua_State *L) { return date_or_datetime(L, 0); }
+static int l_datetime(lua_State *L) { return date_or_datetime(L, 1); }
 
-static int l_date_range(lua_State *L) {
+/* date_range(from?, to?, from_field?, to_field?) and datetime_range(start?, end?, ...) */
+typedef int (*window_check)(const char *, size_t, const char *, size_t, const char *, const char *, al_error *);
+
+static int window(lua_State *L, const char *a_default, const char *b_default, window_check check) {
   al_error err;
   size_t an = 0, bn = 0;
   int bad;
-  const char *af = alb_field(L, 3, "from"), *bf = alb_field(L, 4, "to");
+  const char *af = alb_field(L, 3, a_default), *bf = alb_field(L, 4, b_default);
   const char *a = alb_opt_string(L, 1, &an, af, &err, &bad), *b;
   if (bad) return alb_push_error(L, &err);
   b = alb_opt_string(L, 2, &bn, bf, &err, &bad);
-  if (bad || al_check_date_range(a, an, b, bn, af, bf, &err)) return alb_push_error(L, &err);
+  if (bad || check(a, an, b, bn, af, bf, &err)) return alb_push_error(L, &err);
   return alb_ok(L);
 }
 
-static int l_datetime(lua_State *L) {
-  al_error err;
-  int64_t ms;
-  if (read_datetime(L, 1, alb_field(L, 2, "datetime"), &ms, &err)) return alb_push_error(L, &err);
-  return alb_ok(L);
-}
-
-static int l_datetime_range(lua_State *L) {
-  al_error err;
-  size_t an = 0, bn = 0;
-  int bad;
-  const char *af = alb_field(L, 3, "start"), *bf = alb_field(L, 4, "end");
-  const char *a = alb_opt_string(L, 1, &an, af, &err, &bad), *b;
-  if (bad) return alb_push_error(L, &err);
-  b = alb_opt_string(L, 2, &bn, bf, &err, &bad);
-  if (bad || al_check_datetime_range(a, an, b, bn, af, bf, &err)) return alb_push_error(L, &err);
-  return alb_ok(L);
-}
+static int l_date_range(lua_State *L) { return window(L, "from", "to", al_check_date_range); }
+static int l_datetime_range(lua_State *L) { return window(L, "start", "end", al_check_datetime_range); }
 
 static int l_uuid(lua_State *L) {
   al_error err;
@@ -255,8 +221,6 @@ static int l_enums(lua_State *L) {
 }
 
 static const luaL_Reg funcs[] = {{"validate_date", l_date},
-                                 {"parse_date", l_parse_date},
-                                 {"parse_datetime", l_parse_datetime},
                                  {"validate_date_range", l_date_range},
                                  {"validate_datetime", l_datetime},
                                  {"validate_datetime_range", l_datetime_range},
@@ -272,4 +236,12 @@ static const luaL_Reg funcs[] = {{"validate_date", l_date},
                                  {"enums", l_enums},
                                  {NULL, NULL}};
 
-void alb_open_validate(lua_State *L) { alc_setfuncs(L, funcs, 0); }
+void alb_open_validate(lua_State *L) {
+  alc_setfuncs(L, funcs, 0);
+  lua_pushboolean(L, 1); /* parse_date(s, field?) -> seconds since the epoch of its midnight UTC | nil, err */
+  lua_pushcclosure(L, l_date, 1);
+  lua_setfield(L, -2, "parse_date");
+  lua_pushboolean(L, 1); /* parse_datetime(s, field?) -> seconds since the epoch | nil, err */
+  lua_pushcclosure(L, l_datetime, 1);
+  lua_setfield(L, -2, "parse_datetime");
+}

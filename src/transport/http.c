@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "../core/text.h"
+#include "../core/url.h"
 #include "urlcheck.h"
 
 #if !defined(LIBCURL_VERSION_NUM) || LIBCURL_VERSION_NUM < 0x074200
@@ -654,9 +655,10 @@ static void proxy_label(const char *proxy, char *out, size_t cap) {
   if (u && curl_url_set(u, CURLUPART_URL, proxy, CURLU_NON_SUPPORT_SCHEME | CURLU_DEFAULT_SCHEME) == CURLUE_OK &&
       curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
       curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-    char shown[200];
-    one_line(shown, sizeof shown, host);
-    snprintf(out, cap, "%.16s://%s", scheme, shown);
+    char shown_scheme[72], shown[72]; /* the URL display rule: a token as host is redacted */
+    al_url_show(scheme, strlen(scheme), shown_scheme, sizeof shown_scheme);
+    al_url_show(host, strlen(host), shown, sizeof shown);
+    snprintf(out, cap, "%s://%s", shown_scheme, shown);
   }
   curl_free(scheme);
   curl_free(host);

@@ -49,6 +49,21 @@ done:
   return rc;
 }
 
+int al_url_shown_host(const char *url, char *out, size_t cap) {
+  CURLU *u = curl_url();
+  char *host = NULL;
+  int rc = -1;
+  if (cap) out[0] = '\0';
+  if (u && curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
+      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] != '\0') {
+    al_url_show(host, strlen(host), out, cap);
+    rc = 0;
+  }
+  curl_free(host);
+  curl_url_cleanup(u);
+  return rc;
+}
+
 int al_url_route(const char *url, int *plain, int *loopback, char *host_out, size_t cap) {
   CURLU *u = curl_url();
   char *scheme = NULL, *host = NULL;

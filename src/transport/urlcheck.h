@@ -19,6 +19,12 @@
 int al_url_check(const char *url, size_t n, unsigned flags, const char *field, char *host, size_t host_cap,
                  size_t *used_n, al_error *err);
 
+/* The host of an absolute URL as a message may show it (al_url_show: a token-shaped
+ * host redacted, control bytes as '?'), parsed as libcurl parses it; never the scheme's
+ * user info, port, path, query or fragment. 0, or -1 (out left empty) for a relative or
+ * unparsable URL or one without a host. */
+int al_url_shown_host(const char *url, char *out, size_t cap);
+
 /* For the proxy rules, after al_url_check accepted url: *plain (the scheme is http),
  * *loopback (al_host_is_loopback) and the host as libcurl will connect to it, into host
  * (cap bytes; a longer host counts as not loopback and is cut). 0, or -1 when libcurl
