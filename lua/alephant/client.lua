@@ -321,8 +321,9 @@ end
 -- @tparam[opt] table params the endpoint's parameters (snake_case); for `gateway.*` names
 --   also the tracking options, sent as headers (`alephant.gateway.tracking`)
 -- @tparam[opt] table opts `deadline` (seconds for the whole call, retries included),
---   `timeout` (seconds per attempt), `retry` (true to allow retrying a write),
---   `headers` (extra request headers)
+--   `timeout` (seconds per attempt; both positive and at most 2147483, else a `validation`
+--   error before sending), `retry` (true to allow retrying a write), `headers` (extra
+--   request headers)
 -- @param[opt] transport internal: an object with `request{}` used instead of the client's
 --   transport for this call (streams)
 -- @return data, nil, meta on success; nil, err on failure
