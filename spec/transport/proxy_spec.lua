@@ -14,8 +14,12 @@ local sys = require("spec.support.sys")
 local SECRET = "pat_proxyspec_" .. core.uuid4():gsub("-", "")
 local NAME = "api.alephant.test" -- resolves nowhere: only a proxy can reach it (it tunnels to the test server)
 
+-- The interpreter of this run; under scripts/check-asan.sh the wrapper that preloads the
+-- sanitizer runtimes (the module it loads is instrumented).
 local function interpreter()
-  return rawget(_G, "jit") and "luajit" or "lua5.4"
+  if rawget(_G, "jit") then return "luajit" end
+  if os.getenv("ALEPHANT_ASAN_PRELOAD") then return require("spec.support.nginx").root .. "/scripts/asan/lua.sh" end
+  return "lua5.4"
 end
 
 -- Runs `code` in a child interpreter with this process's module paths and `env`;
