@@ -252,7 +252,8 @@ function Client:_send(req, opts, transport)
       last_err = err
       wait = err.retry_after
       -- a server's wait past max_retry_wait or the deadline is not waited: the caller decides
-      if wait and (wait > self.max_retry_wait or deadline and (self._now() - start) + wait >= deadline) then
+      if wait and attempt < max_attempts
+        and (wait > self.max_retry_wait or deadline and (self._now() - start) + wait >= deadline) then
         err.message = ("%s (not waited: longer than %s)"):format(err.message,
           wait > self.max_retry_wait and ("max_retry_wait = " .. self.max_retry_wait .. " s") or "the deadline")
         return nil, err
