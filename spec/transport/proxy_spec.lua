@@ -166,6 +166,26 @@ describe("proxies", function()
       assert.is_nil(log:find(SECRET, 1, true))
     end)
 
+    it("honours no_proxy and proxy = \"\": such requests go direct (here: to a name that resolves nowhere)", function()
+      local req = ("{ url = %q, headers = { Authorization = %q } }"):format("http://" .. NAME .. "/echo",
+        "Bearer " .. SECRET)
+      local saved = env
+      env = function()
+        local e = saved()
+        e.no_proxy = "example.org, .alephant.test"
+        return e
+      end
+      local out = request("{ timeout = 5, connect_timeout = 2, allow_insecure_http = true }", req)
+      env = saved
+      assert.not_matches("^config", out)
+      assert.matches("^%a+: ", out) -- a network (or timeout) error: nothing listens there
+      out = request("{ timeout = 5, connect_timeout = 2, proxy = \"\" }",
+        ("{ url = %q }"):format("https://" .. NAME .. ":" .. srv.tls_port .. "/echo"))
+      assert.not_matches("^config", out)
+      assert.not_matches("^200", out)
+      assert.equal(0, px:connections())
+    end)
+
     it("reaches the transport of alephant.new: a loopback client ignores the proxy", function()
       local out = child(([[
         local alephant = require("alephant")
