@@ -13,6 +13,16 @@ print("succeeded after " .. meta.attempts .. " attempts, request id " .. meta.re
 local _, slow = client.cockpit:scope(nil, { deadline = 0.5, headers = { ["X-Emulator-Fault"] = "stall=3000" } })
 print(slow.kind, tostring(slow))
 
+-- A server asking to wait longer than max_retry_wait (default 60 s) is not waited for:
+-- the 429 comes back at once, with the wait it asked for in seconds.
+local _, limited = client.cockpit:scope(nil, { headers = { ["X-Emulator-Fault"] = "429;retry-after=86400" } })
+print(limited.status, "retry after " .. limited.retry_after .. " s")
+
+-- Redirects are never followed: a 3xx is an error naming only the host it points to.
+local _, moved = client.cockpit:scope(nil, { headers = { ["X-Emulator-Fault"] =
+  "301;location=https://elsewhere.example/api/v1/cockpit/scope?key=secret" } })
+print(moved.kind, moved.status, moved.location_host)
+
 local handlers = {
   validation = function(e) return "fix the input: " .. e.message end,
   auth = function(e) return "check the token: " .. e.message end,

@@ -22,7 +22,9 @@ for h in "${harnesses[@]}"; do
   dict=()
   [ -f "$root/fuzz/$h.dict" ] && dict=(-dict="$root/fuzz/$h.dict")
   log="$out/fuzz_$h.log"
-  if (cd "$out" && "./fuzz_$h" -max_total_time="$seconds" -max_len=4096 "${dict[@]}" \
+  max_len=4096
+  [ "$h" = token ] && max_len=20000 # tokens are accepted up to 16 KB (AL_TOKEN_MAX_LEN)
+  if (cd "$out" && "./fuzz_$h" -max_total_time="$seconds" -max_len="$max_len" "${dict[@]}" \
         "corpus-$h" "$root/fuzz/corpus/$h") > "$log" 2>&1; then
     runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log")
     echo "fuzz $h: ${runs:-?} executions in ${seconds}s, no findings"

@@ -197,13 +197,14 @@ function Client:prepare(name, params)
   return self._state:prepare(name, params, os.time())
 end
 
--- One HTTP exchange with retries; returns data, nil, meta or nil, err. `transport`
--- replaces the client's for this call (streams pass one that keeps the response open).
 -- The API family of a catalog endpoint (how its answers are unwrapped).
 function Client._family(_, name)
   return endpoints[name].family
 end
 
+-- One HTTP exchange with retries (alephant.exchange); returns data, nil, meta or nil,
+-- err. `transport` replaces the client's for this call (streams pass one that keeps
+-- the response open).
 function Client:_send(req, opts, transport)
   transport = transport or self._transport
   local ex, err = exchange.new(self, req, opts, self:_family(req.endpoint))
@@ -259,8 +260,9 @@ end
 -- @tparam[opt] table params the endpoint's parameters (snake_case); for `gateway.*` names
 --   also the tracking options, sent as headers (`alephant.gateway.tracking`)
 -- @tparam[opt] table opts `deadline` (seconds for the whole call, retries included),
---   `timeout` (seconds per attempt), `retry` (true to allow retrying a write),
---   `headers` (extra request headers)
+--   `timeout` (seconds per attempt; both positive and at most 2147483, else a `validation`
+--   error before sending), `retry` (true to allow retrying a write), `headers` (extra
+--   request headers)
 -- @param[opt] transport internal: an object with `request{}` used instead of the client's
 --   transport for this call (streams)
 -- @return data, nil, meta on success; nil, err on failure

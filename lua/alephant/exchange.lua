@@ -88,7 +88,8 @@ function Exchange:settle(res, terr)
     self.last_err = err
     wait = err.retry_after
     -- a server's wait past max_retry_wait or the deadline is not waited: the caller decides
-    if wait and (wait > c.max_retry_wait or self.deadline and (c._now() - self.start) + wait >= self.deadline) then
+    if wait and self.attempt < self.max_attempts
+      and (wait > c.max_retry_wait or self.deadline and (c._now() - self.start) + wait >= self.deadline) then
       err.message = ("%s (not waited: longer than %s)"):format(err.message,
         wait > c.max_retry_wait and ("max_retry_wait = " .. c.max_retry_wait .. " s") or "the deadline")
       return "done", nil, err

@@ -48,6 +48,9 @@ end
 -- A whole, positive integer option (max_items, max_pages), or a validation error.
 local function count_option(name, opts, key)
   local v = opts and opts[key]
+  if v ~= nil and type(v) ~= "number" then -- a wrong type is a programmer error, as for every call option
+    error(("alephant: call option '%s' must be a number"):format(key), 4)
+  end
   if v == nil or v >= 1 and v == math.floor(v) then
     return true
   end

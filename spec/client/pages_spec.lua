@@ -87,5 +87,7 @@ describe("pagination against a server that pages forever #integration", function
       assert.is_nil(all)
       assert.equal("max_items", err.field)
     end
+    assert.has_error(function() client("forever").agents:each(nil, { max_pages = "5" }) end,
+      "alephant: call option 'max_pages' must be a number")
   end)
 end)

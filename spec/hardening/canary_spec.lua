@@ -350,7 +350,8 @@ describe("the canary token", function()
     end)
 
     it("is never sent to the proxy in clear: loopback goes direct, plain http is refused, https tunnels", function()
-      local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+      local LUA = rawget(_G, "jit") and "luajit" or os.getenv("ALEPHANT_ASAN_PRELOAD")
+        and emulator.root .. "/scripts/asan/lua.sh" or "lua5.4" -- check-asan: the runtimes first
       local code = ([[
         package.path = %q; package.cpath = %q
         local alephant = require "alephant"

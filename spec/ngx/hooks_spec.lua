@@ -149,7 +149,9 @@ describe("alephant.ngx outside nginx", function()
     assert.has_error(function() alephant_ngx.new{ thread_pool = 1 } end,
       "alephant.ngx.new: option 'thread_pool' must be a string, got number")
     assert.has_error(function() alephant_ngx.new{ lock_timeout = 0 } end,
-      "alephant.ngx.new: option 'lock_timeout' must be a positive number of seconds")
+      "alephant.ngx.new: option 'lock_timeout' must be a positive number of seconds, at most 2147483, got 0")
+    assert.has_error(function() alephant_ngx.new{ budget_cache_ttl = 0 / 0, shared_dict = "d" } end,
+      "alephant.ngx.new: option 'budget_cache_ttl' must be a positive number of seconds, at most 2147483, got NaN")
     assert.has_error(function() alephant_ngx.new{ budget_cache_ttl = 10 } end,
       "alephant.ngx.new: budget_cache_ttl needs shared_dict (the lua_shared_dict the answers live in)")
   end)

@@ -14,8 +14,12 @@ local sys = require("spec.support.sys")
 local SECRET = "pat_proxyspec_" .. core.uuid4():gsub("-", "")
 local NAME = "api.alephant.test" -- resolves nowhere: only a proxy can reach it (it tunnels to the test server)
 
+-- The interpreter of this run; under scripts/check-asan.sh the wrapper that preloads the
+-- sanitizer runtimes (the module it loads is instrumented).
 local function interpreter()
-  return rawget(_G, "jit") and "luajit" or "lua5.4"
+  if rawget(_G, "jit") then return "luajit" end
+  if os.getenv("ALEPHANT_ASAN_PRELOAD") then return require("spec.support.nginx").root .. "/scripts/asan/lua.sh" end
+  return "lua5.4"
 end
 
 -- Runs `code` in a child interpreter with this process's module paths and `env`;
@@ -160,6 +164,26 @@ describe("proxies", function()
       local log = px:log()
       assert.matches("CONNECT " .. NAME:gsub("%.", "%%.") .. ":" .. srv.tls_port, log)
       assert.is_nil(log:find(SECRET, 1, true))
+    end)
+
+    it("honours no_proxy and proxy = \"\": such requests go direct (here: to a name that resolves nowhere)", function()
+      local req = ("{ url = %q, headers = { Authorization = %q } }"):format("http://" .. NAME .. "/echo",
+        "Bearer " .. SECRET)
+      local saved = env
+      env = function()
+        local e = saved()
+        e.no_proxy = "example.org, .alephant.test"
+        return e
+      end
+      local out = request("{ timeout = 5, connect_timeout = 2, allow_insecure_http = true }", req)
+      env = saved
+      assert.not_matches("^config", out)
+      assert.matches("^%a+: ", out) -- a network (or timeout) error: nothing listens there
+      out = request("{ timeout = 5, connect_timeout = 2, proxy = \"\" }",
+        ("{ url = %q }"):format("https://" .. NAME .. ":" .. srv.tls_port .. "/echo"))
+      assert.not_matches("^config", out)
+      assert.not_matches("^200", out)
+      assert.equal(0, px:connections())
     end)
 
     it("reaches the transport of alephant.new: a loopback client ignores the proxy", function()

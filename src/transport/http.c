@@ -37,6 +37,7 @@
 
 #include "../core/text.h"
 #include "../core/url.h"
+#include "proxy.h"
 #include "urlcheck.h"
 
 #if !defined(LIBCURL_VERSION_NUM) || LIBCURL_VERSION_NUM < 0x074200
@@ -642,131 +643,20 @@ static int check_url(al_http *h, const char *url, xfer *x, int *plain, int *loop
   return 0;
 }
 
-/* ---- proxies (see al_http_check_proxy in http.h) ---------------------------------- */
+/* ---- proxies (src/transport/proxy.h) -------------------------------------------- */
 
-static const char *const proxy_schemes[] = {"http", "https", "socks4", "socks4a", "socks5", "socks5h", NULL};
-
-/* The scheme and host of a proxy URL into out, for messages (never user info, port,
- * path or query); a URL without a scheme is read as http, as libcurl does. */
-static void proxy_label(const char *proxy, char *out, size_t cap) {
-  CURLU *u = curl_url();
-  char *scheme = NULL, *host = NULL;
-  snprintf(out, cap, "%s", "(an unparsable proxy URL)");
-  if (u && curl_url_set(u, CURLUPART_URL, proxy, CURLU_NON_SUPPORT_SCHEME | CURLU_DEFAULT_SCHEME) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-    char shown_scheme[72], shown[72]; /* the URL display rule: a token as host is redacted */
-    al_url_show(scheme, strlen(scheme), shown_scheme, sizeof shown_scheme);
-    al_url_show(host, strlen(host), shown, sizeof shown);
-    snprintf(out, cap, "%s://%s", shown_scheme, shown);
-  }
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(u);
-}
-
-int al_http_check_proxy(const char *proxy, al_error *err) {
-  CURLU *u;
-  char *scheme = NULL, *host = NULL;
-  int ok = 0, i;
-  if (proxy == NULL || proxy[0] == '\0') return 0; /* "" = never a proxy */
-  u = curl_url();
-  if (u == NULL) return al_fail(err, AL_ERR_CONFIG, "proxy", "out of memory checking the proxy URL");
-  if (curl_url_set(u, CURLUPART_URL, proxy, CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-      curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] != '\0') {
-    for (i = 0; proxy_schemes[i]; i++)
-      if (strcmp(scheme, proxy_schemes[i]) == 0) ok = 1;
-  }
-  if (!ok) {
-    char label[256];
-    if (scheme && host)
-      proxy_label(proxy, label, sizeof label);
-    else
-      snprintf(label, sizeof label, "%s", "a value that is not such a URL (not shown: it may hold credentials)");
-    al_fail(err, AL_ERR_CONFIG, "proxy",
-            "proxy must be \"\" (no proxy) or an http://, https://, socks4://, socks4a://, socks5:// or socks5h:// URL "
-            "with a host, got %s",
-            label);
-  }
-  curl_free(scheme);
-  curl_free(host);
-  curl_url_cleanup(u);
-  return ok ? 0 : -1;
-}
-
-static int ieq_n(const char *a, size_t n, const char *b, size_t m) {
-  size_t i;
-  if (n != m) return 0;
-  for (i = 0; i < n; i++) {
-    char c = a[i], d = b[i];
-    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-    if (d >= 'A' && d <= 'Z') d = (char)(d - 'A' + 'a');
-    if (c != d) return 0;
-  }
-  return 1;
-}
-
-/* A no_proxy list (names separated by commas or blanks; "*" alone = every host)
- * names this host or a domain above it. Deliberately no more than that (no CIDR): a
- * miss here only means a plain-http request is refused, never that it is sent. */
-static int no_proxy_matches(const char *list, const char *host) {
-  size_t hn = strlen(host);
-  const char *p = list;
-  while (*p) {
-    size_t n;
-    while (*p == ',' || *p == ' ' || *p == '\t') p++;
-    n = strcspn(p, ", \t");
-    if (n == 1 && p[0] == '*') return 1;
-    if (n > 0) {
-      const char *e = p;
-      size_t en = n;
-      if (e[0] == '.') e++, en--;
-      if (en > 0 && (ieq_n(host, hn, e, en) || (hn > en && host[hn - en - 1] == '.' && ieq_n(host + hn - en, en, e, en))))
-        return 1;
-    }
-    p += n;
-  }
-  return 0;
-}
-
-/* The proxy a plain-http request to `host` would take: the option, else libcurl's
- * variables for http (http_proxy, then all_proxy, ALL_PROXY: the first one set decides),
- * minus no_proxy/NO_PROXY. NULL when none. */
-static const char *http_proxy_for(const al_http *h, const char *host) {
-  const char *px = h->proxy, *np;
-  if (px == NULL) px = getenv("http_proxy");
-  if (px == NULL) px = getenv("all_proxy");
-  if (px == NULL) px = getenv("ALL_PROXY");
-  if (px == NULL || px[0] == '\0') return NULL;
-  np = getenv("no_proxy");
-  if (np == NULL) np = getenv("NO_PROXY");
-  if (np && no_proxy_matches(np, host)) return NULL;
-  return px;
-}
+int al_http_check_proxy(const char *proxy, al_error *err) { return al_proxy_check(proxy, err); }
 
 /* Sets the proxy options of one transfer; refuses plain http through a proxy unless
- * the transport allows it. */
+ * the transport allows it. -2 when libcurl refuses an option. */
 static int set_proxy(al_http *h, xfer *x, CURL *e, int plain, int loopback, const char *target, al_error *err) {
-  if (loopback) /* the token stays on this machine: never through a proxy */
-    return curl_easy_setopt(e, CURLOPT_NOPROXY, "*") == CURLE_OK ? 0 : -2;
-  if (plain) {
-    const char *px = http_proxy_for(h, target);
-    char label[256];
-    if (px == NULL) /* decided here, not left to libcurl's own reading of the environment */
-      return curl_easy_setopt(e, CURLOPT_PROXY, "") == CURLE_OK ? 0 : -2;
-    if (!h->allow_http_through_proxy) {
-      proxy_label(px, label, sizeof label);
-      return al_fail(err, AL_ERR_CONFIG, "proxy",
-                     "refusing plain http:// to %s through the proxy %s: the proxy would see the token in clear "
-                     "(use https://, exclude the host with no_proxy or proxy = \"\", or set "
-                     "allow_http_through_proxy = true)",
-                     x->host, label);
-    }
-    return curl_easy_setopt(e, CURLOPT_PROXY, px) == CURLE_OK ? 0 : -2;
-  }
-  /* https: the option, else libcurl's environment; a CONNECT tunnel either way */
-  if (h->proxy && curl_easy_setopt(e, CURLOPT_PROXY, h->proxy) != CURLE_OK) return -2;
+  al_proxy_env env;
+  al_proxy_plan plan;
+  al_proxy_env_read(&env);
+  if (al_proxy_decide(h->proxy, h->allow_http_through_proxy, &env, plain, loopback, target, x->host, &plan, err))
+    return -1;
+  if (plan.no_proxy_at_all && curl_easy_setopt(e, CURLOPT_NOPROXY, "*") != CURLE_OK) return -2;
+  if (plan.proxy && curl_easy_setopt(e, CURLOPT_PROXY, plan.proxy) != CURLE_OK) return -2;
   return 0;
 }
 

@@ -102,15 +102,10 @@ al_http *al_http_new(const al_http_options *opts, al_error *err);
  * closed) but stay owned by whoever opened them. NULL is fine. */
 void al_http_free(al_http *h);
 
-/* Proxies. Loopback URLs never go through a proxy (CURLOPT_NOPROXY). https:// uses the
- * `proxy` option, else libcurl's environment variables, through a CONNECT tunnel: the
- * proxy sees "CONNECT host:443", never the request or its token. Plain http:// (to a
- * non-loopback host, itself only with allow_insecure_http) through a proxy, explicit
- * or from http_proxy/all_proxy/ALL_PROXY (minus no_proxy/NO_PROXY matches), would hand
- * the token to the proxy in clear: refused (config) unless allow_http_through_proxy.
- *
- * Checks a `proxy` option: "" or an http, https, socks4, socks4a, socks5 or socks5h URL
- * with a host. Messages show the scheme and host, never user info, path or query. */
+/* Proxies (src/transport/proxy.h): loopback URLs never go through one; https uses the
+ * `proxy` option, else libcurl's environment variables, through a CONNECT tunnel; plain
+ * http to another host through a proxy is refused (config) unless
+ * allow_http_through_proxy. This checks a `proxy` option (al_proxy_check). */
 int al_http_check_proxy(const char *proxy, al_error *err);
 
 /* Checks a header before anything is sent: the name is an HTTP token, the value

@@ -241,9 +241,8 @@ local function wrap_call(client, o)
 end
 
 local function positive(name, v)
-  if v ~= nil and not (v > 0 and v < math.huge) then
-    error(("alephant.ngx.new: option '%s' must be a positive number of seconds"):format(name), 3)
-  end
+  local problem = v ~= nil and config.duration_problem(v)
+  if problem then error(("alephant.ngx.new: option '%s' %s"):format(name, problem), 3) end
 end
 
 --- Creates a client for use inside nginx.
