@@ -72,6 +72,11 @@ local cases = {
     local s, serr = h:stream(proxy({ method = "POST", url = DEAD, body = fresh("{}") }))
     assert.is_nil(s)
     assert.equal("network", serr.kind)
+    -- a batch: every request table read through __index, one refused before sending
+    local out = h:request_many({ proxy({ url = DEAD, headers = { ["X-A"] = fresh("b") } }),
+      proxy({ url = "ftp://example.com/" }) }, 2)
+    assert.equal("network", out[1].kind)
+    assert.equal("config", out[2].kind)
     h:close()
   end,
   json_decode = function() assert.same({ a = "b" }, core.json_decode(fresh('{"a":"b"}'))) end,
@@ -162,10 +167,11 @@ describe("the C binding with proxy tables and a collector between reads", functi
     end
     local st = assert(core.state_new(state_opts(VK)))
     local h = assert(core.http_new())
-    -- state: all in the state_new case; http: request, stream, close in the http_new case
+    -- state: all in the state_new case; http: request, request_many, stream, close in the
+    -- http_new case
     assert.same({ "accept_scope", "close", "context", "invalidate_scope", "needs_scope", "prepare", "token_kind" },
       methods(getmetatable(st)))
-    assert.same({ "close", "request", "stream" }, methods(getmetatable(h)))
+    assert.same({ "close", "request", "request_many", "stream" }, methods(getmetatable(h)))
     -- a stream's methods read no Lua value but the stream itself
     assert.same({ "close", "headers", "new_connections", "next", "status" },
       methods(debug.getregistry()["alephant.HttpStream"]))
