@@ -22,6 +22,7 @@ M.HTTP = [[
     }
     location = /timer { content_by_lua_block { require("ngx_handlers").timer() } }
     location = /stream { content_by_lua_block { require("ngx_handlers").stream() } }
+    location = /batch { content_by_lua_block { require("ngx_handlers").batch() } }
     location = /raw_transport { content_by_lua_block { require("ngx_handlers").raw_transport() } }
     location = /log {
       return 200 '{"logged":true}';

@@ -172,6 +172,38 @@ function Transport:request(req)
   end
 end
 
+--- Performs several requests at once (`client:batch`): in thread mode each request in
+-- flight has its own worker thread, run from `concurrency` light threads
+-- (`ngx.thread.spawn`) that take the next request when theirs is done; in blocking mode
+-- the libcurl transport's own `request_many`. Returns one entry per request, a response
+-- or an error table (with `kind`).
+function Transport:request_many(reqs, concurrency)
+  if self.blocking then
+    warn_blocking()
+    local t, err = ngx_worker.transport_for(self.cfg)
+    if not t then return nil, err end
+    return t:request_many(reqs, concurrency)
+  end
+  local phase = ngx.get_phase()
+  if not yieldable[phase] then return nil, phase_error(phase) end
+  local out, next_index = {}, 1
+  local function work()
+    while next_index <= #reqs do
+      local i = next_index
+      next_index = i + 1
+      local res, err = self:request(reqs[i])
+      out[i] = res or err
+    end
+  end
+  local threads = {}
+  for k = 1, math.min(concurrency or 8, #reqs) do threads[k] = ngx.thread.spawn(work) end
+  for _, th in ipairs(threads) do ngx.thread.wait(th) end
+  for i = 1, #reqs do -- a light thread that raised left its request without an answer
+    out[i] = out[i] or errors.new("network", "alephant.ngx: the request's light thread failed", { retryable = true })
+  end
+  return out
+end
+
 -- A context store (see alephant.client) over the shared cache, for one key.
 local function scope_store(cache, key, lock_timeout)
   return {

@@ -106,6 +106,24 @@ function M.content()
   say(M.run(args, args.env_token and os.getenv("ALEPHANT_TOKEN") or token_from_request()))
 end
 
+-- client:batch of n=N cockpit.scope calls (default 6), each with the fault, at most
+-- conc=N at once: the workspace ids, or the errors, in order.
+function M.batch()
+  local args = ngx.req.get_uri_args()
+  local client, err = client_for(token_from_request() or "", args)
+  if not client then return say({ ok = false, err = { kind = err.kind, message = err.message } }) end
+  local calls = {}
+  for i = 1, tonumber(args.n) or 6 do
+    calls[i] = { "cockpit.scope", nil, args.fault and { headers = { ["X-Emulator-Fault"] = args.fault } } or nil }
+  end
+  local out = { ok = true, results = {} }
+  for i, r in ipairs(client:batch(calls, { max_concurrency = tonumber(args.conc) })) do
+    out.results[i] = r.data and { workspace_id = r.data.workspace.id, attempts = r.meta.attempts }
+      or { err = { kind = r.err.kind, message = r.err.message } }
+  end
+  say(out)
+end
+
 -- A streamed answer (client.gateway:chat_stream, or ?method=responses_stream): the
 -- text, or the error.
 function M.stream()
