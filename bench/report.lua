@@ -51,6 +51,9 @@ for line in io.lines(raw_path) do
   elseif kind == "client_new" then -- variant run clients= alloc_bytes= lua_bytes= rss_bytes= us= cpu_us=
     local variant, run, tail = rest:match("^(%S+) (%d+)%s*(.*)$")
     for k, v in pairs(fields_of(tail)) do put("client_new:" .. variant .. ":" .. k, tonumber(run), v) end
+  elseif kind == "batch" then -- variant run calls= seq_ms= batch_ms= batch_conns= h2_ms= h2_conns=
+    local variant, run, tail = rest:match("^(%S+) (%S+) (.*)$")
+    for k, v in pairs(fields_of(tail)) do put("batch:" .. variant .. ":" .. k, tonumber(run), v) end
   elseif kind == "ngx_source" then
     ngx_state = rest
   elseif kind == "ngx" then -- mode run plain_rps p50= p99= sdk=
@@ -287,6 +290,24 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
     join({ wall and ("wall clock " .. fmt_us(wall[1])), cpu and goal(cpu[1] < 20, "goal < 20 µs") }))
 end
 
+-- ---- 3c. client:batch ------------------------------------------------------------------
+
+local function fmt_msec(n) return ("%.1f ms"):format(n) end
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local b = function(k) return summary(series["batch:" .. lua .. ":" .. k]) end
+  local seq, bat, h2, calls = b("seq_ms"), b("batch_ms"), b("h2_ms"), b("calls")
+  local bc, hc = b("batch_conns"), b("h2_conns")
+  local what = ("%d calls of 20 ms, %s"):format(calls and calls[1] or 0, labels[lua])
+  row("3c", what .. ": one after another (`client:call`)", seq, fmt_msec)
+  row("3c", what .. ": `client:batch`, HTTP/1.1, max_concurrency 8", bat, fmt_msec,
+    join({ seq and bat and ("%.1f× sequential"):format(seq[1] / bat[1]),
+      bc and ("%d connections"):format(bc[1]), bc and goal(bc[1] <= 8, "goal ≤ 8 connections") }))
+  row("3c", what .. ": `client:batch`, TLS + HTTP/2, max_concurrency 64", h2, fmt_msec,
+    join({ seq and h2 and ("%.1f× sequential"):format(seq[1] / h2[1]),
+      hc and ("%d connection(s)"):format(hc[1]), h2 and goal(h2[1] < 100, "goal < 100 ms"),
+      hc and goal(hc[1] == 1, "goal 1 connection") }))
+end
+
 -- ---- 4. nginx --------------------------------------------------------------------------
 
 local function fmt_ms(n) return ("%.2f ms"):format(n) end
@@ -424,6 +445,11 @@ local doc = {
   "   what one `alephant.new` allocates with the collector stopped, `VmRSS` growth per client (the C side",
   "   included), and CPU (`os.clock`) and wall-clock time per client over N made and kept. Group objects",
   "   (`client.analytics`, ...) are made on first use, so they are not in these figures.",
+  "3c. **Concurrent calls**: `bench/batch.lua`, N `analytics.usage` calls to a location that answers",
+  "   after 20 ms (`ngx.sleep`): one after another with `client:call`; `client:batch` over HTTP/1.1 with",
+  "   `max_concurrency = 8` (at most 8 in flight, so N/8 rounds of 20 ms at best); and over TLS with",
+  "   HTTP/2 offered and `max_concurrency = 64` (all N multiplexed on one connection). Connections are",
+  "   counted from nginx's access log.",
   "4. **nginx under SDK traffic**: `bench/ngx_bench.lua` (the OpenResty integration's benchmark), run",
   "   once per run: one nginx worker with a thread pool; wrk on a plain location (`return 200`, no Lua)",
   "   while other wrk connections make `cockpit.budget_status` calls through `alephant.ngx` that the",

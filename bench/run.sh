@@ -24,7 +24,7 @@ shopt -u patsub_replacement 2>/dev/null || true
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
 
-runs=5 calls=5000 delayed_calls=1000 tls_calls=2000 luasec_calls=200 mem=1000,100000 clients=5000 wrk_seconds=3 prepare_seconds=0.5 instr_calls=5000
+runs=5 batch_calls=50 calls=5000 delayed_calls=1000 tls_calls=2000 luasec_calls=200 mem=1000,100000 clients=5000 wrk_seconds=3 prepare_seconds=0.5 instr_calls=5000
 ngx_seconds=5 instr_cases="typical logs_all request_logs_all" instr_paths="lua5.4 luajit c"
 out="$root/bench/RESULTS.md" results="" smoke=""
 while [ $# -gt 0 ]; do
@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do
     --ngx-seconds) ngx_seconds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
-    --smoke) smoke=1 runs=1 calls=200 delayed_calls=50 tls_calls=50 luasec_calls=10 mem=100,200 clients=200 wrk_seconds=1 prepare_seconds=0.05
+    --smoke) smoke=1 runs=1 batch_calls=20 calls=200 delayed_calls=50 tls_calls=50 luasec_calls=10 mem=100,200 clients=200 wrk_seconds=1 prepare_seconds=0.05
              instr_calls=200 ngx_seconds=1 instr_cases=typical instr_paths="lua5.4 c"
              out="$root/.tmp/bench-smoke.md"; shift ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -133,15 +133,17 @@ user_line=""
 port=""
 for attempt in $(seq 1 20); do
   p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 12000 ))
-  t=$(( p + 1 ))
+  t=$(( p + 1 )) h2=$(( p + 2 ))
   port_in_use "$p" && continue
   port_in_use "$t" && continue
+  port_in_use "$h2" && continue
   conf=$(<"$root/bench/nginx.conf.in")
   conf=${conf//@USER_LINE@/$user_line}
   conf=${conf//@MODULES@/$modules}
   conf=${conf//@DIR@/$work}
   conf=${conf//@PORT@/$p}
   conf=${conf//@TLS_PORT@/$t}
+  conf=${conf//@H2_PORT@/$h2}
   printf '%s\n' "$conf" > "$work/nginx.conf"
   if "$nginx_bin" -p "$work" -c "$work/nginx.conf" -e "$work/error.log" >"$work/start.log" 2>&1; then
     port=$p
@@ -286,6 +288,17 @@ echo "bench: 3b. client creation ($clients clients) [${SECONDS}s]"
 for r in $(seq 1 "$runs"); do
   for lua in lua5.4 luajit; do
     record client_new "$lua" "$r" "$(with_lua "$lua" "$lua" bench/client_new.lua "$clients")"
+  done
+done
+
+# ---- 3c. concurrent calls: client:batch against one call after another ------------
+# 50 calls to a location that answers after 20 ms: sequential client:call, client:batch
+# over HTTP/1.1 (8 connections at most) and over TLS with HTTP/2 (one connection).
+echo "bench: 3c. client:batch ($batch_calls calls, 20 ms each) [${SECONDS}s]"
+for r in $(seq 1 "$runs"); do
+  for lua in lua5.4 luajit; do
+    record batch "$lua" "$r" "$(with_lua "$lua" "$lua" bench/batch.lua "$base/slow" "https://127.0.0.1:$((port + 2))/slow" \
+      "$work/ca.pem" "$work/access.log" "$batch_calls")"
   done
 done
 
