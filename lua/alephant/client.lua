@@ -9,6 +9,7 @@ local exchange = require "alephant.exchange"
 local gateway = require "alephant.gateway"
 local paginate = require "alephant.paginate"
 local ratelimit = require "alephant.ratelimit"
+local raw = require "alephant.request"
 local run = require "alephant.gateway.run"
 local trace = require "alephant.gateway.trace"
 
@@ -71,6 +72,8 @@ local function check_headers(endpoint, headers)
   end
   return true
 end
+
+Client._check_headers = check_headers -- for alephant.request
 
 -- The group classes (`client.analytics` is an instance of one), built once per VM:
 -- each method calls through the instance's `_client`; a group instance holds only
@@ -207,7 +210,7 @@ end
 -- the response open).
 function Client:_send(req, opts, transport)
   transport = transport or self._transport
-  local ex, err = exchange.new(self, req, opts, self:_family(req.endpoint))
+  local ex, err = exchange.new(self, req, opts, req.family or self:_family(req.endpoint))
   if not ex then return nil, err end
   while true do
     local r = ex:next()
@@ -335,6 +338,22 @@ end
 -- @treturn table a list of `{ data = ..., err = ..., meta = ... }`, one per call
 function Client:batch(calls, options)
   return batch.run(self, calls, options)
+end
+
+--- Sends a request the catalog does not describe, with the rules of its route family
+-- (token kinds, `X-Workspace-Id`, envelope, retries, header and path checks): see
+-- `alephant.request`.
+--
+--     local agent, err, meta = client:request("GET", "/api/v1/agents/" .. id)
+--
+-- @tparam string method `"GET"`, `"POST"`, ...
+-- @tparam string path `/api/v1/...` (SaaS), `/v1/analytics/...` (Analytics API) or a
+--   gateway path (`/chat/completions`, `/health`)
+-- @tparam[opt] table opts `query`, `body`, `headers`, `api`, `deadline`, `timeout`, `retry`
+-- @return data, nil, meta; or nil, err
+function Client:request(method, path, opts)
+  local data, err, meta = raw.send(self, method, path, opts)
+  return data, err, meta
 end
 
 --- A run context: gateway calls and agent events with the same attribution

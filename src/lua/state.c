@@ -2,6 +2,7 @@
  * an explicit workspace id and the resolved virtual-key context. prepare() turns an
  * endpoint name and a params table into {method, url, headers, body} without I/O.
  * Each client owns one; nothing is shared between clients, VMs or threads. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "../core/catalog.h"
 #include "../core/context.h"
 #include "../core/enums.h"
+#include "../core/raw.h"
 #include "../core/token.h"
 #include "../core/url.h"
 #include "binding.h"
@@ -479,6 +481,94 @@ static int l_prepare(lua_State *L) {
   return 1;
 }
 
+/* prepare_raw(method, path, api?, query_pairs, has_body, now?) -> req | nil, err | false, "scope"
+ * For routes outside the catalog: the same token, workspace and header rules as prepare,
+ * from the route family of the path (al_policy_for). query_pairs = {{name, value}, ...},
+ * strings, in the order they go on the wire. req = {method, url, headers, endpoint
+ * ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
+static int l_prepare_raw(lua_State *L) {
+  static const char *const apis[] = {"saas", "analytics", "gateway", NULL};
+  state_t *s = check_open(L);
+  al_error err;
+  al_policy policy;
+  al_kv q[MAX_PARAMS];
+  size_t mn, pn, nq, i, need;
+  const char *method = luaL_checklstring(L, 2, &mn), *path = luaL_checklstring(L, 3, &pn), *ws = NULL;
+  al_api api;
+  int plan, has_body = lua_toboolean(L, 6);
+  double now = now_arg(L, 7);
+  char route[96];
+  luaL_checktype(L, 5, LUA_TTABLE);
+  if (al_raw_check_method(method, mn, &err) || al_raw_check_path(path, pn, &err)) return alb_push_error(L, &err);
+  api = lua_isnoneornil(L, 4) ? al_raw_api_for_path(path, pn) : (al_api)luaL_checkoption(L, 4, NULL, apis);
+  nq = alc_rawlen(L, 5);
+  if (nq > MAX_PARAMS)
+    return al_fail(&err, AL_ERR_VALIDATION, "query", "at most %d query parameters", MAX_PARAMS),
+           alb_push_error(L, &err);
+  for (i = 0; i < nq; i++) { /* the strings stay alive: the pairs table holds them */
+    lua_rawgeti(L, 5, (int)i + 1);
+    luaL_checktype(L, -1, LUA_TTABLE);
+    lua_rawgeti(L, -1, 1);
+    lua_rawgeti(L, -2, 2);
+    q[i].k = luaL_checklstring(L, -2, &q[i].kn);
+    q[i].v = luaL_checklstring(L, -1, &q[i].vn);
+    lua_pop(L, 3);
+  }
+  if (al_raw_check_query(api, path, pn, q, nq, &err)) return alb_push_error(L, &err);
+  lua_settop(L, 5);
+  lua_pushfstring(L, "%s %s", method, path);
+  snprintf(route, sizeof route, "%s %.*s", method, (int)(pn > 80 ? 80 : pn), path);
+  if (al_token_check_fresh(&s->info, (int64_t)now, AL_JWT_LEEWAY, &err)) return alb_push_error(L, &err);
+  if (s->workspace[0]) ws = s->workspace;
+  else if (!al_context_needs_scope(&s->ctx, now)) ws = s->ctx.workspace_id;
+  al_policy_for(api, path, &policy);
+  plan = al_auth_plan(&policy, s->info.kind, ws != NULL, route, &err);
+  if (plan < 0) return alb_push_error(L, &err);
+  if (plan & AL_NEEDS_SCOPE) {
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L, "scope");
+    return 2;
+  }
+  lua_createtable(L, 0, 8);
+  lua_pushlstring(L, method, mn);
+  set_cached(L, S_METHOD);
+  need = al_build_raw_url(NULL, 0, api, s->base[api], s->base_n[api], path, pn, q, nq);
+  {
+    char *url = (char *)lua_newuserdata(L, need + 1);
+    al_build_raw_url(url, need + 1, api, s->base[api], s->base_n[api], path, pn, q, nq);
+    lua_pushlstring(L, url, need);
+    lua_remove(L, -2);
+  }
+  set_cached(L, S_URL);
+  lua_createtable(L, 0, 4);
+  push_cached(L, S_JSON);
+  set_cached(L, S_ACCEPT);
+  if (plan & AL_SEND_AUTH) {
+    push_state_cache(L, 1);
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+    set_cached(L, S_AUTHORIZATION);
+  }
+  if (plan & AL_SEND_WORKSPACE) {
+    lua_pushstring(L, ws);
+    set_cached(L, S_WORKSPACE);
+  }
+  if (has_body) {
+    push_cached(L, S_JSON);
+    set_cached(L, S_CONTENT_TYPE);
+  }
+  set_cached(L, S_HEADERS);
+  lua_pushvalue(L, 6); /* "METHOD /path" */
+  set_cached(L, S_ENDPOINT);
+  push_cached(L, S_SAAS + (int)api);
+  set_cached(L, S_API);
+  lua_pushstring(L, policy.family);
+  lua_setfield(L, -2, "family");
+  lua_pushboolean(L, al_method_idempotent(method));
+  set_cached(L, S_IDEMPOTENT);
+  return 1;
+}
+
 static const luaL_Reg methods[] = {{"needs_scope", l_needs_scope},
                                    {"accept_scope", l_accept_scope},
                                    {"invalidate_scope", l_invalidate_scope},
@@ -497,8 +587,11 @@ void alb_open_state(lua_State *L) {
       lua_pushstring(L, cached_strings[i]);
       lua_rawseti(L, -2, i + 1);
     }
+    lua_pushvalue(L, -1);
     lua_pushcclosure(L, l_prepare, 1);
-    lua_setfield(L, -2, "prepare");
+    lua_setfield(L, -3, "prepare");
+    lua_pushcclosure(L, l_prepare_raw, 1); /* the same cached strings */
+    lua_setfield(L, -2, "prepare_raw");
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, l_close);
     lua_setfield(L, -2, "__gc");

@@ -5,6 +5,7 @@
 local alephant = require "alephant"
 local core = require "alephant.core"
 local reports = require "alephant.reports"
+local raw_cli = require "alephant.cli.request"
 
 local args = {}
 
@@ -163,7 +164,7 @@ local function convert(p, flag, text)
 end
 
 -- ---------------------------------------------------------------- parsing ----
-local TOP_WORDS = { "report", "endpoints", "help", "version" }
+local TOP_WORDS = { "report", "request", "endpoints", "help", "version" }
 
 local function top_candidates()
   local c = {}
@@ -174,6 +175,7 @@ end
 
 -- The command the words name so far: { kind = "endpoint"|"report", params = {...} } or nil.
 local function command_of(words)
+  if words[1] == "request" then return { kind = "request", params = raw_cli.params } end
   if words[1] == "report" and words[2] and REPORTS[words[2]] then
     return { kind = "report", name = words[2], params = REPORTS[words[2]].params }
   end
@@ -263,7 +265,10 @@ function args.parse(argv)
         local converted, err = convert(p, flag, v)
         if converted == nil then return nil, err end
         local target = p.cli and extra or params
-        if p.type == "enum_list" then
+        if p.multi then
+          target[p.name] = target[p.name] or {}
+          table.insert(target[p.name], converted)
+        elseif p.type == "enum_list" then
           local list = target[p.name] or alephant.array()
           for item in tostring(converted):gmatch("[^,]+") do list[#list + 1] = item end
           target[p.name] = list

@@ -86,6 +86,7 @@ local function main_help()
     "  alephant [options] <group> <command> [--param value ...]",
     "  alephant [options] report costs|budgets|idle-keys [...]",
     "  alephant endpoints                 every endpoint: method, path, tokens",
+    "  alephant request METHOD PATH       any route, with its family's rules (alephant request --help)",
     "  alephant <group> --help            the commands of a group",
     "  alephant <group> <command> --help  a command's parameters",
     "",

@@ -17,6 +17,7 @@ local chart = require "alephant.cli.chart"
 local args = require "alephant.cli.args"
 local help = require "alephant.cli.help"
 local render = require "alephant.cli.render"
+local raw_cli = require "alephant.cli.request"
 
 local dash, undash, usage, one_line, hint = args.dash, args.undash, args.usage, args.one_line, args.hint
 local groups, REPORTS, REPORT_ORDER = args.groups, args.REPORTS, args.REPORT_ORDER
@@ -74,6 +75,8 @@ local function make_client(ctx)
   return ctx.new(opts)
 end
 
+local show
+
 local function run_endpoint(ctx, cmd, parsed)
   local client, err = make_client(ctx)
   if not client then return fail(ctx, err) end
@@ -115,6 +118,11 @@ local function run_endpoint(ctx, cmd, parsed)
     end
   end
   client:close()
+  return show(ctx, data, meta)
+end
+
+-- Prints a call's answer: a warning for a degraded one, --field, --format.
+show = function(ctx, data, meta)
   if meta and meta.degraded then
     local m = type(data) == "table" and data.message
     ctx.stderr:write("alephant: warning: degraded answer", meta.data_source and (" (data_source " ..
@@ -142,6 +150,18 @@ local function run_report(ctx, name, parsed)
   local uerr = render.emit_report(ctx, name, r)
   if uerr then return fail(ctx, uerr) end
   return cli.EXIT.ok
+end
+
+local function run_request(ctx, parsed)
+  local method, path, opts = raw_cli.arguments(parsed, ctx.stdin)
+  if not method then return fail(ctx, usage("%s", path)) end
+  local client, err = make_client(ctx)
+  if not client then return fail(ctx, err) end
+  local data, rerr, meta = client:request(method, path, opts)
+  client:close()
+  if data == nil then return fail(ctx, rerr) end
+  if data == true then data = { status = meta.status } end -- an empty body
+  return show(ctx, data, meta)
 end
 
 local function run_endpoints(ctx)
@@ -221,6 +241,13 @@ local function run(argv, ctx)
     end
     return run_report(ctx, w2, parsed)
   end
+  if w1 == "request" then
+    if g.help then
+      out:write(raw_cli.help(), "\n")
+      return cli.EXIT.ok
+    end
+    return run_request(ctx, parsed)
+  end
   local group = groups[undash(w1)]
   if not group then
     return fail(ctx, usage("unknown command '%s'%s; see alephant --help", w1, hint(w1, args.top_candidates())))
@@ -259,6 +286,7 @@ function cli.main(argv, ctx)
     stderr = ctx.stderr or io.stderr,
     getenv = ctx.getenv or os.getenv,
     new = ctx.new or alephant.new,
+    stdin = ctx.stdin or io.stdin,
   }
   c.utf8 = chart.utf8(c.getenv)
   c.stderr_tty = ctx.stderr_tty
