@@ -6,6 +6,7 @@ local core = require "alephant.core"
 local batch = require "alephant.batch"
 local errors = require "alephant.errors"
 local exchange = require "alephant.exchange"
+local extra_fields = require "alephant.extra"
 local gateway = require "alephant.gateway"
 local paginate = require "alephant.paginate"
 local ratelimit = require "alephant.ratelimit"
@@ -26,7 +27,7 @@ for _, e in ipairs(core.endpoints()) do
 end
 
 local call_options = { deadline = "number", timeout = "number", retry = "boolean", max_items = "number",
-  max_pages = "number", headers = "table" }
+  max_pages = "number", headers = "table", extra = "table" }
 
 local function check_call_options(opts, level)
   if opts == nil then return {} end
@@ -34,8 +35,8 @@ local function check_call_options(opts, level)
   for k, v in pairs(opts) do
     local want = call_options[k]
     if not want then
-      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, max_pages, headers)")
-        :format(tostring(k)), level)
+      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, max_pages, headers, "
+        .. "extra)"):format(tostring(k)), level)
     end
     if type(v) ~= want then error(("alephant: call option '%s' must be a %s"):format(k, want), level) end
   end
@@ -265,7 +266,8 @@ end
 -- @tparam[opt] table opts `deadline` (seconds for the whole call, retries included),
 --   `timeout` (seconds per attempt; both positive and at most 2147483, else a `validation`
 --   error before sending), `retry` (true to allow retrying a write), `headers` (extra
---   request headers)
+--   request headers), `extra` (fields sent verbatim under their wire names: see
+--   `alephant.extra`)
 -- @param[opt] transport internal: an object with `request{}` used instead of the client's
 --   transport for this call (streams)
 -- @return data, nil, meta on success; nil, err on failure
@@ -300,7 +302,7 @@ function Client:_plan(name, params, opts, streaming, level)
         { field = k, endpoint = name })
     end
   end
-  local rid
+  local rid, extra = nil, opts.extra
   if endpoints[name].family == "gateway" then -- tracking options become headers (alephant.gateway)
     params, opts, rid = gateway.plan(name, params, opts, streaming)
     if not params then return nil, opts end
@@ -317,6 +319,10 @@ function Client:_plan(name, params, opts, streaming, level)
     req, err = self._state:prepare(name, params, os.time())
   end
   if not req then return nil, err end
+  if extra then
+    req, err = extra_fields.apply(endpoints[name], req, extra)
+    if not req then return nil, err end
+  end
   return req, opts, rid
 end
 

@@ -43,7 +43,7 @@ local function fail(field, message)
 end
 
 -- A query value as text: integers without ".0", other numbers as Lua prints them.
-local function query_text(name, v)
+local function query_text(v)
   local t = type(v)
   if t == "string" then return v end
   if t == "boolean" then return tostring(v) end
@@ -52,12 +52,14 @@ local function query_text(name, v)
     if math.floor(v) == v and math.abs(v) < 2 ^ 53 then return ("%d"):format(v) end
     return ("%.17g"):format(v)
   end
-  return nil, ("must be a string, number, boolean or an array of them, got %s"):format(t), name
+  return nil, ("must be a string, number, boolean or an array of them, got %s"):format(t)
 end
 
--- opts.query as {{name, value}, ...}: names sorted (the same URL for the same table), an
--- array value repeats its name in array order.
-local function query_pairs(query)
+--- A query table as `{{name, value}, ...}` of strings: names sorted (the same URL for the
+-- same table), an array value repeats its name in array order; integers without ".0".
+-- @tparam table query name → string, number, boolean or a non-empty array of them
+-- @return the pairs, or nil and a `validation` error
+function request.query_pairs(query)
   local names, pairs_out = {}, {}
   for k in pairs(query or {}) do
     if type(k) ~= "string" or k == "" then
@@ -75,7 +77,7 @@ local function query_pairs(query)
       if n == 0 or n ~= #v then return fail(k, ("query %s: a table value must be a non-empty array"):format(k)) end
     end
     for _, item in ipairs(items) do
-      local text, why = query_text(k, item)
+      local text, why = query_text(item)
       if not text then return fail(k, ("query %s %s"):format(k, why)) end
       pairs_out[#pairs_out + 1] = { k, text }
     end
@@ -118,7 +120,7 @@ function request.send(client, method, path, opts)
   if type(path) ~= "string" then error("alephant: request: path must be a string, got " .. type(path), 3) end
   opts = check_options(opts)
   local route = method .. " " .. path
-  local q, qerr = query_pairs(opts.query)
+  local q, qerr = request.query_pairs(opts.query)
   if not q then
     qerr.endpoint = route
     return nil, qerr

@@ -147,10 +147,20 @@ static void put_encoded(sink *k, const char *s, size_t n) {
   k->len += al_percent_encode(s, n, k->p ? k->p + (k->len < k->cap ? k->len : k->cap) : NULL, room);
 }
 
+/* "?a=1&b=2" (first) or "&a=1&b=2" */
+static void put_pairs(sink *k, int first, const al_kv *q, size_t nq) {
+  size_t i;
+  for (i = 0; i < nq; i++) {
+    put(k, first && i == 0 ? "?" : "&", 1);
+    put_encoded(k, q[i].k, q[i].kn);
+    put(k, "=", 1);
+    put_encoded(k, q[i].v, q[i].vn);
+  }
+}
+
 size_t al_build_raw_url(char *out, size_t cap, al_api api, const char *base, size_t base_n, const char *path,
                         size_t path_n, const al_kv *q, size_t nq) {
   sink k;
-  size_t i;
   k.p = out;
   k.cap = cap ? cap - 1 : 0;
   k.len = 0;
@@ -160,12 +170,18 @@ size_t al_build_raw_url(char *out, size_t cap, al_api api, const char *base, siz
     base_n -= 3;
   put(&k, base, base_n);
   put(&k, path, path_n);
-  for (i = 0; i < nq; i++) {
-    put(&k, i == 0 ? "?" : "&", 1);
-    put_encoded(&k, q[i].k, q[i].kn);
-    put(&k, "=", 1);
-    put_encoded(&k, q[i].v, q[i].vn);
-  }
+  put_pairs(&k, 1, q, nq);
+  if (cap) out[k.len < cap ? k.len : cap - 1] = '\0';
+  return k.len;
+}
+
+size_t al_append_query(char *out, size_t cap, const char *url, size_t url_n, const al_kv *q, size_t nq) {
+  sink k;
+  k.p = out;
+  k.cap = cap ? cap - 1 : 0;
+  k.len = 0;
+  put(&k, url, url_n);
+  put_pairs(&k, memchr(url, '?', url_n) == NULL, q, nq);
   if (cap) out[k.len < cap ? k.len : cap - 1] = '\0';
   return k.len;
 }

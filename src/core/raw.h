@@ -47,4 +47,8 @@ int al_raw_check_query(al_api api, const char *path, size_t n, const al_kv *q, s
 size_t al_build_raw_url(char *out, size_t cap, al_api api, const char *base, size_t base_n, const char *path,
                         size_t path_n, const al_kv *q, size_t nq);
 
+/* url + "?" (or "&" when url already has a query) + the pairs, encoded as above:
+ * the call option `extra` on a route without a body. snprintf-style. */
+size_t al_append_query(char *out, size_t cap, const char *url, size_t url_n, const al_kv *q, size_t nq);
+
 #endif

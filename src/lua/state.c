@@ -12,6 +12,7 @@
 #include "../core/context.h"
 #include "../core/enums.h"
 #include "../core/raw.h"
+#include "../core/text.h"
 #include "../core/token.h"
 #include "../core/url.h"
 #include "binding.h"
@@ -299,6 +300,7 @@ static void read_value(lua_State *L, int idx, al_value *v) {
     case LUA_TSTRING: v->type = AL_V_STRING; v->s = lua_tolstring(L, idx, &v->n); break;
     case LUA_TBOOLEAN: v->type = AL_V_BOOLEAN; v->b = lua_toboolean(L, idx); break;
     case LUA_TTABLE: v->type = AL_V_TABLE; break;
+    case LUA_TLIGHTUSERDATA: v->type = alb_is_null(L, idx) ? AL_V_NULL : AL_V_OTHER; break;
     case LUA_TNUMBER:
       if (alc_isinteger(L, idx)) {
         v->type = AL_V_INTEGER;
@@ -328,6 +330,35 @@ static int check_enum_list(lua_State *L, int idx, const al_param *p, al_error *e
       return -1;
     }
     lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* An AL_T_STRING_LIST value: an array (possibly empty) of strings of min..max characters. */
+static int check_string_list(lua_State *L, int idx, const al_param *p, al_error *err) {
+  size_t i, n = alc_rawlen(L, idx);
+  if (n > 256) return al_fail(err, AL_ERR_VALIDATION, p->name, "%s holds more than 256 items", p->name);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) { /* only the keys 1..n: a sparse or keyed table is not an array */
+    lua_Number k = lua_type(L, -2) == LUA_TNUMBER ? lua_tonumber(L, -2) : 0;
+    int bad = !(k >= 1 && k <= (lua_Number)n && k == (lua_Number)(size_t)k);
+    lua_pop(L, 1);
+    if (bad) {
+      lua_pop(L, 1);
+      return al_fail(err, AL_ERR_VALIDATION, p->name, "%s must be an array of strings", p->name);
+    }
+  }
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *s;
+    int rc;
+    lua_rawgeti(L, idx, (int)i);
+    s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    rc = s == NULL ? al_fail(err, AL_ERR_VALIDATION, p->name, "%s must be an array of strings (item %u is not)",
+                             p->name, (unsigned)i)
+                   : al_check_length(s, len, (long)p->min, (long)p->max, p->name, err);
+    lua_pop(L, 1);
+    if (rc) return -1;
   }
   return 0;
 }
@@ -380,8 +411,10 @@ static int l_prepare(lua_State *L) {
       extra = 1;
     } else {
       read_value(L, -1, &values[idx]);
-      if (e->params[idx]->type == AL_T_ENUM_LIST && values[idx].type == AL_V_TABLE &&
-          check_enum_list(L, lua_gettop(L), e->params[idx], &err)) {
+      if (values[idx].type == AL_V_TABLE &&
+          ((e->params[idx]->type == AL_T_ENUM_LIST && check_enum_list(L, lua_gettop(L), e->params[idx], &err)) ||
+           (e->params[idx]->type == AL_T_STRING_LIST &&
+            check_string_list(L, lua_gettop(L), e->params[idx], &err)))) {
         lua_pop(L, 2);
         return alb_push_error(L, &err);
       }
@@ -450,6 +483,17 @@ static int l_prepare(lua_State *L) {
     for (i = 0; i < e->nparams; i++) {
       if (e->params[i]->in != AL_IN_BODY || values[i].type == AL_V_ABSENT) continue;
       lua_getfield(L, 3, e->params[i]->name);
+      if (e->params[i]->type == AL_T_STRING_LIST) { /* a copy marked as an array: [] stays [] */
+        size_t k, n = alc_rawlen(L, -1);
+        lua_createtable(L, (int)n, 0);
+        for (k = 1; k <= n; k++) {
+          lua_rawgeti(L, -2, (int)k);
+          lua_rawseti(L, -2, (int)k);
+        }
+        luaL_getmetatable(L, "alephant.array");
+        lua_setmetatable(L, -2);
+        lua_remove(L, -2);
+      }
       lua_setfield(L, -2, e->params[i]->wire);
     }
     if (extra) { /* open bodies: everything the catalog does not know goes as given */
@@ -491,29 +535,16 @@ static int l_prepare_raw(lua_State *L) {
   state_t *s = check_open(L);
   al_error err;
   al_policy policy;
-  al_kv q[MAX_PARAMS];
-  size_t mn, pn, nq, i, need;
+  al_kv q[AL_MAX_PAIRS];
+  size_t mn, pn, nq, need;
   const char *method = luaL_checklstring(L, 2, &mn), *path = luaL_checklstring(L, 3, &pn), *ws = NULL;
   al_api api;
   int plan, has_body = lua_toboolean(L, 6);
   double now = now_arg(L, 7);
   char route[96];
-  luaL_checktype(L, 5, LUA_TTABLE);
   if (al_raw_check_method(method, mn, &err) || al_raw_check_path(path, pn, &err)) return alb_push_error(L, &err);
   api = lua_isnoneornil(L, 4) ? al_raw_api_for_path(path, pn) : (al_api)luaL_checkoption(L, 4, NULL, apis);
-  nq = alc_rawlen(L, 5);
-  if (nq > MAX_PARAMS)
-    return al_fail(&err, AL_ERR_VALIDATION, "query", "at most %d query parameters", MAX_PARAMS),
-           alb_push_error(L, &err);
-  for (i = 0; i < nq; i++) { /* the strings stay alive: the pairs table holds them */
-    lua_rawgeti(L, 5, (int)i + 1);
-    luaL_checktype(L, -1, LUA_TTABLE);
-    lua_rawgeti(L, -1, 1);
-    lua_rawgeti(L, -2, 2);
-    q[i].k = luaL_checklstring(L, -2, &q[i].kn);
-    q[i].v = luaL_checklstring(L, -1, &q[i].vn);
-    lua_pop(L, 3);
-  }
+  nq = alb_read_pairs(L, 5, q, AL_MAX_PAIRS);
   if (al_raw_check_query(api, path, pn, q, nq, &err)) return alb_push_error(L, &err);
   lua_settop(L, 5);
   lua_pushfstring(L, "%s %s", method, path);

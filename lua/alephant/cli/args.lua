@@ -120,7 +120,8 @@ end
 
 -- ------------------------------------------------------------ parameters ----
 local TYPE_ARG = { date = "DATE", datetime = "DATETIME", uuid = "UUID", id = "ID", integer = "N", number = "NUMBER",
-  enum = "VALUE", enum_list = "VALUE", table = "JSON", any = "TEXT|JSON", string = "TEXT" }
+  enum = "VALUE", enum_list = "VALUE", table = "JSON", any = "TEXT|JSON", string = "TEXT", string_list = "TEXT",
+  enum_csv = "A,B,..." }
 
 local function param_arg(p)
   if p.type == "boolean" or p.flag then return "" end
@@ -137,6 +138,7 @@ end
 -- Converts a flag's text to the parameter's Lua type; nil, usage error when it cannot.
 local function convert(p, flag, text)
   local t = p.type
+  if p.nullable and text == "null" then return alephant.null end
   if t == "integer" then
     if not text:match("^[+-]?%d+$") then return nil, usage("%s: expected an integer, got '%s'", flag, text) end
     return tonumber(text)
@@ -268,7 +270,7 @@ function args.parse(argv)
         if p.multi then
           target[p.name] = target[p.name] or {}
           table.insert(target[p.name], converted)
-        elseif p.type == "enum_list" then
+        elseif p.type == "enum_list" or p.type == "string_list" then
           local list = target[p.name] or alephant.array()
           for item in tostring(converted):gmatch("[^,]+") do list[#list + 1] = item end
           target[p.name] = list
