@@ -6,6 +6,7 @@ local alephant = require "alephant"
 local core = require "alephant.core"
 local reports = require "alephant.reports"
 local raw_cli = require "alephant.cli.request"
+local report_args = require "alephant.cli.report_args"
 
 local args = {}
 
@@ -59,6 +60,11 @@ local REPORTS = {
   },
 }
 local REPORT_ORDER = { "costs", "budgets", "idle-keys" }
+REPORTS.budgets.progress, REPORTS["idle-keys"].progress = true, true
+for _, name in ipairs(report_args.ORDER) do -- the newer reports: alephant.cli.report_args
+  REPORTS[name] = report_args.REPORTS[name]
+  REPORT_ORDER[#REPORT_ORDER + 1] = name
+end
 
 -- Options valid anywhere on the line, in help order.
 local GLOBAL_ORDER = { "format", "compact", "columns", "field", "token-file", "workspace-id", "base-url",

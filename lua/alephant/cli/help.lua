@@ -86,7 +86,7 @@ local function main_help()
     "",
     "Usage:",
     "  alephant [options] <group> <command> [--param value ...]",
-    "  alephant [options] report costs|budgets|idle-keys [...]",
+    "  alephant [options] report <name> [...]   " .. table.concat(args.REPORT_ORDER, ", "),
     "  alephant endpoints                 every endpoint: method, path, tokens",
     "  alephant request METHOD PATH       any route, with its family's rules (alephant request --help)",
     "  alephant <group> --help            the commands of a group",

@@ -18,6 +18,7 @@ local args = require "alephant.cli.args"
 local help = require "alephant.cli.help"
 local render = require "alephant.cli.render"
 local raw_cli = require "alephant.cli.request"
+local report_args = require "alephant.cli.report_args"
 
 local dash, undash, usage, one_line, hint = args.dash, args.undash, args.usage, args.one_line, args.hint
 local groups, REPORTS, REPORT_ORDER = args.groups, args.REPORTS, args.REPORT_ORDER
@@ -138,13 +139,19 @@ show = function(ctx, data, meta)
 end
 
 local function run_report(ctx, name, parsed)
-  local client, err = make_client(ctx)
-  if not client then return fail(ctx, err) end
   local opts = {}
   for k, v in pairs(parsed.params) do opts[k] = v end
-  if name ~= "costs" then opts.progress = progress_printer(ctx) end
+  local fn = REPORTS[name].fn
+  if report_args.REPORTS[name] then
+    local why
+    fn, why = report_args.adapt(name, parsed.words[3], opts)
+    if not fn then return fail(ctx, usage("%s; see alephant report %s --help", why, name)) end
+  end
+  local client, err = make_client(ctx)
+  if not client then return fail(ctx, err) end
+  if REPORTS[name].progress then opts.progress = progress_printer(ctx) end
   local r
-  r, err = REPORTS[name].fn(client, opts)
+  r, err = fn(client, opts)
   client:close()
   if not r then return fail(ctx, err) end
   local uerr = render.emit_report(ctx, name, r)
@@ -229,12 +236,14 @@ local function run(argv, ctx)
         out:write(help.reports(), "\n")
         return cli.EXIT.ok
       end
-      return fail(ctx, usage("which report? costs, budgets or idle-keys; see alephant report --help"))
+      return fail(ctx, usage("which report? %s; see alephant report --help", table.concat(REPORT_ORDER, ", ")))
     end
     if not REPORTS[w2] then
       return fail(ctx, usage("unknown report '%s'%s; see alephant report --help", w2, hint(w2, REPORT_ORDER)))
     end
-    if words[3] then return fail(ctx, usage("unexpected argument '%s'", words[3])) end
+    if words[3] and not (REPORTS[w2].actions and REPORTS[w2].actions[words[3]] and not words[4]) then
+      return fail(ctx, usage("unexpected argument '%s'", words[4] or words[3]))
+    end
     if g.help then
       out:write(help.report(w2), "\n")
       return cli.EXIT.ok

@@ -3,7 +3,9 @@
 --
 -- `set` reads the policy (`policies.budget_control`), applies the changes to the
 -- config it got, and writes the whole config back (`policies.set_budget_control`, PUT),
--- with `If-Match: "<version>"` when the policy carries a `version`. When the server
+-- with the `version` it read in the body when the policy carries one (the public docs
+-- show no version: then only `config` is sent, as the MCP server does; not an
+-- `If-Match` header, which an nginx in front answers with 412 by itself). When the server
 -- answers 409 (someone changed the policy in between), it reads again, re-applies the
 -- same changes to the new config and writes again, up to `attempts` times (3 by
 -- default). Changes are applied on top of what is there: fields not named are kept.
@@ -134,7 +136,7 @@ function budget_policy.set(client, opts)
     local config = config_of(current)
     for k, v in pairs(ch) do config[k] = v end
     if type(config.thresholds) == "table" then config.thresholds = core.array(config.thresholds) end
-    local call_opts = before.version and { headers = { ["If-Match"] = ('"%d"'):format(before.version) } } or nil
+    local call_opts = before.version and { extra = { version = before.version } } or nil
     local written
     written, err = client.policies:set_budget_control({ config = config }, call_opts)
     calls = calls + 1
