@@ -29,6 +29,7 @@
 -- `/v1`): `/chat/completions`, like the catalog's; the gateway's root routes
 -- (`/health`, `/healthz/...`, `/x402/...`) go to its origin and carry no token.
 -- @module alephant.request
+local core = require "alephant.core"
 local errors = require "alephant.errors"
 
 local request = {}
@@ -81,6 +82,9 @@ function request.query_pairs(query)
       if not text then return fail(k, ("query %s %s"):format(k, why)) end
       pairs_out[#pairs_out + 1] = { k, text }
     end
+  end
+  if #pairs_out > core.MAX_QUERY_PAIRS then
+    return fail("query", ("at most %d query parameters"):format(core.MAX_QUERY_PAIRS))
   end
   return pairs_out
 end

@@ -233,6 +233,12 @@ describe("client:request #integration", function()
       refused("validation", "x", c:request("GET", "/api/v1/agents", { query = { x = 0 / 0 } }))
     end)
 
+    it("more query parameters than a request carries", function()
+      local q = {}
+      for i = 1, 65 do q["p" .. i] = i end
+      refused("validation", "query", c:request("GET", "/api/v1/agents", { query = q }))
+    end)
+
     it("raises on programmer errors", function()
       assert.has_error(function() c:request(1, "/x") end, "alephant: request: method must be a string, got number")
       assert.has_error(function() c:request("GET", "/x", { qeury = {} }) end)

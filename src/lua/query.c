@@ -36,4 +36,6 @@ static int l_append_query(lua_State *L) {
 void alb_open_query(lua_State *L) {
   lua_pushcfunction(L, l_append_query);
   lua_setfield(L, -2, "url_append_query");
+  lua_pushinteger(L, AL_MAX_PAIRS); /* the most query pairs a request carries */
+  lua_setfield(L, -2, "MAX_QUERY_PAIRS");
 }
