@@ -46,6 +46,18 @@ describe("alephant report (newer reports) #integration", function()
     end
   end)
 
+  it("bin/alephant report --help (a separate process) lists them", function()
+    local lua = rawget(_G, "jit") and "luajit" or "lua5.4"
+    local cpath = package.cpath:match("([^;]-/lua5%.4)/%?%.so") or package.cpath:match("([^;]-/luajit)/%?%.so")
+    local p = io.popen(("LUA_CPATH=%s %s bin/alephant report --help 2>&1"):format(
+      emulator.shell_quote((cpath or ("build/" .. lua)) .. "/?.so;;"), lua))
+    local out = p:read("*a")
+    p:close()
+    for _, name in ipairs({ "costs", "dashboard", "anomalies", "compare", "drill%-down", "idle", "budget%-policy" }) do
+      assert.matches("\n  " .. name .. " ", out)
+    end
+  end)
+
   local CASES = {
     { "dashboard", { "report", "dashboard" }, "Last 24 hours" },
     { "anomalies", { "report", "anomalies", "--days", "30", "--threshold", "2" }, "Spend anomalies of the workspace" },
