@@ -194,6 +194,7 @@ local function main_file(group_order)
     "---@field timeout? number seconds per attempt",
     "---@field retry? boolean allow retrying a non-idempotent request",
     "---@field max_items? integer each/all: stop after this many items",
+    "---@field max_pages? integer each/all: fail (too_large) past this many pages (default 10000)",
     "---@field headers? table<string, string> extra request headers",
     "---@field extra? table<string, any> fields sent verbatim under their wire names (body or query)",
     "",
