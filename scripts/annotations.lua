@@ -157,7 +157,17 @@ end
 local ERROR_KINDS = { "config", "validation", "auth", "network", "timeout", "tls", "http", "decode", "too_large" }
 
 -- The module, the client, options, errors and meta.
-local function main_file(group_order)
+local CALL_OPTION_DOCS = {
+  deadline = { "number", "seconds for the whole call, retries included" },
+  timeout = { "number", "seconds per attempt" },
+  retry = { "boolean", "allow retrying a non-idempotent request" },
+  max_items = { "integer", "each/all: stop after this many items" },
+  max_pages = { "integer", "each/all: fail (too_large) past this many pages (default 10000)" },
+  headers = { "table<string, string>", "extra request headers" },
+  extra = { "table<string, any>", "fields sent verbatim under their wire names (body or query)" },
+}
+
+local function main_file(group_order, call_options)
   local lines = { "---@meta alephant", HEADER,
     "---`alephant.null`: JSON null (inside arrays, a top-level null, and nullable parameters).",
     "---@alias alephant.Null lightuserdata", "",
@@ -190,16 +200,22 @@ local function main_file(group_order)
     "",
     "---Options of every call (the second argument of a method).",
     "---@class alephant.CallOptions",
+  }
+  -- from the client's own list, so that a new call option cannot be left out
+  local names = {}
+  for k in pairs(call_options) do names[#names + 1] = k end
+  table.sort(names)
+  for _, k in ipairs(names) do
+    local doc = assert(CALL_OPTION_DOCS[k], "scripts/annotations.lua: describe the call option " .. k)
+    push(lines, ("---@field %s? %s %s"):format(k, doc[1], doc[2]))
+  end
+  push(lines, "",
+    "---Options of client:request.",
+    "---@class alephant.RequestOptions",
     "---@field deadline? number seconds for the whole call, retries included",
     "---@field timeout? number seconds per attempt",
     "---@field retry? boolean allow retrying a non-idempotent request",
-    "---@field max_items? integer each/all: stop after this many items",
-    "---@field max_pages? integer each/all: fail (too_large) past this many pages (default 10000)",
     "---@field headers? table<string, string> extra request headers",
-    "---@field extra? table<string, any> fields sent verbatim under their wire names (body or query)",
-    "",
-    "---Options of client:request.",
-    "---@class alephant.RequestOptions: alephant.CallOptions",
     "---@field query? table<string, string|number|boolean|(string|number|boolean)[]> wire names as given",
     "---@field body? any any JSON value",
     "---@field api? \"saas\"|\"analytics\"|\"gateway\" default from the path",
@@ -217,8 +233,7 @@ local function main_file(group_order)
     "---@field scope_ttl? number", "---@field getenv? fun(name: string): string?", "---@field transport? table",
     "",
     "---A client: one method per catalog entry in its group.",
-    "---@class alephant.Client",
-  }
+    "---@class alephant.Client")
   for _, g in ipairs(group_order) do push(lines, ("---@field %s alephant.group.%s"):format(g, g)) end
   push(lines, "local Client = {}", "",
     "---Calls an endpoint by its catalog name.", "---@param name string", "---@param params? table",
@@ -256,8 +271,9 @@ local function main_file(group_order)
   return table.concat(lines, "\n") .. "\n"
 end
 
---- The annotation files for a catalog: { {name, text}, ... }, in a stable order.
-function M.files(endpoints)
+--- The annotation files for a catalog and the client's call options
+-- (`alephant.client`'s `CALL_OPTIONS`): { {name, text}, ... }, in a stable order.
+function M.files(endpoints, call_options)
   local groups, order = {}, {}
   for _, e in ipairs(endpoints) do
     local g = e.name:match("^([^.]+)%.")
@@ -267,7 +283,7 @@ function M.files(endpoints)
     end
     table.insert(groups[g], e)
   end
-  local out = { { "alephant.lua", main_file(order) } }
+  local out = { { "alephant.lua", main_file(order, call_options) } }
   for _, g in ipairs(order) do out[#out + 1] = { "group_" .. g .. ".lua", group_file(g, groups[g]) } end
   return out
 end
@@ -283,7 +299,7 @@ if arg and arg[0] and arg[0]:match("annotations%.lua$") and not package.loaded["
   local core = require "alephant.core"
   local stale = {}
   local wanted = {}
-  for _, f in ipairs(M.files(core.endpoints())) do
+  for _, f in ipairs(M.files(core.endpoints(), require("alephant.client").CALL_OPTIONS)) do
     local path = dir .. "/" .. f[1]
     wanted[f[1]] = true
     if check then

@@ -29,6 +29,9 @@ end
 local call_options = { deadline = "number", timeout = "number", retry = "boolean", max_items = "number",
   max_pages = "number", headers = "table", extra = "table" }
 
+-- The call options and their Lua types, also read by scripts/annotations.lua.
+Client.CALL_OPTIONS = call_options
+
 local function check_call_options(opts, level)
   if opts == nil then return {} end
   if type(opts) ~= "table" then error("alephant: call options must be a table, got " .. type(opts), level) end

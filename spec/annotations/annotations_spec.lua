@@ -20,7 +20,7 @@ local BUILTIN = { string = true, integer = true, number = true, boolean = true, 
   lightuserdata = true, ["nil"] = true, ["false"] = true, ["true"] = true, fun = true, T = true }
 
 describe("editor annotations", function()
-  local files = annotations.files(core.endpoints())
+  local files = annotations.files(core.endpoints(), require("alephant.client").CALL_OPTIONS)
 
   it("are up to date with the catalog (make annotations)", function()
     for _, f in ipairs(files) do

@@ -36,15 +36,19 @@
 ---Options of every call (the second argument of a method).
 ---@class alephant.CallOptions
 ---@field deadline? number seconds for the whole call, retries included
----@field timeout? number seconds per attempt
----@field retry? boolean allow retrying a non-idempotent request
+---@field extra? table<string, any> fields sent verbatim under their wire names (body or query)
+---@field headers? table<string, string> extra request headers
 ---@field max_items? integer each/all: stop after this many items
 ---@field max_pages? integer each/all: fail (too_large) past this many pages (default 10000)
----@field headers? table<string, string> extra request headers
----@field extra? table<string, any> fields sent verbatim under their wire names (body or query)
+---@field retry? boolean allow retrying a non-idempotent request
+---@field timeout? number seconds per attempt
 
 ---Options of client:request.
----@class alephant.RequestOptions: alephant.CallOptions
+---@class alephant.RequestOptions
+---@field deadline? number seconds for the whole call, retries included
+---@field timeout? number seconds per attempt
+---@field retry? boolean allow retrying a non-idempotent request
+---@field headers? table<string, string> extra request headers
 ---@field query? table<string, string|number|boolean|(string|number|boolean)[]> wire names as given
 ---@field body? any any JSON value
 ---@field api? "saas"|"analytics"|"gateway" default from the path
