@@ -43,7 +43,8 @@ RESULTS := $(TMP)/results
 # Every suite appends "passed failed" to $(RESULTS); the last line adds them up.
 test: setup
 	@mkdir -p $(TMP) && : > $(RESULTS)
-	$(MAKE) --no-print-directory build lint test-c test-c-asan test-lua examples rock fuzz-smoke docs bench-smoke
+	$(MAKE) --no-print-directory build lint annotations-check test-c test-c-asan test-lua examples rock fuzz-smoke docs \
+	  bench-smoke
 	@scripts/summary.sh $(RESULTS)
 
 # ctest's own summary line, reduced to counts for the closing total.
@@ -88,6 +89,9 @@ rock:
 	@tree=$$(cd $(TMP)/rock-5.1 && pwd); cd /; \
 	  eval "$$(luarocks --lua-version=5.1 path --tree $$tree)"; \
 	  luajit -e 'local a = require "alephant"; assert(package.searchpath("alephant.core", package.cpath):find("'$$tree'", 1, true)); print("rock luajit: alephant " .. a._VERSION)'
+	@# the editor annotations ship in each tree (README "Editor annotations")
+	@test -f $(TMP)/rock-5.4/share/lua/5.4/alephant/types/alephant.lua && \
+	  test -f $(TMP)/rock-5.1/share/lua/5.1/alephant/types/alephant.lua && echo "rock: annotations in share/lua/*/alephant/types"
 	@# the command line from each tree as a user runs it, without `luarocks path` (it finds its
 	@# own tree): the 5.4 wrapper luarocks wrote, the 5.1 script under luajit
 	@tree=$$(cd $(TMP)/rock-5.4 && pwd); cd /; \
@@ -115,6 +119,19 @@ check-fresh:
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TMP) build.luarocks build-fuzz
+
+# --- Editor annotations (README "Editor annotations") ---------------------------------
+.PHONY: annotations annotations-check
+ANNOTATIONS := lua/alephant/types
+ANNOTATE    := LUA_PATH="$(LUA_PATH_DEV)" LUA_CPATH="$(cpath_lua5.4);;" lua5.4 scripts/annotations.lua
+
+# LuaLS (---@meta) files from core.endpoints() into lua/alephant/types (installed with the rock).
+annotations: build
+	@$(ANNOTATE) $(ANNOTATIONS)
+
+# Inside `make test`: fails when the committed files differ from what the catalog gives.
+annotations-check: build
+	@$(ANNOTATE) --check $(ANNOTATIONS)
 
 # --- The README's main job, and the API reference -----------------------------------
 .PHONY: demo docs

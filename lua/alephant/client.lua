@@ -6,9 +6,11 @@ local core = require "alephant.core"
 local batch = require "alephant.batch"
 local errors = require "alephant.errors"
 local exchange = require "alephant.exchange"
+local extra_fields = require "alephant.extra"
 local gateway = require "alephant.gateway"
 local paginate = require "alephant.paginate"
 local ratelimit = require "alephant.ratelimit"
+local raw = require "alephant.request"
 local run = require "alephant.gateway.run"
 local trace = require "alephant.gateway.trace"
 
@@ -25,7 +27,10 @@ for _, e in ipairs(core.endpoints()) do
 end
 
 local call_options = { deadline = "number", timeout = "number", retry = "boolean", max_items = "number",
-  max_pages = "number", headers = "table" }
+  max_pages = "number", headers = "table", extra = "table" }
+
+-- The call options and their Lua types, also read by scripts/annotations.lua.
+Client.CALL_OPTIONS = call_options
 
 local function check_call_options(opts, level)
   if opts == nil then return {} end
@@ -33,8 +38,8 @@ local function check_call_options(opts, level)
   for k, v in pairs(opts) do
     local want = call_options[k]
     if not want then
-      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, max_pages, headers)")
-        :format(tostring(k)), level)
+      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, max_pages, headers, "
+        .. "extra)"):format(tostring(k)), level)
     end
     if type(v) ~= want then error(("alephant: call option '%s' must be a %s"):format(k, want), level) end
   end
@@ -71,6 +76,8 @@ local function check_headers(endpoint, headers)
   end
   return true
 end
+
+Client._check_headers = check_headers -- for alephant.request
 
 -- The group classes (`client.analytics` is an instance of one), built once per VM:
 -- each method calls through the instance's `_client`; a group instance holds only
@@ -207,7 +214,7 @@ end
 -- the response open).
 function Client:_send(req, opts, transport)
   transport = transport or self._transport
-  local ex, err = exchange.new(self, req, opts, self:_family(req.endpoint))
+  local ex, err = exchange.new(self, req, opts, req.family or self:_family(req.endpoint))
   if not ex then return nil, err end
   while true do
     local r = ex:next()
@@ -262,7 +269,8 @@ end
 -- @tparam[opt] table opts `deadline` (seconds for the whole call, retries included),
 --   `timeout` (seconds per attempt; both positive and at most 2147483, else a `validation`
 --   error before sending), `retry` (true to allow retrying a write), `headers` (extra
---   request headers)
+--   request headers), `extra` (fields sent verbatim under their wire names: see
+--   `alephant.extra`)
 -- @param[opt] transport internal: an object with `request{}` used instead of the client's
 --   transport for this call (streams)
 -- @return data, nil, meta on success; nil, err on failure
@@ -297,7 +305,7 @@ function Client:_plan(name, params, opts, streaming, level)
         { field = k, endpoint = name })
     end
   end
-  local rid
+  local rid, extra = nil, opts.extra
   if endpoints[name].family == "gateway" then -- tracking options become headers (alephant.gateway)
     params, opts, rid = gateway.plan(name, params, opts, streaming)
     if not params then return nil, opts end
@@ -314,6 +322,10 @@ function Client:_plan(name, params, opts, streaming, level)
     req, err = self._state:prepare(name, params, os.time())
   end
   if not req then return nil, err end
+  if extra then
+    req, err = extra_fields.apply(endpoints[name], req, extra)
+    if not req then return nil, err end
+  end
   return req, opts, rid
 end
 
@@ -335,6 +347,22 @@ end
 -- @treturn table a list of `{ data = ..., err = ..., meta = ... }`, one per call
 function Client:batch(calls, options)
   return batch.run(self, calls, options)
+end
+
+--- Sends a request the catalog does not describe, with the rules of its route family
+-- (token kinds, `X-Workspace-Id`, envelope, retries, header and path checks): see
+-- `alephant.request`.
+--
+--     local agent, err, meta = client:request("GET", "/api/v1/agents/" .. id)
+--
+-- @tparam string method `"GET"`, `"POST"`, ...
+-- @tparam string path `/api/v1/...` (SaaS), `/v1/analytics/...` (Analytics API) or a
+--   gateway path (`/chat/completions`, `/health`)
+-- @tparam[opt] table opts `query`, `body`, `headers`, `api`, `deadline`, `timeout`, `retry`
+-- @return data, nil, meta; or nil, err
+function Client:request(method, path, opts)
+  local data, err, meta = raw.send(self, method, path, opts)
+  return data, err, meta
 end
 
 --- A run context: gateway calls and agent events with the same attribution

@@ -144,7 +144,7 @@ describe("alephant usage errors (exit 2, one line on stderr, nothing on stdout)"
     { { "--format", "yaml", "analytics", "overview" }, "%-%-format must be table, json or csv, got 'yaml'" },
     { { "--format" }, "%-%-format needs a value" },
     { { "-x" }, "unknown option %-x" },
-    { { "report" }, "which report%? costs, budgets or idle%-keys" },
+    { { "report" }, "which report%? costs, budgets, idle%-keys, dashboard, anomalies" },
     { { "report", "cost" }, "unknown report 'cost' %(did you mean 'costs'%?%)" },
     { { "report", "budgets", "--threshold", "much" }, "%-%-threshold: expected a number, got 'much'" },
     { { "virtual-keys", "list", "--max-items", "3" }, "%-%-max%-items goes with %-%-all" },

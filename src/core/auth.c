@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "raw.h"
 #include "text.h"
 #include "uuid.h"
 
@@ -14,6 +15,13 @@ static int under(const char *path, const char *prefix) {
 void al_policy_for(al_api api, const char *path, al_policy *out) {
   switch (api) {
     case AL_API_GATEWAY:
+      if (al_raw_gateway_root(path, strlen(path))) {
+        /* /health, /healthz/ready: no auth; /x402/...: paid routes that bypass key auth */
+        out->family = "public";
+        out->kinds = 0;
+        out->workspace = AL_WS_NEVER;
+        return;
+      }
       out->family = "gateway";
       out->kinds = AL_TOKEN_VK;
       out->workspace = AL_WS_NEVER;

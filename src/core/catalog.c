@@ -51,7 +51,8 @@ static const al_param p_limit200 = {"limit", "limit", AL_IN_QUERY, AL_T_INT, 0, 
 /* analytics */
 static const al_param p_months = {"months", "months", AL_IN_QUERY, AL_T_INT, 0, 0, NULL, 1, 24, NULL, 0, NULL};
 static const al_param p_days = {"days", "days", AL_IN_QUERY, AL_T_INT, 0, 0, NULL, 0, 0, days_set, 3, NULL};
-static const al_param p_metrics = {"metrics", "metrics", AL_IN_QUERY, AL_T_STRING, 0, 0, NULL, 1, 200, NULL, 0, NULL};
+static const al_param p_metrics = {"metrics", "metrics", AL_IN_QUERY, AL_T_ENUM_CSV, 0, 0, "sparkline_metric", 0, 0,
+                                   NULL, 0, NULL};
 static const al_param p_live_limit = {"limit", "limit", AL_IN_QUERY, AL_T_INT, 0, 0, NULL, 1, 10, NULL, 0, NULL};
 static const al_param p_metric = {"metric", "metric", AL_IN_QUERY, AL_T_ENUM, 0, 0, "metric", 0, 0, NULL, 0, NULL};
 static const al_param p_granularity = {"granularity", "granularity", AL_IN_QUERY, AL_T_ENUM, 0, 0, "granularity",
@@ -97,11 +98,26 @@ static const al_param b_source = B("source", "source", AL_T_STRING, 0, 1, 64);
 static const al_param b_config_req = B("config", "config", AL_T_TABLE, REQ, 0, 0);
 static const al_param b_scopes_req = {"scopes", "scopes", AL_IN_BODY, AL_T_ENUM_LIST, REQ, 0, "pat_scope", 0, 0,
                                       NULL, 0, NULL};
-static const al_param b_expires_at = B("expires_at", "expires_at", AL_T_DATETIME, 0, 0, 0);
+/* PATs: expires_at = alephant.null is "never" (the design's `expires_at?: RFC3339 | null`) */
+static const al_param b_expires_at = B("expires_at", "expires_at", AL_T_DATETIME, AL_P_NULLABLE, 0, 0);
+/* Virtual keys: the public docs give only the database columns (allowed_models, blocked_models,
+ * rate_limit_rph, expires_at, status); the wire names below are guesses in the camelCase the
+ * documented rateLimitRpm uses. A wrong guess is never a dead end: the call option
+ * extra = { wireName = value } sends a field verbatim. */
+static const al_param b_allowed_models = B("allowed_models", "allowedModels", AL_T_STRING_LIST, 0, 1, 256);
+static const al_param b_blocked_models = B("blocked_models", "blockedModels", AL_T_STRING_LIST, 0, 1, 256);
+static const al_param b_rate_limit_rph = B("rate_limit_rph", "rateLimitRph", AL_T_INT, 0, 1, 1000000);
+static const al_param b_vk_expires_at = B("expires_at", "expiresAt", AL_T_DATETIME, AL_P_NULLABLE, 0, 0);
+static const al_param b_vk_status = {"status", "status", AL_IN_BODY, AL_T_ENUM, 0, 0, "vk_status", 0, 0, NULL, 0,
+                                     NULL};
+/* Agents: the column is `about`; the wire name is a guess (see above) */
+static const al_param b_about = B("about", "about", AL_T_STRING, 0, 0, 2000);
 static const al_param b_model_req = B("model", "model", AL_T_STRING, REQ, 1, 256);
 static const al_param b_messages_req = B("messages", "messages", AL_T_TABLE, REQ, 0, 0);
 static const al_param b_input_req = B("input", "input", AL_T_ANY, REQ, 0, 0);
 static const al_param b_prompt_req = B("prompt", "prompt", AL_T_ANY, REQ, 0, 0);
+static const al_param b_image_prompt_req = B("prompt", "prompt", AL_T_STRING, REQ, 1, 32000);
+static const al_param b_model = B("model", "model", AL_T_STRING, 0, 1, 256);
 
 /* collector request-logs */
 static const al_param p_rl_entity_type = {"entity_type", "entityType", AL_IN_QUERY, AL_T_ENUM, 0, 0, "entity_type",
@@ -111,6 +127,13 @@ static const al_param p_rl_entity_id = {"entity_id", "entityId", AL_IN_QUERY, AL
 static const al_param p_model = {"model", "model", AL_IN_QUERY, AL_T_STRING, 0, 0, NULL, 1, 256, NULL, 0, NULL};
 static const al_param p_http_status = {"status", "status", AL_IN_QUERY, AL_T_STRING, 0, 0, NULL, 3, 3, NULL, 0,
                                        NULL};
+/* collector.logs: page/pageSize instead of offset/limit (groups 4 and 8) */
+static const al_param p_logs_page = {"page", "page", AL_IN_QUERY, AL_T_INT, 0, 4, NULL, 1, INT64_MAX, NULL, 0, NULL};
+static const al_param p_logs_offset = {"offset", "offset", AL_IN_QUERY, AL_T_INT, 0, 4, NULL, 0, INT64_MAX, NULL, 0,
+                                       NULL};
+static const al_param p_logs_page_size = {"page_size", "pageSize", AL_IN_QUERY, AL_T_INT, 0, 8, NULL, 1, 200, NULL, 0,
+                                          NULL};
+static const al_param p_logs_limit = {"limit", "limit", AL_IN_QUERY, AL_T_INT, 0, 8, NULL, 1, 200, NULL, 0, NULL};
 static const al_param p_request_id_path = {"request_id", "requestId", AL_IN_PATH, AL_T_ID, REQ, 0, NULL, 0, 0, NULL,
                                            0, NULL};
 
@@ -130,18 +153,21 @@ PARAMS(department_analytics_params, &p_department_path, &p_days);
 PARAMS(page_params, &p_page, &p_page_size);
 PARAMS(vk_list_params, &p_page, &p_page_size, &p_status, &p_vk_entity_type);
 PARAMS(vk_create_params, &b_label_req, &b_master_key_id_req, &b_budget, &b_budget_action, &b_budget_window,
-       &b_rate_limit_rpm, &b_entity_type, &b_entity_id);
-PARAMS(vk_update_params, &p_id_path, &b_label, &b_budget, &b_budget_action, &b_budget_window, &b_rate_limit_rpm);
+       &b_rate_limit_rpm, &b_entity_type, &b_entity_id, &b_allowed_models, &b_blocked_models, &b_rate_limit_rph,
+       &b_vk_expires_at);
+PARAMS(vk_update_params, &p_id_path, &b_label, &b_budget, &b_budget_action, &b_budget_window, &b_rate_limit_rpm,
+       &b_allowed_models, &b_blocked_models, &b_rate_limit_rph, &b_vk_expires_at, &b_vk_status);
 PARAMS(id_params, &p_id_path);
 PARAMS(agent_list_params, &p_page, &p_page_size, &p_department_id, &p_status, &p_environment, &p_search);
 PARAMS(agent_create_params, &b_name_req, &b_description, &b_provider_id, &b_model_id, &b_environment,
-       &b_system_prompt, &b_department_id, &b_framework, &b_source);
+       &b_system_prompt, &b_department_id, &b_framework, &b_source, &b_about);
 PARAMS(budget_control_params, &b_config_req);
 PARAMS(pat_create_params, &b_name_req, &b_scopes_req, &b_expires_at);
 PARAMS(pat_update_params, &p_id_path, &b_name, &b_expires_at);
 PARAMS(collector_costs_params, &p_from, &p_to, &p_department_id);
 PARAMS(collector_logs_params, &p_from_g, &p_to, &p_start_g, &p_end, &p_agent_scope, &p_member_scope,
-       &p_entity_type_scope, &p_search_uuid, &p_master_key_id, &p_department_id, &p_limit200, &p_offset);
+       &p_entity_type_scope, &p_search_uuid, &p_master_key_id, &p_department_id, &p_logs_limit, &p_logs_offset,
+       &p_logs_page, &p_logs_page_size);
 PARAMS(request_logs_params, &p_start_req, &p_end_req, &p_limit200, &p_master_key_id, &p_department_id,
        &p_rl_entity_type, &p_rl_entity_id, &p_model, &p_search_uuid, &p_http_status);
 PARAMS(request_log_params, &p_request_id_path);
@@ -149,6 +175,7 @@ PARAMS(chat_params, &b_model_req, &b_messages_req);
 PARAMS(completion_params, &b_model_req, &b_prompt_req);
 PARAMS(embeddings_params, &b_model_req, &b_input_req);
 PARAMS(model_params, &b_model_req);
+PARAMS(image_params, &b_image_prompt_req, &b_model);
 
 #define E(name, method, api, path, params, flags, paging, summary) \
   {name, method, api, path, params, COUNT(params), flags, paging, summary}
@@ -197,12 +224,15 @@ static const al_endpoint catalog[] = {
     /* management */
     E("virtual_keys.list", "GET", S, "/api/v1/virtual-keys", vk_list_params, 0, AL_PAGING_PAGE, "Virtual keys"),
     E("virtual_keys.create", "POST", S, "/api/v1/virtual-keys", vk_create_params, 0, NP,
-      "Create a virtual key (budget in USD)"),
+      "Create a virtual key (budget in USD). Wire names of allowed_models, blocked_models, rate_limit_rph "
+      "and expires_at are guesses: extra = {wireName = value} sends a field verbatim"),
     E("virtual_keys.update", "PATCH", S, "/api/v1/virtual-keys/{id}", vk_update_params, 0, NP,
-      "Change a key's label, budget or limits"),
+      "Change a key's label, budget, limits, models, expiry or status (active/disabled). Guessed wire "
+      "names as for create; extra = {wireName = value} sends a field verbatim"),
     E("virtual_keys.revoke", "POST", S, "/api/v1/virtual-keys/{id}/revoke", id_params, 0, NP, "Revoke a key"),
     E("agents.list", "GET", S, "/api/v1/agents", agent_list_params, 0, AL_PAGING_PAGE, "Agents"),
-    E("agents.create", "POST", S, "/api/v1/agents", agent_create_params, 0, NP, "Create an agent"),
+    E("agents.create", "POST", S, "/api/v1/agents", agent_create_params, 0, NP,
+      "Create an agent (the wire names of about, system_prompt, ... are guesses: extra = {wireName = value})"),
     E("agents.analytics", "GET", S, "/api/v1/agents/{agentId}/analytics", agent_analytics_params, 0, NP,
       "One agent's analytics"),
     E("members.list", "GET", S, "/api/v1/members", page_params, 0, AL_PAGING_PAGE, "Members"),
@@ -227,9 +257,9 @@ static const al_endpoint catalog[] = {
     E0("logs.list", "GET", S, "/api/v1/logs", 0, NP, "Request logs"),
     E("pats.list", "GET", S, "/api/v1/pats", page_params, 0, AL_PAGING_PAGE, "Personal access tokens"),
     E("pats.create", "POST", S, "/api/v1/pats", pat_create_params, 0, NP,
-      "Create a personal access token (its plaintext is returned once)"),
+      "Create a personal access token (its plaintext is returned once; expires_at = alephant.null: never)"),
     E("pats.get", "GET", S, "/api/v1/pats/{id}", id_params, 0, NP, "One personal access token"),
-    E("pats.update", "PATCH", S, "/api/v1/pats/{id}", pat_update_params, 0, NP, "Rename or change expiry"),
+    E("pats.update", "PATCH", S, "/api/v1/pats/{id}", pat_update_params, 0, NP, "Rename or change expiry (expires_at = alephant.null: never)"),
     E("pats.revoke", "DELETE", S, "/api/v1/pats/{id}", id_params, 0, NP, "Revoke a personal access token"),
 
     /* Analytics (Collector) API */
@@ -238,7 +268,7 @@ static const al_endpoint catalog[] = {
     E("collector.costs", "GET", A, "/v1/analytics/saas/costs", collector_costs_params, 0, NP, "Cost breakdown"),
     E("collector.models", "GET", A, "/v1/analytics/saas/models", window_req_params, 0, NP, "Per-model totals"),
     E("collector.logs", "GET", A, "/v1/analytics/saas/logs", collector_logs_params, 0, AL_PAGING_OFFSET,
-      "Request logs with filters (limit/offset)"),
+      "Request logs with filters (limit/offset or page/page_size)"),
     E("collector.request_logs", "GET", A, "/v1/analytics/request-logs", request_logs_params, 0, NP,
       "Raw request logs in a datetime window"),
     E("collector.request_log", "GET", A, "/v1/analytics/request-logs/{requestId}", request_log_params, 0, NP,
@@ -248,7 +278,8 @@ static const al_endpoint catalog[] = {
     E("gateway.chat", "POST", G, "/chat/completions", chat_params, AL_E_OPEN_BODY, NP, "OpenAI chat completion"),
     E("gateway.completions", "POST", G, "/completions", completion_params, AL_E_OPEN_BODY, NP, "Legacy completion"),
     E("gateway.embeddings", "POST", G, "/embeddings", embeddings_params, AL_E_OPEN_BODY, NP, "Embeddings"),
-    E("gateway.images", "POST", G, "/images/generations", model_params, AL_E_OPEN_BODY, NP, "Image generation"),
+    E("gateway.images", "POST", G, "/images/generations", image_params, AL_E_OPEN_BODY, NP,
+      "Image generation (prompt required; model optional, the key's default otherwise)"),
     E("gateway.responses", "POST", G, "/responses", model_params, AL_E_OPEN_BODY, NP, "OpenAI Responses API"),
     E("gateway.messages", "POST", G, "/messages", model_params, AL_E_OPEN_BODY, NP, "Anthropic Messages shape"),
     E0("gateway.models", "GET", G, "/models", 0, NP, "Models the key may use"),

@@ -23,10 +23,13 @@ typedef enum {
   AL_T_ENUM,       /* one of the values of enum_name */
   AL_T_ENUM_LIST,  /* an array of values of enum_name (body only) */
   AL_T_TABLE,      /* any Lua table, sent as JSON (body only) */
-  AL_T_ANY         /* any JSON value (body only) */
+  AL_T_ANY,        /* any JSON value (body only) */
+  AL_T_STRING_LIST, /* an array of strings, each min..max characters, at most 256 items (body only; [] allowed) */
+  AL_T_ENUM_CSV    /* a string: "all" alone, or a comma list of the other values of enum_name, no repeats */
 } al_param_type;
 
 #define AL_P_REQUIRED 1u
+#define AL_P_NULLABLE 2u /* alephant.null is accepted and sent as JSON null (body only) */
 
 typedef struct {
   const char *name;      /* the Lua name users pass (snake_case) */
@@ -71,7 +74,8 @@ int al_method_idempotent(const char *method);
 
 /* A parameter value as it arrived, without Lua. */
 typedef enum {
-  AL_V_ABSENT = 0, AL_V_STRING, AL_V_INTEGER, AL_V_NUMBER, AL_V_BOOLEAN, AL_V_TABLE, AL_V_OTHER
+  AL_V_ABSENT = 0, AL_V_STRING, AL_V_INTEGER, AL_V_NUMBER, AL_V_BOOLEAN, AL_V_TABLE, AL_V_OTHER,
+  AL_V_NULL /* alephant.null */
 } al_vtype;
 
 typedef struct {

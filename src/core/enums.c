@@ -12,6 +12,8 @@ static const char *const sparkline_metric[] = {"all", "spend", "requests", "toke
 static const char *const entity_type[] = {"agent", "member", "user", NULL};
 static const char *const pat_scope[] = {"read", "write", "admin", NULL};
 static const char *const agent_environment[] = {"production", "development", "staging", NULL};
+/* the statuses PATCH /api/v1/virtual-keys/{id} takes (revoking has its own route) */
+static const char *const vk_status[] = {"active", "disabled", NULL};
 
 static const al_enum enums[] = {
     {"period", period},
@@ -23,6 +25,7 @@ static const al_enum enums[] = {
     {"entity_type", entity_type},
     {"pat_scope", pat_scope},
     {"agent_environment", agent_environment},
+    {"vk_status", vk_status},
 };
 
 const al_enum *al_enum_find(const char *name) {

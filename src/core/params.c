@@ -51,7 +51,39 @@ static int check_string(const al_param *p, al_value *v, al_error *err) {
   }
 }
 
+/* "all" alone, or a comma list of the enum's other values without repeats or blanks */
+static int check_enum_csv(const al_param *p, const al_value *v, al_error *err) {
+  const al_enum *e = al_enum_find(p->enum_name);
+  size_t i, k, start = 0, count = 0, starts[16], lens[16];
+  if (al_check_header_value(v->s, v->n, p->name, err)) return -1;
+  if (v->n == 3 && memcmp(v->s, "all", 3) == 0) return 0;
+  if (v->n == 0) return al_fail(err, AL_ERR_VALIDATION, p->name, "%s must not be empty", p->name);
+  for (i = 0; i <= v->n; i++) {
+    size_t len;
+    if (i < v->n && v->s[i] != ',') continue;
+    len = i - start;
+    if (len == 0)
+      return al_fail(err, AL_ERR_VALIDATION, p->name,
+                     "%s has an empty item: write a comma list such as \"spend,requests\"", p->name);
+    if (len == 3 && memcmp(v->s + start, "all", 3) == 0)
+      return al_fail(err, AL_ERR_VALIDATION, p->name, "%s: \"all\" cannot be combined with other values", p->name);
+    if (al_check_enum(e, v->s + start, len, p->name, err)) return -1;
+    for (k = 0; k < count; k++)
+      if (lens[k] == len && memcmp(v->s + starts[k], v->s + start, len) == 0)
+        return al_fail(err, AL_ERR_VALIDATION, p->name, "%s lists \"%.*s\" twice", p->name, (int)len, v->s + start);
+    if (count == 16) return al_fail(err, AL_ERR_VALIDATION, p->name, "%s lists too many values", p->name);
+    starts[count] = start;
+    lens[count++] = len;
+    start = i + 1;
+  }
+  return 0;
+}
+
 static int check_one(const al_param *p, al_value *v, al_error *err) {
+  if (v->type == AL_V_NULL) {
+    if (p->flags & AL_P_NULLABLE) return 0;
+    return al_fail(err, AL_ERR_VALIDATION, p->name, "%s does not take alephant.null", p->name);
+  }
   switch ((al_param_type)p->type) {
     case AL_T_INT: return check_int(p, v, err);
     case AL_T_NUMBER:
@@ -64,8 +96,12 @@ static int check_one(const al_param *p, al_value *v, al_error *err) {
     case AL_T_BOOL: return v->type == AL_V_BOOLEAN ? 0 : wrong_type(p, v, "a boolean", err);
     case AL_T_TABLE: return v->type == AL_V_TABLE ? 0 : wrong_type(p, v, "a table", err);
     case AL_T_ENUM_LIST:
+    case AL_T_STRING_LIST:
       if (v->type != AL_V_TABLE) return wrong_type(p, v, "an array of strings", err);
-      return 0; /* the binding checked each item with al_check_enum */
+      return 0; /* the binding checked each item (al_check_enum, al_check_length) */
+    case AL_T_ENUM_CSV:
+      if (v->type != AL_V_STRING) return wrong_type(p, v, "a string", err);
+      return check_enum_csv(p, v, err);
     case AL_T_ANY:
       return v->type == AL_V_OTHER ? wrong_type(p, v, "a JSON value (string, number, boolean or table)", err) : 0;
     default:

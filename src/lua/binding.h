@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "../core/error.h"
+#include "../core/raw.h"
 #include "compat.h"
 
 #define ALB_ERROR_MT "alephant.Error"
@@ -35,5 +36,12 @@ void alb_open_clock(lua_State *L);
 void alb_open_random(lua_State *L);
 void alb_open_json(lua_State *L);
 void alb_open_url(lua_State *L);
+/* 1 when the value at idx is core.null (alephant.null) */
+int alb_is_null(lua_State *L, int idx);
+void alb_open_query(lua_State *L);
+/* Reads {{name, value}, ...} (strings) at idx into q (at most max; raises otherwise).
+ * The strings stay owned by the table. */
+#define AL_MAX_PAIRS 64
+size_t alb_read_pairs(lua_State *L, int idx, al_kv *q, size_t max);
 
 #endif

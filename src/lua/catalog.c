@@ -7,7 +7,8 @@
 
 static const char *const in_names[] = {"path", "query", "body", "header"};
 static const char *const type_names[] = {"string", "id",     "uuid",  "date",      "datetime", "integer",
-                                         "number", "boolean", "enum", "enum_list", "table",    "any"};
+                                         "number", "boolean", "enum", "enum_list", "table",    "any",
+                                         "string_list", "enum_csv"};
 static const char *const api_names[] = {"saas", "analytics", "gateway"};
 
 static void set_string(lua_State *L, const char *key, const char *value) {
@@ -23,6 +24,10 @@ static void push_param(lua_State *L, const al_param *p) {
   set_string(L, "type", type_names[p->type]);
   lua_pushboolean(L, (p->flags & AL_P_REQUIRED) != 0);
   lua_setfield(L, -2, "required");
+  if (p->flags & AL_P_NULLABLE) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "nullable");
+  }
   if (p->group) {
     lua_pushinteger(L, p->group);
     lua_setfield(L, -2, "group");
@@ -46,7 +51,8 @@ static void push_param(lua_State *L, const al_param *p) {
       lua_rawseti(L, -2, j + 1);
     }
     lua_setfield(L, -2, "values");
-  } else if (p->type == AL_T_INT || p->type == AL_T_NUMBER || (p->type == AL_T_STRING && p->max > 0)) {
+  } else if (p->type == AL_T_INT || p->type == AL_T_NUMBER || ((p->type == AL_T_STRING || p->type == AL_T_STRING_LIST) &&
+                                                               p->max > 0)) {
     lua_pushnumber(L, (lua_Number)p->min);
     lua_setfield(L, -2, "min");
     if (p->max < INT64_MAX) {

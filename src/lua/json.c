@@ -544,6 +544,10 @@ static int l_array(lua_State *L) {
   return 1;
 }
 
+int alb_is_null(lua_State *L, int idx) {
+  return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL_UD;
+}
+
 static const luaL_Reg funcs[] = {
     {"json_decode", l_decode}, {"json_encode", l_encode}, {"array", l_array}, {NULL, NULL}};
 

@@ -2,6 +2,7 @@
  * an explicit workspace id and the resolved virtual-key context. prepare() turns an
  * endpoint name and a params table into {method, url, headers, body} without I/O.
  * Each client owns one; nothing is shared between clients, VMs or threads. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,8 @@
 #include "../core/catalog.h"
 #include "../core/context.h"
 #include "../core/enums.h"
+#include "../core/raw.h"
+#include "../core/text.h"
 #include "../core/token.h"
 #include "../core/url.h"
 #include "binding.h"
@@ -297,6 +300,7 @@ static void read_value(lua_State *L, int idx, al_value *v) {
     case LUA_TSTRING: v->type = AL_V_STRING; v->s = lua_tolstring(L, idx, &v->n); break;
     case LUA_TBOOLEAN: v->type = AL_V_BOOLEAN; v->b = lua_toboolean(L, idx); break;
     case LUA_TTABLE: v->type = AL_V_TABLE; break;
+    case LUA_TLIGHTUSERDATA: v->type = alb_is_null(L, idx) ? AL_V_NULL : AL_V_OTHER; break;
     case LUA_TNUMBER:
       if (alc_isinteger(L, idx)) {
         v->type = AL_V_INTEGER;
@@ -326,6 +330,35 @@ static int check_enum_list(lua_State *L, int idx, const al_param *p, al_error *e
       return -1;
     }
     lua_pop(L, 1);
+  }
+  return 0;
+}
+
+/* An AL_T_STRING_LIST value: an array (possibly empty) of strings of min..max characters. */
+static int check_string_list(lua_State *L, int idx, const al_param *p, al_error *err) {
+  size_t i, n = alc_rawlen(L, idx);
+  if (n > 256) return al_fail(err, AL_ERR_VALIDATION, p->name, "%s holds more than 256 items", p->name);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) { /* only the keys 1..n: a sparse or keyed table is not an array */
+    lua_Number k = lua_type(L, -2) == LUA_TNUMBER ? lua_tonumber(L, -2) : 0;
+    int bad = !(k >= 1 && k <= (lua_Number)n && k == (lua_Number)(size_t)k);
+    lua_pop(L, 1);
+    if (bad) {
+      lua_pop(L, 1);
+      return al_fail(err, AL_ERR_VALIDATION, p->name, "%s must be an array of strings", p->name);
+    }
+  }
+  for (i = 1; i <= n; i++) {
+    size_t len;
+    const char *s;
+    int rc;
+    lua_rawgeti(L, idx, (int)i);
+    s = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &len) : NULL;
+    rc = s == NULL ? al_fail(err, AL_ERR_VALIDATION, p->name, "%s must be an array of strings (item %u is not)",
+                             p->name, (unsigned)i)
+                   : al_check_length(s, len, (long)p->min, (long)p->max, p->name, err);
+    lua_pop(L, 1);
+    if (rc) return -1;
   }
   return 0;
 }
@@ -378,8 +411,10 @@ static int l_prepare(lua_State *L) {
       extra = 1;
     } else {
       read_value(L, -1, &values[idx]);
-      if (e->params[idx]->type == AL_T_ENUM_LIST && values[idx].type == AL_V_TABLE &&
-          check_enum_list(L, lua_gettop(L), e->params[idx], &err)) {
+      if (values[idx].type == AL_V_TABLE &&
+          ((e->params[idx]->type == AL_T_ENUM_LIST && check_enum_list(L, lua_gettop(L), e->params[idx], &err)) ||
+           (e->params[idx]->type == AL_T_STRING_LIST &&
+            check_string_list(L, lua_gettop(L), e->params[idx], &err)))) {
         lua_pop(L, 2);
         return alb_push_error(L, &err);
       }
@@ -448,6 +483,17 @@ static int l_prepare(lua_State *L) {
     for (i = 0; i < e->nparams; i++) {
       if (e->params[i]->in != AL_IN_BODY || values[i].type == AL_V_ABSENT) continue;
       lua_getfield(L, 3, e->params[i]->name);
+      if (e->params[i]->type == AL_T_STRING_LIST) { /* a copy marked as an array: [] stays [] */
+        size_t k, n = alc_rawlen(L, -1);
+        lua_createtable(L, (int)n, 0);
+        for (k = 1; k <= n; k++) {
+          lua_rawgeti(L, -2, (int)k);
+          lua_rawseti(L, -2, (int)k);
+        }
+        luaL_getmetatable(L, "alephant.array");
+        lua_setmetatable(L, -2);
+        lua_remove(L, -2);
+      }
       lua_setfield(L, -2, e->params[i]->wire);
     }
     if (extra) { /* open bodies: everything the catalog does not know goes as given */
@@ -479,6 +525,81 @@ static int l_prepare(lua_State *L) {
   return 1;
 }
 
+/* prepare_raw(method, path, api?, query_pairs, has_body, now?) -> req | nil, err | false, "scope"
+ * For routes outside the catalog: the same token, workspace and header rules as prepare,
+ * from the route family of the path (al_policy_for). query_pairs = {{name, value}, ...},
+ * strings, in the order they go on the wire. req = {method, url, headers, endpoint
+ * ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
+static int l_prepare_raw(lua_State *L) {
+  static const char *const apis[] = {"saas", "analytics", "gateway", NULL};
+  state_t *s = check_open(L);
+  al_error err;
+  al_policy policy;
+  al_kv q[AL_MAX_PAIRS];
+  size_t mn, pn, nq, need;
+  const char *method = luaL_checklstring(L, 2, &mn), *path = luaL_checklstring(L, 3, &pn), *ws = NULL;
+  al_api api;
+  int plan, has_body = lua_toboolean(L, 6);
+  double now = now_arg(L, 7);
+  char route[96];
+  if (al_raw_check_method(method, mn, &err) || al_raw_check_path(path, pn, &err)) return alb_push_error(L, &err);
+  api = lua_isnoneornil(L, 4) ? al_raw_api_for_path(path, pn) : (al_api)luaL_checkoption(L, 4, NULL, apis);
+  nq = alb_read_pairs(L, 5, q, AL_MAX_PAIRS);
+  if (al_raw_check_query(api, path, pn, q, nq, &err)) return alb_push_error(L, &err);
+  lua_settop(L, 5);
+  lua_pushfstring(L, "%s %s", method, path);
+  snprintf(route, sizeof route, "%s %.*s", method, (int)(pn > 80 ? 80 : pn), path);
+  if (al_token_check_fresh(&s->info, (int64_t)now, AL_JWT_LEEWAY, &err)) return alb_push_error(L, &err);
+  if (s->workspace[0]) ws = s->workspace;
+  else if (!al_context_needs_scope(&s->ctx, now)) ws = s->ctx.workspace_id;
+  al_policy_for(api, path, &policy);
+  plan = al_auth_plan(&policy, s->info.kind, ws != NULL, route, &err);
+  if (plan < 0) return alb_push_error(L, &err);
+  if (plan & AL_NEEDS_SCOPE) {
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L, "scope");
+    return 2;
+  }
+  lua_createtable(L, 0, 8);
+  lua_pushlstring(L, method, mn);
+  set_cached(L, S_METHOD);
+  need = al_build_raw_url(NULL, 0, api, s->base[api], s->base_n[api], path, pn, q, nq);
+  {
+    char *url = (char *)lua_newuserdata(L, need + 1);
+    al_build_raw_url(url, need + 1, api, s->base[api], s->base_n[api], path, pn, q, nq);
+    lua_pushlstring(L, url, need);
+    lua_remove(L, -2);
+  }
+  set_cached(L, S_URL);
+  lua_createtable(L, 0, 4);
+  push_cached(L, S_JSON);
+  set_cached(L, S_ACCEPT);
+  if (plan & AL_SEND_AUTH) {
+    push_state_cache(L, 1);
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+    set_cached(L, S_AUTHORIZATION);
+  }
+  if (plan & AL_SEND_WORKSPACE) {
+    lua_pushstring(L, ws);
+    set_cached(L, S_WORKSPACE);
+  }
+  if (has_body) {
+    push_cached(L, S_JSON);
+    set_cached(L, S_CONTENT_TYPE);
+  }
+  set_cached(L, S_HEADERS);
+  lua_pushvalue(L, 6); /* "METHOD /path" */
+  set_cached(L, S_ENDPOINT);
+  push_cached(L, S_SAAS + (int)api);
+  set_cached(L, S_API);
+  lua_pushstring(L, policy.family);
+  lua_setfield(L, -2, "family");
+  lua_pushboolean(L, al_method_idempotent(method));
+  set_cached(L, S_IDEMPOTENT);
+  return 1;
+}
+
 static const luaL_Reg methods[] = {{"needs_scope", l_needs_scope},
                                    {"accept_scope", l_accept_scope},
                                    {"invalidate_scope", l_invalidate_scope},
@@ -497,8 +618,11 @@ void alb_open_state(lua_State *L) {
       lua_pushstring(L, cached_strings[i]);
       lua_rawseti(L, -2, i + 1);
     }
+    lua_pushvalue(L, -1);
     lua_pushcclosure(L, l_prepare, 1);
-    lua_setfield(L, -2, "prepare");
+    lua_setfield(L, -3, "prepare");
+    lua_pushcclosure(L, l_prepare_raw, 1); /* the same cached strings */
+    lua_setfield(L, -2, "prepare_raw");
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, l_close);
     lua_setfield(L, -2, "__gc");

@@ -313,6 +313,24 @@ function M.embeddings(req)
     usage = { prompt_tokens = total, total_tokens = total } })
 end
 
+-- POST /v1/images/generations: prompt required; model optional (the key's default).
+function M.images(req)
+  local b = req.json
+  if req.body == nil or req.body == "" then return oai400("Request body is empty") end
+  if type(b) ~= "table" then return oai400("Request body must be a JSON object") end
+  if type(b.prompt) ~= "string" or b.prompt == "" then return oai400("prompt is required", "prompt") end
+  local model = resolve_model(b.model or "openai/gpt-4o-mini")
+  if not model then return oai400("Unsupported model: " .. tostring(b.model), "model") end
+  local n = b.n or 1
+  if type(n) ~= "number" or n < 1 or n > 10 or n ~= floor(n) then return oai400("n must be 1..10", "n") end
+  local data = json.array()
+  for i = 1, n do
+    data[i] = { url = "https://images.emulator.invalid/" .. util.hash(b.prompt) .. "-" .. i .. ".png" }
+  end
+  record(req, model, approx_tokens(b.prompt), 0, 200)
+  return resp.json(200, { created = ngx.time(), data = data })
+end
+
 function M.models()
   local data = json.array()
   for _, m in ipairs(store.models()) do

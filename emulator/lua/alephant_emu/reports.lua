@@ -173,6 +173,7 @@ function M.vk_view(vk)
     budget = type(vk.budget_cents) == "number" and vk.budget_cents / 100 or null,
     budgetAction = nz(vk.budget_action), budgetWindow = nz(vk.budget_window),
     rateLimitRpm = nz(vk.rate_limit_rpm), allowedModels = json.array(util.copy(vk.allowed_models or {})),
+    blockedModels = json.array(util.copy(vk.blocked_models or {})), rateLimitRph = nz(vk.rate_limit_rph),
     spentCents = spent, createdAt = vk.created_at, updatedAt = nz(vk.updated_at or vk.created_at),
     lastUsedAt = nz(vk.last_used_at),
   }
@@ -183,7 +184,8 @@ function M.agent_view(a, with_cost)
     id = a.id, name = a.display_name, departmentId = nz(a.department_id),
     departmentName = nz(M.dept_name(a.department_id)), status = a.status, environment = a.environment,
     source = a.source, providerId = nz(a.provider_id), modelId = nz(a.model_id),
-    budgetCents = nz(a.budget_cents), description = nz(a.description), createdAt = a.created_at,
+    budgetCents = nz(a.budget_cents), description = nz(a.description), about = nz(a.about),
+    createdAt = a.created_at,
   }
   if with_cost then
     local s, e = M.billing_cycle(a.workspace_id)

@@ -407,12 +407,34 @@ local function validate_vk_fields(b, creating)
     if not n or n < 1 or n > 10000 then return nil, "rateLimitRpm must be an integer between 1 and 10000" end
     f.rate_limit_rpm = n
   end
-  if b.allowedModels ~= nil then
-    if type(b.allowedModels) ~= "table" then return nil, "allowedModels must be an array of strings" end
-    for _, m in ipairs(b.allowedModels) do
-      if type(m) ~= "string" then return nil, "allowedModels must be an array of strings" end
+  -- allowedModels / blockedModels: arrays of model names ([] = no restriction)
+  for _, name in ipairs({ "allowedModels", "blockedModels" }) do
+    local v = b[name]
+    if v ~= nil then
+      local n = 0
+      for _ in pairs(type(v) == "table" and v or {}) do n = n + 1 end
+      if type(v) ~= "table" or n ~= #v then return nil, name .. " must be an array of strings" end
+      for _, m in ipairs(v) do
+        if type(m) ~= "string" or #m < 1 or #m > 256 then
+          return nil, name .. " must be an array of model names (1 to 256 characters)"
+        end
+      end
+      f[name == "allowedModels" and "allowed_models" or "blocked_models"] = v
     end
-    f.allowed_models = b.allowedModels
+  end
+  if b.rateLimitRph ~= nil then
+    local n = util.to_int(b.rateLimitRph)
+    if not n or n < 1 or n > 1000000 then return nil, "rateLimitRph must be an integer between 1 and 1000000" end
+    f.rate_limit_rph = n
+  end
+  if b.expiresAt ~= nil then
+    if b.expiresAt == null then
+      f.expires_at = null
+    elseif type(b.expiresAt) ~= "string" or not b.expiresAt:find("T") or not util.parse_iso(b.expiresAt) then
+      return nil, "expiresAt must be an RFC 3339 timestamp or null"
+    else
+      f.expires_at = b.expiresAt
+    end
   end
   return f
 end
@@ -435,11 +457,7 @@ function M.vk_create(req)
     if not ent or ent.workspace_id ~= req.ws then return err400("entityId does not exist in this workspace") end
     etype, eid = b.entityType, ent.id
   end
-  local expires = null
-  if b.expiresAt ~= nil and b.expiresAt ~= null then
-    if not util.parse_iso(b.expiresAt) then return err400("expiresAt must be an RFC 3339 timestamp") end
-    expires = b.expiresAt
-  end
+  local expires = f.expires_at or null
   local token = "vk-" .. (etype ~= null and etype or "key") .. "-" .. util.random_hex(40)
   local now = util.fmt_iso(ngx.time())
   local vk = {
@@ -447,7 +465,8 @@ function M.vk_create(req)
     entity_type = etype, entity_id = eid, status = "active", expires_at = expires,
     budget_cents = f.budget_cents or null, budget_action = f.budget_action or (f.budget_cents and "alert_only") or null,
     budget_window = f.budget_window or "monthly", rate_limit_rpm = f.rate_limit_rpm or 60, master_key_id = mk.id,
-    allowed_models = f.allowed_models or {}, created_at = now, updated_at = now,
+    allowed_models = f.allowed_models or {}, blocked_models = f.blocked_models or {},
+    rate_limit_rph = f.rate_limit_rph or null, created_at = now, updated_at = now,
   }
   store.create("virtual_keys", vk)
   local view = reports.vk_view(vk)
@@ -520,6 +539,9 @@ function M.agents_create(req)
     if not d or d.workspace_id ~= req.ws then return err400("departmentId does not exist in this workspace") end
     dep = d.id
   end
+  if b.about ~= nil and (type(b.about) ~= "string" or #b.about > 2000) then
+    return err400("about must be a string of at most 2000 characters")
+  end
   local env = b.environment or "production"
   if not ENVS[env] then return err400("environment must be production, development or staging") end
   local now = util.fmt_iso(ngx.time())
@@ -528,7 +550,8 @@ function M.agents_create(req)
     environment = env, source = type(b.source) == "string" and b.source or "manual",
     provider_id = type(b.providerId) == "string" and b.providerId or null,
     model_id = type(b.modelId) == "string" and b.modelId or null, budget_cents = null,
-    description = type(b.description) == "string" and b.description or null, created_at = now,
+    description = type(b.description) == "string" and b.description or null,
+    about = type(b.about) == "string" and b.about or null, created_at = now,
   }
   store.create("agents", a)
   return ok(reports.agent_view(a, false), 201)

@@ -5,6 +5,8 @@
 local alephant = require "alephant"
 local core = require "alephant.core"
 local reports = require "alephant.reports"
+local raw_cli = require "alephant.cli.request"
+local report_args = require "alephant.cli.report_args"
 
 local args = {}
 
@@ -58,6 +60,11 @@ local REPORTS = {
   },
 }
 local REPORT_ORDER = { "costs", "budgets", "idle-keys" }
+REPORTS.budgets.progress, REPORTS["idle-keys"].progress = true, true
+for _, name in ipairs(report_args.ORDER) do -- the newer reports: alephant.cli.report_args
+  REPORTS[name] = report_args.REPORTS[name]
+  REPORT_ORDER[#REPORT_ORDER + 1] = name
+end
 
 -- Options valid anywhere on the line, in help order.
 local GLOBAL_ORDER = { "format", "compact", "columns", "field", "token-file", "workspace-id", "base-url",
@@ -119,7 +126,8 @@ end
 
 -- ------------------------------------------------------------ parameters ----
 local TYPE_ARG = { date = "DATE", datetime = "DATETIME", uuid = "UUID", id = "ID", integer = "N", number = "NUMBER",
-  enum = "VALUE", enum_list = "VALUE", table = "JSON", any = "TEXT|JSON", string = "TEXT" }
+  enum = "VALUE", enum_list = "VALUE", table = "JSON", any = "TEXT|JSON", string = "TEXT", string_list = "TEXT",
+  enum_csv = "A,B,..." }
 
 local function param_arg(p)
   if p.type == "boolean" or p.flag then return "" end
@@ -136,6 +144,7 @@ end
 -- Converts a flag's text to the parameter's Lua type; nil, usage error when it cannot.
 local function convert(p, flag, text)
   local t = p.type
+  if p.nullable and text == "null" then return alephant.null end
   if t == "integer" then
     if not text:match("^[+-]?%d+$") then return nil, usage("%s: expected an integer, got '%s'", flag, text) end
     return tonumber(text)
@@ -163,7 +172,7 @@ local function convert(p, flag, text)
 end
 
 -- ---------------------------------------------------------------- parsing ----
-local TOP_WORDS = { "report", "endpoints", "help", "version" }
+local TOP_WORDS = { "report", "request", "endpoints", "help", "version" }
 
 local function top_candidates()
   local c = {}
@@ -174,6 +183,7 @@ end
 
 -- The command the words name so far: { kind = "endpoint"|"report", params = {...} } or nil.
 local function command_of(words)
+  if words[1] == "request" then return { kind = "request", params = raw_cli.params } end
   if words[1] == "report" and words[2] and REPORTS[words[2]] then
     return { kind = "report", name = words[2], params = REPORTS[words[2]].params }
   end
@@ -263,7 +273,10 @@ function args.parse(argv)
         local converted, err = convert(p, flag, v)
         if converted == nil then return nil, err end
         local target = p.cli and extra or params
-        if p.type == "enum_list" then
+        if p.multi then
+          target[p.name] = target[p.name] or {}
+          table.insert(target[p.name], converted)
+        elseif p.type == "enum_list" or p.type == "string_list" then
           local list = target[p.name] or alephant.array()
           for item in tostring(converted):gmatch("[^,]+") do list[#list + 1] = item end
           target[p.name] = list

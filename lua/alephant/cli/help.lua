@@ -28,7 +28,8 @@ end
 local TYPE_WORDS = { date = "date YYYY-MM-DD (UTC)", datetime = "datetime, ISO 8601 with a zone", uuid = "UUID",
   id = "id", integer = "integer", number = "number", boolean = "flag (--name or --name=false)", enum = "enum",
   enum_list = "list (repeat the flag or separate with commas)", table = "JSON object or array",
-  any = "text, or JSON when it starts with [ { or \"", string = "text" }
+  any = "text, or JSON when it starts with [ { or \"", string = "text",
+  string_list = "list (repeat the flag or separate with commas)", enum_csv = "comma list of values" }
 
 -- What a parameter accepts, in words: type, limits, where it goes, constraints.
 local function param_help(p, params)
@@ -40,7 +41,7 @@ local function param_help(p, params)
     for i, x in ipairs(p.values) do v[i] = type(x) == "number" and num_text(x) or x end
     parts[#parts + 1] = "one of " .. table.concat(v, ", ")
   elseif p.min or p.max then
-    local unit = t == "string" and " characters" or ""
+    local unit = t == "string" and " characters" or t == "string_list" and " characters each" or ""
     if p.max then parts[#parts + 1] = num_text(p.min or 0) .. ".." .. num_text(p.max) .. unit
     else parts[#parts + 1] = ">= " .. num_text(p.min) .. unit end
   end
@@ -55,6 +56,7 @@ local function param_help(p, params)
     if #others > 0 then parts[#parts + 1] = "not with " .. table.concat(others, ", ") end
   end
   if p.requires then parts[#parts + 1] = "needs --" .. dash(p.requires) end
+  if p.nullable then parts[#parts + 1] = "null: sent as JSON null" end
   if p.help then parts[#parts + 1] = p.help end
   return table.concat(parts, "; ")
 end
@@ -84,8 +86,9 @@ local function main_help()
     "",
     "Usage:",
     "  alephant [options] <group> <command> [--param value ...]",
-    "  alephant [options] report costs|budgets|idle-keys [...]",
+    "  alephant [options] report <name> [...]   " .. table.concat(args.REPORT_ORDER, ", "),
     "  alephant endpoints                 every endpoint: method, path, tokens",
+    "  alephant request METHOD PATH       any route, with its family's rules (alephant request --help)",
     "  alephant <group> --help            the commands of a group",
     "  alephant <group> <command> --help  a command's parameters",
     "",

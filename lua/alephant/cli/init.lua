@@ -17,6 +17,8 @@ local chart = require "alephant.cli.chart"
 local args = require "alephant.cli.args"
 local help = require "alephant.cli.help"
 local render = require "alephant.cli.render"
+local raw_cli = require "alephant.cli.request"
+local report_args = require "alephant.cli.report_args"
 
 local dash, undash, usage, one_line, hint = args.dash, args.undash, args.usage, args.one_line, args.hint
 local groups, REPORTS, REPORT_ORDER = args.groups, args.REPORTS, args.REPORT_ORDER
@@ -74,6 +76,8 @@ local function make_client(ctx)
   return ctx.new(opts)
 end
 
+local show
+
 local function run_endpoint(ctx, cmd, parsed)
   local client, err = make_client(ctx)
   if not client then return fail(ctx, err) end
@@ -115,6 +119,11 @@ local function run_endpoint(ctx, cmd, parsed)
     end
   end
   client:close()
+  return show(ctx, data, meta)
+end
+
+-- Prints a call's answer: a warning for a degraded one, --field, --format.
+show = function(ctx, data, meta)
   if meta and meta.degraded then
     local m = type(data) == "table" and data.message
     ctx.stderr:write("alephant: warning: degraded answer", meta.data_source and (" (data_source " ..
@@ -130,18 +139,36 @@ local function run_endpoint(ctx, cmd, parsed)
 end
 
 local function run_report(ctx, name, parsed)
-  local client, err = make_client(ctx)
-  if not client then return fail(ctx, err) end
   local opts = {}
   for k, v in pairs(parsed.params) do opts[k] = v end
-  if name ~= "costs" then opts.progress = progress_printer(ctx) end
+  local fn = REPORTS[name].fn
+  if report_args.REPORTS[name] then
+    local why
+    fn, why = report_args.adapt(name, parsed.words[3], opts)
+    if not fn then return fail(ctx, usage("%s; see alephant report %s --help", why, name)) end
+  end
+  local client, err = make_client(ctx)
+  if not client then return fail(ctx, err) end
+  if REPORTS[name].progress then opts.progress = progress_printer(ctx) end
   local r
-  r, err = REPORTS[name].fn(client, opts)
+  r, err = fn(client, opts)
   client:close()
   if not r then return fail(ctx, err) end
   local uerr = render.emit_report(ctx, name, r)
   if uerr then return fail(ctx, uerr) end
   return cli.EXIT.ok
+end
+
+local function run_request(ctx, parsed)
+  local method, path, opts = raw_cli.arguments(parsed, ctx.stdin)
+  if not method then return fail(ctx, usage("%s", path)) end
+  local client, err = make_client(ctx)
+  if not client then return fail(ctx, err) end
+  local data, rerr, meta = client:request(method, path, opts)
+  client:close()
+  if data == nil then return fail(ctx, rerr) end
+  if data == true then data = { status = meta.status } end -- an empty body
+  return show(ctx, data, meta)
 end
 
 local function run_endpoints(ctx)
@@ -209,17 +236,26 @@ local function run(argv, ctx)
         out:write(help.reports(), "\n")
         return cli.EXIT.ok
       end
-      return fail(ctx, usage("which report? costs, budgets or idle-keys; see alephant report --help"))
+      return fail(ctx, usage("which report? %s; see alephant report --help", table.concat(REPORT_ORDER, ", ")))
     end
     if not REPORTS[w2] then
       return fail(ctx, usage("unknown report '%s'%s; see alephant report --help", w2, hint(w2, REPORT_ORDER)))
     end
-    if words[3] then return fail(ctx, usage("unexpected argument '%s'", words[3])) end
+    if words[3] and not (REPORTS[w2].actions and REPORTS[w2].actions[words[3]] and not words[4]) then
+      return fail(ctx, usage("unexpected argument '%s'", words[4] or words[3]))
+    end
     if g.help then
       out:write(help.report(w2), "\n")
       return cli.EXIT.ok
     end
     return run_report(ctx, w2, parsed)
+  end
+  if w1 == "request" then
+    if g.help then
+      out:write(raw_cli.help(), "\n")
+      return cli.EXIT.ok
+    end
+    return run_request(ctx, parsed)
   end
   local group = groups[undash(w1)]
   if not group then
@@ -259,6 +295,7 @@ function cli.main(argv, ctx)
     stderr = ctx.stderr or io.stderr,
     getenv = ctx.getenv or os.getenv,
     new = ctx.new or alephant.new,
+    stdin = ctx.stdin or io.stdin,
   }
   c.utf8 = chart.utf8(c.getenv)
   c.stderr_tty = ctx.stderr_tty

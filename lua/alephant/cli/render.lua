@@ -198,7 +198,7 @@ local CSV_COLUMNS = {
 }
 
 local function report_rows(name, r)
-  if name ~= "costs" then return r.items end
+  if name ~= "costs" then return r.items or {} end
   local rows = {}
   for _, dim in ipairs(DIM_TITLES) do
     for _, row in ipairs(r.top[dim[1]] or {}) do
@@ -219,16 +219,20 @@ local function emit_report(ctx, name, r)
   end
   if ctx.format == "json" then return emit(ctx, r) end
   if ctx.format == "csv" then
-    ctx.stdout:write(format.csv(report_rows(name, r), { columns = ctx.columns or CSV_COLUMNS[name] }))
+    local views = require "alephant.cli.report_views" -- loaded here: it uses render's helpers
+    ctx.stdout:write(format.csv(report_rows(name, r), { columns = ctx.columns or CSV_COLUMNS[name]
+      or views.CSV_COLUMNS[name] }))
     return nil
   end
+  local view = require("alephant.cli.report_views").TEXT[name]
   local text = name == "costs" and costs_text(r, ctx) or name == "budgets" and budgets_text(r, ctx)
-    or idle_text(r, ctx)
+    or name == "idle-keys" and idle_text(r, ctx) or view(r, ctx)
   ctx.stdout:write(text, "\n")
   return nil
 end
 
 render.emit, render.emit_report = emit, emit_report
+render.money, render.pct = money, pct
 render.select_field, render.progress_printer = select_field, progress_printer
 
 return render

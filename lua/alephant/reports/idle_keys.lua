@@ -4,11 +4,10 @@
 local core = require "alephant.core"
 local errors = require "alephant.errors"
 local dates = require "alephant.reports.dates"
-local fields = require "alephant.reports.fields"
 local common = require "alephant.reports.common"
+local activity = require "alephant.reports.activity"
 
-local date_of, day_of, today = dates.date_of, dates.day_of, dates.today
-local pick, ID, breakdowns = fields.pick, fields.ID, fields.breakdowns
+local date_of, today = dates.date_of, dates.today
 local check_opts, scan = common.check_opts, common.scan
 
 --- Active virtual keys with no usage in the last `days` days.
@@ -43,46 +42,11 @@ local function idle_keys(client, opts)
   local costs
   costs, err = client.analytics:costs{ from = from, to = to }
   if costs == nil then return nil, err end
-  local active = {}
-  for _, list in pairs(breakdowns(costs)) do
-    for _, e in ipairs(list) do
-      if e.id and (e.cost > 0 or (e.requests or 0) > 0) then active[e.id] = true end
-    end
-  end
+  local active = activity.active_ids(costs)
   local keys
   keys, err = scan(client, "virtual_keys", { status = "active" }, "virtual keys", opts.progress)
   if not keys then return nil, err end
-  local items, checked = {}, 0
-  for _, k in ipairs(keys) do
-    if pick(k, { "status" }) == "active" then
-      checked = checked + 1
-      local last = pick(k, { "lastUsedAt", "last_used_at" })
-      local entity_id = pick(k, { "entityId", "entity_id" })
-      local row = { id = pick(k, ID), label = pick(k, { "label", "name", "keyPrefix" }),
-        entity_type = pick(k, { "entityType", "entity_type" }), entity_id = entity_id,
-        entity_name = pick(k, { "entityName", "entity_name" }), created_at = pick(k, { "createdAt", "created_at" }) }
-      local idle
-      local last_day = day_of(last)
-      if last_day then
-        row.basis, row.last_used = "last_used_at", date_of(last_day)
-        row.idle_days = t - last_day
-        idle = last_day < from_day
-      elseif entity_id then
-        row.basis = "entity"
-        idle = not active[tostring(entity_id)]
-      else
-        row.basis = "none"
-        idle = true
-      end
-      if idle then items[#items + 1] = row end
-    end
-  end
-  table.sort(items, function(a, b)
-    if (a.idle_days or math.huge) ~= (b.idle_days or math.huge) then
-      return (a.idle_days or math.huge) > (b.idle_days or math.huge)
-    end
-    return tostring(a.label) < tostring(b.label)
-  end)
+  local items, checked = activity.idle_keys(keys, active, from_day, t)
   return { days = days, from = from, to = to, checked = checked, items = items }
 end
 

@@ -1,5 +1,9 @@
 --- Reports that answer questions in one call: what did we spend and on what
--- (`costs`), who is near a budget (`budgets`), which keys sit idle (`idle_keys`).
+-- (`costs`), who is near a budget (`budgets`), which keys sit idle (`idle_keys`), the
+-- workspace at a glance (`dashboard`), unusual days (`anomalies`), two periods side by
+-- side (`compare`), where the money goes (`drill_down`), idle agents and keys (`idle`),
+-- and the budget policy (`budget_policy`, `budget_policy_set`). Each report's doc says
+-- how many API calls it makes.
 -- Each takes a client and options and returns a plain table (or `nil, err` like any
 -- call); nothing is printed. The `alephant report ...` command renders them.
 --
@@ -30,6 +34,34 @@ reports.budgets = require "alephant.reports.budgets"
 --- Active virtual keys with no recent usage (see `alephant.reports.idle_keys`).
 -- @function idle_keys
 reports.idle_keys = require "alephant.reports.idle_keys"
+
+--- The workspace on one screen: overview, live 24 h, sparklines (see `alephant.reports.dashboard`).
+-- @function dashboard
+reports.dashboard = require "alephant.reports.dashboard"
+
+--- Days of unusual spend, with severity and drivers (see `alephant.reports.anomalies`).
+-- @function anomalies
+reports.anomalies = require("alephant.reports.anomalies").report
+
+--- One entity or the workspace over two periods (see `alephant.reports.compare`).
+-- @function compare
+reports.compare = require "alephant.reports.compare"
+
+--- Departments → members and agents → models (see `alephant.reports.drill_down`).
+-- @function drill_down
+reports.drill_down = require "alephant.reports.drill_down"
+
+--- Idle agents and idle keys (see `alephant.reports.idle`).
+-- @function idle
+reports.idle = require "alephant.reports.idle"
+
+--- The budget-control policy (see `alephant.reports.budget_policy`).
+-- @function budget_policy
+reports.budget_policy = require("alephant.reports.budget_policy").show
+
+--- Changes the budget-control policy, retried on 409 (see `alephant.reports.budget_policy`).
+-- @function budget_policy_set
+reports.budget_policy_set = require("alephant.reports.budget_policy").set
 
 -- Exposed for the specs and the command line.
 reports._date_of, reports._day_of = dates.date_of, dates.day_of

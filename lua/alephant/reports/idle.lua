@@ -1,0 +1,88 @@
+--- The `idle` report (`alephant.reports.idle`): active agents and active virtual keys
+-- with no traffic in the last N days.
+--
+-- An agent's `lastRequestAt` (or `last_request_at`, `lastUsedAt`) decides when the API
+-- sends it; otherwise the agent is idle when `analytics.costs` shows no cost and no
+-- requests for it in the window. Keys follow the `idle_keys` rule (their `lastUsedAt`,
+-- else their agent or member's activity).
+--
+-- Calls: 1 `analytics.costs` for the window (shared by both lists), then the active
+-- agents and the active virtual keys page after page (`agents.list`, `virtual_keys.list`,
+-- 200 a page): 1 + ceil(agents / 200) + ceil(keys / 200) (at least one page each; one more
+-- when a count is a multiple of 200 and the API sends no total). The two scans do not depend
+-- on each other: a `client:batch` (not available yet) would run them together.
+-- Needs a personal access token or a JWT.
+-- @module alephant.reports.idle
+local core = require "alephant.core"
+local errors = require "alephant.errors"
+local dates = require "alephant.reports.dates"
+local fields = require "alephant.reports.fields"
+local common = require "alephant.reports.common"
+local activity = require "alephant.reports.activity"
+
+local date_of, today = dates.date_of, dates.today
+local pick, ID = fields.pick, fields.ID
+
+--- Idle agents and idle keys.
+-- @tparam Client client a client (PAT or JWT)
+-- @tparam[opt] table opts `days` (1..3650, default 30), `progress` (function(what,
+--   count, done)), `now`
+-- @treturn table `{days, from, to, agents = {checked, items = {{id, name, department,
+--   environment, last_used, idle_days, basis, created_at}}}, keys = {checked, items =
+--   (as idle_keys)}, items = {{kind, id, name, last_used, idle_days, basis}}, calls}`
+-- @return[2] nil
+-- @return[2] table error (`auth` before any request for a virtual key)
+local function idle(client, opts)
+  opts = common.check_opts("idle", opts, { days = "number", progress = "function", now = "number" })
+  local days = opts.days or 30
+  local ok, err = core.validate_integer(days, "days", 1, 3650)
+  if not ok then return nil, err end
+  if client:token_kind() == "virtual_key" then
+    return nil, errors.new("auth", "report idle lists the workspace's agents and keys: it needs a personal "
+      .. "access token or a JWT (a virtual key sees only itself)", { field = "token" })
+  end
+  local t = today(opts.now)
+  local from_day = t - days + 1
+  local from, to = date_of(from_day), date_of(t)
+  local costs
+  costs, err = client.analytics:costs{ from = from, to = to }
+  if costs == nil then return nil, err end
+  local active = activity.active_ids(costs)
+  local agents, keys
+  agents, err = common.scan(client, "agents", { status = "active" }, "agents", opts.progress)
+  if not agents then return nil, err end
+  keys, err = common.scan(client, "virtual_keys", { status = "active" }, "virtual keys", opts.progress)
+  if not keys then return nil, err end
+  local agent_items, checked = {}, 0
+  for _, a in ipairs(agents) do
+    if pick(a, { "status" }) == "active" then
+      checked = checked + 1
+      local id = pick(a, ID)
+      local is_idle, why = activity.judge(pick(a, { "lastRequestAt", "last_request_at", "lastUsedAt" }), id, active,
+        from_day, t)
+      if is_idle then
+        agent_items[#agent_items + 1] = { id = id, name = pick(a, fields.NAME),
+          department = pick(a, { "departmentName", "department_name" }), environment = pick(a, { "environment" }),
+          created_at = pick(a, { "createdAt", "created_at" }), basis = why.basis, last_used = why.last_used,
+          idle_days = why.idle_days }
+      end
+    end
+  end
+  activity.sort(agent_items, "name")
+  local key_items, key_checked = activity.idle_keys(keys, active, from_day, t)
+  local items = {}
+  for _, a in ipairs(agent_items) do
+    items[#items + 1] = { kind = "agent", id = a.id, name = a.name, last_used = a.last_used, idle_days = a.idle_days,
+      basis = a.basis }
+  end
+  for _, k in ipairs(key_items) do
+    items[#items + 1] = { kind = "virtual_key", id = k.id, name = k.label, last_used = k.last_used,
+      idle_days = k.idle_days, basis = k.basis }
+  end
+  local function pages(count) return math.max(1, math.ceil(count / 200)) end
+  local calls = 1 + pages(#agents) + pages(#keys)
+  return { days = days, from = from, to = to, agents = { checked = checked, items = agent_items },
+    keys = { checked = key_checked, items = key_items }, items = items, calls = calls }
+end
+
+return idle
