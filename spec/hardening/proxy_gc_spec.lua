@@ -54,6 +54,11 @@ local cases = {
     assert.equal("https://alephant.io", core.check_base_url(fresh("https://alephant.io/"), fresh("base_url")))
     assert.equal("base_url", select(2, core.check_base_url(fresh("ftp://x"), fresh("base_url"))).field)
   end,
+  url_append_query = function()
+    local url = core.url_append_query(fresh("https://x.io/a"), { { fresh("b"), fresh("c d") } })
+    assert.equal("https://x.io/a?b=c%20d", url)
+    assert.has_error(function() core.url_append_query(fresh("https://x.io/a"), { { fresh("b"), 1 } }) end)
+  end,
   check_proxy = function()
     assert.is_true(core.check_proxy(fresh("http://127.0.0.1:3128")))
     assert.equal("config", select(2, core.check_proxy(fresh("ftp://user:secret@proxy"))).kind)
@@ -102,6 +107,11 @@ local cases = {
       assert(st:prepare(fresh("analytics.usage"), proxy({ from = "2026-11-01" }))).url)
     local req = assert(st:prepare(fresh("analytics.usage"), { from = fresh("2026-11-01"), to = fresh("2026-11-02") }))
     assert.equal("https://alephant.io/api/v1/analytics/usage?dateFrom=2026-11-01&dateTo=2026-11-02", req.url)
+    -- prepare_raw: method, path and query pairs as fresh strings
+    req = assert(st:prepare_raw(fresh("GET"), fresh("/api/v1/agents"), nil, { { fresh("page"), fresh("2") } },
+      false))
+    assert.equal("https://alephant.io/api/v1/agents?page=2", req.url)
+    assert.has_error(function() st:prepare_raw(fresh("GET"), fresh("/api/v1/agents"), nil, { { fresh("page"), 2 } }) end)
     st:close()
     -- a virtual key takes its context from a proxy body (both envelopes)
     local vk = assert(core.state_new(proxy(state_opts(VK))))
@@ -167,10 +177,10 @@ describe("the C binding with proxy tables and a collector between reads", functi
     end
     local st = assert(core.state_new(state_opts(VK)))
     local h = assert(core.http_new())
-    -- state: all in the state_new case; http: request, request_many, stream, close in the
+    -- state: all in the state_new case (prepare_raw in its own); http: request, request_many, stream, close in the
     -- http_new case
-    assert.same({ "accept_scope", "close", "context", "invalidate_scope", "needs_scope", "prepare", "token_kind" },
-      methods(getmetatable(st)))
+    assert.same({ "accept_scope", "close", "context", "invalidate_scope", "needs_scope", "prepare", "prepare_raw",
+      "token_kind" }, methods(getmetatable(st)))
     assert.same({ "close", "request", "request_many", "stream" }, methods(getmetatable(h)))
     -- a stream's methods read no Lua value but the stream itself
     assert.same({ "close", "headers", "new_connections", "next", "status" },

@@ -8,13 +8,18 @@ size_t alb_read_pairs(lua_State *L, int idx, al_kv *q, size_t max) {
   size_t i, n = alc_rawlen(L, idx);
   luaL_checktype(L, idx, LUA_TTABLE);
   if (n > max) return (size_t)luaL_error(L, "at most %d query pairs", (int)max);
-  for (i = 0; i < n; i++) { /* the strings stay alive: the pairs table holds them */
+  for (i = 0; i < n; i++) {
+    /* the strings stay alive after the pops because the pairs table holds them (raw
+     * reads): so they must be strings already, never numbers that a checklstring would
+     * convert on the stack only */
     lua_rawgeti(L, idx, (int)i + 1);
     luaL_checktype(L, -1, LUA_TTABLE);
     lua_rawgeti(L, -1, 1);
     lua_rawgeti(L, -2, 2);
-    q[i].k = luaL_checklstring(L, -2, &q[i].kn);
-    q[i].v = luaL_checklstring(L, -1, &q[i].vn);
+    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+      return (size_t)luaL_error(L, "query pair %d must be two strings", (int)i + 1);
+    q[i].k = lua_tolstring(L, -2, &q[i].kn);
+    q[i].v = lua_tolstring(L, -1, &q[i].vn);
     lua_pop(L, 3);
   }
   return n;
