@@ -246,6 +246,11 @@ local function main_file(group_order, call_options)
     "---@param opts? alephant.RequestOptions")
   push(lines, unpack(RETURNS))
   push(lines, "function Client:request(method, path, opts) end", "",
+    "---Several calls at once (each planned as client:call plans it); the results in the same order.",
+    "---@param calls {[1]: string, [2]: table?, [3]: alephant.CallOptions?}[] `{ name, params, opts }` each",
+    "---@param options? {max_concurrency?: integer} 1..64, default 8",
+    "---@return {data: any, err: alephant.Error?, meta: alephant.Meta?}[]",
+    "function Client:batch(calls, options) end", "",
     "---The request a call would send, without sending it; false, \"scope\" when a virtual key must resolve",
     "---its workspace first.", "---@param name string", "---@param params? table",
     "---@return table|false|nil req", "---@return alephant.Error|string|nil err",

@@ -16,8 +16,8 @@
 -- `explain` most severe anomalies (5 by default, 0 for none), one call each for what
 -- drove the day: `analytics.costs` of that day (workspace), `collector.costs` of that
 -- day with `department_id` (a department), or `collector.logs` of that day for the agent
--- or member, page after page (200 rows a page). The explaining calls do not depend on
--- each other: a `client:batch` (not available yet) would run them together.
+-- or member, page after page (200 rows a page). The workspace's and a department's
+-- explaining calls go out together (`client:batch`); the log pages one after another.
 -- @module alephant.reports.anomalies
 local core = require "alephant.core"
 local errors = require "alephant.errors"
@@ -79,39 +79,42 @@ local function from_breakdown(list, total, n)
   return ranked(by, total, n)
 end
 
--- What drove one day: { models = {...}, agents = {...} } (agents: not for an agent), and
--- the number of calls it took.
+-- The call that explains one day of the workspace or a department.
+local function day_call(scope, day)
+  local d = date_of(day)
+  if scope.kind == "department" then return { "collector.costs", { from = d, to = d, department_id = scope.id } } end
+  return { "analytics.costs", { from = d, to = d } }
+end
+
+-- What drove a day from its costs breakdown: { models = {...}, agents = {...} }.
+local function from_costs(data, spend, n)
+  local b = breakdowns(data)
+  return { models = from_breakdown(b.models, spend, n), agents = from_breakdown(b.agents, spend, n) }
+end
+
+-- What drove one day of an agent or member, from its request logs: { models = {...},
+-- agents = {...} (a member's) }, and the number of calls it took.
 local function drivers(client, scope, day, spend, n)
   local d = date_of(day)
-  local data, err
-  if scope.kind == "agent" or scope.kind == "member" then
-    local by_model, by_agent, rows = {}, {}, 0
-    local params = { from = d, to = d, limit = 200, [scope.kind .. "_id"] = scope.id }
-    for row, rerr in client.collector:each_logs(params) do
-      if row == false then return nil, rerr end
-      rows = rows + 1
-      local cost = usd(row)
-      local model = tostring(pick(row, { "model", "modelId" }) or "?")
-      by_model[model] = by_model[model] or { cost = 0, requests = 0 }
-      by_model[model].cost = by_model[model].cost + cost
-      by_model[model].requests = by_model[model].requests + 1
-      local agent = pick(row, { "agent_id", "agentId" })
-      if agent and scope.kind == "member" then
-        by_agent[agent] = by_agent[agent] or { cost = 0, requests = 0 }
-        by_agent[agent].cost = by_agent[agent].cost + cost
-        by_agent[agent].requests = by_agent[agent].requests + 1
-      end
+  local by_model, by_agent, rows = {}, {}, 0
+  local params = { from = d, to = d, limit = 200, [scope.kind .. "_id"] = scope.id }
+  for row, rerr in client.collector:each_logs(params) do
+    if row == false then return nil, rerr end
+    rows = rows + 1
+    local cost = usd(row)
+    local model = tostring(pick(row, { "model", "modelId" }) or "?")
+    by_model[model] = by_model[model] or { cost = 0, requests = 0 }
+    by_model[model].cost = by_model[model].cost + cost
+    by_model[model].requests = by_model[model].requests + 1
+    local agent = pick(row, { "agent_id", "agentId" })
+    if agent and scope.kind == "member" then
+      by_agent[agent] = by_agent[agent] or { cost = 0, requests = 0 }
+      by_agent[agent].cost = by_agent[agent].cost + cost
+      by_agent[agent].requests = by_agent[agent].requests + 1
     end
-    local agents = scope.kind == "member" and ranked(by_agent, spend, n) or nil
-    return { models = ranked(by_model, spend, n), agents = agents }, math.floor(rows / 200) + 1
-  elseif scope.kind == "department" then
-    data, err = client.collector:costs{ from = d, to = d, department_id = scope.id }
-  else
-    data, err = client.analytics:costs{ from = d, to = d }
   end
-  if data == nil then return nil, err end
-  local b = breakdowns(data)
-  return { models = from_breakdown(b.models, spend, n), agents = from_breakdown(b.agents, spend, n) }, 1
+  local agents = scope.kind == "member" and ranked(by_agent, spend, n) or nil
+  return { models = ranked(by_model, spend, n), agents = agents }, math.floor(rows / 200) + 1
 end
 
 --- Days of unusual spend.
@@ -176,12 +179,23 @@ function anomalies.report(client, opts)
   local order = {}
   for i, it in ipairs(items) do order[i] = it end
   table.sort(order, function(a, b) return math.abs(a.score) > math.abs(b.score) end)
-  for i = 1, math.min(explain, #order) do
-    local it = order[i]
-    local dr, used = drivers(client, scope, it.day, it.cost, n)
-    if dr == nil then return nil, used end
-    it.drivers = dr
-    calls = calls + used
+  local count = math.min(explain, #order)
+  if scope.kind == "agent" or scope.kind == "member" then
+    for i = 1, count do
+      local it = order[i]
+      local dr, used = drivers(client, scope, it.day, it.cost, n)
+      if dr == nil then return nil, used end
+      it.drivers = dr
+      calls = calls + used
+    end
+  elseif count > 0 then
+    local batch = {}
+    for i = 1, count do batch[i] = day_call(scope, order[i].day) end
+    local got
+    got, err = common.together(client, batch)
+    if not got then return nil, err end
+    for i = 1, count do order[i].drivers = from_costs(got[i], order[i].cost, n) end
+    calls = calls + count
   end
   for _, it in ipairs(items) do it.day = nil end
   return { from = date_of(from_day), to = date_of(t), days = days, baseline = base, threshold = threshold,

@@ -1,5 +1,6 @@
 --- What every report does the same way: checking its options (programmer errors raise,
--- naming the report) and scanning a list endpoint page after page.
+-- naming the report), scanning a list endpoint page after page, and sending independent
+-- calls together.
 -- @module alephant.reports.common
 local common = {}
 
@@ -34,6 +35,17 @@ local function scan(client, group, params, what, progress)
   return out
 end
 
-common.check_opts, common.scan = check_opts, scan
+-- Independent calls sent together (`client:batch`): the data of each, in order, or nil
+-- and the first error in call order.
+local function together(client, calls)
+  local out = {}
+  for i, r in ipairs(client:batch(calls)) do
+    if r.data == nil then return nil, r.err end
+    out[i] = r.data
+  end
+  return out
+end
+
+common.check_opts, common.scan, common.together = check_opts, scan, together
 
 return common

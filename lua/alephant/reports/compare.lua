@@ -3,8 +3,7 @@
 --
 -- Calls: 2 `analytics.usage` (one per period, with the scope), plus 2 `analytics.models`
 -- when the comparison is workspace-wide (the models side by side; that route takes no
--- scope). The calls do not depend on each other: a `client:batch` (not available yet)
--- would run them together.
+-- scope), all sent together (`client:batch`).
 -- @module alephant.reports.compare
 local core = require "alephant.core"
 local errors = require "alephant.errors"
@@ -74,15 +73,18 @@ local function compare(client, opts)
     if opts[k .. "_id"] then scope = { kind = k, id = opts[k .. "_id"] } end
   end
   local function usage(f, t2)
-    return client.analytics:usage{ from = f, to = t2, agent_id = opts.agent_id, member_id = opts.member_id,
-      department_id = opts.department_id }
+    return { "analytics.usage", { from = f, to = t2, agent_id = opts.agent_id, member_id = opts.member_id,
+      department_id = opts.department_id } }
   end
-  local cur_u, prev_u
-  cur_u, err = usage(from, to)
-  if cur_u == nil then return nil, err end
-  prev_u, err = usage(pfrom, pto)
-  if prev_u == nil then return nil, err end
-  local calls = 2
+  local calls = { usage(from, to), usage(pfrom, pto) }
+  if scope.kind == "workspace" then
+    calls[3] = { "analytics.models", { from = from, to = to } }
+    calls[4] = { "analytics.models", { from = pfrom, to = pto } }
+  end
+  local got
+  got, err = common.together(client, calls)
+  if not got then return nil, err end
+  local cur_u, prev_u = got[1], got[2]
   local cur, cur_daily = totals(cur_u)
   local prev, prev_daily = totals(prev_u)
   local items = {}
@@ -92,12 +94,7 @@ local function compare(client, opts)
   end
   local models
   if scope.kind == "workspace" then
-    local cm, pm
-    cm, err = client.analytics:models{ from = from, to = to }
-    if cm == nil then return nil, err end
-    pm, err = client.analytics:models{ from = pfrom, to = pto }
-    if pm == nil then return nil, err end
-    calls = 4
+    local cm, pm = got[3], got[4]
     local by = {}
     local function add(data, key)
       for _, e in ipairs(list_of(data, { "models", "items", "data" })) do
@@ -121,7 +118,7 @@ local function compare(client, opts)
   local pa, pb = day_of(pfrom), day_of(pto)
   return { scope = scope, current = { from = from, to = to, days = len },
     previous = { from = pfrom, to = pto, days = pb - pa + 1 }, items = items,
-    daily = { current = cur_daily, previous = prev_daily }, models = models, calls = calls }
+    daily = { current = cur_daily, previous = prev_daily }, models = models, calls = #calls }
 end
 
 return compare

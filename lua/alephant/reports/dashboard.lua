@@ -3,9 +3,8 @@
 -- keys) and the 7-day sparklines of every metric.
 --
 -- Calls: exactly 3 (`analytics.overview`, `analytics.live_24h`, `analytics.sparklines`
--- with `metrics = "all"`), made one after the other; they do not depend on each other,
--- so a `client:batch` (not available yet) would run them together. Needs a personal
--- access token or a JWT (the core refuses a virtual key before sending).
+-- with `metrics = "all"`), sent together (`client:batch`). Needs a personal access token
+-- or a JWT (the core refuses a virtual key before sending).
 -- @module alephant.reports.dashboard
 local core = require "alephant.core"
 local fields = require "alephant.reports.fields"
@@ -43,13 +42,11 @@ local function dashboard(client, opts)
   local n = opts.top or 5
   local ok, err = core.validate_integer(n, "top", 1, 10)
   if not ok then return nil, err end
-  local overview, live, spark
-  overview, err = client.analytics:overview()
-  if overview == nil then return nil, err end
-  live, err = client.analytics:live_24h{ limit = n }
-  if live == nil then return nil, err end
-  spark, err = client.analytics:sparklines{ metrics = "all" }
-  if spark == nil then return nil, err end
+  local got
+  got, err = common.together(client, { { "analytics.overview" }, { "analytics.live_24h", { limit = n } },
+    { "analytics.sparklines", { metrics = "all" } } })
+  if not got then return nil, err end
+  local overview, live, spark = got[1], got[2], got[3]
 
   local period = type(overview.period) == "table" and overview.period or {}
   local o = {

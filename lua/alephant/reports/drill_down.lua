@@ -8,8 +8,8 @@
 -- Calls: 1 `collector.costs` for the workspace (the department level). With a
 -- `department_id`: 1 more `collector.costs` for that department (its agents and
 -- members), then 1 `agents.analytics` per agent and 1 `analytics.member` per member that
--- spent in the window (their models). Those per-entity calls do not depend on each other:
--- a `client:batch` (not available yet) would run them together.
+-- spent in the window (their models). The two costs calls go out together, then all the
+-- per-entity calls together (`client:batch`).
 -- @module alephant.reports.drill_down
 local core = require "alephant.core"
 local dates = require "alephant.reports.dates"
@@ -74,10 +74,14 @@ local function drill_down(client, opts)
   if not ok then return nil, err end
   local t = today(opts.now)
   local from, to = date_of(t - days + 1), date_of(t)
-  local ws
-  ws, err = client.collector:costs{ from = from, to = to }
-  if ws == nil then return nil, err end
-  local calls = 1
+  local first = { { "collector.costs", { from = from, to = to } } }
+  if opts.department_id then
+    first[2] = { "collector.costs", { from = from, to = to, department_id = opts.department_id } }
+  end
+  local got
+  got, err = common.together(client, first)
+  if not got then return nil, err end
+  local ws, calls = got[1], #first
   local b = breakdowns(ws)
   local total = 0
   for _, e in ipairs(b.models or {}) do total = total + e.cost end
@@ -95,27 +99,26 @@ local function drill_down(client, opts)
     for _, d in ipairs(r.departments) do
       if d.id == opts.department_id then dep.name, dep.cost, dep.share_pct = d.name, d.cost, d.share_pct end
     end
-    local dc
-    dc, err = client.collector:costs{ from = from, to = to, department_id = opts.department_id }
-    if dc == nil then return nil, err end
-    calls = calls + 1
-    local db = breakdowns(dc)
+    local db = breakdowns(got[2])
     dep.agents, dep.members = rows_of(db.agents, dep.cost), rows_of(db.members, dep.cost)
+    local per, whose = {}, {}
     for _, kind in ipairs({ "agents", "members" }) do
       for _, e in ipairs(dep[kind]) do
+        e.models = {}
         if e.cost > 0 or (e.requests or 0) > 0 then
-          local data
-          if kind == "agents" then
-            data, err = client.agents:analytics{ agent_id = e.id, days = days }
-          else
-            data, err = client.analytics:member{ member_id = e.id, days = days }
-          end
-          if data == nil then return nil, err end
-          calls = calls + 1
-          e.models = models_of(data, n)
-        else
-          e.models = {}
+          per[#per + 1] = kind == "agents" and { "agents.analytics", { agent_id = e.id, days = days } }
+            or { "analytics.member", { member_id = e.id, days = days } }
+          whose[#per] = e
         end
+      end
+    end
+    local models
+    models, err = common.together(client, per)
+    if not models then return nil, err end
+    calls = calls + #per
+    for i, e in ipairs(whose) do e.models = models_of(models[i], n) end
+    for _, kind in ipairs({ "agents", "members" }) do
+      for _, e in ipairs(dep[kind]) do
         items[#items + 1] = { level = 2, department = dep.name, kind = kind:sub(1, -2), entity = e.name,
           cost = e.cost, share_pct = e.share_pct }
         for _, m in ipairs(e.models) do

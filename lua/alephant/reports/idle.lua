@@ -9,8 +9,8 @@
 -- Calls: 1 `analytics.costs` for the window (shared by both lists), then the active
 -- agents and the active virtual keys page after page (`agents.list`, `virtual_keys.list`,
 -- 200 a page): 1 + ceil(agents / 200) + ceil(keys / 200) (at least one page each; one more
--- when a count is a multiple of 200 and the API sends no total). The two scans do not depend
--- on each other: a `client:batch` (not available yet) would run them together.
+-- when a count is a multiple of 200 and the API sends no total). The scans are page after
+-- page (each page needs the one before it), one list after the other.
 -- Needs a personal access token or a JWT.
 -- @module alephant.reports.idle
 local core = require "alephant.core"
