@@ -111,7 +111,9 @@ local cases = {
     req = assert(st:prepare_raw(fresh("GET"), fresh("/api/v1/agents"), nil, { { fresh("page"), fresh("2") } },
       false))
     assert.equal("https://alephant.io/api/v1/agents?page=2", req.url)
-    assert.has_error(function() st:prepare_raw(fresh("GET"), fresh("/api/v1/agents"), nil, { { fresh("page"), 2 } }) end)
+    assert.has_error(function()
+      st:prepare_raw(fresh("GET"), fresh("/api/v1/agents"), nil, { { fresh("page"), 2 } })
+    end)
     st:close()
     -- a virtual key takes its context from a proxy body (both envelopes)
     local vk = assert(core.state_new(proxy(state_opts(VK))))
