@@ -35,15 +35,16 @@ local function scan(client, group, params, what, progress)
   return out
 end
 
--- Independent calls sent together (`client:batch`): the data of each, in order, or nil
--- and the first error in call order.
+-- Independent calls sent together (`client:batch`): the data of each, in order, and
+-- whether any answer was degraded; or nil and the first error in call order.
 local function together(client, calls)
-  local out = {}
+  local out, degraded = {}, false
   for i, r in ipairs(client:batch(calls)) do
     if r.data == nil then return nil, r.err end
+    if r.meta and r.meta.degraded then degraded = true end
     out[i] = r.data
   end
-  return out
+  return out, degraded
 end
 
 common.check_opts, common.scan, common.together = check_opts, scan, together

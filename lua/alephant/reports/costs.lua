@@ -10,7 +10,7 @@ local common = require "alephant.reports.common"
 local date_of, day_of, today = dates.date_of, dates.day_of, dates.today
 local num, pick, usd, list_of, entry = fields.num, fields.pick, fields.usd, fields.list_of, fields.entry
 local breakdowns, REQUESTS = fields.breakdowns, fields.REQUESTS
-local check_opts = common.check_opts
+local check_opts, together = common.check_opts, common.together
 
 local function check(ok, err)
   if ok then return true end
@@ -144,17 +144,15 @@ local function workspace_costs(client, opts)
   local days = win.to - win.from + 1
   local from, to = date_of(win.from), date_of(win.to)
   local prev_from, prev_to = date_of(win.from - days), date_of(win.from - 1)
-  if not costs then
-    costs, err = call("analytics", "costs", { from = from, to = to })
-    if costs == nil then return nil, err end
-  end
-  local usage, prev_usage, models
-  usage, err = call("analytics", "usage", { from = from, to = to })
-  if usage == nil then return nil, err end
-  prev_usage, err = call("analytics", "usage", { from = prev_from, to = prev_to })
-  if prev_usage == nil then return nil, err end
-  models, err = call("analytics", "models", { from = from, to = to })
-  if models == nil then return nil, err end
+  -- the rest is independent: one batch (client:batch)
+  local calls = { { "analytics.usage", { from = from, to = to } },
+    { "analytics.usage", { from = prev_from, to = prev_to } }, { "analytics.models", { from = from, to = to } } }
+  if not costs then table.insert(calls, 1, { "analytics.costs", { from = from, to = to } }) end
+  local got, any_degraded = together(client, calls)
+  if not got then return nil, any_degraded end
+  degraded = degraded or any_degraded
+  if not costs then costs = table.remove(got, 1) end
+  local usage, prev_usage, models = got[1], got[2], got[3]
 
   local daily = fill_daily(list_of(usage, { "series", "data", "items" }), win.from, win.to)
   local function total_of(u, series_sum)
@@ -201,16 +199,12 @@ local function cockpit_costs(client, opts)
   local period = opts.period or "30d"
   local ok, err = check(core.validate_enum("period", period, "period"))
   if not ok then return nil, err end
-  local summary, daily_data, by_model, scope, meta
-  summary, err, meta = client.cockpit:usage_summary{ period = period }
-  if summary == nil then return nil, err end
-  local degraded = meta and meta.degraded or false
-  daily_data, err = client.cockpit:daily_costs{ period = period }
-  if daily_data == nil then return nil, err end
-  by_model, err = client.cockpit:cost_by_model{ period = period }
-  if by_model == nil then return nil, err end
-  scope, err = client.cockpit:scope()
-  if scope == nil then return nil, err end
+  -- four independent calls: one batch (client:batch)
+  local got, degraded = together(client, { { "cockpit.usage_summary", { period = period } },
+    { "cockpit.daily_costs", { period = period } }, { "cockpit.cost_by_model", { period = period } },
+    { "cockpit.scope" } })
+  if not got then return nil, degraded end
+  local summary, daily_data, by_model, scope = got[1], got[2], got[3], got[4]
   local p = summary.period or daily_data.period or {}
   local from_day, to_day = day_of(p.from), day_of(p.to)
   local daily_list = list_of(daily_data, { "data", "items", "series" })
@@ -264,6 +258,8 @@ end
 -- `cost_by_model` and `scope`, which cover only the key's own agent or member and take
 -- a `period` instead of dates; the previous total is then derived from the server's
 -- `vs_previous_period.cost_pct`, and `top` has only `models`.
+-- Calls: 4, sent together in one `client:batch` (with `period = "billing_cycle"`,
+-- `analytics.costs` first, then the other 3 together).
 --
 -- @tparam Client client a client
 -- @tparam[opt] table opts `from`, `to` (a window of UTC dates, both or neither), or
