@@ -87,24 +87,12 @@ local function names()
   return table.concat(list, ", ")
 end
 
--- The closest known option name, for "did you mean" hints (edit distance <= 3).
+-- The closest known option name, for "did you mean" hints.
 local function closest(name)
-  local best, best_d = nil, 4
-  for candidate in pairs(options) do
-    local a, b = name:lower(), candidate
-    local prev = {}
-    for j = 0, #b do prev[j] = j end
-    for i = 1, #a do
-      local cur = { [0] = i }
-      for j = 1, #b do
-        local cost = a:sub(i, i) == b:sub(j, j) and 0 or 1
-        cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-      end
-      prev = cur
-    end
-    if prev[#b] < best_d then best, best_d = candidate, prev[#b] end
-  end
-  return best
+  local list = {}
+  for k in pairs(options) do list[#list + 1] = k end
+  table.sort(list)
+  return core.closest(name, list)
 end
 
 --- Resolves options against defaults and the environment.

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "closest.h"
 #include "date.h"
 #include "enums.h"
 #include "exclusive.h"
@@ -187,21 +188,6 @@ static void snake(const char *s, size_t n, char *out, size_t cap) {
   out[o] = '\0';
 }
 
-static size_t edit_distance(const char *a, size_t an, const char *b) {
-  size_t bn = strlen(b), i, j, prev[65], cur[65];
-  if (an > 64 || bn > 64) return 99;
-  for (j = 0; j <= bn; j++) prev[j] = j;
-  for (i = 1; i <= an; i++) {
-    cur[0] = i;
-    for (j = 1; j <= bn; j++) {
-      size_t del = prev[j] + 1, ins = cur[j - 1] + 1, sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-      cur[j] = del < ins ? (del < sub ? del : sub) : (ins < sub ? ins : sub);
-    }
-    memcpy(prev, cur, sizeof prev);
-  }
-  return prev[bn];
-}
-
 static void accepted_list(const al_endpoint *e, char *buf, size_t cap) {
   unsigned i;
   size_t used = 0;
@@ -241,26 +227,34 @@ int al_unknown_param(const al_endpoint *e, const char *name, size_t n, al_error 
     if ((p->in != AL_IN_PATH && is(name, n, p->wire)) || strcmp(snaked, p->name) == 0)
       return al_fail(err, AL_ERR_VALIDATION, shown, "%s does not take '%s': use '%s'", e->name, shown, p->name);
   }
-  /* a near miss */
-  for (i = 0; i < e->nparams; i++) {
-    if (edit_distance(name, n, e->params[i]->name) <= 2)
+  /* a near miss: the nearest name */
+  {
+    size_t best = AL_FAR;
+    const char *best_name = NULL;
+    for (i = 0; i < e->nparams; i++) {
+      const char *cand = e->params[i]->name;
+      size_t d = al_edit_distance(name, n, cand, strlen(cand));
+      if (d < best) best = d, best_name = cand;
+    }
+    if (best_name && al_close_enough(best, n, 2))
       return al_fail(err, AL_ERR_VALIDATION, shown, "%s does not take '%s': did you mean '%s'?", e->name, shown,
-                     e->params[i]->name);
+                     best_name);
   }
   return al_fail(err, AL_ERR_VALIDATION, shown, "%s does not take '%s' (it takes %s)", e->name, shown, accepted);
 }
 
 int al_unknown_endpoint(const char *name, size_t n, al_error *err) {
-  size_t i, best = 99;
+  size_t i, best = AL_FAR;
   const char *best_name = NULL;
   for (i = 0; i < al_catalog_count(); i++) {
-    size_t d = edit_distance(name, n, al_catalog_at(i)->name);
+    const char *cand = al_catalog_at(i)->name;
+    size_t d = al_edit_distance(name, n, cand, strlen(cand));
     if (d < best) {
       best = d;
       best_name = al_catalog_at(i)->name;
     }
   }
-  if (best_name && best <= 3)
+  if (best_name && al_close_enough(best, n, 3))
     return al_fail(err, AL_ERR_VALIDATION, "endpoint", "unknown endpoint '%.*s': did you mean '%s'?",
                    (int)(n > 48 ? 48 : n), name, best_name);
   return al_fail(err, AL_ERR_VALIDATION, "endpoint", "unknown endpoint '%.*s'", (int)(n > 48 ? 48 : n), name);

@@ -43,5 +43,6 @@ void alb_open_query(lua_State *L);
  * The strings stay owned by the table. */
 #define AL_MAX_PAIRS 64
 size_t alb_read_pairs(lua_State *L, int idx, al_kv *q, size_t max);
+void alb_open_display(lua_State *L);
 
 #endif

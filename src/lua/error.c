@@ -2,6 +2,7 @@
  * in C and in Lua (alephant.errors takes it from core.error_mt). */
 #include <string.h>
 
+#include "../core/display.h"
 #include "binding.h"
 
 #if LUA_VERSION_NUM < 502
@@ -57,9 +58,17 @@ const char *alb_opt_string(lua_State *L, int idx, size_t *len, const char *field
   return lua_tolstring(L, idx, len);
 }
 
-/* Appends s to the buffer with CR/LF/TAB turned into spaces: one line, always. */
+/* Appends s as one line safe for a terminal or a log: CR/LF/TAB become spaces, other
+ * control characters (ESC, BEL, C1, ...) are escaped (src/core/display.c). */
 static void add_line(luaL_Buffer *b, const char *s) {
-  for (; *s; s++) luaL_addchar(b, (*s == '\r' || *s == '\n' || *s == '\t') ? ' ' : *s);
+  size_t n = strlen(s), i = 0, len;
+  char out[8];
+  while (i < n) {
+    size_t w = al_show_char(s + i, n - i, AL_SHOW_LINE, &len, out);
+    if (w) luaL_addlstring(b, out, w);
+    else luaL_addlstring(b, s + i, len);
+    i += len;
+  }
 }
 
 /* "alephant http error: <message> (status 404, code 40401, request_id ..., endpoint ...)"

@@ -28,6 +28,7 @@ int luaopen_alephant_core(lua_State *L) {
   alb_open_json(L);
   alb_open_url(L);
   alb_open_query(L);
+  alb_open_display(L);
   lua_pushliteral(L, ALEPHANT_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

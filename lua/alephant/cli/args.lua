@@ -100,27 +100,8 @@ local function one_line(s)
   return (tostring(s):gsub("[\r\n]+", " "))
 end
 
--- The closest candidate within edit distance 3, for "did you mean" hints.
-local function closest(name, candidates)
-  local best, best_d = nil, 4
-  for _, cand in ipairs(candidates) do
-    local a, b = name:lower(), cand
-    local prev = {}
-    for j = 0, #b do prev[j] = j end
-    for i = 1, #a do
-      local cur = { [0] = i }
-      for j = 1, #b do
-        cur[j] = math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a:sub(i, i) == b:sub(j, j) and 0 or 1))
-      end
-      prev = cur
-    end
-    if prev[#b] < best_d then best, best_d = cand, prev[#b] end
-  end
-  return best
-end
-
 local function hint(name, candidates, prefix)
-  local c = closest(name, candidates)
+  local c = core.closest(name, candidates)
   return c and (" (did you mean '" .. (prefix or "") .. c .. "'?)") or ""
 end
 
