@@ -10,6 +10,7 @@
 -- another: same results, no concurrency.
 -- @module alephant.batch
 local exchange = require "alephant.exchange"
+local scrub = require "alephant.scrub"
 
 local batch = {}
 
@@ -87,6 +88,7 @@ function batch.run(client, calls, options)
     if ex.rid then
       if data == nil then err.request_id = err.request_id or ex.rid else meta.request_id = meta.request_id or ex.rid end
     end
+    data, err, meta = scrub.result(client._secrets, data, err, meta) -- as client:call: no secret comes back
     results[ex.index] = { data = data, err = err, meta = meta }
   end
   -- rounds: every exchange whose wait is over goes out; the rest wait for a later round

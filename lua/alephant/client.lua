@@ -8,9 +8,11 @@ local errors = require "alephant.errors"
 local exchange = require "alephant.exchange"
 local extra_fields = require "alephant.extra"
 local gateway = require "alephant.gateway"
+local guide = require "alephant.guide"
 local paginate = require "alephant.paginate"
 local ratelimit = require "alephant.ratelimit"
 local raw = require "alephant.request"
+local scrub = require "alephant.scrub"
 local run = require "alephant.gateway.run"
 local trace = require "alephant.gateway.trace"
 
@@ -106,6 +108,18 @@ for name, methods in pairs(groups) do
 end
 gateway.install(group_classes.gateway.__index, groups.gateway) -- chat_stream, responses_stream, ...
 trace.install(group_classes.collector.__index) -- request_log(id, {wait = s})
+-- a method called with a dot, or a mistyped one, raises a precise error (alephant.guide)
+for name, class in pairs(group_classes) do guide.group_class(class, name) end
+
+-- Fields that may read as nil: the options (not set), private ones; any other unknown
+-- name is a slip and raises with the closest method or group.
+local option_fields = {}
+for _, k in ipairs(config.option_names()) do option_fields[k] = true end
+local function client_names()
+  local names = guide.keys(Client)
+  for g in pairs(group_classes) do names[#names + 1] = g end
+  return names
+end
 
 -- A client's methods, then its group objects, made on first use and kept: a client
 -- that only ever calls one group pays for one.
@@ -113,7 +127,10 @@ function Client.__index(self, key)
   local v = Client[key]
   if v ~= nil then return v end
   local class = group_classes[key]
-  if class == nil then return nil end
+  if class == nil then
+    local none = guide.missing(key, "client", client_names, option_fields) -- raises for a slip
+    return none
+  end
   v = setmetatable({ _client = self }, class)
   rawset(self, key, v)
   return v
@@ -147,6 +164,7 @@ function Client.new(settings)
     _sleep = settings.sleep or core.sleep,
     _random = core.random,
     _context_store = settings.context_store,
+    _secrets = core.secrets():add(settings.token),
   }, Client)
   if not self._transport then
     local terr
@@ -191,6 +209,16 @@ end
 function Client:close()
   if self._transport and self._transport.close then self._transport:close() end
   self._state:close()
+  self._secrets:close()
+end
+
+--- Text or a table with the client's secrets (its token) replaced by their redacted
+-- form, as every error and response header the client returns already is; for your
+-- own log lines. Tables are scrubbed in place.
+-- @param v a string or a table (anything else is returned as it is)
+-- @return v scrubbed
+function Client:scrub(v)
+  return scrub.deep(self._secrets, v)
 end
 Client.__close = Client.close
 
@@ -275,13 +303,18 @@ end
 --   transport for this call (streams)
 -- @return data, nil, meta on success; nil, err on failure
 function Client:call(name, params, opts, transport)
+  guide.check_self(self, Client, "call")
   local req, call_opts, rid = self:_plan(name, params, opts, transport ~= nil, 3)
   if not req then return nil, call_opts end
   local data, err, meta = self:_send(req, call_opts, transport)
-  if rid then -- a gateway call's own x-request-id, also when the server sent none
-    if data == nil then err.request_id = err.request_id or rid else meta.request_id = meta.request_id or rid end
+  if rid then -- a gateway call's own x-request-id, also when the server sent none (if it was sent)
+    if data == nil then
+      if err.attempts then err.request_id = err.request_id or rid end
+    else
+      meta.request_id = meta.request_id or rid
+    end
   end
-  return data, err, meta
+  return scrub.result(self._secrets, data, err, meta)
 end
 
 -- A call's arguments checked and turned into the request to send, the virtual key's
@@ -318,10 +351,10 @@ function Client:_plan(name, params, opts, streaming, level)
   if req == false then
     local ok
     ok, err = self:_resolve_scope(opts)
-    if not ok then return nil, err end
+    if not ok then return nil, scrub.deep(self._secrets, err) end
     req, err = self._state:prepare(name, params, os.time())
   end
-  if not req then return nil, err end
+  if not req then return nil, guide.token_kind_hint(err, name, self._state:token_kind()) end
   if extra then
     req, err = extra_fields.apply(endpoints[name], req, extra)
     if not req then return nil, err end

@@ -80,20 +80,27 @@ end
 local wanted = { transport = "transport (an object with a request method)",
   store = "context store (an object with get and set methods)" }
 
-local function names()
+--- The option names, sorted.
+function config.option_names()
   local list = {}
   for k in pairs(options) do list[#list + 1] = k end
   table.sort(list)
-  return table.concat(list, ", ")
+  return list
+end
+
+local function names()
+  return table.concat(config.option_names(), ", ")
 end
 
 -- The closest known option name, for "did you mean" hints.
 local function closest(name)
-  local list = {}
-  for k in pairs(options) do list[#list + 1] = k end
-  table.sort(list)
-  return core.closest(name, list)
+  return core.closest(name, config.option_names())
 end
+
+-- Names other SDKs use for an option, pointed to ours.
+local aliases = { api_key = "token", apikey = "token", apiKey = "token", key = "token", access_token = "token",
+  bearer = "token", pat = "token", virtual_key = "token", workspace = "workspace_id", workspaceId = "workspace_id",
+  base_uri = "base_url", baseURL = "base_url", baseUrl = "base_url", retries = "max_retries" }
 
 --- Resolves options against defaults and the environment.
 -- @tparam[opt] table opts the options given to `alephant.new`
@@ -108,9 +115,11 @@ function config.resolve(opts)
   for k, v in pairs(opts) do
     local spec = options[k]
     if not spec then
-      local hint = type(k) == "string" and closest(k)
+      local alias = aliases[k]
+      local hint = type(k) == "string" and (alias or closest(k))
       error(("alephant.new: unknown option '%s'%s (known: %s)"):format(tostring(k),
-        hint and (" (did you mean '" .. hint .. "'?)") or "", names()), 3)
+        alias and (": the option is called '" .. alias .. "'") or hint and (" (did you mean '" .. hint .. "'?)")
+        or "", names()), 3)
     end
     if not type_ok(spec[1], v) then
       local want = wanted[spec[1]] or spec[1]
@@ -168,6 +177,8 @@ function config.resolve(opts)
     if not settings[k] then return nil, err end
   end
 
+  -- a token read from a file or pasted keeps its line end or spaces: they are no part of it
+  if type(settings.token) == "string" then settings.token = settings.token:match("^%s*(.-)%s*$") end
   local info
   info, err = core.check_client(settings.token, settings.workspace_id)
   if not info then return nil, err end

@@ -45,6 +45,9 @@ alephant.json_encode = core.json_encode
 -- @return[2] nil
 -- @return[2] table error of kind `config` (or `auth` for an expired JWT)
 function alephant.new(opts)
+  if opts == alephant then
+    error("alephant.new is a function, not a method: write alephant.new{...}, not alephant:new{...}", 2)
+  end
   local settings, err = config.resolve(opts)
   if not settings then return nil, err end
   return Client.new(settings)

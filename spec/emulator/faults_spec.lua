@@ -95,6 +95,25 @@ describe("emulator faults", function()
       end
     end)
 
+    it("echo shows the request's Authorization, like a careless server", function()
+      local s, _, h, j = get("/api/v1/cockpit/scope", "401;echo", t.vk_agent)
+      assert.equal(401, s)
+      assert.equal("Bearer " .. t.vk_agent, h["x-emulator-echo"])
+      assert.equal("Emulated fault: HTTP 401: credentials Bearer " .. t.vk_agent .. " rejected", j.message)
+      -- without a status: the header on a normal answer
+      s, _, h = get("/api/v1/cockpit/scope", "echo", t.vk_agent)
+      assert.equal(200, s)
+      assert.equal("Bearer " .. t.vk_agent, h["x-emulator-echo"])
+    end)
+
+    it("message=TEXT replaces the message, percent-decoded (control characters included)", function()
+      local s, _, _, j = get("/api/v1/agents", "500;message=%1B]0%3Bowned%07hi", t.pat_read, ids.workspace_1)
+      assert.equal(500, s)
+      assert.equal("\27]0;owned\7hi", j.message)
+      s = get("/api/v1/agents", "message=x", t.pat_read, ids.workspace_1)
+      assert.equal(400, s)
+    end)
+
     it("without count fires every time; count=0 never", function()
       for _ = 1, 3 do assert.equal(502, (get("/v1/analytics/health", "502"))) end
       assert.equal(200, (get("/v1/analytics/health", "500;count=0")))

@@ -101,10 +101,9 @@ describe("the canary token", function()
 
     it("is not in config errors", function()
       local cases = {
-        { "token with a line feed", { token = CANARY .. "\n" } },
         { "token with a NUL", { token = CANARY .. "\0x" } },
+        { "token with a line feed inside", { token = CANARY:sub(1, 12) .. "\n" .. CANARY:sub(13) } },
         { "token with a Bearer prefix", { token = "Bearer " .. CANARY } },
-        { "token with a leading space", { token = " " .. CANARY } },
         { "token of an unknown form", { token = "VK-" .. CANARY:sub(4) } },
         { "PAT without a workspace", { token = "pat_" .. CANARY:sub(4) } },
         { "workspace id holding the token", { workspace_id = CANARY } },
@@ -125,6 +124,14 @@ describe("the canary token", function()
       fails("ALEPHANT_RATE_LIMIT_RPM holding the token", "config", alephant.new({ getenv = function(k)
         return ({ ALEPHANT_TOKEN = CANARY, ALEPHANT_RATE_LIMIT_RPM = CANARY })[k]
       end }))
+    end)
+
+    it("is trimmed of surrounding spaces and line ends, and not shown", function()
+      for _, t in ipairs({ CANARY .. "\n", " " .. CANARY, "\t" .. CANARY .. "\r\n" }) do
+        local c = assert(new({ token = t }))
+        assert.equal("alephant.client<virtual_key " .. REDACTED .. ">", tostring(c))
+        clean("client of a padded token", c, tostring(c))
+      end
     end)
 
     it("is not in the messages of programmer errors", function()
@@ -186,6 +193,22 @@ describe("the canary token", function()
       err = fails("gateway embeddings 401", "auth", c.gateway:embeddings({ model = "openai/text-embedding-3-small",
         input = "hello" }))
       assert.equal(401, err.status)
+    end)
+
+    it("is not in what a server that echoes it answers: message, body, tostring", function()
+      local function fault(spec) return { headers = { ["X-Emulator-Fault"] = spec } } end
+      local c = assert(new())
+      for _, case in ipairs({
+        { "cockpit 401 echoing the token", c.cockpit:scope(nil, fault("401;echo")) },
+        { "cockpit 403 echoing the token", c.cockpit:scope(nil, fault("403;echo")) },
+        { "gateway 401 echoing the token", c.gateway:chat({ model = "openai/gpt-4o-mini",
+          messages = { { role = "user", content = "x" } } }, fault("401;echo")) },
+        { "scope resolution echoing the token", c.collector:usage({}, fault("401;echo")) },
+      }) do
+        local err = fails(case[1], "auth", case[2], case[3])
+        -- the echo is there, redacted: the scrubbing is what kept the token out
+        assert.matches("credentials Bearer " .. REDACTED .. " rejected", err.message, 1, true)
+      end
     end)
 
     it("is not in a failed stream", function()

@@ -320,6 +320,9 @@ int al_token_parse(const char *s, size_t n, al_token *out, al_error *err) {
     err->kind = AL_ERR_CONFIG;
     return -1;
   }
+  if (n > 7 && (s[0] == 'B' || s[0] == 'b') && memcmp(s + 1, "earer ", 6) == 0)
+    return al_fail(err, AL_ERR_CONFIG, "token",
+                   "token starts with 'Bearer ': pass the token alone, the client adds the Bearer scheme itself");
   memset(out, 0, sizeof *out);
   if (has_prefix(s, n, "vk-")) {
     if (!opaque_body_ok(s + 3, n - 3))

@@ -301,8 +301,13 @@ function M.handle()
     if remaining then ngx.header["X-Emulator-Fault-Remaining"] = remaining end
     if spec.stall and spec.stall > 0 then ngx.sleep(spec.stall / 1000) end
     if spec.reset then return ngx.exit(444) end
+    -- a careless server: the request's Authorization echoed in a header and the message
+    local echoed = spec.echo and (first(headers["authorization"]) or "(no Authorization header)")
+    if echoed then ngx.header["X-Emulator-Echo"] = echoed end
     if spec.status then
-      local res = resp.family_err(fam, spec.status, "Emulated fault: HTTP " .. spec.status)
+      local message = spec.message or ("Emulated fault: HTTP " .. spec.status)
+      if echoed then message = message .. ": credentials " .. echoed .. " rejected" end
+      local res = resp.family_err(fam, spec.status, message)
       if spec.retry_after then res.headers["Retry-After"] = spec.retry_after end
       if spec.location then res.headers["Location"] = spec.location end
       if spec.status == 429 then

@@ -6,6 +6,7 @@
 --             | "stall=" MS | "trickle=" MS | "chunk=" BYTES | "oversized=" BYTES
 --             | "status=" CODE | CODE            ; CODE = 3 digits, 300..599
 --             | "retry-after=" VALUE | "location=" URL | "count=" N | "key=" NAME
+--             | "echo" | "message=" TEXT        ; TEXT percent-encoded
 --
 -- `count=N` makes the fault fire for the first N requests that carry the same fault
 -- key (the `key=` value, or else the whole header value); later ones are answered
@@ -60,6 +61,12 @@ function M.parse(s)
         spec.location = v
       elseif k == "count" then
         spec.count, err = num(v, "count", 0)
+      elseif k == "echo" then
+        if v then return nil, "echo takes no value" end
+        spec.echo = true
+      elseif k == "message" then
+        if not v or v == "" then return nil, "message needs a value" end
+        spec.message = ngx.unescape_uri(v)
       elseif k == "key" then
         if not v or v == "" then return nil, "key needs a value" end
         spec.key = v
@@ -72,6 +79,7 @@ function M.parse(s)
   if not any then return nil, "empty fault" end
   if spec.retry_after and not spec.status then spec.status = 429 end
   if spec.location and not spec.status then spec.status = 302 end
+  if spec.message and not spec.status then return nil, "message needs a status" end
   return spec
 end
 

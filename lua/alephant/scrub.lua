@@ -1,0 +1,48 @@
+--- Scrubbing a client's secrets from what the SDK hands back: a server that echoes the
+-- token (in a 401 message, a body or a header) must not make the SDK show it. The
+-- secrets live in C (`core.secrets()`: copies wiped on close); this walks tables.
+-- @module alephant.scrub
+local scrub = {}
+
+--- Replaces every secret in `v` by its redacted form (`vk-ab…3f8a`): a string is
+-- returned scrubbed; a table is scrubbed in place (values and string keys, nested
+-- tables, cycles cut) and returned.
+-- @param secrets the client's `core.secrets()` set
+-- @param v any value
+-- @return v scrubbed
+function scrub.deep(secrets, v, seen)
+  local t = type(v)
+  if t == "string" then return secrets:scrub(v) end
+  if t ~= "table" then return v end
+  seen = seen or {}
+  if seen[v] then return v end
+  seen[v] = true
+  local renamed
+  for k, x in pairs(v) do
+    local nx = scrub.deep(secrets, x, seen)
+    if nx ~= x then rawset(v, k, nx) end
+    if type(k) == "string" then
+      local nk = secrets:scrub(k)
+      if nk ~= k then
+        renamed = renamed or {}
+        renamed[k] = nk
+      end
+    end
+  end
+  for k, nk in pairs(renamed or {}) do
+    rawset(v, nk, rawget(v, k))
+    rawset(v, k, nil)
+  end
+  return v
+end
+
+--- Scrubs a call's results: the error (message, body, every field) and the response
+-- headers in meta. `data` is the caller's data and is returned as it is.
+-- @return data, err, meta
+function scrub.result(secrets, data, err, meta)
+  if err ~= nil then scrub.deep(secrets, err) end
+  if type(meta) == "table" and type(meta.headers) == "table" then scrub.deep(secrets, meta.headers) end
+  return data, err, meta
+end
+
+return scrub
