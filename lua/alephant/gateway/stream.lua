@@ -27,6 +27,7 @@
 -- @module alephant.gateway.stream
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local scrub = require "alephant.scrub"
 local sse = require "alephant.gateway.sse"
 
 local stream = {}
@@ -69,6 +70,7 @@ local Stream = {}
 Stream.__index = Stream
 
 local function failed(self, err)
+  if self._secrets then scrub.deep(self._secrets, err) end -- server text may echo the token
   self.done = true
   self.err = err
   self:close()
@@ -253,7 +255,8 @@ function stream.open(client, kind, params, opts)
   end
   local s = adapter.open
   local self = setmetatable({ endpoint = name, request_id = meta.request_id, meta = meta,
-    events = 0, done = false, _kind = kind, _s = s, _parser = sse.parser(), _eof = false }, Stream)
+    events = 0, done = false, _kind = kind, _s = s, _parser = sse.parser(), _eof = false,
+    _secrets = client._secrets }, Stream)
   local status = meta.status
   local ctype = (meta.headers and meta.headers["content-type"]) or ""
   if status < 200 or status >= 300 then
