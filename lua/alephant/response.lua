@@ -76,7 +76,7 @@ function response.http_error(req, res, body)
   end
   local kind = (status == 401 or status == 403) and "auth" or "http"
   local text = ("%s %s answered HTTP %d"):format(req.method, req.endpoint, status)
-  if msg then text = text .. ": " .. msg end
+  if msg then text = text .. ": " .. core.printable(msg, "line") end -- server text: one line, no control codes
   if status == 401 then
     text = text .. " (check the token)"
   elseif status >= 300 and status < 400 then

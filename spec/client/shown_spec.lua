@@ -1,0 +1,110 @@
+-- What the client shows people: its secrets scrubbed from everything it hands back
+-- (a server that echoes the token), and terminal control sequences from a server
+-- (ESC, OSC title and clipboard writes, BEL, C1) escaped in tostring(err) and messages.
+local alephant = require "alephant"
+local core = require "alephant.core"
+local emulator = require "spec.support.emulator"
+
+describe("text the client shows #integration", function()
+  local emu, WS
+
+  lazy_setup(function()
+    emu = emulator.start()
+    WS = emu.ids.workspace_1
+  end)
+  lazy_teardown(function()
+    if emu then emu:stop() end
+  end)
+  before_each(function() emu:reset() end)
+
+  local function client(name)
+    return assert(alephant.new({ token = emu.tokens[name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
+      gateway_url = emu.gateway_url, getenv = function() return nil end, max_retries = 0,
+      workspace_id = name:match("^pat") and WS or nil }))
+  end
+  local function fault(spec) return { headers = { ["X-Emulator-Fault"] = spec } } end
+
+  -- No control character (C0, DEL, C1 as UTF-8) anywhere in s.
+  local function printable(s)
+    return not s:find("[%z\1-\31\127]") and not s:find("\194[\128-\159]")
+  end
+
+  describe("a server that echoes the token", function()
+    it("shows it redacted in err.message, err.body and tostring(err)", function()
+      local c = client("vk_agent")
+      local token, red = emu.tokens.vk_agent, c:redacted_token()
+      local _, err = c.cockpit:scope(nil, fault("401;echo"))
+      assert.equal("auth", err.kind)
+      assert.equal("GET cockpit.scope answered HTTP 401: Emulated fault: HTTP 401: credentials Bearer " .. red
+        .. " rejected (check the token)", err.message)
+      assert.equal("Emulated fault: HTTP 401: credentials Bearer " .. red .. " rejected", err.body.message)
+      assert.is_nil(tostring(err):find(token, 1, true))
+      -- the emulator did send it back: the request log shows what it answered
+      assert.equal(1, #emu:requests("/api/v1/cockpit/scope"))
+    end)
+
+    it("shows it redacted in the response headers of meta", function()
+      local c = client("pat_read")
+      local data, err, meta = c.agents:list(nil, fault("echo"))
+      assert.is_table(data, tostring(err))
+      assert.equal("Bearer " .. c:redacted_token(), meta.headers["x-emulator-echo"])
+    end)
+
+    it("client:scrub redacts the token in the caller's own text and tables", function()
+      local c = client("vk_agent")
+      local token = emu.tokens.vk_agent
+      assert.equal("sent " .. c:redacted_token() .. " twice: " .. c:redacted_token(),
+        c:scrub("sent " .. token .. " twice: " .. token))
+      local t = c:scrub({ a = { token }, [token] = 1 })
+      assert.same({ a = { c:redacted_token() }, [c:redacted_token()] = 1 }, t)
+      assert.equal(42, c:scrub(42))
+      assert.equal("alephant.secrets<1>", tostring(c._secrets))
+    end)
+  end)
+
+  describe("control sequences from a server", function()
+    local hostile = {
+      { "an OSC title", "%1B]0%3Bpwned%07", "\\x1B]0;pwned\\x07" },
+      { "an OSC 52 clipboard write", "%1B]52%3Bc%3BZWNobyBoaQ==%1B%5C", "\\x1B]52;c;ZWNobyBoaQ==\\x1B\\" },
+      { "a C1 CSI and DEL", "%C2%9B31mred%7F", "\\u009B31mred\\x7F" },
+      { "BEL", "%07ding", "\\x07ding" },
+    }
+
+    it("are escaped in err.message and tostring(err); err.body keeps the server's text", function()
+      local c = client("pat_read")
+      for _, case in ipairs(hostile) do
+        local _, err = c.agents:list(nil, fault("500;message=" .. case[2]))
+        assert.equal("http", err.kind)
+        assert.equal("GET agents.list answered HTTP 500: " .. case[3], err.message, case[1])
+        assert.is_true(printable(tostring(err)), case[1])
+        assert.matches(case[3], tostring(err), 1, true)
+        assert.is_false(printable(err.body.message), case[1])
+      end
+    end)
+
+    it("in the gateway's error shape too", function()
+      local c = client("vk_agent")
+      local _, err = c.gateway:chat({ model = "openai/gpt-4o-mini", messages = { { role = "user", content = "x" } } },
+        fault("503;message=%1B]0%3Bt%07"))
+      assert.equal("http", err.kind)
+      assert.is_true(printable(tostring(err)))
+      assert.matches("\\x1B]0;t\\x07", err.message, 1, true)
+    end)
+
+    it("are escaped by core.printable in its three modes, and plain text is left alone", function()
+      local s = "a\27]0;t\7\r\n\tb\194\155é"
+      assert.equal("a\\x1B]0;t\\x07\\r\\n\\tb\\u009Bé", core.printable(s))
+      assert.equal("a\\x1B]0;t\\x07   b\\u009Bé", core.printable(s, "line"))
+      assert.equal("a\\x1B]0;t\\x07\\r\n\tb\\u009Bé", core.printable(s, "lines"))
+      assert.equal("plain — text", core.printable("plain — text"))
+      assert.has_error(function() core.printable("x", "bold") end)
+    end)
+
+    it("in any error field shown by tostring(err)", function()
+      local err = alephant.errors.new("http", "m\27[2J", { status = 500, code = "x\7", request_id = "r\27]0;t\7",
+        endpoint = "e\194\133" })
+      assert.equal("alephant http error: m\\x1B[2J (status 500, code x\\x07, request_id r\\x1B]0;t\\x07, "
+        .. "endpoint e\\u0085)", tostring(err))
+    end)
+  end)
+end)
