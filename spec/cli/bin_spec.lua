@@ -137,7 +137,7 @@ describe("bin/alephant #integration", function()
           "2026-03-01" })
         assert.equal(2, code)
         assert.equal("", out)
-        assert.equal("alephant validation error: from: 2026-02-29 does not exist (2026 is not a leap year)\n", err)
+        assert.equal("alephant validation error: --from: 2026-02-29 does not exist (2026 is not a leap year)\n", err)
         code, out, err = run(lua, "pat_read", { "collector", "usage", "--member-id", emu.ids.alice, "--agent-id",
           emu.ids.support_bot })
         assert.equal(2, code)

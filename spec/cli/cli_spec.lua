@@ -229,14 +229,14 @@ describe("alephant checks before any request", function()
     assert.equal(2, code)
     assert.equal("", out)
     one_line(err)
-    assert.equal("alephant validation error: from: 2026-02-30 does not exist (month 02 has 28 days)\n", err)
+    assert.equal("alephant validation error: --from: 2026-02-30 does not exist (month 02 has 28 days)\n", err)
     assert.equal(0, #sent)
   end)
 
   it("exits 2 for a token kind the route does not accept", function()
     local code, _, err, sent = run({ "pats", "list" }, PAT_ENV)
     assert.equal(2, code)
-    assert.matches("^alephant auth error: pats%.list accepts only a JWT", err)
+    assert.matches("^alephant auth error: alephant pats list accepts only a JWT", err)
     assert.equal(0, #sent)
   end)
 
@@ -249,7 +249,8 @@ describe("alephant checks before any request", function()
     assert.matches("workspace", err)
     code, _, err = run({ "--base-url", "ftp://example.com", "analytics", "overview" }, PAT_ENV)
     assert.equal(2, code)
-    assert.matches("base_url must use http:// or https://, got ftp://example.com", err, 1, true)
+    assert.matches("--base-url (or ALEPHANT_API_BASE_URL) must use http:// or https://, got ftp://example.com", err,
+      1, true)
   end)
 
   it("exits 3 when the request was sent and failed", function()
@@ -268,7 +269,7 @@ describe("alephant checks before any request", function()
     f:close()
     local code, _, err, sent = run({ "--token-file", path, "cockpit", "budget-status", "--period", "90d" })
     assert.equal(2, code) -- the period is refused before any request, so the token was accepted
-    assert.matches("^alephant validation error: period", err)
+    assert.matches("^alephant validation error: %-%-period must be one of", err)
     assert.equal(0, #sent)
     code, _, err, sent = run({ "--token-file", path, "cockpit", "scope" })
     assert.equal(3, code)
@@ -309,5 +310,136 @@ describe("alephant checks before any request", function()
     local text = table.concat(err)
     one_line(text)
     assert.matches("^alephant internal error: .*boom$", text:sub(1, -2))
+  end)
+end)
+
+describe("alephant slips", function()
+  it("a mistyped command followed by flags reports the command, not the flags", function()
+    for _, case in ipairs({
+      { { "analytics", "usgae", "--from", "2026-11-01", "--to", "2026-11-02" },
+        "alephant usage error: alephant analytics has no command 'usgae' (did you mean 'usage'?); "
+          .. "see alephant analytics --help\n" },
+      { { "analytcs", "usage", "--from", "2026-11-01" },
+        "alephant usage error: unknown command 'analytcs' (did you mean 'analytics'?); see alephant --help\n" },
+      { { "report", "cost", "--days", "7" },
+        "alephant usage error: unknown report 'cost' (did you mean 'costs'?); see alephant report --help\n" },
+      { { "--format", "json", "virtual-key", "list", "--page", "2" },
+        "alephant usage error: unknown command 'virtual-key' (did you mean 'virtual-keys'?); see alephant --help\n" },
+    }) do
+      local code, out, err, sent = run(case[1], PAT_ENV)
+      assert.equal(2, code)
+      assert.equal("", out)
+      assert.equal(case[2], err)
+      assert.equal(0, #sent)
+    end
+  end)
+
+  it("messages name the command line's flags, not the library's options", function()
+    local cases = {
+      { { "analytics", "overview" }, {},
+        "alephant config error: no token: set ALEPHANT_TOKEN, ALEPHANT_PAT or ALEPHANT_VIRTUAL_KEY, or use "
+          .. "--token-file PATH\n" },
+      { { "analytics", "overview" }, { ALEPHANT_TOKEN = PAT },
+        "alephant config error: a personal access token is bound to one workspace: use --workspace-id UUID "
+          .. "(or set ALEPHANT_WORKSPACE_ID)\n" },
+      { { "--workspace-id", "nope", "analytics", "overview" }, { ALEPHANT_TOKEN = PAT },
+        "alephant config error: --workspace-id (or ALEPHANT_WORKSPACE_ID) must be a UUID such as "
+          .. "123e4567-e89b-12d3-a456-426614174000, got \"nope\"\n" },
+      { { "--base-url", "http://example.com", "cockpit", "scope" }, { ALEPHANT_TOKEN = VK },
+        "alephant config error: --base-url (or ALEPHANT_API_BASE_URL) uses plain http:// to example.com: the token "
+          .. "would travel in clear; use https://\n" },
+      { { "analytics", "usage", "--from", "2026-11-01" }, PAT_ENV,
+        "alephant validation error: --to is required when --from is given: pass both or neither\n" },
+      { { "agents", "list", "--page-size", "0" }, PAT_ENV,
+        "alephant validation error: --page-size must be between 1 and 200, got 0\n" },
+      { { "analytics", "usage", "--from", "2026-11-01", "--to", "2026-11-02" }, { ALEPHANT_TOKEN = VK },
+        "alephant auth error: alephant analytics usage accepts only a JWT or a personal access token (pat_...); this "
+          .. "client has a virtual key (vk-...); a virtual key reads the same data with 'alephant collector usage'\n" },
+    }
+    for _, case in ipairs(cases) do
+      local code, _, err, sent = run(case[1], case[2])
+      assert.equal(2, code)
+      assert.equal(case[3], err)
+      assert.equal(0, #sent)
+    end
+  end)
+end)
+
+describe("alephant output from a hostile server", function()
+  -- A transport that answers every request with `status` and the JSON `body`, echoing
+  -- the request's Authorization into it where the body says "$AUTH".
+  local function run_with(argv, env, status, body)
+    local out, err = buffer(), buffer()
+    local code = cli.main(argv, {
+      stdout = out, stderr = err, stderr_tty = false,
+      getenv = function(name) return env[name] end,
+      new = function(opts)
+        opts.transport = { request = function(_, req)
+          return { status = status, headers = { ["content-type"] = "application/json",
+            ["x-echo"] = req.headers.Authorization }, body = body:gsub("%$AUTH", req.headers.Authorization) }
+        end }
+        opts.max_retries = 0
+        return alephant.new(opts)
+      end,
+    })
+    return code, out:text(), err:text()
+  end
+
+  local function no_controls(s)
+    assert.is_nil(s:find("[%z\1-\9\11-\31\127]"), "a control character in: " .. s)
+    assert.is_nil(s:find("\194[\128-\159]"), "a C1 control in: " .. s)
+  end
+
+  it("never shows the token it echoes, on stderr or stdout", function()
+    local code, out, err = run_with({ "cockpit", "scope" }, { ALEPHANT_TOKEN = VK }, 401,
+      '{"code":40100,"message":"bad credentials $AUTH","data":null}')
+    assert.equal(3, code)
+    assert.equal("", out)
+    assert.is_nil(err:find(VK, 1, true))
+    assert.matches("bad credentials Bearer vk-ag…3f8a", err, 1, true)
+    for _, f in ipairs({ "table", "json", "csv" }) do
+      code, out, err = run_with({ "--format", f, "agents", "list" }, PAT_ENV, 200,
+        '{"code":0,"data":[{"id":"a1","name":"$AUTH"}]}')
+      assert.equal(0, code, err)
+      assert.is_nil(out:find(PAT, 1, true), f)
+      assert.matches("pat_ws…abab", out, 1, true)
+    end
+  end)
+
+  it("escapes OSC, ESC, BEL and C1 in table cells, names and stderr", function()
+    local osc = "\\u001b]0;owned\\u0007\\u001b]52;c;ZXZpbA==\\u0007\\u009b2J"
+    local code, out, err = run_with({ "agents", "list" }, PAT_ENV, 200,
+      '{"code":0,"data":[{"id":"a1","name":"' .. osc .. '","x\\u001b[1m":"\\u0085"}]}')
+    assert.equal(0, code, err)
+    no_controls(out)
+    assert.matches("\\x1B]0;owned\\x07\\x1B]52;c;ZXZpbA==", out, 1, true) -- then cut at 40 characters
+    assert.matches("x\\x1B[1m", out, 1, true)
+    code, out, err = run_with({ "cockpit", "scope" }, { ALEPHANT_TOKEN = VK }, 500,
+      '{"message":"down ' .. osc .. '"}')
+    assert.equal(3, code)
+    assert.equal("", out)
+    no_controls(err)
+    assert.matches("down \\x1B]0;owned\\x07", err, 1, true)
+    -- JSON stays valid JSON: C0 by the encoder, C1 and DEL as \u escapes
+    code, out = run_with({ "--format", "json", "agents", "list" }, PAT_ENV, 200,
+      '{"code":0,"data":[{"id":"a1","name":"' .. osc .. '\\u007f"}]}')
+    assert.equal(0, code)
+    no_controls(out)
+    assert.same({ { id = "a1", name = "\27]0;owned\7\27]52;c;ZXZpbA==\7\194\1552J\127" } },
+      alephant.core.json_decode(out))
+    -- the report text too
+    code, out = run_with({ "report", "idle-keys" }, PAT_ENV, 200, '{"code":0,"data":[{"id":"vk1","label":"'
+      .. osc .. '","status":"active","createdAt":"2020-01-01T00:00:00Z"}],"pagination":{"page":1,"pageSize":200,'
+      .. '"total":1}}')
+    assert.equal(0, code)
+    no_controls(out)
+    assert.matches("\n\\x1B]0;owned\\x07", out, 1, true)
+  end)
+
+  it("escapes control characters in a mistyped command it repeats", function()
+    local code, _, err = run({ "analytics\27]0;x\7", "--from", "1" }, PAT_ENV)
+    assert.equal(2, code)
+    no_controls(err)
+    assert.matches("unknown command 'analytics\\x1B]0;x\\x07'", err, 1, true)
   end)
 end)

@@ -140,13 +140,13 @@ describe("alephant commands #integration", function()
     local code, out, err = run("pat_read", { "analytics", "usage", "--from", "2026-13-01", "--to", "2026-12-01" })
     assert.equal(2, code)
     assert.equal("", out)
-    assert.matches("^alephant validation error: from: [^\n]+\n$", err)
+    assert.matches("^alephant validation error: %-%-from: [^\n]+\n$", err)
     code, out, err = run("pat_read", { "analytics", "usage", "--agent-id", emu.ids.support_bot, "--department-id",
       emu.ids.support })
     assert.equal(2, code)
     assert.equal("", out)
-    assert.equal("alephant validation error: agent_id and department_id cannot be combined: analytics.usage takes at "
-      .. "most one of agent_id, member_id, department_id\n", err)
+    assert.equal("alephant validation error: --agent-id and --department-id cannot be combined: analytics.usage takes "
+      .. "at most one of --agent-id, --member-id, --department-id\n", err)
     code = run("vk_agent", { "report", "idle-keys" })
     assert.equal(2, code)
     assert.equal(0, #emu:requests())

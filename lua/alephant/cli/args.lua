@@ -162,6 +162,28 @@ local function top_candidates()
   return c
 end
 
+-- The usage error for words that name no command ("did you mean"), or nil.
+local function unknown_words(words)
+  local w1, w2 = words[1], words[2]
+  if w1 == nil or w1 == "endpoints" or w1 == "help" or w1 == "version" or w1 == "request" then return nil end
+  if w1 == "report" then
+    if w2 and not REPORTS[w2] then
+      return usage("unknown report '%s'%s; see alephant report --help", w2, hint(w2, REPORT_ORDER))
+    end
+    return nil
+  end
+  local group = groups[undash(w1)]
+  if not group then
+    return usage("unknown command '%s'%s; see alephant --help", w1, hint(w1, top_candidates()))
+  end
+  if w2 and not group.by_name[undash(w2)] then
+    local names = {}
+    for i, n in ipairs(group.names) do names[i] = dash(n) end
+    return usage("alephant %s has no command '%s'%s; see alephant %s --help", w1, w2, hint(w2, names), w1)
+  end
+  return nil
+end
+
 -- The command the words name so far: { kind = "endpoint"|"report", params = {...} } or nil.
 local function command_of(words)
   if words[1] == "request" then return { kind = "request", params = raw_cli.params } end
@@ -238,6 +260,8 @@ function args.parse(argv)
       else
         command = command or command_of(words)
         local p = command and find_param(command.params, name)
+        -- a mistyped command before its flags: the command is the mistake, not the flag
+        if not command and unknown_words(words) then return nil, unknown_words(words) end
         if not p then
           local where = command and ("alephant " .. table.concat(words, " ")) or "alephant"
           return nil, usage("%s has no option --%s%s; see %s --help", where, name,
@@ -284,6 +308,6 @@ args.groups, args.group_order = groups, group_order
 args.REPORTS, args.REPORT_ORDER = REPORTS, REPORT_ORDER
 args.GLOBAL, args.GLOBAL_ORDER, args.TOKEN_NOTE = GLOBAL, GLOBAL_ORDER, TOKEN_NOTE
 args.usage, args.one_line, args.hint = usage, one_line, hint
-args.param_arg, args.top_candidates = param_arg, top_candidates
+args.param_arg, args.top_candidates, args.unknown_words = param_arg, top_candidates, unknown_words
 
 return args

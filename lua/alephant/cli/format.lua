@@ -122,6 +122,12 @@ function format.cell(v)
   return tostring(v)
 end
 
+-- The text of a cell or a name in a table for a terminal: control characters from the
+-- data (ESC, OSC, BEL, C1, line ends) escaped, so a cell stays one line and inert.
+local function shown(v)
+  return core.printable(format.cell(v))
+end
+
 -- Cuts a cell to `max` characters, marking the cut.
 local function shorten(s, max, utf8)
   if chart.width(s) <= max then return s end
@@ -174,8 +180,10 @@ local function rows_table(rows, opts)
   local cols = format.columns(rows, opts)
   local max_cell = opts.max_cell or 40
   local cells, widths, numeric = {}, {}, {}
+  local names = {}
   for c, name in ipairs(cols) do
-    widths[c] = chart.width(name)
+    names[c] = shown(name)
+    widths[c] = chart.width(names[c])
     numeric[c] = true
   end
   for r, row in ipairs(rows) do
@@ -183,7 +191,7 @@ local function rows_table(rows, opts)
     for c, name in ipairs(cols) do
       local v = row[name]
       if v ~= nil and type(v) ~= "number" then numeric[c] = false end
-      local s = shorten(format.cell(v), max_cell, opts.utf8)
+      local s = shorten(shown(v), max_cell, opts.utf8)
       cells[r][c] = s
       widths[c] = math.max(widths[c], chart.width(s))
     end
@@ -195,7 +203,7 @@ local function rows_table(rows, opts)
     right[c] = a == "right" or (a == nil and numeric[c])
   end
   local head = {}
-  for c, name in ipairs(cols) do head[c] = pad(name, widths[c], right[c]) end
+  for c in ipairs(cols) do head[c] = pad(names[c], widths[c], right[c]) end
   lines[1] = (table.concat(head, "  "):gsub("%s+$", ""))
   for r = 1, #rows do
     local line = {}
@@ -226,10 +234,10 @@ function format.table(data, opts)
   if is_array(data) or (type(data) == "table" and next(data) == nil) then
     if #data == 0 then return "(no rows)" end
     local lines = {}
-    for i = 1, #data do lines[i] = format.cell(data[i]) end
+    for i = 1, #data do lines[i] = shown(data[i]) end
     return table.concat(lines, "\n")
   end
-  if type(data) ~= "table" then return format.cell(data) end
+  if type(data) ~= "table" then return shown(data) end
   local keys = sorted_keys(data)
   local scalars, lists, kw = {}, {}, 0
   for _, k in ipairs(keys) do
@@ -237,19 +245,19 @@ function format.table(data, opts)
       lists[#lists + 1] = k
     else
       scalars[#scalars + 1] = k
-      kw = math.max(kw, chart.width(k))
+      kw = math.max(kw, chart.width(shown(k)))
     end
   end
   local out = {}
   for _, k in ipairs(scalars) do
     local v = data[k]
-    local s = format.cell(v)
+    local s = shown(v)
     if type(v) == "table" then s = shorten(s, opts.max_cell and opts.max_cell * 2 or 80, opts.utf8) end
-    out[#out + 1] = (pad(k, kw) .. "  " .. s):gsub("%s+$", "")
+    out[#out + 1] = (pad(shown(k), kw) .. "  " .. s):gsub("%s+$", "")
   end
   for _, k in ipairs(lists) do
     if #out > 0 then out[#out + 1] = "" end
-    out[#out + 1] = k .. ":"
+    out[#out + 1] = shown(k) .. ":"
     out[#out + 1] = rows_table(data[k], { utf8 = opts.utf8, max_cell = opts.max_cell })
   end
   return table.concat(out, "\n")

@@ -16,11 +16,12 @@ local core = require "alephant.core"
 local chart = require "alephant.cli.chart"
 local args = require "alephant.cli.args"
 local help = require "alephant.cli.help"
+local messages = require "alephant.cli.messages"
 local render = require "alephant.cli.render"
 local raw_cli = require "alephant.cli.request"
 local report_args = require "alephant.cli.report_args"
 
-local dash, undash, usage, one_line, hint = args.dash, args.undash, args.usage, args.one_line, args.hint
+local dash, undash, usage, one_line = args.dash, args.undash, args.usage, args.one_line
 local groups, REPORTS, REPORT_ORDER = args.groups, args.REPORTS, args.REPORT_ORDER
 local emit, select_field, progress_printer = render.emit, render.select_field, render.progress_printer
 
@@ -42,9 +43,22 @@ local function exit_for(err)
   return cli.EXIT.api
 end
 
+-- One line on stderr: in the command line's words, secrets scrubbed, controls escaped.
 local function fail(ctx, err)
-  ctx.stderr:write(one_line(tostring(err)), "\n")
+  ctx.stderr:write(messages.show(ctx, tostring(messages.cli_words(err, ctx.endpoint)), "line"), "\n")
   return exit_for(err)
+end
+
+-- The client whose secrets are scrubbed from the output (until it is closed), and the
+-- command whose flags errors name.
+local function using(ctx, client, endpoint)
+  ctx.client, ctx.endpoint = client.scrub and client or nil, endpoint
+end
+
+-- Closes the client after `code` was computed (its output written).
+local function closing(client, code)
+  client:close()
+  return code
 end
 
 local function read_token_file(path)
@@ -82,6 +96,7 @@ local function run_endpoint(ctx, cmd, parsed)
   local client, err = make_client(ctx)
   if not client then return fail(ctx, err) end
   local e = cmd.endpoint
+  using(ctx, client, e)
   local params = parsed.params
   if parsed.cli.body then
     if type(parsed.cli.body) ~= "table" or parsed.cli.body[1] ~= nil then
@@ -118,17 +133,17 @@ local function run_endpoint(ctx, cmd, parsed)
       return fail(ctx, err)
     end
   end
-  client:close()
-  return show(ctx, data, meta)
+  return closing(client, show(ctx, data, meta))
 end
 
 -- Prints a call's answer: a warning for a degraded one, --field, --format.
 show = function(ctx, data, meta)
   if meta and meta.degraded then
     local m = type(data) == "table" and data.message
-    ctx.stderr:write("alephant: warning: degraded answer", meta.data_source and (" (data_source " ..
-      tostring(meta.data_source) .. ")") or "", type(m) == "string" and (": " .. one_line(m)) or "", "\n")
+    ctx.stderr:write(messages.show(ctx, "alephant: warning: degraded answer" .. (meta.data_source and (" (data_source "
+      .. tostring(meta.data_source) .. ")") or "") .. (type(m) == "string" and (": " .. m) or ""), "line"), "\n")
   end
+  data = messages.scrub(ctx, data) -- before any cell is cut, so no piece of a secret shows
   if ctx.global.field then
     data = select_field(data, ctx.global.field)
     if data == nil then return fail(ctx, usage("--field %s: the result has no such field", ctx.global.field)) end
@@ -149,14 +164,15 @@ local function run_report(ctx, name, parsed)
   end
   local client, err = make_client(ctx)
   if not client then return fail(ctx, err) end
+  using(ctx, client, { name = "report " .. name, params = REPORTS[name].params }) -- errors name its flags
   if REPORTS[name].progress then opts.progress = progress_printer(ctx) end
   local r
   r, err = fn(client, opts)
-  client:close()
-  if not r then return fail(ctx, err) end
+  if not r then return closing(client, fail(ctx, err)) end
+  r = messages.scrub(ctx, r)
   local uerr = render.emit_report(ctx, name, r)
-  if uerr then return fail(ctx, uerr) end
-  return cli.EXIT.ok
+  if uerr then return closing(client, fail(ctx, uerr)) end
+  return closing(client, cli.EXIT.ok)
 end
 
 local function run_request(ctx, parsed)
@@ -164,11 +180,11 @@ local function run_request(ctx, parsed)
   if not method then return fail(ctx, usage("%s", path)) end
   local client, err = make_client(ctx)
   if not client then return fail(ctx, err) end
+  using(ctx, client)
   local data, rerr, meta = client:request(method, path, opts)
-  client:close()
-  if data == nil then return fail(ctx, rerr) end
+  if data == nil then return closing(client, fail(ctx, rerr)) end
   if data == true then data = { status = meta.status } end -- an empty body
-  return show(ctx, data, meta)
+  return closing(client, show(ctx, data, meta))
 end
 
 local function run_endpoints(ctx)
@@ -238,9 +254,7 @@ local function run(argv, ctx)
       end
       return fail(ctx, usage("which report? %s; see alephant report --help", table.concat(REPORT_ORDER, ", ")))
     end
-    if not REPORTS[w2] then
-      return fail(ctx, usage("unknown report '%s'%s; see alephant report --help", w2, hint(w2, REPORT_ORDER)))
-    end
+    if not REPORTS[w2] then return fail(ctx, args.unknown_words(words)) end
     if words[3] and not (REPORTS[w2].actions and REPORTS[w2].actions[words[3]] and not words[4]) then
       return fail(ctx, usage("unexpected argument '%s'", words[4] or words[3]))
     end
@@ -258,9 +272,7 @@ local function run(argv, ctx)
     return run_request(ctx, parsed)
   end
   local group = groups[undash(w1)]
-  if not group then
-    return fail(ctx, usage("unknown command '%s'%s; see alephant --help", w1, hint(w1, args.top_candidates())))
-  end
+  if not group then return fail(ctx, args.unknown_words(words)) end
   if not w2 then
     if g.help then
       out:write(help.group(undash(w1)), "\n")
@@ -269,11 +281,7 @@ local function run(argv, ctx)
     return fail(ctx, usage("alephant %s needs a command; see alephant %s --help", w1, w1))
   end
   local e = group.by_name[undash(w2)]
-  if not e then
-    local names = {}
-    for i, n in ipairs(group.names) do names[i] = dash(n) end
-    return fail(ctx, usage("alephant %s has no command '%s'%s; see alephant %s --help", w1, w2, hint(w2, names), w1))
-  end
+  if not e then return fail(ctx, args.unknown_words(words)) end
   if words[3] then return fail(ctx, usage("unexpected argument '%s'", words[3])) end
   if g.help then
     out:write(help.command(e), "\n")
@@ -305,7 +313,7 @@ function cli.main(argv, ctx)
   if not ok then
     -- one line; the traceback with ALEPHANT_DEBUG=1
     local msg = c.getenv("ALEPHANT_DEBUG") == "1" and tostring(code) or one_line(tostring(code):match("^[^\n]*"))
-    c.stderr:write("alephant internal error: ", msg, "\n")
+    c.stderr:write("alephant internal error: ", core.printable(msg, "lines"), "\n")
     return cli.EXIT.internal
   end
   return code

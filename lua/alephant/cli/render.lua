@@ -5,6 +5,7 @@ local core = require "alephant.core"
 local chart = require "alephant.cli.chart"
 local format = require "alephant.cli.format"
 local args = require "alephant.cli.args"
+local messages = require "alephant.cli.messages"
 
 local usage = args.usage
 
@@ -48,7 +49,7 @@ end
 local function emit(ctx, data, opts)
   local f = ctx.format
   if f == "json" then
-    ctx.stdout:write(format.json(data, { compact = ctx.global.compact }), "\n")
+    ctx.stdout:write(messages.json(ctx, format.json(data, { compact = ctx.global.compact })), "\n")
   elseif f == "csv" then
     local text, why = format.csv(data, { columns = opts and opts.columns or ctx.columns })
     if not text then
@@ -56,10 +57,10 @@ local function emit(ctx, data, opts)
       local pick = #lists > 0 and ("pick a list with --field (" .. table.concat(lists, ", ") .. ") or ") or ""
       return usage("%s: %suse --format json or table", why, pick)
     end
-    ctx.stdout:write(text)
+    ctx.stdout:write(messages.scrub(ctx, text)) -- data for files and pipes: as received, secrets aside
   else
-    ctx.stdout:write(format.table(data, { columns = ctx.columns, utf8 = ctx.utf8, max_cell = opts and opts.max_cell }),
-      "\n")
+    ctx.stdout:write(messages.show(ctx, format.table(data, { columns = ctx.columns, utf8 = ctx.utf8,
+      max_cell = opts and opts.max_cell }), "lines"), "\n")
   end
   return nil
 end
@@ -220,14 +221,14 @@ local function emit_report(ctx, name, r)
   if ctx.format == "json" then return emit(ctx, r) end
   if ctx.format == "csv" then
     local views = require "alephant.cli.report_views" -- loaded here: it uses render's helpers
-    ctx.stdout:write(format.csv(report_rows(name, r), { columns = ctx.columns or CSV_COLUMNS[name]
-      or views.CSV_COLUMNS[name] }))
+    ctx.stdout:write(messages.scrub(ctx, format.csv(report_rows(name, r), { columns = ctx.columns
+      or CSV_COLUMNS[name] or views.CSV_COLUMNS[name] })))
     return nil
   end
   local view = require("alephant.cli.report_views").TEXT[name]
   local text = name == "costs" and costs_text(r, ctx) or name == "budgets" and budgets_text(r, ctx)
     or name == "idle-keys" and idle_text(r, ctx) or view(r, ctx)
-  ctx.stdout:write(text, "\n")
+  ctx.stdout:write(messages.show(ctx, text, "lines"), "\n")
   return nil
 end
 
