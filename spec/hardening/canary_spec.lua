@@ -1,8 +1,9 @@
 -- The canary: a fresh random token for every run of the suite (ALEPHANT_CANARY_TOKEN, made
 -- by scripts/busted.sh) pushed through every public surface: client creation, tostring,
 -- the client table, every error kind (config, validation, auth, http, network, timeout,
--- tls, decode, too_large) with its decoded `body`, success metadata, streams and the
--- command line. Each result must not hold the token, nor any 6 characters of its secret
+-- tls, decode, too_large) with its decoded `body`, success metadata, streams, the
+-- command line, and a server that echoes the token back (the emulator's `echo` fault:
+-- message, body, CLI output). Each result must not hold the token, nor any 6 characters of its secret
 -- part (the redacted form keeps the last four). Every text produced here is also printed,
 -- so scripts/check-secrets.sh, which scans the run's output for the canary, sees it too.
 local alephant = require "alephant"
@@ -328,6 +329,14 @@ describe("the canary token", function()
         local code, text = run(case[1])
         clean("alephant " .. table.concat(case[1], " "):gsub(CANARY:gsub("%p", "%%%0"), "<canary>"), text)
         assert.equal(case[2], code, text)
+      end
+      -- a server that echoes the token: stderr shows it redacted, in every format
+      for _, f in ipairs({ "table", "json", "csv" }) do
+        assert(emu:arm({ fault = "401;echo", count = 1, path = "/api/v1/cockpit/scope" }))
+        local code, text = run({ "--format", f, "cockpit", "scope" })
+        clean("alephant cockpit scope against a server echoing the token (" .. f .. ")", text)
+        assert.equal(3, code, text)
+        assert.matches("credentials Bearer " .. REDACTED .. " rejected", text, 1, true)
       end
       -- the token in a --token-file
       local tokfile = os.tmpname()
