@@ -9,6 +9,7 @@ local core = require "alephant.core"
 local errors = require "alephant.errors"
 local response = require "alephant.response"
 local retry = require "alephant.retry"
+local scrub = require "alephant.scrub"
 
 local exchange = {}
 
@@ -46,6 +47,7 @@ function exchange.new(client, req, opts, family)
     end
   end
   local headers, names = exchange.merge_headers(req.headers, opts.headers)
+  scrub.remember(client._secrets, headers) -- an embeddings key, an API key header: scrubbed like the token
   if not names["x-request-id"] then headers["x-request-id"] = core.uuid4() end
   local may_retry = req.idempotent or opts.retry == true
   return setmetatable({

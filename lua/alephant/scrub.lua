@@ -2,7 +2,34 @@
 -- token (in a 401 message, a body or a header) must not make the SDK show it. The
 -- secrets live in C (`core.secrets()`: copies wiped on close); this walks tables.
 -- @module alephant.scrub
+local tracking = require "alephant.gateway.tracking"
+
 local scrub = {}
+
+-- Whether a request header carries a secret: its name, without - and _, holds one of
+-- the credential words of alephant.gateway.tracking, or ends in "key"
+-- (Alephant-Embeddings-Key, X-Api-Key) other than Idempotency-Key.
+local function secret_header(name)
+  local flat = name:lower():gsub("[-_]", "")
+  if flat:sub(-3) == "key" and flat ~= "idempotencykey" then return true end
+  for _, word in ipairs(tracking.secret_words) do
+    if flat:find(word, 1, true) then return true end
+  end
+  return false
+end
+
+--- Adds the values of a request's secret headers (other than the token's
+-- Authorization, there already) to the client's secrets, so that they are scrubbed
+-- from what the answer brings back.
+-- @param secrets the client's set
+-- @tparam table headers the request's headers
+function scrub.remember(secrets, headers)
+  for k, v in pairs(headers) do
+    if type(k) == "string" and type(v) == "string" and k:lower() ~= "authorization" and secret_header(k) then
+      secrets:add(v)
+    end
+  end
+end
 
 --- Replaces every secret in `v` by its redacted form (`vk-ab…3f8a`): a string is
 -- returned scrubbed; a table is scrubbed in place (values and string keys, nested

@@ -50,6 +50,37 @@ describe("text the client shows #integration", function()
       assert.equal("Bearer " .. c:redacted_token(), meta.headers["x-emulator-echo"])
     end)
 
+    it("scrubs the other secrets a call sends (an embeddings key, an API key header) the same way", function()
+      local c = client("vk_agent")
+      local key = "sk-embed-" .. string.rep("9", 24)
+      local _, err = c.gateway:chat({ model = "openai/gpt-4o-mini", messages = { { role = "user", content = "x" } } },
+        { headers = { ["Alephant-Embeddings-Key"] = key, ["X-Emulator-Fault"] = "500;message=bad key " .. key } })
+      assert.equal("http", err.kind)
+      assert.is_nil(tostring(err):find(key, 1, true))
+      assert.is_nil(err.body.error.message:find(key, 1, true))
+      assert.matches("bad key sk…9999", err.message, 1, true)
+      -- the request did carry it (the emulator's log keeps it redacted): only what comes back is scrubbed
+      assert.matches("^sk%-em.*9999$", emu:requests("/v1/chat/completions")[1].headers["alephant-embeddings-key"])
+      -- an idempotency key is no secret
+      local idem = "idem-" .. string.rep("7", 20)
+      _, err = c.cockpit:scope(nil, { headers = { ["Idempotency-Key"] = idem,
+        ["X-Emulator-Fault"] = "500;message=" .. idem } })
+      assert.matches(idem, err.message, 1, true)
+    end)
+
+    it("keeps the token among the secrets however many others come and go", function()
+      local s = core.secrets():add("vk-first-secret-0000000000")
+      for i = 1, 20 do s:add(("other-secret-%04d"):format(i)) end
+      assert.equal("alephant.secrets<8>", tostring(s))
+      assert.equal("vk-fi…0000 ot…0020 other-secret-0001",
+        s:scrub("vk-first-secret-0000000000 other-secret-0020 other-secret-0001"))
+      s:add("short") -- under 8 bytes: not a secret
+      assert.equal("short", s:scrub("short"))
+      s:close()
+      assert.equal("alephant.secrets<0>", tostring(s))
+      assert.equal("vk-first-secret-0000000000", s:scrub("vk-first-secret-0000000000"))
+    end)
+
     it("client:scrub redacts the token in the caller's own text and tables", function()
       local c = client("vk_agent")
       local token = emu.tokens.vk_agent

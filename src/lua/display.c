@@ -106,7 +106,8 @@ static int l_secrets(lua_State *L) {
   return 1;
 }
 
-/* set:add(secret) -> set; values under 8 bytes and repeats are ignored */
+/* set:add(secret) -> set; values under 8 bytes and repeats are ignored. When full, the
+ * oldest one after the first (the token, added first) makes room. */
 static int l_secrets_add(lua_State *L) {
   secrets_t *t = (secrets_t *)luaL_checkudata(L, 1, SECRETS_MT);
   size_t n, i;
@@ -115,11 +116,22 @@ static int l_secrets_add(lua_State *L) {
   if (n < MIN_SECRET) return 1;
   for (i = 0; i < (size_t)t->count; i++)
     if (t->n[i] == n && memcmp(t->s[i], s, n) == 0) return 1;
-  if (t->count == MAX_SECRETS) return luaL_error(L, "alephant: a client holds at most %d secrets", MAX_SECRETS);
-  t->s[t->count] = malloc(n);
-  if (t->s[t->count] == NULL) return luaL_error(L, "alephant: out of memory");
-  memcpy(t->s[t->count], s, n);
-  t->n[t->count++] = n;
+  {
+    char *copy = malloc(n);
+    if (copy == NULL) return luaL_error(L, "alephant: out of memory");
+    memcpy(copy, s, n);
+    if (t->count == MAX_SECRETS) {
+      volatile char *p = t->s[1];
+      size_t k;
+      for (k = 0; k < t->n[1]; k++) p[k] = 0;
+      free(t->s[1]);
+      memmove(&t->s[1], &t->s[2], sizeof t->s[0] * (MAX_SECRETS - 2));
+      memmove(&t->n[1], &t->n[2], sizeof t->n[0] * (MAX_SECRETS - 2));
+      t->count--;
+    }
+    t->s[t->count] = copy;
+    t->n[t->count++] = n;
+  }
   return 1;
 }
 
