@@ -65,6 +65,12 @@ local cases = {
   end,
   check_client = function() assert.equal("pat", assert(core.check_client(fresh(PAT), fresh(WS))).kind) end,
   check_fresh = function() assert.is_true(core.check_fresh(fresh(PAT))) end,
+  closest = function()
+    assert.equal("usage", core.closest(fresh("usgae"), { fresh("costs"), fresh("usage") }))
+    -- candidates are read raw: a proxy list has none; a number word is converted on the stack
+    assert.is_nil(core.closest(fresh("usgae"), proxy({ "usage" })))
+    assert.equal("12345", core.closest(12354, { fresh("12345") }))
+  end,
   endpoints = function() assert.is_true(#core.endpoints() > 0) end,
   enums = function() assert.is_table(core.enums().period) end,
   http_info = function() assert.is_string(core.http_info().curl_version) end,
@@ -95,8 +101,20 @@ local cases = {
     assert.equal(1793491200.5, core.parse_datetime(fresh("2026-11-01T00:00:00.5Z"), fresh("start")))
   end,
   policy = function() assert.is_string(core.policy("analytics", fresh("/api/v1/usage")).family) end,
+  printable = function()
+    assert.equal("a\\x1Bb", core.printable(fresh("a\27b"), fresh("line")))
+    assert.equal("12", core.printable(12))
+  end,
   random = function() assert.is_number(core.random()) end,
   redact = function() assert.is_string(core.redact(fresh(PAT))) end,
+  secrets = function()
+    local set = core.secrets():add(fresh(VK)):add(12345678901)
+    collectgarbage()
+    collectgarbage()
+    assert.equal("vk-bb…bbbb and …", set:scrub(fresh(VK .. " and 12345678901"))) -- short: nothing shown
+    assert.equal(42, set:scrub(42))
+    set:close()
+  end,
   sleep = function() core.sleep(0) end,
   state_new = function()
     local st = assert(core.state_new(proxy(state_opts(PAT, { workspace_id = WS, scope_ttl = 60 }))))

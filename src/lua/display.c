@@ -111,8 +111,8 @@ static int l_secrets(lua_State *L) {
 static int l_secrets_add(lua_State *L) {
   secrets_t *t = (secrets_t *)luaL_checkudata(L, 1, SECRETS_MT);
   size_t n, i;
-  const char *s = luaL_checklstring(L, 2, &n);
-  lua_settop(L, 1);
+  const char *s = luaL_checklstring(L, 2, &n); /* stays on the stack (argument 2) while used */
+  lua_pushvalue(L, 1);                           /* the result: the set */
   if (n < MIN_SECRET) return 1;
   for (i = 0; i < (size_t)t->count; i++)
     if (t->n[i] == n && memcmp(t->s[i], s, n) == 0) return 1;
