@@ -352,6 +352,14 @@ describe("alephant slips", function()
         "alephant validation error: --to is required when --from is given: pass both or neither\n" },
       { { "agents", "list", "--page-size", "0" }, PAT_ENV,
         "alephant validation error: --page-size must be between 1 and 200, got 0\n" },
+      { { "report", "costs", "--days", "3", "--from", "2026-11-01", "--to", "2026-11-02" }, PAT_ENV,
+        "alephant validation error: report costs takes one window: --from/--to, --days or --period\n" },
+      { { "report", "costs", "--days", "3" }, { ALEPHANT_TOKEN = VK },
+        "alephant validation error: report costs with a virtual key takes a period (24h, 7d, 30d, billing_cycle), "
+          .. "not --from/--to or --days: the Cockpit API has no date windows\n" },
+      { { "report", "budgets", "--period", "7d" }, PAT_ENV,
+        "alephant validation error: --period applies to a virtual key's budgets only; workspace budgets use the "
+          .. "current billing period\n" },
       { { "analytics", "usage", "--from", "2026-11-01", "--to", "2026-11-02" }, { ALEPHANT_TOKEN = VK },
         "alephant auth error: alephant analytics usage accepts only a JWT or a personal access token (pat_...); this "
           .. "client has a virtual key (vk-...); a virtual key reads the same data with 'alephant collector usage'\n" },

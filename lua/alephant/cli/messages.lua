@@ -25,9 +25,10 @@ local OPTIONS = { workspace_id = "ALEPHANT_WORKSPACE_ID", base_url = "ALEPHANT_A
 
 local function plain(s) return (s:gsub("%p", "%%%0")) end
 
--- Words before a parameter name in the core's messages ("to is required when from is
--- given", "from (..) must not be after to (..)", "pass at most one of a, b").
-local LEAD = { "", "when ", "after ", "by ", "and ", "of ", ", " }
+-- Words before a parameter name in the core's and the reports' messages ("to is required
+-- when from is given", "from (..) must not be after to (..)", "pass at most one of a, b",
+-- "one window: from/to, days or period").
+local LEAD = { "", "when ", "after ", "by ", "and ", "of ", ", ", ": ", "/", "or ", "not " }
 
 local function flag_params(msg, params)
   local names = {}
@@ -36,7 +37,7 @@ local function flag_params(msg, params)
   for _, name in ipairs(names) do
     msg = msg:gsub("()" .. plain(name) .. "()", function(i, j)
       local after = msg:sub(j, j)
-      if after ~= "" and not after:find("[ :,)]") then return nil end
+      if after ~= "" and not after:find("[ :,)/]") then return nil end
       local before = msg:sub(1, i - 1)
       for _, lead in ipairs(LEAD) do
         local prev = before:sub(-#lead - 1, -#lead - 1)
@@ -53,7 +54,7 @@ end
 --- An error's message in the command line's words: flags instead of option and
 -- parameter names, commands instead of catalog names.
 -- @tparam table err an error (`kind`, `message`, `field`, `instead`, ...)
--- @tparam[opt] table endpoint the command's catalog entry (its `params`)
+-- @tparam[opt] table endpoint the command's catalog entry, or a report's `{name, params}`
 -- @treturn table err (its message rewritten)
 function messages.cli_words(err, endpoint)
   if type(err) ~= "table" or type(err.message) ~= "string" or err.status then return err end
