@@ -109,7 +109,8 @@ local aliases = { api_key = "token", apikey = "token", apiKey = "token", key = "
 -- @return[2] table a `config` (or `auth`, for an expired JWT) error
 function config.resolve(opts)
   if opts ~= nil and type(opts) ~= "table" then
-    error("alephant.new: options must be a table, got " .. type(opts), 3)
+    error("alephant.new: options must be a table, got " .. type(opts)
+      .. (type(opts) == "string" and " (a token goes in the table: alephant.new{ token = ... })" or ""), 3)
   end
   opts = opts or {}
   for k, v in pairs(opts) do

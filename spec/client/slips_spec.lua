@@ -94,6 +94,12 @@ describe("errors that guide slips #integration", function()
         raised(function() return alephant:new(opts(emu.tokens.vk_agent)) end))
     end)
 
+    it("with the token instead of a table says where the token goes, without showing it", function()
+      local msg = raised(alephant.new, emu.tokens.vk_agent)
+      assert.equal("alephant.new: options must be a table, got string (a token goes in the table: "
+        .. "alephant.new{ token = ... })", msg)
+    end)
+
     it("with api_key (and other names for it) points to token", function()
       for _, name in ipairs({ "api_key", "apiKey", "access_token", "virtual_key" }) do
         local msg = raised(alephant.new, { [name] = emu.tokens.vk_agent })
