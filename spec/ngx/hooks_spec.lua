@@ -144,6 +144,8 @@ describe("alephant.ngx outside nginx", function()
 
   it("raises on options of the wrong type or combination", function()
     assert.has_error(function() alephant_ngx.new(5) end, "alephant.ngx.new: options must be a table, got number")
+    assert.has_error(function() alephant_ngx:new{} end,
+      "alephant.ngx.new is a function, not a method: write alephant_ngx.new{...}, not alephant_ngx:new{...}")
     assert.has_error(function() alephant_ngx.new{ blocking = "yes" } end,
       "alephant.ngx.new: option 'blocking' must be a boolean, got string")
     assert.has_error(function() alephant_ngx.new{ thread_pool = 1 } end,

@@ -294,6 +294,9 @@ end
 -- @tparam table opts options
 -- @return the client, or nil and a `config` error
 function M.new(opts)
+  if opts == M then
+    error("alephant.ngx.new is a function, not a method: write alephant_ngx.new{...}, not alephant_ngx:new{...}", 2)
+  end
   if opts ~= nil and type(opts) ~= "table" then
     error("alephant.ngx.new: options must be a table, got " .. type(opts), 2)
   end
