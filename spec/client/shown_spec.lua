@@ -43,6 +43,17 @@ describe("text the client shows #integration", function()
       assert.equal(1, #emu:requests("/api/v1/cockpit/scope"))
     end)
 
+    it("shows it redacted in the results of a batch too", function()
+      local c = client("pat_read")
+      local results = c:batch({
+        { "agents.list", nil, fault("401;echo") },
+        { "agents.list", nil, fault("echo") },
+      })
+      assert.equal("auth", results[1].err.kind)
+      assert.matches("credentials Bearer " .. c:redacted_token() .. " rejected", results[1].err.message, 1, true)
+      assert.equal("Bearer " .. c:redacted_token(), results[2].meta.headers["x-emulator-echo"])
+    end)
+
     it("shows it redacted in the response headers of meta", function()
       local c = client("pat_read")
       local data, err, meta = c.agents:list(nil, fault("echo"))
