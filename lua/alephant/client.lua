@@ -394,8 +394,7 @@ end
 -- @tparam[opt] table opts `query`, `body`, `headers`, `api`, `deadline`, `timeout`, `retry`
 -- @return data, nil, meta; or nil, err
 function Client:request(method, path, opts)
-  local data, err, meta = raw.send(self, method, path, opts)
-  return data, err, meta
+  return scrub.result(self._secrets, raw.send(self, method, path, opts)) -- no secret comes back
 end
 
 --- A run context: gateway calls and agent events with the same attribution
