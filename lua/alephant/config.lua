@@ -59,6 +59,9 @@ local options = {
   scope_ttl = { "number" },
   transport = { "transport" },
   getenv = { "function" },
+  -- observability hooks (README "Observability"): one call per HTTP attempt
+  on_request = { "function" },
+  on_response = { "function" },
   -- runtime hooks (alephant.ngx sets them for nginx): waits, the clock, a shared scope cache
   sleep = { "function" },
   clock = { "function" },
@@ -105,6 +108,21 @@ local function closest(name)
     if prev[#b] < best_d then best, best_d = candidate, prev[#b] end
   end
   return best
+end
+
+--- The options of a transport (`core.http_new`, and the worker-thread transport of
+-- `alephant.ngx`) from resolved settings: each name of `core.http_options` (the C
+-- binding's list) that the settings have. Every transport is configured through this
+-- function, so a new transport option is added to that list and to `options` above.
+-- @tparam table settings resolved settings (or any table with those names)
+-- @treturn table the transport options
+function config.transport_options(settings)
+  local out = {}
+  for _, k in ipairs(core.http_options) do
+    local v = settings[k]
+    if v ~= nil then out[k] = v end
+  end
+  return out
 end
 
 --- Resolves options against defaults and the environment.
