@@ -34,18 +34,12 @@ describe("hooks.safe_url", function()
 end)
 
 describe("client hooks #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
-
+  local emu = emulator.session()
+  -- retries do not wait here
   local function client(token_name, extra)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end, sleep = function() end }
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = emu.ids.workspace_1 end
+    local opts = { sleep = function() end }
     for k, v in pairs(extra or {}) do opts[k] = v end
-    return assert(alephant.new(opts))
+    return emu:client(token_name, opts)
   end
   local function fault(spec) return { headers = { ["X-Emulator-Fault"] = spec } } end
 

@@ -8,20 +8,13 @@ local emulator = require "spec.support.emulator"
 local refused = require("spec.support.assert").refused
 
 describe("injection #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
-
+  local emu = emulator.session()
   local function opts_for(token_name, extra)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end, max_retries = 0 }
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = emu.ids.workspace_1 end
+    local opts = { max_retries = 0 }
     for k, v in pairs(extra or {}) do opts[k] = v end
-    return opts
+    return emu:client_opts(token_name, opts)
   end
-  local function client(token_name, extra) return assert(alephant.new(opts_for(token_name, extra))) end
+  local function client(token_name, extra) return emu:client(token_name, opts_for(token_name, extra)) end
 
   -- A transport that records what the client hands it, then sends it for real.
   local function recording(c)
