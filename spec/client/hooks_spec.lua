@@ -130,6 +130,24 @@ describe("client hooks #integration", function()
       assert.equal(err, seen[1].error)
     end)
 
+    it("see the requests of client:batch too", function()
+      local c, seen = recorded("pat_read")
+      local results = c:batch({
+        { "analytics.usage", { from = "2026-11-01", to = "2026-11-02" } },
+        { "analytics.overview" },
+      })
+      assert.is_table(results[1].data, tostring(results[1].err))
+      assert.is_table(results[2].data, tostring(results[2].err))
+      local by_endpoint = {}
+      for _, s in ipairs(seen) do
+        if s[1] == "response" then by_endpoint[s[2].endpoint] = s[2] end
+      end
+      assert.equal(200, by_endpoint["analytics.usage"].status)
+      assert.equal(results[1].meta.request_id, by_endpoint["analytics.usage"].request_id)
+      assert.equal(200, by_endpoint["analytics.overview"].status)
+      assert.equal(4, #seen)
+    end)
+
     it("are not called for a call refused before any request", function()
       local c, seen = recorded("pat_read")
       local data, err = c.analytics:usage{ from = "2026-11-02", to = "2026-11-01" }
