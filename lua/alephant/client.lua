@@ -158,6 +158,7 @@ function Client.new(settings)
     capath = settings.capath,
     allow_insecure_http = settings.allow_insecure_http or false,
     _state = state,
+    _kind = state:token_kind(),
     _token_exp = settings.token_info and settings.token_info.exp,
     _transport = settings.transport,
     _now = settings.clock or core.monotonic,
@@ -165,13 +166,16 @@ function Client.new(settings)
     _random = core.random,
     _context_store = settings.context_store,
     _secrets = core.secrets():add(settings.token),
+    _on_request = settings.on_request,
+    _on_response = settings.on_response,
   }, Client)
   if not self._transport then
     local terr
-    self._transport, terr = core.http_new({ timeout = settings.timeout, connect_timeout = settings.connect_timeout,
-      cafile = settings.cafile, capath = settings.capath, allow_insecure_http = settings.allow_insecure_http,
-      proxy = settings.proxy, allow_http_through_proxy = settings.allow_http_through_proxy })
-    if not self._transport then return nil, terr end
+    self._transport, terr = core.http_new(config.transport_options(settings))
+    if not self._transport then
+      state:close()
+      return nil, terr
+    end
   end
   if settings.rate_limit_rpm and settings.rate_limit_rpm > 0 then
     self._limiter = ratelimit.new(settings.rate_limit_rpm, self._now, self._sleep)
@@ -179,9 +183,9 @@ function Client.new(settings)
   return self
 end
 
---- The kind of the client's token: `"jwt"`, `"pat"` or `"virtual_key"`.
+--- The kind of the client's token: `"jwt"`, `"pat"` or `"virtual_key"` (also once closed).
 function Client:token_kind()
-  return self._state:token_kind()
+  return self._kind
 end
 
 --- The JWT's `exp` claim (seconds since the epoch), or nil for other kinds.
@@ -195,8 +199,9 @@ function Client:redacted_token()
 end
 
 --- The virtual key's resolved context (`workspace_id`, `virtual_key_id`, `entity_id`,
--- `entity_type`, `department_id`) while it is fresh, else nil.
+-- `entity_type`, `department_id`) while it is fresh, else nil (also once closed).
 function Client:context()
+  if self._closed then return nil end
   return self._state:context()
 end
 
@@ -205,8 +210,10 @@ function Client:__tostring()
 end
 
 --- Releases the transport's connections and wipes the token from memory. Idempotent;
--- also runs on `__gc` and, on Lua 5.4, `__close`.
+-- also runs on `__gc` and, on Lua 5.4, `__close`. Calls on a closed client return
+-- `nil, err` (kind `config`), like calls on a closed transport.
 function Client:close()
+  self._closed = true
   if self._transport and self._transport.close then self._transport:close() end
   self._state:close()
   self._secrets:close()
@@ -222,11 +229,18 @@ function Client:scrub(v)
 end
 Client.__close = Client.close
 
+-- The error of a call on a closed client.
+local function closed_error(name)
+  return errors.new("config", ("%s: the client is closed; make a new one with alephant.new"):format(name),
+    { endpoint = name })
+end
+
 --- Builds the request a call would send, without sending it (gateway tracking options
 -- land in its headers).
 -- @return `{method, url, headers, body, endpoint, ...}`, or nil, err, or false, "scope"
 -- when a virtual key must first resolve its workspace.
 function Client:prepare(name, params)
+  if self._closed and type(name) == "string" then return nil, closed_error(name) end
   local e = endpoints[name]
   if e and e.family == "gateway" then return gateway.prepare(self, name, params) end -- tracking options
   return self._state:prepare(name, params, os.time())
@@ -287,6 +301,22 @@ function Client:_resolve_scope(opts)
   return ctx, err
 end
 
+-- A call once its arguments are checked: planned, sent. Layers added with
+-- Client:around run before it.
+local function perform(self, name, params, opts, transport)
+  local req, call_opts, rid = self:_request(name, params, opts, transport ~= nil)
+  if not req then return nil, call_opts end
+  local data, err, meta = self:_send(req, call_opts, transport)
+  if rid then -- a gateway call's own x-request-id, also when the server sent none (if it was sent)
+    if data == nil then
+      if err.attempts then err.request_id = err.request_id or rid end
+    else
+      meta.request_id = meta.request_id or rid
+    end
+  end
+  return data, err, meta
+end
+
 --- Calls an endpoint by its catalog name.
 --
 --     local usage, err, meta = client:call("analytics.usage", { from = "2026-11-01", to = "2026-11-27" })
@@ -304,24 +334,44 @@ end
 -- @return data, nil, meta on success; nil, err on failure
 function Client:call(name, params, opts, transport)
   guide.check_self(self, Client, "call")
-  local req, call_opts, rid = self:_plan(name, params, opts, transport ~= nil, 3)
-  if not req then return nil, call_opts end
-  local data, err, meta = self:_send(req, call_opts, transport)
-  if rid then -- a gateway call's own x-request-id, also when the server sent none (if it was sent)
-    if data == nil then
-      if err.attempts then err.request_id = err.request_id or rid end
-    else
-      meta.request_id = meta.request_id or rid
-    end
-  end
-  return scrub.result(self._secrets, data, err, meta)
+  opts = self:_check(name, params, opts, 3)
+  if self._closed then return nil, closed_error(name) end
+  local around = self._around
+  if around then return scrub.result(self._secrets, around(self, name, params, opts, transport)) end
+  return scrub.result(self._secrets, perform(self, name, params, opts, transport))
 end
 
--- A call's arguments checked and turned into the request to send, the virtual key's
--- scope resolved first where the route needs it: req, call options, the gateway
--- request id (or nil); nil, err for a refusal. Programmer errors raise at `level`.
--- `call` and `batch` both plan through here.
-function Client:_plan(name, params, opts, streaming, level)
+--- Adds a layer around this client's calls: the hook point for code that decides
+-- whether a call goes out or answers it itself (`alephant.ngx` checks the nginx phase
+-- and serves `cockpit.budget_status` from a shared cache with it). Every call goes
+-- through it: `client:call`, the group methods, iterators, gateway calls and reports
+-- (not `client:batch`, whose calls are planned and sent together).
+--
+--     client:around(function(call, name, params, opts)
+--       if name == "cockpit.budget_status" and cached then return cached, nil, { cached = true } end
+--       local data, err, meta = call(name, params, opts)   -- the call itself (or the next layer)
+--       return data, err, meta
+--     end)
+--
+-- A layer gets the call after its arguments are checked (programmer errors have been
+-- raised, `opts` is a table) and returns what the call returns: `data, nil, meta` or
+-- `nil, err`. The last layer added runs first.
+-- @tparam function layer `function(call, name, params, opts)`
+-- @return the client
+function Client:around(layer)
+  if type(layer) ~= "function" then
+    error("alephant: client:around needs a function(call, name, params, opts), got " .. type(layer), 2)
+  end
+  local inner = self._around or perform
+  self._around = function(client, name, params, opts, transport)
+    return layer(function(n, p, o) return inner(client, n, p, o, transport) end, name, params, opts)
+  end
+  return self
+end
+
+-- A call's arguments: programmer errors raise at `level` (counted as `error` counts,
+-- from this function); returns the checked call options.
+function Client:_check(name, params, opts, level)
   if type(name) ~= "string" then error("alephant: endpoint name must be a string", level) end
   if not endpoints[name] then
     local _, err = self._state:prepare(name, nil)
@@ -330,7 +380,20 @@ function Client:_plan(name, params, opts, streaming, level)
   if params ~= nil and type(params) ~= "table" then
     error(("alephant: %s: params must be a table, got %s"):format(name, type(params)), level)
   end
-  opts = check_call_options(opts, level + 2)
+  return check_call_options(opts, level + 2)
+end
+
+-- A call's arguments checked and turned into the request to send, the virtual key's
+-- scope resolved first where the route needs it: req, call options, the gateway
+-- request id (or nil); nil, err for a refusal. Programmer errors raise at `level`.
+-- `call` and `batch` both plan through here.
+function Client:_plan(name, params, opts, streaming, level)
+  return self:_request(name, params, self:_check(name, params, opts, level + 1), streaming)
+end
+
+-- A checked call turned into its request (see _plan).
+function Client:_request(name, params, opts, streaming)
+  if self._closed then return nil, closed_error(name) end
   for _, k in ipairs({ "deadline", "timeout" }) do -- checked before anything is sent
     local problem = opts[k] ~= nil and config.duration_problem(opts[k])
     if problem then

@@ -59,6 +59,9 @@ local options = {
   scope_ttl = { "number" },
   transport = { "transport" },
   getenv = { "function" },
+  -- observability hooks (README "Observability"): one call per HTTP attempt
+  on_request = { "function" },
+  on_response = { "function" },
   -- runtime hooks (alephant.ngx sets them for nginx): waits, the clock, a shared scope cache
   sleep = { "function" },
   clock = { "function" },
@@ -101,6 +104,21 @@ end
 local aliases = { api_key = "token", apikey = "token", apiKey = "token", key = "token", access_token = "token",
   bearer = "token", pat = "token", virtual_key = "token", workspace = "workspace_id", workspaceId = "workspace_id",
   base_uri = "base_url", baseURL = "base_url", baseUrl = "base_url", retries = "max_retries" }
+
+--- The options of a transport (`core.http_new`, and the worker-thread transport of
+-- `alephant.ngx`) from resolved settings: each name of `core.http_options` (the C
+-- binding's list) that the settings have. Every transport is configured through this
+-- function, so a new transport option is added to that list and to `options` above.
+-- @tparam table settings resolved settings (or any table with those names)
+-- @treturn table the transport options
+function config.transport_options(settings)
+  local out = {}
+  for _, k in ipairs(core.http_options) do
+    local v = settings[k]
+    if v ~= nil then out[k] = v end
+  end
+  return out
+end
 
 --- Resolves options against defaults and the environment.
 -- @tparam[opt] table opts the options given to `alephant.new`

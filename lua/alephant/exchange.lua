@@ -7,6 +7,7 @@
 -- @module alephant.exchange
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local hooks = require "alephant.hooks"
 local response = require "alephant.response"
 local retry = require "alephant.retry"
 local scrub = require "alephant.scrub"
@@ -50,7 +51,9 @@ function exchange.new(client, req, opts, family)
   scrub.remember(client._secrets, headers) -- an embeddings key, an API key header: scrubbed like the token
   if not names["x-request-id"] then headers["x-request-id"] = core.uuid4() end
   local may_retry = req.idempotent or opts.retry == true
+  local observed = client._on_request ~= nil or client._on_response ~= nil
   return setmetatable({
+    request_id = observed and headers[names["x-request-id"] or "x-request-id"] or nil,
     client = client, req = req, family = family, body = body, headers = headers,
     may_retry = may_retry, max_attempts = may_retry and client.max_retries + 1 or 1,
     start = client._now(), deadline = opts.deadline or client.deadline, timeout = opts.timeout or client.timeout,
@@ -67,15 +70,33 @@ function Exchange:next()
   local remaining = self.deadline and self.deadline - (c._now() - self.start)
   if remaining and remaining <= 0 then return nil end
   local req = self.req
+  if self.request_id then -- the observability hooks (alephant.hooks)
+    self.info = hooks.request_info(req, self.attempt, self.request_id)
+    if c._on_request then c._on_request(self.info) end
+    self.sent_at = c._now()
+  end
   return { method = req.method, url = req.url, headers = self.headers, body = self.body,
     timeout = remaining and math.min(self.timeout, remaining) or self.timeout }
 end
 
---- What an attempt's outcome means.
+local settle
+
+--- What an attempt's outcome means (and, with an `on_response` hook, the hook's call).
 -- @param res the transport's response, or nil
 -- @param terr the transport's error when `res` is nil
 -- @return `"done", data, err, meta` (the call's result) or `"retry", wait` (seconds)
 function Exchange:settle(res, terr)
+  local on_response = self.info and self.client._on_response
+  if not on_response then return settle(self, res, terr) end
+  local duration = self.client._now() - self.sent_at
+  local verdict, a, b, meta = settle(self, res, terr)
+  local ok = verdict == "done" and a ~= nil
+  on_response(hooks.response_info(self.info, duration, res, ok,
+    not ok and (verdict == "done" and b or self.last_err) or nil))
+  return verdict, a, b, meta
+end
+
+function settle(self, res, terr)
   local c, req = self.client, self.req
   local wait
   if res then

@@ -1,10 +1,12 @@
 local core = require "alephant.core"
 local jwt = require "spec.support.jwt"
+local refused = require("spec.support.assert").refused
 
-local WS = "123e4567-e89b-12d3-a456-426614174000"
-local WS2 = "9d7c5b3a-1e2f-4a6b-8c9d-0e1f2a3b4c5d"
-local VK = "vk-agent-a3f8c2d1e4b7aaaa3f8a"
-local PAT = "pat_wsa3f8c2_e4b7e4b7e4b7e4b7e4b7"
+local fixtures = require "spec.support.fixtures"
+local WS = fixtures.WS
+local WS2 = fixtures.ID
+local VK = fixtures.VK
+local PAT = fixtures.PAT
 
 local function state(token, opts)
   opts = opts or {}
@@ -13,13 +15,6 @@ local function state(token, opts)
     base_url = opts.base_url or "https://saas.test/", analytics_url = "https://analytics.test//",
     gateway_url = "https://gw.test/v1/", scope_ttl = opts.scope_ttl,
   }))
-end
-
-local function refused(pattern, req, err)
-  assert.is_nil(req)
-  assert.equal("validation", err.kind)
-  assert.matches(pattern, err.message)
-  return err
 end
 
 describe("prepare: one vocabulary", function()
@@ -35,65 +30,74 @@ describe("prepare: one vocabulary", function()
   end)
 
   it("hints at from/to when given start/end, and the reverse", function()
-    local err = refused("analytics%.usage takes a calendar%-date window from/to", pat:prepare("analytics.usage",
-      { start = "2026-11-01T00:00:00Z", ["end"] = "2026-11-02T00:00:00Z" }))
+    local err = refused("validation", nil, "analytics%.usage takes a calendar%-date window from/to",
+      pat:prepare("analytics.usage", { start = "2026-11-01T00:00:00Z", ["end"] = "2026-11-02T00:00:00Z" }))
     assert.is_true(err.field == "start" or err.field == "end") -- whichever key the table yields first
-    refused("takes a datetime window start/end", pat:prepare("collector.request_logs", { from = "2026-11-01" }))
+    refused("validation", nil, "takes a datetime window start/end",
+      pat:prepare("collector.request_logs", { from = "2026-11-01" }))
   end)
 
   it("hints at the Lua name when given a wire or camelCase name", function()
-    refused("does not take 'dateFrom': use 'from'", pat:prepare("analytics.usage", { dateFrom = "2026-11-01" }))
-    refused("does not take 'agentId': use 'agent_id'", pat:prepare("analytics.usage", { agentId = WS2 }))
-    refused("does not take 'pageSize': use 'page_size'", pat:prepare("agents.list", { pageSize = 10 }))
-    refused("did you mean 'months'%?", pat:prepare("analytics.usage_history", { mnths = 3 }))
-    refused("it takes months", pat:prepare("analytics.usage_history", { colour = "red" }))
-    refused("it takes no parameters", pat:prepare("analytics.overview", { x = 1 }))
+    refused("validation", nil, "does not take 'dateFrom': use 'from'",
+      pat:prepare("analytics.usage", { dateFrom = "2026-11-01" }))
+    refused("validation", nil, "does not take 'agentId': use 'agent_id'",
+      pat:prepare("analytics.usage", { agentId = WS2 }))
+    refused("validation", nil, "does not take 'pageSize': use 'page_size'",
+      pat:prepare("agents.list", { pageSize = 10 }))
+    refused("validation", nil, "did you mean 'months'%?", pat:prepare("analytics.usage_history", { mnths = 3 }))
+    refused("validation", nil, "it takes months", pat:prepare("analytics.usage_history", { colour = "red" }))
+    refused("validation", nil, "it takes no parameters", pat:prepare("analytics.overview", { x = 1 }))
   end)
 
   it("refuses non-string parameter names and unknown endpoints", function()
-    refused("parameter names must be strings", pat:prepare("agents.list", { 1, 2 }))
-    refused("did you mean 'analytics%.usage'", pat:prepare("analytics.usge", {}))
+    refused("validation", nil, "parameter names must be strings", pat:prepare("agents.list", { 1, 2 }))
+    refused("validation", nil, "did you mean 'analytics%.usage'", pat:prepare("analytics.usge", {}))
     assert.has_error(function() pat:prepare("agents.list", "page=2") end)
   end)
 
   it("checks values and cross-field rules before anything is sent", function()
-    refused("both or neither", pat:prepare("analytics.usage", { from = "2026-11-01" }))
-    refused("must not be after", pat:prepare("analytics.costs", { from = "2026-11-02", to = "2026-11-01" }))
-    refused("not a leap year", pat:prepare("analytics.models", { from = "2026-02-29", to = "2026-03-01" }))
-    refused("cannot be combined", pat:prepare("analytics.usage", { agent_id = WS2, member_id = WS2 }))
-    refused("UUID", pat:prepare("analytics.usage", { agent_id = "bot-1" }))
-    refused("between 1 and 24", pat:prepare("analytics.usage_history", { months = 25 }))
-    refused("integer", pat:prepare("analytics.usage_history", { months = 2.5 }))
-    refused("one of 1, 7, 30", pat:prepare("agents.analytics", { agent_id = WS2, days = 14 }))
-    refused("agent_id is required", pat:prepare("agents.analytics", { days = 7 }))
-    refused("between 1 and 200", pat:prepare("members.list", { page_size = 500 }))
-    refused("1 or more", pat:prepare("members.list", { page = 0 }))
-    refused("not available for metric \"latency\"", pat:prepare("analytics.timeseries",
+    refused("validation", nil, "both or neither", pat:prepare("analytics.usage", { from = "2026-11-01" }))
+    refused("validation", nil, "must not be after",
+      pat:prepare("analytics.costs", { from = "2026-11-02", to = "2026-11-01" }))
+    refused("validation", nil, "not a leap year",
+      pat:prepare("analytics.models", { from = "2026-02-29", to = "2026-03-01" }))
+    refused("validation", nil, "cannot be combined",
+      pat:prepare("analytics.usage", { agent_id = WS2, member_id = WS2 }))
+    refused("validation", nil, "UUID", pat:prepare("analytics.usage", { agent_id = "bot-1" }))
+    refused("validation", nil, "between 1 and 24", pat:prepare("analytics.usage_history", { months = 25 }))
+    refused("validation", nil, "integer", pat:prepare("analytics.usage_history", { months = 2.5 }))
+    refused("validation", nil, "one of 1, 7, 30", pat:prepare("agents.analytics", { agent_id = WS2, days = 14 }))
+    refused("validation", nil, "agent_id is required", pat:prepare("agents.analytics", { days = 7 }))
+    refused("validation", nil, "between 1 and 200", pat:prepare("members.list", { page_size = 500 }))
+    refused("validation", nil, "1 or more", pat:prepare("members.list", { page = 0 }))
+    refused("validation", nil, "not available for metric \"latency\"", pat:prepare("analytics.timeseries",
       { metric = "latency", granularity = "hour" }))
-    refused("must be after", pat:prepare("collector.request_logs",
+    refused("validation", nil, "must be after", pat:prepare("collector.request_logs",
       { start = "2026-11-01T01:00:00Z", ["end"] = "2026-11-01T01:00:00Z" }))
-    refused("entity_type is required when entity_id is given", pat:prepare("collector.request_logs",
+    refused("validation", nil, "entity_type is required when entity_id is given", pat:prepare("collector.request_logs",
       { start = "2026-11-01T00:00:00Z", ["end"] = "2026-11-01T01:00:00Z", entity_id = WS2 }))
-    refused("agent_id and entity_type cannot be combined", pat:prepare("collector.logs",
+    refused("validation", nil, "agent_id and entity_type cannot be combined", pat:prepare("collector.logs",
       { agent_id = WS2, entity_type = "agent" }))
-    refused("from and start cannot be combined", pat:prepare("collector.logs",
+    refused("validation", nil, "from and start cannot be combined", pat:prepare("collector.logs",
       { from = "2026-11-01", to = "2026-11-02", start = "2026-11-01T00:00:00Z", ["end"] = "2026-11-02T00:00:00Z" }))
-    refused("label must not be empty", pat:prepare("virtual_keys.create", { label = "" }))
-    refused("master_key_id is required by virtual_keys.create",
+    refused("validation", nil, "label must not be empty", pat:prepare("virtual_keys.create", { label = "" }))
+    refused("validation", nil, "master_key_id is required by virtual_keys.create",
       pat:prepare("virtual_keys.create", { label = "x" }))
-    refused("at most 100 characters", pat:prepare("virtual_keys.create", { label = string.rep("x", 101) }))
-    refused("scopes must be one of read, write, admin", pat:prepare("pats.create", { name = "x", scopes = { "root" } }))
-    refused("budget must be a number, got string", pat:prepare("virtual_keys.create",
+    refused("validation", nil, "at most 100 characters",
+      pat:prepare("virtual_keys.create", { label = string.rep("x", 101) }))
+    refused("validation", nil, "scopes must be one of read, write, admin",
+      pat:prepare("pats.create", { name = "x", scopes = { "root" } }))
+    refused("validation", nil, "budget must be a number, got string", pat:prepare("virtual_keys.create",
       { label = "x", master_key_id = WS2, budget = "5" }))
-    refused("config must be a table", pat:prepare("policies.set_budget_control", { config = "x" }))
-    refused("period must be one of 24h, 7d, 30d, billing_cycle",
+    refused("validation", nil, "config must be a table", pat:prepare("policies.set_budget_control", { config = "x" }))
+    refused("validation", nil, "period must be one of 24h, 7d, 30d, billing_cycle",
       state(VK):prepare("cockpit.usage_summary", { period = "90d" }))
-    refused("metrics must not be empty", pat:prepare("analytics.sparklines", { metrics = "" }))
+    refused("validation", nil, "metrics must not be empty", pat:prepare("analytics.sparklines", { metrics = "" }))
   end)
 
   it("refuses control characters in anything that becomes a URL or header", function()
-    refused("LF", pat:prepare("agents.list", { search = "bot\nX-Evil: 1" }))
-    refused("CR", pat:prepare("virtual_keys.list", { status = "active\r" }))
+    refused("validation", nil, "LF", pat:prepare("agents.list", { search = "bot\nX-Evil: 1" }))
+    refused("validation", nil, "CR", pat:prepare("virtual_keys.list", { status = "active\r" }))
   end)
 end)
 
@@ -118,10 +122,11 @@ describe("prepare: URLs", function()
       local req = assert(vk:prepare("collector.request_log", { request_id = raw }))
       assert.equal("https://analytics.test/v1/analytics/request-logs/" .. encoded, req.url)
     end
-    refused("must not be \"%.\" or \"%.%.\"", vk:prepare("collector.request_log", { request_id = ".." }))
-    refused("must not be", vk:prepare("collector.request_log", { request_id = "." }))
-    refused("must not be empty", vk:prepare("collector.request_log", { request_id = "" }))
-    refused("UUID", state(PAT, { workspace_id = WS }):prepare("pats.get", { id = "../workspaces" }))
+    refused("validation", nil, "must not be \"%.\" or \"%.%.\"",
+      vk:prepare("collector.request_log", { request_id = ".." }))
+    refused("validation", nil, "must not be", vk:prepare("collector.request_log", { request_id = "." }))
+    refused("validation", nil, "must not be empty", vk:prepare("collector.request_log", { request_id = "" }))
+    refused("validation", nil, "UUID", state(PAT, { workspace_id = WS }):prepare("pats.get", { id = "../workspaces" }))
   end)
 
   it("encodes query values by RFC 3986 in catalog order, whatever the table order", function()

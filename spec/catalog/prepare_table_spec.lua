@@ -4,10 +4,11 @@
 -- caching can never hand out a wrong key, value or another state's token.
 local core = require "alephant.core"
 
-local WS = "123e4567-e89b-12d3-a456-426614174000"
-local ID = "9d7c5b3a-1e2f-4a6b-8c9d-0e1f2a3b4c5d"
-local VK = "vk-agent-a3f8c2d1e4b7aaaa3f8a"
-local PAT = "pat_wsa3f8c2_e4b7e4b7e4b7e4b7e4b7"
+local fixtures = require "spec.support.fixtures"
+local WS = fixtures.WS
+local ID = fixtures.ID
+local VK = fixtures.VK
+local PAT = fixtures.PAT
 local PAT2 = "pat_other000_11111111111111111111"
 
 local function state(token, workspace_id)

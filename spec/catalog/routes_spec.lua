@@ -5,12 +5,13 @@
 local core = require "alephant.core"
 local jwt = require "spec.support.jwt"
 
-local WS = "123e4567-e89b-12d3-a456-426614174000"
+local fixtures = require "spec.support.fixtures"
+local WS = fixtures.WS
 local ID = "0b9e8f7a-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
 local TOKENS = {
   jwt = jwt.make('{"sub":"u1","exp":4102444800}'),
   pat = "pat_wsa3f8c2_e4b7e4b7e4b7e4b7e4b7",
-  virtual_key = "vk-agent-a3f8c2d1e4b7aaaa3f8a",
+  virtual_key = fixtures.VK,
 }
 local SAAS, AN, GW = "https://saas.test", "https://analytics.test", "https://gw.test/v1"
 

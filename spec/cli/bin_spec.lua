@@ -23,21 +23,19 @@ local function write(path, s)
 end
 
 describe("bin/alephant #integration", function()
-  local emu, dir
+  local emu = emulator.session()
+  local dir
   local outputs = {} -- every stdout and stderr, for the token check at the end
 
   lazy_setup(function()
-    emu = emulator.start()
     dir = os.tmpname()
     os.remove(dir)
     assert(os.execute("mkdir -m 700 " .. shq(dir)))
     for name, token in pairs(emu.tokens) do write(dir .. "/" .. name, token .. "\n") end
   end)
   lazy_teardown(function()
-    if emu then emu:stop() end
     if dir then os.execute("rm -rf " .. shq(dir)) end
   end)
-  before_each(function() emu:reset() end)
 
   -- Runs `lua bin/alephant args...` in a clean environment: the emulator's URLs, the
   -- token read into ALEPHANT_TOKEN by the shell (so it is on no command line), LANG.

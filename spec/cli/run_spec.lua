@@ -15,11 +15,7 @@ local function buffer()
 end
 
 describe("alephant commands #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   -- Runs the command line with the emulator's URLs and a fixture token in its environment.
   local function run(token_name, argv, extra)

@@ -1,27 +1,11 @@
 -- Real calls end to end: the SDK over the real libcurl transport against the emulator,
 -- asserting what the emulator received.
-local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
 
 describe("client calls #integration", function()
-  local emu, WS
-
-  lazy_setup(function()
-    emu = emulator.start()
-    WS = emu.ids.workspace_1
-  end)
-  lazy_teardown(function()
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
-
-  local function client(token_name, extra)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end }
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = WS end
-    for k, v in pairs(extra or {}) do opts[k] = v end
-    return assert(alephant.new(opts))
-  end
+  local emu = emulator.session()
+  local WS = emu.ids.workspace_1
+  local function client(token_name, extra) return emu:client(token_name, extra) end
 
   it("calls Cockpit with a virtual key and never sends X-Workspace-Id", function()
     local c = client("vk_agent")

@@ -4,18 +4,8 @@ local core = require "alephant.core"
 local emulator = require "spec.support.emulator"
 
 describe("client faults #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
-
-  local function client(extra)
-    local opts = { token = emu.tokens.vk_agent, base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end }
-    for k, v in pairs(extra or {}) do opts[k] = v end
-    return assert(alephant.new(opts))
-  end
+  local emu = emulator.session()
+  local function client(extra) return emu:client("vk_agent", extra) end
   local function fault(spec) return { headers = { ["X-Emulator-Fault"] = spec } } end
 
   it("retries a 503 and then succeeds", function()

@@ -5,21 +5,15 @@ local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
 
 describe("client against a hostile server #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   -- waits are recorded instead of slept: the specs check what the client decided
   local waits
   local function client(extra)
     waits = {}
-    local opts = { token = emu.tokens.pat_write, workspace_id = emu.ids.workspace_1, base_url = emu.saas_url,
-      analytics_url = emu.analytics_url, gateway_url = emu.gateway_url, getenv = function() return nil end,
-      sleep = function(s) waits[#waits + 1] = s end }
+    local opts = { sleep = function(s) waits[#waits + 1] = s end }
     for k, v in pairs(extra or {}) do opts[k] = v end
-    return assert(alephant.new(opts))
+    return emu:client("pat_write", opts)
   end
   local function fault(spec, extra)
     local opts = { headers = { ["X-Emulator-Fault"] = spec } }

@@ -4,6 +4,7 @@
 local alephant = require "alephant"
 local paginate = require "alephant.paginate"
 local server = require "spec.transport.server"
+local fixtures = require "spec.support.fixtures"
 
 describe("pagination against a server that pages forever #integration", function()
   local srv
@@ -14,7 +15,7 @@ describe("pagination against a server that pages forever #integration", function
   local function client(mode)
     local base = srv.url .. "/paging/" .. mode
     return assert(alephant.new{ token = "pat_spec_paging_" .. string.rep("ab", 16),
-      workspace_id = "123e4567-e89b-12d3-a456-426614174000",
+      workspace_id = fixtures.WS,
       base_url = base, analytics_url = base, gateway_url = base, max_retries = 0, getenv = function() return nil end })
   end
 

@@ -1,9 +1,10 @@
 local alephant = require "alephant"
 local jwt = require "spec.support.jwt"
 
-local VK = "vk-agent-a3f8c2d1e4b7aaaa3f8a"
-local PAT = "pat_wsa3f8c2_e4b7e4b7e4b7e4b7e4b7"
-local WS = "123e4567-e89b-12d3-a456-426614174000"
+local fixtures = require "spec.support.fixtures"
+local VK = fixtures.VK
+local PAT = fixtures.PAT
+local WS = fixtures.WS
 
 -- An environment that holds only `vars`, so the host's variables never leak in.
 local function env(vars)

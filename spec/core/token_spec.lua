@@ -1,5 +1,6 @@
 local core = require "alephant.core"
 local jwt = require "spec.support.jwt"
+local fixtures = require "spec.support.fixtures"
 
 describe("alephant.core tokens", function()
   it("classifies tokens by the server's prefix rule", function()
@@ -83,7 +84,7 @@ end)
 describe("alephant.core route policy", function()
   local vk, pat = "vk-agent-a3f8c2d1e4b7aaaa", "pat_wsa3f8c2_e4b7e4b7e4b7e4b7"
   local jwt_token = jwt.make('{"exp":4102444800}')
-  local ws = "123e4567-e89b-12d3-a456-426614174000"
+  local ws = fixtures.WS
 
   it("describes each family", function()
     assert.same({ family = "cockpit", kinds = { "virtual_key" }, workspace = "never" },

@@ -11,19 +11,8 @@ local function iso(offset_seconds)
 end
 
 describe("emulator Analytics API", function()
-  local emu, t, ids
-
-  lazy_setup(function()
-    emu = emulator.start({ ingest_delay_ms = 300 })
-    t, ids = emu.tokens, emu.ids
-  end)
-
-  lazy_teardown(function()
-    if emu then
-      emu:stop()
-      assert.is_false(emu:alive())
-    end
-  end)
+  local emu = emulator.session({ ingest_delay_ms = 300, reset = false })
+  local t, ids = emu.tokens, emu.ids
 
   local function get(path, query, token, ws)
     local status, text, h, json = emu:request("GET", "/v1/analytics/" .. path, { token = token or t.vk_agent,

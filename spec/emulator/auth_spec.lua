@@ -3,19 +3,8 @@
 local emulator = require("spec.support.emulator")
 
 describe("emulator auth", function()
-  local emu, t, ids
-
-  lazy_setup(function()
-    emu = emulator.start()
-    t, ids = emu.tokens, emu.ids
-  end)
-
-  lazy_teardown(function()
-    if emu then
-      emu:stop()
-      assert.is_false(emu:alive())
-    end
-  end)
+  local emu = emulator.session({ reset = false })
+  local t, ids = emu.tokens, emu.ids
 
   local function call(method, path, token, ws, body, headers)
     local status, text, h, json = emu:request(method, path, { token = token, workspace = ws, body = body,

@@ -2,19 +2,8 @@
 local emulator = require("spec.support.emulator")
 
 describe("emulator Cockpit", function()
-  local emu, t, ids
-
-  lazy_setup(function()
-    emu = emulator.start()
-    t, ids = emu.tokens, emu.ids
-  end)
-
-  lazy_teardown(function()
-    if emu then
-      emu:stop()
-      assert.is_false(emu:alive())
-    end
-  end)
+  local emu = emulator.session({ reset = false })
+  local t, ids = emu.tokens, emu.ids
 
   local function get(path, token, query, headers)
     local status, text, h, json = emu:request("GET", "/api/v1/cockpit/" .. path, { token = token, query = query,

@@ -3,21 +3,8 @@ local emulator = require("spec.support.emulator")
 local socket = require("socket")
 
 describe("emulator faults", function()
-  local emu, t, ids
-
-  lazy_setup(function()
-    emu = emulator.start()
-    t, ids = emu.tokens, emu.ids
-  end)
-
-  lazy_teardown(function()
-    if emu then
-      emu:stop()
-      assert.is_false(emu:alive())
-    end
-  end)
-
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local t, ids = emu.tokens, emu.ids
 
   local function get(path, fault, token, ws)
     local headers = fault and { ["X-Emulator-Fault"] = fault } or nil

@@ -2,19 +2,8 @@
 local emulator = require("spec.support.emulator")
 
 describe("emulator gateway", function()
-  local emu, t
-
-  lazy_setup(function()
-    emu = emulator.start()
-    t = emu.tokens
-  end)
-
-  lazy_teardown(function()
-    if emu then
-      emu:stop()
-      assert.is_false(emu:alive())
-    end
-  end)
+  local emu = emulator.session({ reset = false })
+  local t = emu.tokens
 
   local function post(path, body, headers, token)
     local status, text, h, json = emu:request("POST", "/v1/" .. path, { token = token or t.vk_agent, body = body,

@@ -50,18 +50,7 @@ local function interpreter()
 end
 
 describe("emulator lifecycle", function()
-  local emu
-
-  lazy_setup(function()
-    emu = emulator.start({ ingest_delay_ms = 100 })
-  end)
-
-  lazy_teardown(function()
-    if emu then
-      emu:stop()
-      assert.is_false(emu:alive())
-    end
-  end)
+  local emu = emulator.session({ ingest_delay_ms = 100, reset = false })
 
   -- How fast it starts is measured by bench/emulator_start.sh, not asserted here.
   it("starts and prints the documented env lines", function()

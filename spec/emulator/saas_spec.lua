@@ -6,19 +6,8 @@ local function ymd(offset_days)
 end
 
 describe("emulator SaaS API", function()
-  local emu, t, ids
-
-  lazy_setup(function()
-    emu = emulator.start()
-    t, ids = emu.tokens, emu.ids
-  end)
-
-  lazy_teardown(function()
-    if emu then
-      emu:stop()
-      assert.is_false(emu:alive())
-    end
-  end)
+  local emu = emulator.session({ reset = false })
+  local t, ids = emu.tokens, emu.ids
 
   local function get(path, query, token)
     local status, text, h, json = emu:request("GET", path, { token = token or t.pat_read,

@@ -6,14 +6,10 @@ local support = require "spec.gateway.support"
 local MODEL, messages = support.MODEL, support.messages
 
 describe("gateway calls #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   it("chat returns the completion as it is, with the request id in meta", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local reply, err, meta = c.gateway:chat{ model = MODEL, messages = messages("ping"), max_tokens = 50 }
     assert.is_table(reply, tostring(err))
     assert.equal("chat.completion", reply.object)
@@ -27,7 +23,7 @@ describe("gateway calls #integration", function()
   end)
 
   it("embeddings and models", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local emb, err = c.gateway:embeddings{ model = "openai/text-embedding-3-small", input = { "a", "b" },
       dimensions = 4 }
     assert.is_table(emb, tostring(err))
@@ -42,7 +38,7 @@ describe("gateway calls #integration", function()
   end)
 
   it("maps a 401 with a revoked key", function()
-    local c = support.client(emu, "vk_revoked")
+    local c = emu:client("vk_revoked")
     local data, err = c.gateway:chat{ model = MODEL, messages = messages() }
     assert.is_nil(data)
     assert.equal("auth", err.kind)
@@ -59,7 +55,7 @@ describe("gateway calls #integration", function()
   end)
 
   it("maps a 400 in the OpenAI shape: type and param, no code", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local data, err = c.gateway:chat{ model = "acme/none", messages = messages() }
     assert.is_nil(data)
     assert.equal("http", err.kind)
@@ -75,7 +71,7 @@ describe("gateway calls #integration", function()
   end)
 
   it("maps 429 and 503 faults, and does not retry a POST", function()
-    local c = support.client(emu, "vk_agent", { max_retries = 2 })
+    local c = emu:client("vk_agent", { max_retries = 2 })
     local _, err = c.gateway:chat({ model = MODEL, messages = messages() },
       { headers = { ["X-Emulator-Fault"] = "429;retry-after=1" } })
     assert.equal(429, err.status)
@@ -90,7 +86,7 @@ describe("gateway calls #integration", function()
   end)
 
   it("puts the request id on a network error too", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local _, err = c.gateway:chat({ model = MODEL, messages = messages(), request_id = "net-1" },
       { headers = { ["X-Emulator-Fault"] = "reset" } })
     assert.equal("network", err.kind)
@@ -98,7 +94,7 @@ describe("gateway calls #integration", function()
   end)
 
   it("raises on programmer errors", function()
-    local c = support.client(emu)
+    local c = emu:client()
     assert.has_error(function() c.gateway:chat("hello") end,
       "alephant: gateway.chat: params must be a table, got string")
     assert.has_error(function() c.gateway:chat({ model = MODEL, messages = messages() }, 5) end,

@@ -4,14 +4,9 @@ local events = require "alephant.gateway.events"
 local support = require "spec.gateway.support"
 
 describe("gateway agent_events #integration", function()
-  local emu, c
-
-  lazy_setup(function()
-    emu = emulator.start()
-    c = support.client(emu)
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local c
+  lazy_setup(function() c = emu:client() end)
 
   it("sends one event with every enum at a documented value", function()
     local ev = { type = "step.started", step_kind = "tool_call", step_source = "runtime", step_confidence = "high",

@@ -5,14 +5,9 @@ local support = require "spec.gateway.support"
 local MODEL, messages = support.MODEL, support.messages
 
 describe("client:run #integration", function()
-  local emu, c
-
-  lazy_setup(function()
-    emu = emulator.start()
-    c = support.client(emu)
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local c
+  lazy_setup(function() c = emu:client() end)
 
   it("generates run_<uuid> when no run_id is given", function()
     local a, b = assert(c:run{}), assert(c:run{ agent_id = "agt" })

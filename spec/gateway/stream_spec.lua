@@ -18,14 +18,10 @@ local function text_of(events)
 end
 
 describe("gateway chat_stream #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   it("yields each chunk as a table and ends on [DONE]", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local s = c.gateway:chat_stream{ model = MODEL, messages = messages("hello stream"), agent_id = "agt_stream" }
     assert.equal(200, s.meta.status)
     local events = collect(s)
@@ -46,7 +42,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("streams 50000 chunks with bounded memory", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local s = c.gateway:chat_stream({ model = MODEL, messages = messages("hello stream") },
       { headers = { ["X-Emulator-Stream-Chunks"] = "50000" } })
     local n, growth = support.heap_growth(s)
@@ -56,7 +52,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("reuses the connection after a stream that ended on [DONE]", function()
-    local c = support.client(emu)
+    local c = emu:client()
     for _ = 1, 2 do collect(c.gateway:chat_stream{ model = MODEL, messages = messages() }) end
     assert(c.gateway:chat{ model = MODEL, messages = messages() })
     local conns = {}
@@ -67,7 +63,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("yields false, err once for an HTTP error before the stream (revoked key)", function()
-    local c = support.client(emu, "vk_revoked")
+    local c = emu:client("vk_revoked")
     local s = c.gateway:chat_stream{ model = MODEL, messages = messages() }
     local seen = collect(s)
     assert.equal(1, #seen)
@@ -83,7 +79,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("maps a 400 before the stream in the OpenAI shape", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local seen = collect(c.gateway:chat_stream{ model = "acme/none", messages = messages() })
     local err = seen[1][2]
     assert.equal("http", err.kind)
@@ -95,7 +91,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("yields false, err (network) when the stream breaks mid-way", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local s = c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { headers = { ["X-Emulator-Stream-Chunks"] = "40", ["X-Emulator-Fault"] = "truncated" } })
     local seen = collect(s)
@@ -111,7 +107,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("yields false, err (timeout) when the stream outlives its timeout", function()
-    local c = support.client(emu, nil, { max_retries = 2 })
+    local c = emu:client(nil, { max_retries = 2 })
     local s = c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { timeout = 0.5, retry = true,
         headers = { ["X-Emulator-Stream-Chunks"] = "30", ["X-Emulator-Fault"] = "trickle=100" } })
@@ -124,7 +120,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("is bounded by the call's deadline", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local t0 = os.time()
     local seen = collect(c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { deadline = 0.4, headers = { ["X-Emulator-Stream-Chunks"] = "30", ["X-Emulator-Fault"] = "trickle=100" } }))
@@ -133,7 +129,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("yields false, err (decode) for a chunk that is not JSON", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local seen = collect(c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { headers = { ["X-Emulator-Fault"] = "malformed" } }))
     assert.equal(2, #seen)
@@ -144,7 +140,7 @@ describe("gateway chat_stream #integration", function()
   it("refuses an event larger than the parser's limit", function()
     local old = sse.MAX_EVENT_BYTES
     sse.MAX_EVENT_BYTES = 100000
-    local c = support.client(emu)
+    local c = emu:client()
     local ok, seen = pcall(collect, c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { headers = { ["X-Emulator-Fault"] = "oversized=300000" } }))
     sse.MAX_EVENT_BYTES = old
@@ -153,7 +149,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("retries a 503 before the first byte only with retry = true", function()
-    local c = support.client(emu, nil, { max_retries = 2 })
+    local c = emu:client(nil, { max_retries = 2 })
     local seen = collect(c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { headers = { ["X-Emulator-Fault"] = "503;count=1;key=a" } }))
     assert.equal(1, #seen)
@@ -170,7 +166,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("retries a reset before any byte with retry = true", function()
-    local c = support.client(emu, nil, { max_retries = 1 })
+    local c = emu:client(nil, { max_retries = 1 })
     local s = c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { retry = true, headers = { ["X-Emulator-Fault"] = "reset;count=1" } })
     assert.equal(7, #collect(s))
@@ -178,7 +174,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("yields a validation error once and sends nothing", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local s = c.gateway:chat_stream{ model = MODEL, messages = messages(), session = { id = "a\nb" } }
     local seen = collect(s)
     assert.equal(1, #seen)
@@ -190,7 +186,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("can be left early and closed; the client keeps working", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local s = c.gateway:chat_stream({ model = MODEL, messages = messages() },
       { headers = { ["X-Emulator-Stream-Chunks"] = "5000" } })
     local n = 0
@@ -208,7 +204,7 @@ describe("gateway chat_stream #integration", function()
 
   if _VERSION == "Lua 5.4" then
     it("closes on leaving a <close> scope (Lua 5.4)", function()
-      local c = support.client(emu)
+      local c = emu:client()
       local s = assert(load([[
         local c, opts, MODEL, messages = ...
         local stream <close> = c.gateway:chat_stream({ model = MODEL, messages = messages() }, opts)
@@ -222,7 +218,7 @@ describe("gateway chat_stream #integration", function()
 
   it("says so when the client's transport cannot stream (a request-only transport)", function()
     local calls = 0
-    local c = support.client(emu, "vk_agent", { transport = { request = function() calls = calls + 1 end } })
+    local c = emu:client("vk_agent", { transport = { request = function() calls = calls + 1 end } })
     local seen = collect(c.gateway:chat_stream{ model = MODEL, messages = messages() })
     assert.equal(1, #seen)
     assert.equal("config", seen[1][2].kind)
@@ -231,7 +227,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("refuses a token the gateway does not take, before sending", function()
-    local c = support.client(emu, "pat_read", { workspace_id = emu.ids.workspace_1 })
+    local c = emu:client("pat_read", { workspace_id = emu.ids.workspace_1 })
     local seen = collect(c.gateway:chat_stream{ model = MODEL, messages = messages() })
     assert.equal(1, #seen)
     assert.equal("auth", seen[1][2].kind)
@@ -242,7 +238,7 @@ describe("gateway chat_stream #integration", function()
   end)
 
   it("refuses stream = true on the non-streaming methods", function()
-    local c = support.client(emu)
+    local c = emu:client()
     local data, err = c.gateway:chat{ model = MODEL, messages = messages(), stream = true }
     assert.is_nil(data)
     assert.equal("stream", err.field)

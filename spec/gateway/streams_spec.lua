@@ -292,7 +292,7 @@ describe("gateway streams #integration", function()
 
   it("says so on every stream when the transport cannot stream", function()
     local calls = 0
-    local rc = support.client(ctx.emu, "vk_agent", { transport = { request = function() calls = calls + 1 end } })
+    local rc = ctx.emu:client("vk_agent", { transport = { request = function() calls = calls + 1 end } })
     for method, params in pairs({ responses_stream = { model = MODEL, input = "x" },
       messages_stream = { model = CLAUDE, max_tokens = 5, messages = messages() },
       completions_stream = { model = MODEL, prompt = "x" } }) do

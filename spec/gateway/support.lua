@@ -1,30 +1,18 @@
--- Shared by the gateway specs: a client on the emulator, and the SSE test server.
+-- Shared by the gateway specs: messages, recorded requests, and the SSE test server
+-- (clients on the emulator: `emu:client`, spec/support/emulator.lua).
 local alephant = require "alephant"
 
 local M = {}
 
 M.MODEL = "openai/gpt-4o-mini"
 
--- A client for a fixture token, pointed at the emulator, blind to the environment.
-function M.client(emu, token_name, extra)
-  local opts = { token = emu.tokens[token_name or "vk_agent"], base_url = emu.saas_url,
-    analytics_url = emu.analytics_url, gateway_url = emu.gateway_url, getenv = function() return nil end }
-  for k, v in pairs(extra or {}) do opts[k] = v end
-  return assert(alephant.new(opts))
-end
-
 -- For a describe block: an emulator started once (reset before each test) and a client
 -- on it, as ctx.emu and ctx.c.
 function M.on_emulator()
   local emulator = require "spec.support.emulator"
   local busted = require "busted" -- the block functions live in the spec's environment, not _G
-  local ctx = {}
-  busted.lazy_setup(function()
-    ctx.emu = emulator.start()
-    ctx.c = M.client(ctx.emu)
-  end)
-  busted.lazy_teardown(function() if ctx.emu then ctx.emu:stop() end end)
-  busted.before_each(function() ctx.emu:reset() end)
+  local ctx = { emu = emulator.session() }
+  busted.lazy_setup(function() ctx.c = ctx.emu:client() end)
   return ctx
 end
 

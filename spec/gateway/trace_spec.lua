@@ -7,17 +7,10 @@ local core = require "alephant.core"
 local MODEL, messages = support.MODEL, support.messages
 
 describe("collector:request_log #integration", function()
-  local emu, c
-
-  lazy_setup(function()
-    emu = emulator.start({ ingest_delay_ms = 300 })
-    c = support.client(emu)
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function()
-    emu:reset()
-    emu:set({ ingest_delay_ms = 300 })
-  end)
+  local emu = emulator.session({ ingest_delay_ms = 300 })
+  local c
+  lazy_setup(function() c = emu:client() end)
+  before_each(function() emu:set({ ingest_delay_ms = 300 }) end)
 
   local function chat(extra)
     local params = { model = MODEL, messages = messages("trace me") }
@@ -89,7 +82,7 @@ describe("collector:request_log #integration", function()
     assert.is_nil(log)
     assert.equal("validation", err.kind)
     assert.equal(0, #emu:requests())
-    local pat = support.client(emu, "vk_revoked")
+    local pat = emu:client("vk_revoked")
     log, err = pat.collector:request_log("00000000-0000-4000-8000-000000000000", { wait = 2 })
     assert.is_nil(log)
     assert.equal("auth", err.kind)

@@ -7,14 +7,9 @@ local tracking = require "alephant.gateway.tracking"
 local MODEL, messages = support.MODEL, support.messages
 
 describe("gateway tracking headers #integration", function()
-  local emu, c
-
-  lazy_setup(function()
-    emu = emulator.start()
-    c = support.client(emu)
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local c
+  lazy_setup(function() c = emu:client() end)
 
   -- Sends a chat with `options` and returns the tracking headers the emulator got.
   local function sent(options, opts)
@@ -86,7 +81,7 @@ describe("gateway tracking headers #integration", function()
   end)
 
   it("keeps one request id across retries", function()
-    local r = support.client(emu, "vk_agent", { max_retries = 2 })
+    local r = emu:client("vk_agent", { max_retries = 2 })
     local data, err, meta = r.gateway:chat({ model = MODEL, messages = messages(), request_id = "same-id" },
       { retry = true, headers = { ["X-Emulator-Fault"] = "502;count=2" } })
     assert.is_table(data, tostring(err))

@@ -36,7 +36,7 @@ local function dump(v, seen, out)
 end
 
 describe("the canary token", function()
-  local emu
+  local emu = emulator.session()
   local produced = {} -- every text a surface gave back, printed at the end
 
   -- Asserts that nothing in the values shows the canary, and keeps their text.
@@ -69,12 +69,9 @@ describe("the canary token", function()
     return err
   end
 
-  lazy_setup(function() emu = emulator.start() end)
   lazy_teardown(function()
-    if emu then emu:stop() end
     for _, line in ipairs(produced) do print("# canary surface " .. line) end
   end)
-  before_each(function() emu:reset() end)
 
   it("is a fresh vk-canary token of the run", function()
     assert.matches("^vk%-canary%-%x+$", CANARY)

@@ -46,19 +46,14 @@ local methods = {
 }
 
 describe("fault matrix #integration", function()
-  local emu
+  local emu = emulator.session()
   local cell_seq = 0
 
   local base_delay = retry.base_delay
   lazy_setup(function()
-    emu = emulator.start()
     retry.base_delay = 0.02 -- short backoff steps: the waits are not what this spec is about
   end)
-  lazy_teardown(function()
-    retry.base_delay = base_delay
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
+  lazy_teardown(function() retry.base_delay = base_delay end)
 
   local function new_client(token_name)
     return assert(alephant.new({

@@ -5,22 +5,16 @@
 -- asserted on the request target the emulator received (`uri`, nothing decoded).
 local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
+local refused = require("spec.support.assert").refused
 
 describe("injection #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
-
+  local emu = emulator.session()
   local function opts_for(token_name, extra)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end, max_retries = 0 }
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = emu.ids.workspace_1 end
+    local opts = { max_retries = 0 }
     for k, v in pairs(extra or {}) do opts[k] = v end
-    return opts
+    return emu:client_opts(token_name, opts)
   end
-  local function client(token_name, extra) return assert(alephant.new(opts_for(token_name, extra))) end
+  local function client(token_name, extra) return emu:client(token_name, opts_for(token_name, extra)) end
 
   -- A transport that records what the client hands it, then sends it for real.
   local function recording(c)
@@ -31,15 +25,6 @@ describe("injection #integration", function()
       return real:request(r)
     end, close = function() real:close() end }
     return seen
-  end
-
-  local function refused(kind, field, data, err)
-    assert.is_nil(data)
-    assert.is_table(err)
-    assert.equal(kind, err.kind, tostring(err))
-    if field then assert.equal(field, err.field, tostring(err)) end
-    assert.is_nil(tostring(err):find("[\r\n]"), "one line, the bad value not echoed")
-    return err
   end
 
   local bad_values = {
@@ -55,9 +40,9 @@ describe("injection #integration", function()
     it("refuses a token or workspace id with control characters when the client is made", function()
       for what, v in pairs(bad_values) do
         local _, err = alephant.new(opts_for("vk_agent", { token = emu.tokens.vk_agent .. v }))
-        refused("config", "token", nil, err)
+        refused("config", "token", nil, nil, err)
         _, err = alephant.new(opts_for("pat_read", { workspace_id = emu.ids.workspace_1 .. v }))
-        refused("config", "workspace_id", nil, err)
+        refused("config", "workspace_id", nil, nil, err)
         _, err = alephant.new(opts_for("vk_agent", { base_url = emu.saas_url .. v }))
         assert.equal("config", err.kind, what)
       end
@@ -68,7 +53,7 @@ describe("injection #integration", function()
       local c = client("vk_agent")
       local seen = recording(c)
       for what, v in pairs(bad_values) do
-        local err = refused("validation", "headers", c.cockpit:scope(nil, { headers = { ["X-Note"] = v } }))
+        local err = refused("validation", "headers", nil, c.cockpit:scope(nil, { headers = { ["X-Note"] = v } }))
         assert.equal("cockpit.scope", err.endpoint, what)
         assert.matches("position", err.message)
       end
@@ -79,7 +64,7 @@ describe("injection #integration", function()
     it("refuses header names that are not HTTP tokens", function()
       local c = client("vk_agent")
       for _, name in ipairs({ "X-Note\r\nX-Evil", "X Note", "X-Note:", "", "X-Nöte", "X-Note\0" }) do
-        refused("validation", "headers", c.cockpit:scope(nil, { headers = { [name] = "1" } }))
+        refused("validation", "headers", nil, c.cockpit:scope(nil, { headers = { [name] = "1" } }))
       end
       assert.equal(0, #emu:requests())
     end)
@@ -88,7 +73,7 @@ describe("injection #integration", function()
       local c = client("vk_agent")
       for _, name in ipairs({ "Authorization", "authorization", "AUTHORIZATION", "Content-Length",
         "Transfer-Encoding" }) do
-        local err = refused("validation", "headers", c.cockpit:scope(nil, { headers = { [name] = "x" } }))
+        local err = refused("validation", "headers", nil, c.cockpit:scope(nil, { headers = { [name] = "x" } }))
         assert.matches("set by the client", err.message)
       end
       assert.equal(0, #emu:requests())
@@ -118,7 +103,7 @@ describe("injection #integration", function()
         for _, opt in ipairs({ "agent_id", "run_id" }) do
           local params = { model = base.model, messages = base.messages, [opt] = "a" .. v }
           local _, err = c.gateway:chat(params)
-          refused("validation", nil, nil, err)
+          refused("validation", nil, nil, nil, err)
           assert.equal("gateway.chat", err.endpoint, what)
         end
       end
@@ -128,7 +113,7 @@ describe("injection #integration", function()
     it("refuses control characters in query values, and sends them JSON-escaped in bodies", function()
       local c = client("pat_admin")
       for what, v in pairs(bad_values) do
-        local err = refused("validation", "search", c.agents:list({ search = "a" .. v }))
+        local err = refused("validation", "search", nil, c.agents:list({ search = "a" .. v }))
         assert.matches("position", err.message, 1, true, what)
       end
       assert.equal(0, #emu:requests())
@@ -186,7 +171,7 @@ describe("injection #integration", function()
     it("refuses . and .. as a path segment and control characters, sending nothing", function()
       local c = client("vk_agent")
       for _, v in ipairs({ ".", "..", "a\r\nX-Evil: 1", "a\0b", "a\nb" }) do
-        refused("validation", "request_id", c.collector:request_log({ request_id = v }))
+        refused("validation", "request_id", nil, c.collector:request_log({ request_id = v }))
       end
       assert.equal(0, #emu:requests("^/v1/analytics/"))
     end)
@@ -196,9 +181,9 @@ describe("injection #integration", function()
       local pat = client("pat_admin")
       for _, v in ipairs({ "../pats", "a/b", "x?y", "x#y", "%2F", "nope",
         emu.ids.workspace_1 .. "/../x" }) do
-        refused("validation", "id", jwt.workspaces:stats({ id = v }))
-        refused("validation", "id", pat.virtual_keys:update({ id = v, label = "x" }))
-        refused("validation", "agent_id", pat.agents:analytics({ agent_id = v }))
+        refused("validation", "id", nil, jwt.workspaces:stats({ id = v }))
+        refused("validation", "id", nil, pat.virtual_keys:update({ id = v, label = "x" }))
+        refused("validation", "agent_id", nil, pat.agents:analytics({ agent_id = v }))
       end
       assert.equal(0, #emu:requests())
     end)

@@ -8,18 +8,11 @@ local emulator = require "spec.support.emulator"
 
 
 describe("alephant.ngx contexts #nginx", function()
-  local emu, srv, VK
-
-  lazy_setup(function()
-    emu = emulator.start()
-    VK = emu.tokens.vk_agent
-    srv = conf.start(emu)
-  end)
-  lazy_teardown(function()
-    if srv then srv:stop() end
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local VK = emu.tokens.vk_agent
+  local srv
+  lazy_setup(function() srv = conf.start(emu) end)
+  lazy_teardown(function() if srv then srv:stop() end end)
 
   local function get(path)
     local status, body, _, json = srv:request("GET", path, { token = VK })

@@ -11,18 +11,11 @@ local socket = require "socket"
 local STALL = 2.0
 
 describe("alephant.ngx event loop #nginx", function()
-  local emu, srv, VK
-
-  lazy_setup(function()
-    emu = emulator.start()
-    VK = emu.tokens.vk_agent
-    srv = conf.start(emu, { workers = 1, thread_pool = "alephant threads=8" })
-  end)
-  lazy_teardown(function()
-    if srv then srv:stop() end
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local VK = emu.tokens.vk_agent
+  local srv
+  lazy_setup(function() srv = conf.start(emu, { workers = 1, thread_pool = "alephant threads=8" }) end)
+  lazy_teardown(function() if srv then srv:stop() end end)
 
   -- a plain request while `pending` SDK calls are in flight: its latency and server time
   local function plain_during(pending)

@@ -127,6 +127,29 @@ describe("examples/openresty #nginx", function()
     assert.is_true(os.time() - json.refreshed_at < 60)
   end)
 
+  it("counts the SDK's attempts per endpoint and status at /metrics and logs a failed one", function()
+    -- one 503, then the retry (max_retries = 1) succeeds: two attempts, both counted
+    emu:arm({ fault = "status=503", count = 1, path = "/api/v1/cockpit/budget-status" })
+    local status, body, _, json = srv:request("GET", "/", { token = emu.tokens.vk_agent_nodept })
+    emu:disarm()
+    assert.equal(200, status, body)
+    assert.is_true(json.ok)
+    assert.is_nil(json.budget.unavailable)
+    local headers
+    status, body, headers = srv:request("GET", "/metrics")
+    assert.equal(200, status, body)
+    assert.matches("^text/plain", headers["content-type"])
+    local function count(outcome)
+      return tonumber(body:match('alephant_requests_total{endpoint="cockpit%.budget_status",status="' .. outcome
+        .. '"} (%d+)'))
+    end
+    assert.is_true(count("503") >= 1, body)
+    assert.is_true(count("200") >= 1, body)
+    assert.matches('alephant_request_seconds_total{endpoint="cockpit%.budget_status",status="200"} %d+%.%d+', body)
+    assert.matches("alephant: GET http://127%.0%.0%.1:%d+/api/v1/cockpit/budget%-status%?period=30d attempt 1 %-> 503 "
+      .. "in [%d.]+ ms %(request id %x+%-", srv:log())
+  end)
+
   it("never writes a token to its logs", function()
     local text = srv:log() .. read(srv.dir .. "/logs/access.log")
     for name, token in pairs(emu.tokens) do

@@ -2,26 +2,16 @@
 -- LuaJIT, real libcurl, the emulator): `context_store` shares a virtual key's resolved
 -- context between clients, `sleep` and `clock` replace the waits and the clock. And
 -- alephant.ngx itself outside nginx: it loads, checks its options, refuses to work.
-local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
 
 describe("client hooks for nginx #integration", function()
-  local emu, WS
-
-  lazy_setup(function()
-    emu = emulator.start()
-    WS = emu.ids.workspace_1
-  end)
-  lazy_teardown(function()
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local WS = emu.ids.workspace_1
 
   local function client(extra)
-    local opts = { token = emu.tokens.vk_agent, base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end, max_retries = 0 }
+    local opts = { max_retries = 0 }
     for k, v in pairs(extra or {}) do opts[k] = v end
-    return assert(alephant.new(opts))
+    return emu:client("vk_agent", opts)
   end
 
   -- a store over a plain table that records how it is used

@@ -8,19 +8,12 @@ local emulator = require "spec.support.emulator"
 local socket = require "socket"
 
 describe("alephant.ngx shared context and caches #nginx", function()
-  local emu, srv, VK
-
-  lazy_setup(function()
-    emu = emulator.start()
-    VK = emu.tokens.vk_agent
-    srv = conf.start(emu)
-  end)
-  lazy_teardown(function()
-    if srv then srv:stop() end
-    if emu then emu:stop() end
-  end)
-  before_each(function()
-    emu:reset()
+  local emu = emulator.session()
+  local VK = emu.tokens.vk_agent
+  local srv
+  lazy_setup(function() srv = conf.start(emu) end)
+  lazy_teardown(function() if srv then srv:stop() end end)
+  before_each(function() -- after the emulator's reset
     -- every test starts with empty shared dicts: a new key per test would need new tokens,
     -- so reload nginx's state by restarting workers instead
     srv:stop()

@@ -1,5 +1,4 @@
 -- reports.budgets and reports.idle_keys against the emulator's fixtures.
-local alephant = require "alephant"
 local reports = require "alephant.reports"
 local emulator = require "spec.support.emulator"
 
@@ -9,18 +8,8 @@ local function near(expected, actual, tolerance, what)
 end
 
 describe("reports #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
-
-  local function client(token_name)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end }
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = emu.ids.workspace_1 end
-    return assert(alephant.new(opts))
-  end
+  local emu = emulator.session()
+  local function client(token_name) return emu:client(token_name) end
 
   local function by_name(items)
     local t = {}

@@ -1,6 +1,5 @@
 -- reports.costs against the emulator's deterministic usage data: the numbers add up,
 -- the windows are right, and bad input is refused before any request.
-local alephant = require "alephant"
 local reports = require "alephant.reports"
 local emulator = require "spec.support.emulator"
 
@@ -19,19 +18,8 @@ local function sum(list, key)
 end
 
 describe("reports.costs #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
-
-  local function client(token_name, extra)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end }
-    for k, v in pairs(extra or {}) do opts[k] = v end
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = emu.ids.workspace_1 end
-    return assert(alephant.new(opts))
-  end
+  local emu = emulator.session()
+  local function client(token_name, extra) return emu:client(token_name, extra) end
 
   describe("with a personal access token", function()
     local from, to = date(-26), date(0)

@@ -8,6 +8,14 @@
 --   emu:requests("/v1/chat")   -- inspection records
 --   emu:stop()
 --
+-- In a describe block, `emulator.session(opts)` does the start, the reset before each
+-- test and the stop for the block, and `emu:client(token_name)` makes an SDK client:
+--
+--   describe("... #integration", function()
+--     local emu = emulator.session()        -- tokens and ids at once, the rest once started
+--     it("...", function() local c = emu:client("vk_agent") ... end)
+--   end)
+--
 -- Every emulator started here is also stopped when this Lua process exits
 -- (finalizer at interpreter close, plus a watcher process started by the script
 -- that stops nginx once this process is gone).
@@ -106,9 +114,8 @@ Emu.__index = Emu
 
 local running = {}
 
--- opts: port, tls_port, dir, ingest_delay_ms, workers, fixtures, keep_dir
-function M.start(opts)
-  opts = opts or {}
+-- Starts the emulator into `self` (an Emu).
+local function start(self, opts)
   local args = { shq(M.script), "start", "--watch-pid", tostring(self_pid()) }
   local function add(flag, v)
     if v ~= nil then
@@ -135,7 +142,6 @@ function M.start(opts)
   if not env.ALEPHANT_EMULATOR_DIR or not env.ALEPHANT_API_BASE_URL then
     error("emulator failed to start:\n" .. out, 2)
   end
-  local self = setmetatable({}, Emu)
   self.env = env
   self.dir = env.ALEPHANT_EMULATOR_DIR
   self.saas_url = env.ALEPHANT_API_BASE_URL
@@ -162,6 +168,49 @@ function M.start(opts)
   end
   running[self] = true
   return self
+end
+
+-- opts: port, tls_port, dir, ingest_delay_ms, workers, fixtures, keep_dir
+function M.start(opts)
+  return start(setmetatable({}, Emu), opts or {})
+end
+
+--- The emulator for the enclosing describe block: started before its first test
+-- (lazy_setup), reset before each test unless `opts.reset == false`, stopped after its
+-- last (lazy_teardown). `tokens`, `ids` and `fixtures` are there at once (they come
+-- from the fixtures file); everything else once the block runs. `opts` as for `start`.
+function M.session(opts)
+  local busted = require "busted"
+  opts = opts or {}
+  local self = setmetatable({}, Emu)
+  self.fixtures = M.fixtures(opts.fixtures)
+  self.tokens, self.ids = self.fixtures.tokens, self.fixtures.ids
+  busted.lazy_setup(function() start(self, opts) end)
+  busted.lazy_teardown(function()
+    if self.dir then
+      self:stop()
+      require("luassert").is_false(self:alive(), "the emulator outlived its stop")
+    end
+  end)
+  if opts.reset ~= false then busted.before_each(function() self:reset() end) end
+  return self
+end
+
+--- The `alephant.new` options of a client for a fixture token (default `vk_agent`)
+-- pointed at this emulator and blind to the environment, with `workspace_id` for PATs
+-- and JWTs; `extra` options win.
+function Emu:client_opts(token_name, extra)
+  token_name = token_name or "vk_agent"
+  local opts = { token = self.tokens[token_name], base_url = self.saas_url, analytics_url = self.analytics_url,
+    gateway_url = self.gateway_url, getenv = function() return nil end }
+  if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = self.ids.workspace_1 end
+  for k, v in pairs(extra or {}) do opts[k] = v end
+  return opts
+end
+
+--- An SDK client with those options (raises if it cannot be made).
+function Emu:client(token_name, extra)
+  return assert(require("alephant").new(self:client_opts(token_name, extra)))
 end
 
 function Emu:stop()

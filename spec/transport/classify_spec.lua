@@ -5,6 +5,7 @@ local alephant = require("alephant")
 local core = require("alephant.core")
 local socket = require("socket")
 local server = require("spec.transport.server")
+local fixtures = require "spec.support.fixtures"
 
 describe("transport error classification", function()
   local srv
@@ -36,7 +37,7 @@ describe("transport error classification", function()
     http:close()
     -- through the client: one attempt, no retry
     local c = assert(alephant.new({ token = "pat_classify_" .. string.rep("cd", 16),
-      workspace_id = "123e4567-e89b-12d3-a456-426614174000", base_url = srv.url, max_retries = 2,
+      workspace_id = fixtures.WS, base_url = srv.url, max_retries = 2,
       getenv = function() return nil end }))
     local data
     data, err = c.agents:list(nil, { headers = { ["X-Big"] = string.rep("h", 70000) } })

@@ -59,6 +59,8 @@ static int push_closed(lua_State *L, const char *what) {
 
 /* ---- argument reading ------------------------------------------------------------ */
 
+/* Every option of core.http_new, in one place: the binding exposes it as core.http_options
+ * and the Lua side builds transports' options from it, so a new option is added here. */
 static const char *const http_keys[] = {"timeout", "connect_timeout", "cafile", "capath", "max_body",
                                         "user_agent", "allow_insecure_http", "proxy", "allow_http_through_proxy",
                                         NULL};
@@ -590,6 +592,17 @@ void alb_open_http(lua_State *L) {
   lua_pop(L, 1);
   lua_pushcfunction(L, l_http_new);
   lua_setfield(L, -2, "http_new");
+  /* core.http_options: the option names core.http_new takes, the one list Lua builds a
+   * transport's options from (alephant.config.transport_options). */
+  {
+    int i;
+    lua_createtable(L, (int)(sizeof http_keys / sizeof *http_keys) - 1, 0);
+    for (i = 0; http_keys[i] != NULL; i++) {
+      lua_pushstring(L, http_keys[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+    lua_setfield(L, -2, "http_options");
+  }
   lua_pushcfunction(L, l_http_info);
   lua_setfield(L, -2, "http_info");
   lua_pushcfunction(L, l_check_proxy);

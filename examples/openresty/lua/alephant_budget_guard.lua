@@ -15,6 +15,7 @@ local alephant_ngx = require "alephant.ngx"
 local core = require "alephant.core"
 local cjson = require "cjson.safe"
 local lrucache = require "resty.lrucache"
+local metrics = require "alephant_metrics"
 
 local M = {
   period = "30d",          -- the window budget_status reports spend over
@@ -53,7 +54,7 @@ local function client_for(key)
   if client then return client end
   local err
   client, err = alephant_ngx.new({ token = key, shared_dict = M.shared_dict, budget_cache_ttl = M.budget_cache_ttl,
-    timeout = 5, max_retries = 1 })
+    timeout = 5, max_retries = 1, on_response = metrics.on_response })
   if not client then return nil, err end
   clients:set(id, client)
   return client

@@ -7,6 +7,7 @@
 --   location = /status { content_by_lua_block { require("alephant_usage_status").serve() } }
 local alephant_ngx = require "alephant.ngx"
 local cjson = require "cjson.safe"
+local metrics = require "alephant_metrics"
 
 local M = { dict = "alephant_status", key = "workspace" }
 
@@ -20,7 +21,7 @@ local function refresh(premature)
   local err
   if not client then
     -- token, workspace id and URLs come from the environment (`env` directives)
-    client, err = alephant_ngx.new({ timeout = 10 })
+    client, err = alephant_ngx.new({ timeout = 10, on_response = metrics.on_response })
   end
   if client then
     local overview, budget

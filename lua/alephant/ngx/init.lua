@@ -89,8 +89,8 @@ local in_flight = 0
 -- transport in a worker thread, or directly in the worker with `blocking = true`.
 -- `alephant_ngx.new` makes one; pass it as `transport` to `alephant.new` to use it alone.
 -- @tparam[opt] table opts `thread_pool` (default "alephant"), `blocking`, and the
---   transport settings `timeout`, `connect_timeout`, `cafile`, `capath`, `allow_insecure_http`,
---   `proxy`, `allow_http_through_proxy`
+--   transport settings (`core.http_options`: `timeout`, `connect_timeout`, `cafile`,
+--   `capath`, `allow_insecure_http`, ...)
 -- @return the transport
 function M.transport(opts)
   opts = opts or {}
@@ -98,9 +98,7 @@ function M.transport(opts)
     pool = opts.thread_pool or M.defaults.thread_pool,
     blocking = opts.blocking == true,
     -- plain values only: this table is copied into the worker thread's VM
-    cfg = { timeout = opts.timeout, connect_timeout = opts.connect_timeout, cafile = opts.cafile,
-      capath = opts.capath, allow_insecure_http = opts.allow_insecure_http, proxy = opts.proxy,
-      allow_http_through_proxy = opts.allow_http_through_proxy },
+    cfg = config.transport_options(opts),
   }, Transport)
 end
 
@@ -243,29 +241,32 @@ end
 
 local meta_fields = { "status", "request_id", "endpoint", "degraded", "data_source" }
 
--- Wraps client:call: the phase check first (thread mode), then the budget cache.
-local function wrap_call(client, o)
-  local inner = Client.call
-  local budget_ttl, cache, prefix, lock_timeout = o.budget_cache_ttl, o.cache, o.prefix, o.lock_timeout
-  client.call = function(self, name, params, opts, ...)
-    if o.check_phase then
-      local phase = ngx.get_phase()
-      if not yieldable[phase] then return nil, phase_error(phase) end
-    end
-    local pkey = name == "cockpit.budget_status" and budget_ttl and params_key(params)
-    if not pkey then return inner(self, name, params, opts, ...) end
-    local key = prefix .. "budget:" .. pkey
+-- A client layer (Client:around) that refuses calls from a phase without worker threads.
+local function phase_layer(call, name, params, opts)
+  local phase = ngx.get_phase()
+  if not yieldable[phase] then return nil, phase_error(phase) end
+  return call(name, params, opts)
+end
+
+-- A client layer that shares the answers of the endpoints in `ttls` (name -> seconds)
+-- through the shared cache, per distinct scalar parameters, one fetch at a time.
+local function cache_layer(cache, prefix, ttls, lock_timeout)
+  return function(call, name, params, opts)
+    local ttl = ttls[name]
+    local pkey = ttl and params_key(params)
+    if not pkey then return call(name, params, opts) end
+    local key = prefix .. name .. ":" .. pkey
     local hit, handle = cache:acquire(key, yieldable[ngx.get_phase()] and lock_timeout or 0)
     if hit then
       local meta = copy(hit.meta)
       meta.cached, meta.attempts = true, 0
       return copy(hit.data), nil, meta
     end
-    local data, err, meta = inner(self, name, params, opts)
+    local data, err, meta = call(name, params, opts)
     if data ~= nil then
       local slim = {}
       for _, k in ipairs(meta_fields) do slim[k] = meta[k] end
-      cache:set(key, { data = data, meta = slim }, budget_ttl)
+      cache:set(key, { data = data, meta = slim }, ttl)
     end
     cache:release(key, handle)
     return data, err, meta
@@ -331,10 +332,9 @@ function M.new(opts)
   end
   local thread_mode = settings.transport == nil and not own.blocking
   if settings.transport == nil then
-    settings.transport = M.transport{ thread_pool = own.thread_pool, blocking = own.blocking,
-      timeout = settings.timeout, connect_timeout = settings.connect_timeout, cafile = settings.cafile,
-      capath = settings.capath, allow_insecure_http = settings.allow_insecure_http, proxy = settings.proxy,
-      allow_http_through_proxy = settings.allow_http_through_proxy }
+    local topts = config.transport_options(settings)
+    topts.thread_pool, topts.blocking = own.thread_pool, own.blocking
+    settings.transport = M.transport(topts)
   end
   settings.sleep = settings.sleep or sleep
   local lock_timeout = own.lock_timeout or M.defaults.lock_timeout
@@ -348,8 +348,11 @@ function M.new(opts)
   local client
   client, err = Client.new(settings)
   if not client then return nil, err end
-  wrap_call(client, { check_phase = thread_mode, budget_cache_ttl = own.budget_cache_ttl, cache = cache,
-    prefix = prefix, lock_timeout = lock_timeout })
+  -- layers: the phase check (thread mode) runs first, being added last, then the cache
+  if own.budget_cache_ttl then
+    client:around(cache_layer(cache, prefix, { ["cockpit.budget_status"] = own.budget_cache_ttl }, lock_timeout))
+  end
+  if thread_mode then client:around(phase_layer) end
   return client
 end
 

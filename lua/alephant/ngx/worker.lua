@@ -5,6 +5,7 @@
 -- and keeps it, which keeps connections alive across the calls that VM serves.
 -- Everything returned is a plain table: metatables do not survive the copy back.
 -- @module alephant.ngx.worker
+local config = require "alephant.config"
 local core = require "alephant.core"
 
 local worker = {}
@@ -12,12 +13,9 @@ local worker = {}
 -- One transport per distinct configuration, for the life of this VM.
 local transports = {}
 
-local config_keys = { "timeout", "connect_timeout", "cafile", "capath", "allow_insecure_http", "proxy",
-  "allow_http_through_proxy" }
-
 local function config_key(cfg)
   local parts = {}
-  for i, k in ipairs(config_keys) do parts[i] = tostring(cfg[k]) end
+  for i, k in ipairs(core.http_options) do parts[i] = tostring(cfg[k]) end
   return table.concat(parts, "\0")
 end
 
@@ -27,10 +25,8 @@ function worker.transport_for(cfg)
   local key = config_key(cfg)
   local t = transports[key]
   if t then return t end
-  local plain = {}
-  for _, k in ipairs(config_keys) do plain[k] = cfg[k] end
   local err
-  t, err = core.http_new(plain)
+  t, err = core.http_new(config.transport_options(cfg))
   if t then transports[key] = t end
   return t, err
 end
@@ -43,8 +39,7 @@ local function plain_error(err)
 end
 
 --- Performs one request with this VM's transport for `cfg`.
--- @tparam table cfg `timeout`, `connect_timeout`, `cafile`, `capath`, `allow_insecure_http`, `proxy`,
---   `allow_http_through_proxy`
+-- @tparam table cfg transport options (`core.http_options`)
 -- @tparam table req `{method, url, headers, body, timeout}` as for `core.http_new():request`
 -- @return `{status, headers, body}`, or nil and a plain error table, or nil, nil and the
 --   message of a programmer error (which the caller raises in its own VM)
