@@ -61,6 +61,52 @@ describe("core.http transport", function()
       end
     end)
 
+    -- The transport keeps the easy handle's options from one request to the next and
+    -- sets only what changed: every change of method, headers, URL or timeout must
+    -- still reach the server, and nothing of the previous request may stay behind.
+    it("sends each request as given when method, headers, URL and timeout change between requests", function()
+      local steps = {
+        { method = "GET", headers = { ["X-A"] = "1" } },
+        { method = "GET", headers = { ["X-A"] = "1" } }, -- the same: the steady path
+        { method = "GET", headers = { ["X-A"] = "2" } },
+        { method = "POST", headers = { ["X-A"] = "2" }, body = "one" },
+        { method = "POST", headers = { ["X-A"] = "2" }, body = "second body" },
+        { method = "HEAD", headers = {} },
+        { method = "DELETE", headers = { ["X-B"] = "3" } },
+        { method = "PUT", headers = { ["X-B"] = "3" }, body = "" },
+        { method = "GET", headers = { ["X-A"] = "1" }, timeout = 2 },
+        { method = "GET", headers = { ["X-A"] = "1", ["X-C"] = "" } },
+      }
+      for i, step in ipairs(steps) do
+        local url = srv.url .. "/echo?step=" .. i
+        local res, err = http:request({ method = step.method, url = url, headers = step.headers, body = step.body,
+          timeout = step.timeout })
+        assert.is_nil(err, i)
+        assert.equal(200, res.status)
+        if step.method == "HEAD" then
+          assert.equal("", res.body)
+        else
+          local got = echo(res)
+          assert.equal(step.method, got.method, i)
+          assert.equal("/echo?step=" .. i, got.uri)
+          assert.equal(step.body or "", got.body, i)
+          for _, name in ipairs({ "X-A", "X-B", "X-C" }) do
+            assert.equal(step.headers[name], got.headers[name], ("%d %s"):format(i, name))
+          end
+        end
+      end
+      -- a header refused after a good request leaves the next request intact
+      local _, err = http:request({ url = srv.url .. "/echo", headers = { ["X-A"] = "bad\r\nX-Evil: 1" } })
+      assert.equal("validation", err.kind)
+      local got = echo(assert(http:request({ url = srv.url .. "/echo", headers = { ["X-A"] = "1" } })))
+      assert.equal("1", got.headers["X-A"])
+      assert.is_nil(got.headers["X-Evil"])
+      -- another host on the same transport is checked again (plain http beyond loopback)
+      local _, herr = http:request({ url = "http://example.com/echo" })
+      assert.equal("config", herr.kind)
+      assert.matches("plain http:// to example.com", herr.message, 1, true)
+    end)
+
     it("sends DELETE without a body and POST/PUT with an empty one, inventing no Content-Type", function()
       local got = echo(http:request({ method = "DELETE", url = srv.url .. "/echo" }))
       assert.equal("DELETE", got.method)
