@@ -18,8 +18,8 @@ describe("core.uuid4", function()
 
   it("gives another sequence in every process", function()
     local lua = arg[-1] or "lua5.4"
-    local cmd = ('%s -e \'package.cpath = %q .. ";" .. package.cpath; print(require("alephant.core").uuid4())\''):format(
-      lua, package.cpath)
+    local code = 'package.cpath = %q .. ";" .. package.cpath; print(require("alephant.core").uuid4())'
+    local cmd = ("%s -e '%s'"):format(lua, code:format(package.cpath))
     local a = io.popen(cmd):read("*l")
     local b = io.popen(cmd):read("*l")
     assert.matches(UUID4, a)
