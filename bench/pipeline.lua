@@ -6,6 +6,8 @@
 --   decode    `core.json_decode` of that body (part of the pipeline)
 --   prepare   `state:prepare("analytics.usage", {from, to})` (part of the pipeline)
 --   uuid4     `core.uuid4()`, the x-request-id (part of the pipeline)
+--   cjson_decode  Debian's lua-cjson `cjson.decode` of the same body (the yardstick
+--             for decode; absent when cjson is not installed)
 --
 --   lua5.4|luajit bench/pipeline.lua BODY_FILE [SECONDS]   -> "<name> ops=<per second>" lines
 local alephant = require "alephant"
@@ -43,6 +45,8 @@ local cases = {
   { "prepare", function() state:prepare("analytics.usage", params, now) end },
   { "uuid4", function() core.uuid4() end },
 }
+local has_cjson, cjson = pcall(require, "cjson")
+if has_cjson then cases[#cases + 1] = { "cjson_decode", function() cjson.decode(body) end } end
 
 local function measure(fn)
   fn()

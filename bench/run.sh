@@ -25,6 +25,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$root"
 
 runs=5 batch_calls=50 calls=5000 delayed_calls=1000 tls_calls=2000 luasec_calls=200 mem=1000,100000 clients=5000 wrk_seconds=3 prepare_seconds=0.5 instr_calls=5000
+net_instr_calls=500
 ngx_seconds=5 instr_cases="typical logs_all request_logs_all" instr_paths="lua5.4 luajit c"
 out="$root/bench/RESULTS.md" results="" smoke=""
 while [ $# -gt 0 ]; do
@@ -42,7 +43,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
     --smoke) smoke=1 runs=1 batch_calls=20 calls=200 delayed_calls=50 tls_calls=50 luasec_calls=10 mem=100,200 clients=200 wrk_seconds=1 prepare_seconds=0.05
-             instr_calls=200 ngx_seconds=1 instr_cases=typical instr_paths="lua5.4 c"
+             instr_calls=200 net_instr_calls=20 ngx_seconds=1 instr_cases=typical instr_paths="lua5.4 c"
              out="$root/.tmp/bench-smoke.md"; shift ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench: unknown option $1" >&2; exit 2 ;;
@@ -245,6 +246,37 @@ for r in $(seq 1 "$runs"); do
   net_run tls_luasec_nodelay "$r" lua5.4 bench/luasec_calls.lua "$tls_url" "$luasec_calls" nodelay
 done
 
+# ---- 1d. per call, in the client process: instructions and heap allocations ----------
+# Counted by valgrind (callgrind's instructions, memcheck's "total heap usage"), as the
+# difference between N + K and N calls against the same nginx: reproducible on a busy
+# machine where times are not. The raw libcurl loop shows what libcurl itself costs.
+echo "bench: 1d. instructions and allocations per call (valgrind) [${SECONDS}s]"
+net_count() { # label tool(instr|allocs) command... (the command takes the call count last)
+  local label=$1 tool=$2 a b
+  shift 2
+  if [ "$tool" = instr ]; then
+    a=$(collected "$@" "$net_instr_calls")
+    b=$(collected "$@" "$((2 * net_instr_calls))")
+  else
+    a=$(heap_allocs "$@" "$net_instr_calls")
+    b=$(heap_allocs "$@" "$((2 * net_instr_calls))")
+  fi
+  [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||
+    { echo "bench: valgrind gave no $tool count for $label" >&2; exit 1; }
+  record "$tool" "net:$label" 1 "$(awk -v a="$a" -v b="$b" -v n="$net_instr_calls" 'BEGIN { printf "%.1f", (b - a) / n }')"
+}
+collected() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
+  sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
+heap_allocs() { valgrind --tool=memcheck "$@" 2>&1 >/dev/null |
+  sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,; }
+for tool in instr allocs; do
+  net_count libcurl "$tool" "$work/curl_calls" "$url"
+  for lua in lua5.4 luajit; do
+    with_lua "$lua" net_count "transport_$lua" "$tool" "$lua" bench/transport_calls.lua "$url"
+    with_lua "$lua" net_count "sdk_$lua" "$tool" "$lua" bench/sdk_calls.lua calls "$base"
+  done
+done
+
 # ---- 2. the C core alone: prepare ---------------------------------------------------
 echo "bench: 2. prepare [${SECONDS}s]"
 for r in $(seq 1 "$runs"); do
@@ -257,8 +289,6 @@ for r in $(seq 1 "$runs"); do
 done
 # Instructions per call, counted by callgrind (the difference between N calls and none):
 # reproducible where the timings above are not.
-collected() { valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" 2>&1 >/dev/null |
-  sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
 for c in $instr_cases; do
   for p in $instr_paths; do
     if [ "$p" = c ]; then
@@ -343,7 +373,7 @@ record info load_start "$load_start"
 record info load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 record info params "runs=$runs calls=$calls delayed=$delayed_calls tls=$tls_calls luasec=$luasec_calls" \
   "memory=$mem1,$mem2 clients=$clients wrk=${wrk_seconds}s" \
-  "prepare=${prepare_seconds}s instr=$instr_calls ngx=${ngx_seconds}s"
+  "prepare=${prepare_seconds}s instr=$instr_calls net_instr=$net_instr_calls ngx=${ngx_seconds}s"
 
 mkdir -p "$(dirname "$out")"
 status=0

@@ -360,6 +360,45 @@ describe("JSON round trips", function()
     assert.equal(string.rep("ab\n\195\169", 200000), s)
     assert.equal(s, decode(encode(s)))
   end)
+
+  -- The decoder keeps the values of an open container on the Lua stack and builds
+  -- each table at its full size; big containers and deep ones with many members
+  -- per level must still come out whole (LuaJIT allows a C function 8,000 slots).
+  it("decodes big arrays and objects, and deep documents with many members per level", function()
+    local nums = {}
+    for i = 1, 200000 do nums[i] = tostring(i) end
+    local a = assert(decode("[" .. table.concat(nums, ",") .. "]"))
+    assert.equal(200000, #a)
+    assert.equal(1, a[1])
+    assert.equal(123456, a[123456])
+    assert.equal(core.array_mt, getmetatable(a))
+
+    local members = {}
+    for i = 1, 100000 do members[i] = ('"k%d":%d'):format(i % 3000, i) end
+    members[#members + 1] = '"k5":null' -- a later null removes the member
+    local o = assert(decode("{" .. table.concat(members, ",") .. "}"))
+    local count = 0
+    for _ in pairs(o) do count = count + 1 end
+    assert.equal(2999, count)
+    assert.is_nil(o.k5)
+    assert.equal(99007, o.k7) -- the last duplicate wins
+    assert.equal(99000, o.k0)
+
+    local level = '{"a":1,"b":[' .. table.concat(nums, ",", 1, 1500) .. '],"c":'
+    local t = assert(decode(string.rep(level, 500) .. "0" .. string.rep("}", 500)))
+    for _ = 1, 499 do
+      assert.equal(1, t.a)
+      assert.equal(1500, #t.b)
+      t = t.c
+    end
+    local arrays = "[" .. table.concat(nums, ",", 1, 2000) .. ","
+    t = assert(decode(string.rep(arrays, 500) .. "0" .. string.rep("]", 500)))
+    for _ = 1, 499 do
+      assert.equal(2001, #t)
+      assert.equal(2000, t[2000])
+      t = t[2001]
+    end
+  end)
 end)
 
 describe("JSON and the host", function()

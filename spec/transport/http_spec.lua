@@ -61,6 +61,91 @@ describe("core.http transport", function()
       end
     end)
 
+    -- The transport keeps the easy handle's options from one request to the next and
+    -- sets only what changed: every change of method, headers, URL or timeout must
+    -- still reach the server, and nothing of the previous request may stay behind.
+    it("sends each request as given when method, headers, URL and timeout change between requests", function()
+      local steps = {
+        { method = "GET", headers = { ["X-A"] = "1" } },
+        { method = "GET", headers = { ["X-A"] = "1" } }, -- the same: the steady path
+        { method = "GET", headers = { ["X-A"] = "2" } },
+        { method = "POST", headers = { ["X-A"] = "2" }, body = "one" },
+        { method = "POST", headers = { ["X-A"] = "2" }, body = "second body" },
+        { method = "HEAD", headers = {} },
+        { method = "DELETE", headers = { ["X-B"] = "3" } },
+        { method = "PUT", headers = { ["X-B"] = "3" }, body = "" },
+        { method = "GET", headers = { ["X-A"] = "1" }, timeout = 2 },
+        { method = "GET", headers = { ["X-A"] = "1", ["X-C"] = "" } },
+      }
+      for i, step in ipairs(steps) do
+        local url = srv.url .. "/echo?step=" .. i
+        local res, err = http:request({ method = step.method, url = url, headers = step.headers, body = step.body,
+          timeout = step.timeout })
+        assert.is_nil(err, i)
+        assert.equal(200, res.status)
+        if step.method == "HEAD" then
+          assert.equal("", res.body)
+        else
+          local got = echo(res)
+          assert.equal(step.method, got.method, i)
+          assert.equal("/echo?step=" .. i, got.uri)
+          assert.equal(step.body or "", got.body, i)
+          for _, name in ipairs({ "X-A", "X-B", "X-C" }) do
+            assert.equal(step.headers[name], got.headers[name], ("%d %s"):format(i, name))
+          end
+        end
+      end
+      -- a header refused after a good request leaves the next request intact
+      local _, err = http:request({ url = srv.url .. "/echo", headers = { ["X-A"] = "bad\r\nX-Evil: 1" } })
+      assert.equal("validation", err.kind)
+      local got = echo(assert(http:request({ url = srv.url .. "/echo", headers = { ["X-A"] = "1" } })))
+      assert.equal("1", got.headers["X-A"])
+      assert.is_nil(got.headers["X-Evil"])
+      -- another host on the same transport is checked again (plain http beyond loopback)
+      local _, herr = http:request({ url = "http://example.com/echo" })
+      assert.equal("config", herr.kind)
+      assert.matches("plain http:// to example.com", herr.message, 1, true)
+    end)
+
+    -- A forked child (nginx forks its workers) must not use its parent's connection:
+    -- it opens its own, and the parent's stays usable. LuaJIT's FFI can fork here.
+    local ffi_ok, ffi = pcall(require, "ffi")
+    local fork_it = ffi_ok and it or pending
+    fork_it("opens a new connection in a forked child and leaves the parent's alone", function()
+      pcall(ffi.cdef, [[
+        int fork(void);
+        int pipe(int fds[2]);
+        long write(int fd, const void *buf, size_t n);
+        long read(int fd, void *buf, size_t n);
+        int close(int fd);
+        void _exit(int status);
+        int waitpid(int pid, int *status, int options);
+      ]])
+      local first = assert(http:request({ url = srv.url .. "/echo" }))
+      local fds = ffi.new("int[2]")
+      assert.equal(0, ffi.C.pipe(fds))
+      local pid = ffi.C.fork()
+      if pid == 0 then
+        local ok, res = pcall(http.request, http, { url = srv.url .. "/echo" })
+        local line = ok and res and ("%d %d %d"):format(res.status, res.new_connections, echo(res).connection)
+          or "failed"
+        ffi.C.write(fds[1], line, #line)
+        ffi.C._exit(0)
+      end
+      ffi.C.close(fds[1])
+      local buf = ffi.new("char[64]")
+      local n = tonumber(ffi.C.read(fds[0], buf, 64))
+      ffi.C.close(fds[0])
+      ffi.C.waitpid(pid, nil, 0)
+      local status, fresh, conn = ffi.string(buf, n):match("^(%d+) (%d+) (%d+)$")
+      assert.equal("200", status)
+      assert.equal("1", fresh) -- the child opened its own connection
+      assert.not_equal(tostring(echo(first).connection), conn)
+      local again = assert(http:request({ url = srv.url .. "/echo" }))
+      assert.equal(0, again.new_connections) -- the parent's connection is still there
+      assert.equal(echo(first).connection, echo(again).connection)
+    end)
+
     it("sends DELETE without a body and POST/PUT with an empty one, inventing no Content-Type", function()
       local got = echo(http:request({ method = "DELETE", url = srv.url .. "/echo" }))
       assert.equal("DELETE", got.method)

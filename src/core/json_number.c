@@ -1,9 +1,27 @@
-/* JSON decoding, part two: number text -> double, correctly rounded (see json.h). */
+/* JSON decoding, part two: number text -> double, correctly rounded (see json.h).
+ *
+ * Why not glibc's strtod_l on a C locale (newlocale), as lua-cjson delegates to
+ * strtod? Measured on `make bench`'s body (bench/usage_body.json, 30 decimals such as
+ * 9.354414), scanner alone, callgrind, instructions per document:
+ *   this file for every decimal ...................... 68,800
+ *   strtod_l for every decimal ........................ 87,100  (+18,300)
+ *   Clinger's exact path first (al_json_exact_double,
+ *   in the scanner), then this file or strtod_l ....... 60,700  (either: the body
+ *                                                                never gets past it)
+ * A whole core.json_decode of that body is ~159,000 instructions (Lua 5.4), so
+ * strtod_l as the converter costs 11.5%: beyond the 5% that would have justified
+ * dropping this code. Behind the exact path the two tie on such bodies; what is left
+ * for the slow path (more than 19 significant digits, exponents beyond 10^22) is
+ * where strtod_l would also need a NUL-terminated, length-bounded copy of the token
+ * (the scanner's input is (pointer, length), not a C string, and a number may be
+ * megabytes long), while Eisel-Lemire below decides in ~50 ns without copying. So
+ * the conversion stays here, checked against strtod by fuzz/fuzz_json.c. */
 #include <float.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "json.h"
+#include "json_private.h"
 
 /* ------------------------------------------------------ decimal -> double ---- */
 
@@ -644,9 +662,37 @@ static int fast_convert(uint64_t m, int e10, int neg, double *out) {
   return eisel_lemire(m, e10, neg, out) || subnormal_exact(m, e10, neg, out);
 }
 
-int al_json_parse_double(const char *str, size_t n, double *out) {
+/* Clinger's fast path: an exact mantissa up to 2^53 times an exact power of ten is
+ * one correctly rounded IEEE operation. Most JSON numbers end here. */
+int al_json_exact_double(uint64_t m, int e10, int neg, double *out) {
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
   static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  double v;
+  if (m > ((uint64_t)1 << 53)) return 0;
+  if (e10 == 0) v = (double)m;
+  else if (e10 > 0 && e10 <= 22) v = (double)m * pow10[e10];
+  else if (e10 < 0 && e10 >= -22) v = (double)m / pow10[-e10];
+  else if (e10 > 22 && e10 <= 22 + 15) { /* move the surplus into the mantissa if exact */
+    int extra = e10 - 22;
+    while (extra > 0 && m <= ((uint64_t)1 << 53) / 10) {
+      m *= 10;
+      extra--;
+    }
+    if (extra) return 0;
+    v = (double)m * 1e22;
+  } else {
+    return 0;
+  }
+  *out = neg ? -v : v;
+  return 1;
+#else
+  (void)m, (void)e10, (void)neg, (void)out;
+  return 0;
+#endif
+}
+
+int al_json_parse_double(const char *str, size_t n, double *out) {
   const unsigned char *s = (const unsigned char *)str;
   decimal a;
   size_t i = 0;
@@ -697,29 +743,7 @@ int al_json_parse_double(const char *str, size_t n, double *out) {
     int k, take = a.nd < 19 ? a.nd : 19, e10 = a.dp - take;
     for (k = 0; k < take; k++) m = m * 10 + a.d[k];
     if (take == a.nd && !a.trunc) {
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-      /* Clinger's fast path: an exact mantissa below 2^53 times an exact power of
-       * ten is one correctly rounded IEEE operation. Most JSON numbers end here. */
-      if (m <= ((uint64_t)1 << 53)) {
-        double v = -1;
-        if (e10 == 0) v = (double)m;
-        else if (e10 > 0 && e10 <= 22) v = (double)m * pow10[e10];
-        else if (e10 < 0 && e10 >= -22) v = (double)m / pow10[-e10];
-        else if (e10 > 22 && e10 <= 22 + 15) { /* move the surplus into the mantissa if exact */
-          int extra = e10 - 22;
-          uint64_t mm = m;
-          while (extra > 0 && mm <= ((uint64_t)1 << 53) / 10) {
-            mm *= 10;
-            extra--;
-          }
-          if (extra == 0) v = (double)mm * 1e22;
-        }
-        if (v >= 0) {
-          *out = neg ? -v : v;
-          return 0;
-        }
-      }
-#endif
+      if (al_json_exact_double(m, e10, neg, out)) return 0;
       if (fast_convert(m, e10, neg, out)) return 0;
     } else {
       /* more digits than fit in m: the value lies in [m, m+1) * 10^e10, and when

@@ -141,13 +141,27 @@ static al_json_type expected(al_json_scanner *sc, size_t off, const char *what) 
   return fail(sc, off, "expected %s, found %s", what, found);
 }
 
+/* Byte classes: PLAIN bytes stand for themselves in a string (printable ASCII but
+ * '"' and '\\'), WS is JSON whitespace. One load per byte in the hot loops. */
+enum { PLAIN = 1, WS = 2 };
+static const unsigned char byte_class[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    3, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   size_t n = sc->n, open = sc->pos, i = open + 1, saved = 0;
   int esc = 0;
   for (;;) {
     unsigned char c;
-    while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') i++;
+    while (i < n && (byte_class[s[i]] & PLAIN)) i++;
     if (i >= n) return fail(sc, open, "unterminated string (found end of input)");
     c = s[i];
     if (c == '"') break;
@@ -206,10 +220,14 @@ static al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
 
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
+/* One pass: the grammar, and the first 19 significant digits as an integer mantissa,
+ * so that integers and short decimals need no second look at the text. */
 static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
-  size_t n = sc->n, start = sc->pos, i = start, ndig;
-  int neg = 0, integral = 1;
+  size_t n = sc->n, start = sc->pos, i = start, sig = 0;
+  int neg = 0, integral = 1, nfrac = 0;
+  uint64_t m = 0; /* the digits read, while there are at most 19 */
+  long ex = 0;
   if (s[i] == '-') {
     neg = 1;
     i++;
@@ -218,44 +236,46 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
     i++;
     if (i < n && is_digit(s[i])) return fail(sc, start, "leading zeros are not allowed in numbers");
   } else if (i < n && is_digit(s[i])) {
-    while (i < n && is_digit(s[i])) i++;
+    for (; i < n && is_digit(s[i]); i++, sig++)
+      if (sig < 19) m = m * 10 + (unsigned)(s[i] - '0');
   } else {
     return expected(sc, i, "a digit after '-'");
   }
-  ndig = i - start - (size_t)neg;
   if (i < n && s[i] == '.') {
     i++;
     if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit after the decimal point");
-    while (i < n && is_digit(s[i])) i++;
+    for (; i < n && is_digit(s[i]); i++, sig++) {
+      if (sig < 19) {
+        m = m * 10 + (unsigned)(s[i] - '0');
+        nfrac++;
+      }
+    }
     integral = 0;
   }
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    int eneg = 0;
     i++;
-    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+    if (i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
     if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit in the exponent");
-    while (i < n && is_digit(s[i])) i++;
+    for (; i < n && is_digit(s[i]); i++)
+      if (ex < 100000000L) ex = ex * 10 + (s[i] - '0'); /* saturates far beyond any double */
+    if (eneg) ex = -ex;
     integral = 0;
   }
   tok->offset = start;
   tok->str = sc->s + start;
   tok->len = i - start;
   sc->pos = i;
-  if (integral && ndig <= 19) { /* int64 when it fits, magnitude up to 2^63 for negatives */
-    uint64_t u = 0, lim = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
-    size_t k;
-    int fits = 1;
-    for (k = start + (size_t)neg; k < i; k++) {
-      unsigned d = (unsigned)(s[k] - '0');
-      if (u > (lim - d) / 10) {
-        fits = 0;
-        break;
+  if (sig <= 19) { /* m holds every digit */
+    if (integral) { /* int64 when it fits, magnitude up to 2^63 for negatives */
+      uint64_t lim = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
+      if (m <= lim) {
+        tok->i = neg ? (int64_t)(0 - m) : (int64_t)m; /* 0 - m: no signed overflow for 2^63 */
+        tok->d = (double)tok->i;
+        return AL_JSON_INTEGER;
       }
-      u = u * 10 + d;
-    }
-    if (fits) {
-      tok->i = neg ? (int64_t)(0 - u) : (int64_t)u; /* 0 - u: no signed overflow for 2^63 */
-      tok->d = (double)tok->i;
-      return AL_JSON_INTEGER;
+    } else if (ex > -1000 && ex < 1000 && al_json_exact_double(m, (int)ex - nfrac, neg, &tok->d)) {
+      return AL_JSON_DOUBLE;
     }
   }
   al_json_parse_double(tok->str, tok->len, &tok->d);
@@ -321,24 +341,25 @@ static al_json_type scan_value(al_json_scanner *sc, al_json_token *tok, const ch
 
 al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
+  const size_t n = sc->n;
+  size_t pos = sc->pos;
   tok->type = AL_JSON_ERROR;
   for (;;) {
     unsigned char c;
     int obj;
     if (sc->state == ST_ERROR) return AL_JSON_ERROR;
-    while (sc->pos < sc->n && (s[sc->pos] == ' ' || s[sc->pos] == '\n' || s[sc->pos] == '\r' || s[sc->pos] == '\t'))
-      sc->pos++;
-    if (sc->pos >= sc->n) {
+    while (pos < n && (byte_class[s[pos]] & WS)) pos++;
+    sc->pos = pos;
+    if (pos >= n) {
       switch (sc->state) {
-        case ST_DONE: tok->offset = sc->pos; return tok->type = AL_JSON_END;
+        case ST_DONE: tok->offset = pos; return tok->type = AL_JSON_END;
         case ST_VALUE:
-          if (sc->depth == 0) return fail(sc, sc->pos, "empty input (expected a JSON value)");
+          if (sc->depth == 0) return fail(sc, pos, "empty input (expected a JSON value)");
           break;
         default: break;
       }
     }
-    c = sc->pos < sc->n ? s[sc->pos] : 0;
-    obj = al_json_container(sc) == AL_JSON_OBJECT;
+    c = pos < n ? s[pos] : 0;
     switch (sc->state) {
       case ST_VALUE:
         return tok->type = scan_value(sc, tok, "a value");
@@ -349,28 +370,29 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
         if (c == '}') return tok->type = close_container(sc, tok);
         /* fall through */
       case ST_KEY:
-        if (c != '"' || sc->pos >= sc->n)
-          return expected(sc, sc->pos, sc->state == ST_KEY ? "a string key after ','" : "a string key or '}'");
+        if (c != '"' || pos >= n)
+          return expected(sc, pos, sc->state == ST_KEY ? "a string key after ','" : "a string key or '}'");
         if (scan_string(sc, tok) == AL_JSON_ERROR) return AL_JSON_ERROR;
         sc->state = ST_COLON;
         return tok->type = AL_JSON_KEY;
       case ST_COLON:
-        if (c != ':' || sc->pos >= sc->n) return expected(sc, sc->pos, "':' after an object key");
-        sc->pos++;
+        if (c != ':' || pos >= n) return expected(sc, pos, "':' after an object key");
+        pos++;
         sc->state = ST_VALUE;
         continue;
       case ST_COMMA_OR_END:
-        if (sc->pos < sc->n) {
+        obj = al_json_container(sc) == AL_JSON_OBJECT;
+        if (pos < n) {
           if (c == ',') {
-            sc->pos++;
+            pos++;
             sc->state = obj ? ST_KEY : ST_VALUE;
             continue;
           }
           if (c == (obj ? '}' : ']')) return tok->type = close_container(sc, tok);
         }
-        return expected(sc, sc->pos, obj ? "',' or '}' after an object member" : "',' or ']' after an array element");
+        return expected(sc, pos, obj ? "',' or '}' after an object member" : "',' or ']' after an array element");
       case ST_DONE:
-        return expected(sc, sc->pos, "end of input after the JSON value");
+        return expected(sc, pos, "end of input after the JSON value");
       default:
         return AL_JSON_ERROR;
     }

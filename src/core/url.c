@@ -5,10 +5,17 @@
 
 #include "token.h"
 
-static int unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
+/* RFC 3986 unreserved characters: letters, digits and -._~ (one load per byte). */
+static const unsigned char unreserved[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
 
 /* An output cursor that counts past the end, snprintf-style. */
 typedef struct {
@@ -17,25 +24,27 @@ typedef struct {
 } sink;
 
 static void put(sink *k, const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++, k->len++)
-    if (k->len < k->cap) k->p[k->len] = s[i];
+  if (k->len < k->cap) memcpy(k->p + k->len, s, n < k->cap - k->len ? n : k->cap - k->len);
+  k->len += n;
 }
 
+/* Runs of unreserved bytes are copied as they are, everything else as %XX. */
 static void put_encoded(sink *k, const char *s, size_t n) {
   static const char hex[] = "0123456789ABCDEF";
-  size_t i;
-  for (i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (unreserved(c)) {
-      put(k, (const char *)&s[i], 1);
-    } else {
+  size_t i = 0;
+  while (i < n) {
+    size_t run = i;
+    while (run < n && unreserved[(unsigned char)s[run]]) run++;
+    if (run > i) put(k, s + i, run - i);
+    if (run < n) {
+      unsigned char c = (unsigned char)s[run++];
       char esc[3];
       esc[0] = '%';
       esc[1] = hex[c >> 4];
       esc[2] = hex[c & 15];
       put(k, esc, 3);
     }
+    i = run;
   }
 }
 

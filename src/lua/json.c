@@ -84,10 +84,118 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
   return 2;
 }
 
-/* core.json_decode(s) -> value | nil, err. Iterative: the open containers live on
- * the Lua stack (table, then the pending key for objects), one level per token. */
+/* Decoding builds every table once, at its full size: the values of an open
+ * container wait on the Lua stack above a placeholder slot, and when the container
+ * closes a table of exactly that many elements (lua_createtable) replaces the
+ * placeholder and takes them. No table is ever resized, and nothing is copied
+ * outside Lua. A container with more than FLUSH pending slots, or one whose child
+ * opens while the stack is already deep, moves what it has into its table early,
+ * so the stack stays below LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000
+ * slots) whatever the input: at most DEEP_STACK + FLUSH + 2 per level (1,024) + the
+ * key cache and spare (~100). */
+#define FLUSH 512        /* pending slots of one container (even: key/value pairs) */
+#define DEEP_STACK 4096  /* past this many slots an opening child flushes its parent */
+
+/* Object keys repeat (30 series rows share 4 names): a small cache of the keys met
+ * in this document, each anchored in a stack slot, skips lua_pushlstring's hashing
+ * and interning for every repeat. It compares the raw bytes of the key in the
+ * input, which lives as long as the call. */
+#define KEY_CACHE 32 /* entries, a power of two */
+#define KEY_CACHE_MAX 40
+
+typedef struct {
+  const char *src; /* the key's bytes in the input; NULL: empty entry */
+  size_t len;
+} key_slot;
+
+typedef struct {
+  int slot;       /* stack index of the placeholder, then of the table */
+  int object;     /* an object (key/value pairs pending), else an array */
+  int created;    /* the table exists (flushed early) */
+  lua_Integer n;  /* arrays: elements already in the table */
+} frame;
+
+typedef struct {
+  lua_State *L;
+  int array_mt; /* stack index of core.array_mt */
+  int keys;     /* stack index of the first key-cache slot */
+  int room;     /* pushes left before the next lua_checkstack */
+  key_slot cache[KEY_CACHE];
+  frame f[AL_JSON_MAX_DEPTH + 1];
+} decoder;
+
+static void need_room(decoder *d) {
+  if (--d->room <= 0) {
+    luaL_checkstack(d->L, 64, "JSON document");
+    d->room = 56; /* 8 slots spare for a flush's temporaries */
+  }
+}
+
+static void push_key(decoder *d, const al_json_token *tok, scratch *sb) {
+  lua_State *L = d->L;
+  const unsigned char *k = (const unsigned char *)tok->str;
+  key_slot *e;
+  unsigned h;
+  if (tok->escaped || tok->len == 0 || tok->len > KEY_CACHE_MAX) {
+    push_string(L, tok, sb);
+    return;
+  }
+  h = ((unsigned)tok->len * 31u + k[0] * 7u + k[tok->len - 1]) & (KEY_CACHE - 1);
+  e = &d->cache[h];
+  if (e->len == tok->len && e->src != NULL && memcmp(e->src, tok->str, tok->len) == 0) {
+    lua_pushvalue(L, d->keys + (int)h);
+    return;
+  }
+  lua_pushlstring(L, tok->str, tok->len);
+  lua_pushvalue(L, -1);
+  lua_replace(L, d->keys + (int)h);
+  e->src = tok->str;
+  e->len = tok->len;
+}
+
+/* Moves the pending values of frame fr (everything above its slot, but an object's
+ * key still waiting for its value) into its table, creating the table first. */
+static void flush(decoder *d, frame *fr, int closing) {
+  lua_State *L = d->L;
+  int object = fr->object;
+  int top = lua_gettop(L), pending = top - fr->slot, i;
+  if (object) {
+    int pairs = pending / 2;
+    if (!fr->created) {
+      lua_createtable(L, 0, pairs);
+      lua_replace(L, fr->slot);
+      fr->created = 1;
+    }
+    for (i = 0; i < pairs; i++) { /* in document order: a later duplicate wins */
+      lua_pushvalue(L, fr->slot + 1 + 2 * i);
+      lua_pushvalue(L, fr->slot + 2 + 2 * i);
+      lua_rawset(L, fr->slot); /* a nil value (null) leaves the key absent */
+    }
+    if (pending % 2 && pairs > 0) { /* a key whose value is not there yet moves down */
+      lua_replace(L, fr->slot + 1);
+      lua_settop(L, fr->slot + 1);
+    } else if (pending % 2 == 0) {
+      lua_settop(L, fr->slot);
+    }
+  } else {
+    if (!fr->created) {
+      lua_createtable(L, pending, 0);
+      lua_replace(L, fr->slot);
+      fr->created = 1;
+    }
+    for (i = pending; i > 0; i--) RAWSETI(L, fr->slot, fr->n + i); /* pops the top */
+    fr->n += pending;
+    if (closing) {
+      lua_pushvalue(L, d->array_mt);
+      lua_setmetatable(L, fr->slot);
+    }
+  }
+  d->room += pending;
+}
+
+/* core.json_decode(s) -> value | nil, err */
 static int l_decode(lua_State *L) {
-  lua_Integer idx[AL_JSON_MAX_DEPTH + 1]; /* next index of each open array */
+  decoder d;
   al_json_scanner sc;
   al_json_token tok;
   scratch sb;
@@ -97,13 +205,20 @@ static int l_decode(lua_State *L) {
     return luaL_argerror(L, 1, lua_pushfstring(L, "string expected, got %s", luaL_typename(L, 1)));
   s = lua_tolstring(L, 1, &n); /* stays valid: argument 1 stays on the stack */
   lua_settop(L, 1);
+  luaL_checkstack(L, KEY_CACHE + 64, "JSON document");
   luaL_getmetatable(L, ARRAY_MT); /* 2 */
   lua_pushnil(L);                 /* 3: scratch */
+  lua_settop(L, 3 + KEY_CACHE);   /* 4..: the key cache */
+  d.L = L;
+  d.array_mt = 2;
+  d.keys = 4;
+  d.room = 56;
+  memset(d.cache, 0, sizeof d.cache);
   sb.slot = 3;
   sb.cap = 0;
   al_json_scanner_init(&sc, s, n);
   for (;;) {
-    int where;
+    frame *fr;
     switch (al_json_next(&sc, &tok)) {
       case AL_JSON_END:
         return 1; /* the value is on top */
@@ -111,44 +226,55 @@ static int l_decode(lua_State *L) {
         lua_settop(L, 3);
         return decode_error(L, &sc);
       case AL_JSON_OBJECT:
-        luaL_checkstack(L, 4, "JSON nesting"); /* table, key, value, scratch */
-        lua_newtable(L);
-        continue;
       case AL_JSON_ARRAY:
-        luaL_checkstack(L, 4, "JSON nesting");
-        lua_newtable(L);
-        lua_pushvalue(L, 2);
-        lua_setmetatable(L, -2);
-        idx[sc.depth] = 0;
-        continue;
-      case AL_JSON_KEY:
-        push_string(L, &tok, &sb);
+        if (sc.depth > 1) { /* the parent keeps few pending slots while the stack is deep */
+          fr = &d.f[sc.depth - 1];
+          if (lua_gettop(L) - fr->slot > FLUSH || lua_gettop(L) > DEEP_STACK)
+            flush(&d, fr, 0);
+        }
+        need_room(&d);
+        lua_pushnil(L); /* the placeholder */
+        fr = &d.f[sc.depth];
+        fr->slot = lua_gettop(L);
+        fr->object = tok.type == AL_JSON_OBJECT;
+        fr->created = 0;
+        fr->n = 0;
         continue;
       case AL_JSON_OBJECT_END:
       case AL_JSON_ARRAY_END:
-        break; /* the finished table on top is the value */
+        fr = &d.f[sc.depth + 1];
+        flush(&d, fr, 1);
+        break; /* the finished table, at the placeholder's slot, is now the top */
+      case AL_JSON_KEY:
+        need_room(&d);
+        push_key(&d, &tok, &sb);
+        continue;
       case AL_JSON_STRING:
+        need_room(&d);
         push_string(L, &tok, &sb);
         break;
       case AL_JSON_INTEGER:
+        need_room(&d);
         push_integer(L, tok.i);
         break;
       case AL_JSON_DOUBLE:
+        need_room(&d);
         lua_pushnumber(L, (lua_Number)tok.d);
         break;
       case AL_JSON_TRUE:
       case AL_JSON_FALSE:
+        need_room(&d);
         lua_pushboolean(L, tok.type == AL_JSON_TRUE);
         break;
       case AL_JSON_NULL:
+        need_room(&d);
         if (al_json_container(&sc) == AL_JSON_OBJECT) lua_pushnil(L); /* absent (and undoes a duplicate) */
         else lua_pushlightuserdata(L, NULL_UD);
         break;
     }
-    where = al_json_container(&sc);
-    if (where == AL_JSON_OBJECT) lua_rawset(L, -3);
-    else if (where == AL_JSON_ARRAY) RAWSETI(L, -2, ++idx[sc.depth]);
-    /* at the top level the value waits on the stack for AL_JSON_END */
+    /* a value: it waits on the stack for its container to close */
+    if (sc.depth > 0 && lua_gettop(L) - d.f[sc.depth].slot > FLUSH)
+      flush(&d, &d.f[sc.depth], 0);
   }
 }
 

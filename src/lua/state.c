@@ -2,6 +2,7 @@
  * an explicit workspace id and the resolved virtual-key context. prepare() turns an
  * endpoint name and a params table into {method, url, headers, body} without I/O.
  * Each client owns one; nothing is shared between clients, VMs or threads. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,29 @@ static const char *const cached_strings[S_COUNT] = {
     "saas", "analytics", "gateway"};
 
 #define STRINGS lua_upvalueindex(1)
+/* name -> light userdata of its catalog entry (static, the same in every VM): each
+ * name is looked up in the catalog once per VM, then by Lua's own string hash */
+#define ENDPOINTS lua_upvalueindex(2)
+
+/* The catalog entry of the endpoint named at idx, or NULL. */
+static const al_endpoint *endpoint_at(lua_State *L, int idx) {
+  const al_endpoint *e;
+  size_t n;
+  const char *name;
+  lua_pushvalue(L, idx);
+  lua_rawget(L, ENDPOINTS);
+  e = (const al_endpoint *)lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  if (e) return e;
+  name = lua_tolstring(L, idx, &n);
+  e = al_catalog_find(name, n);
+  if (e) {
+    lua_pushvalue(L, idx);
+    lua_pushlightuserdata(L, (void *)(uintptr_t)e);
+    lua_rawset(L, ENDPOINTS);
+  }
+  return e;
+}
 
 static void push_cached(lua_State *L, int which) { lua_rawgeti(L, STRINGS, which); }
 
@@ -373,7 +397,7 @@ static int l_prepare(lua_State *L) {
   al_policy policy;
   size_t name_n, need;
   const char *name = luaL_checklstring(L, 2, &name_n);
-  const al_endpoint *e = al_catalog_find(name, name_n);
+  const al_endpoint *e = endpoint_at(L, 2);
   const char *ws = NULL;
   int plan, has_body = 0, extra = 0;
   unsigned i;
@@ -619,7 +643,8 @@ void alb_open_state(lua_State *L) {
       lua_rawseti(L, -2, i + 1);
     }
     lua_pushvalue(L, -1);
-    lua_pushcclosure(L, l_prepare, 1);
+    lua_newtable(L); /* ENDPOINTS */
+    lua_pushcclosure(L, l_prepare, 2);
     lua_setfield(L, -3, "prepare");
     lua_pushcclosure(L, l_prepare_raw, 1); /* the same cached strings */
     lua_setfield(L, -2, "prepare_raw");

@@ -18,6 +18,7 @@
  * - Apart from the once-flag there is no process-wide mutable state: nginx loads the
  *   module into many VMs and threads.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_WIPEONFORK */
 #include "http.h"
 
 #include <curl/curl.h>
@@ -29,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -56,10 +58,32 @@
 
 /* ---- one transfer ---------------------------------------------------------------- */
 
+enum { REQ_GET, REQ_HEAD, REQ_BODY };
+
+/* What an easy handle was last set up with. A request like the previous one (the
+ * steady path: same method, route and headers) sets only what changed, usually
+ * nothing but the transfer's own pointers; another method, route (plain http,
+ * loopback: the proxy options) or protocol (a multiplexed batch) resets the handle.
+ * The state travels with the handle: into a transfer, and back to the transport
+ * when idle. */
+typedef struct {
+  int configured;          /* the options common to every request are set */
+  int kind;                /* REQ_*, with method: what the method options say */
+  int plain, loopback;     /* the route the proxy options were set for */
+  int multiplex;
+  char method[33];
+  char *url;               /* CURLOPT_URL as last set, NULL before */
+  size_t url_cap;
+  long timeout_ms;         /* CURLOPT_TIMEOUT_MS as last set */
+  struct curl_slist *hdrs; /* CURLOPT_HTTPHEADER as last set */
+  char *hsrc;              /* the request headers it was built from (see headers_same) */
+  size_t hsrc_len, hsrc_cap, hcount;
+} easy_state;
+
 typedef struct {
   al_http *http;
   CURL *easy;
-  struct curl_slist *hdrs;
+  easy_state st; /* of easy */
   char errbuf[CURL_ERROR_SIZE];
   char host[256]; /* for messages: the host only, never the path, query or headers */
   long timeout_ms;
@@ -111,8 +135,14 @@ struct al_http {
   char *proxy; /* NULL = environment, "" = none, else the proxy URL */
   int allow_http_through_proxy;
   pid_t pid;
+  /* a page the kernel zeroes in a forked child (MADV_WIPEONFORK): *this_process is 1
+   * in the process that made the handles, 0 in a child; NULL where the kernel lacks
+   * it, and then getpid() is compared (a system call per request) */
+  volatile unsigned char *this_process;
+  size_t page;
   CURLM *multi;
   CURL *idle; /* one easy handle kept for the next transfer */
+  easy_state idle_st;
   al_http_stream *streams;
   tracked_socket *socks;
   size_t nsocks, capsocks;
@@ -464,6 +494,30 @@ static int xfer_error(const xfer *x, CURLcode rc, al_error *err) {
 
 /* ---- the transport --------------------------------------------------------------- */
 
+/* The transport is used in another process than the one that made its handles. */
+static int forked(const al_http *h) {
+  if (h->this_process) return *h->this_process == 0;
+  return h->pid != getpid();
+}
+
+static void fork_marker_new(al_http *h) {
+#ifdef MADV_WIPEONFORK
+  long ps = sysconf(_SC_PAGESIZE);
+  size_t page = ps > 0 ? (size_t)ps : 4096;
+  void *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return;
+  if (madvise(p, page, MADV_WIPEONFORK) != 0) {
+    munmap(p, page);
+    return;
+  }
+  h->this_process = p;
+  h->page = page;
+  *h->this_process = 1;
+#else
+  (void)h;
+#endif
+}
+
 al_http *al_http_new(const al_http_options *o, al_error *err) {
   al_http_options dflt;
   al_http *h;
@@ -498,6 +552,7 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
   h->pid = getpid();
+  fork_marker_new(h);
   /* The multi handle is made by the first request (ensure_ready): libcurl's multi holds
    * a wake-up socket pair, two descriptors per transport, and a client that never
    * sends (one of many cached per nginx worker) should cost neither them nor the time. */
@@ -509,21 +564,32 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   return h;
 }
 
-/* Takes the transfer out of the multi and hands its easy handle back for reuse. */
+static void easy_state_free(easy_state *st) {
+  curl_slist_free_all(st->hdrs);
+  free(st->url);
+  free(st->hsrc);
+  memset(st, 0, sizeof *st);
+}
+
+/* Takes the transfer out of the multi and hands its easy handle, options still set,
+ * back for reuse. */
 static void xfer_release(al_http *h, xfer *x) {
   if (x->easy) {
     if (x->attached) curl_multi_remove_handle(h->multi, x->easy);
     x->attached = 0;
-    /* reset drops our pointers (error buffer, callbacks' data) but keeps the caches */
-    curl_easy_reset(x->easy);
-    if (h->idle == NULL)
+    /* the error buffer is x's: libcurl must not keep it (the callbacks' data is only
+     * used during a transfer, and the next one sets it again) */
+    (void)curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, (char *)NULL);
+    if (h->idle == NULL && x->st.configured) {
       h->idle = x->easy;
-    else
+      h->idle_st = x->st;
+      memset(&x->st, 0, sizeof x->st);
+    } else {
       curl_easy_cleanup(x->easy);
+    }
     x->easy = NULL;
   }
-  curl_slist_free_all(x->hdrs);
-  x->hdrs = NULL;
+  easy_state_free(&x->st);
 }
 
 static void xfer_free_buffers(xfer *x) {
@@ -542,8 +608,7 @@ static void stream_detach(al_http_stream *s, int curl_ok) {
     xfer_release(h, &s->x);
   } else { /* after fork without /dev/null: leave libcurl's objects alone */
     s->x.easy = NULL;
-    curl_slist_free_all(s->x.hdrs);
-    s->x.hdrs = NULL;
+    easy_state_free(&s->x.st);
   }
   s->x.http = NULL;
   s->state = S_DETACHED;
@@ -569,6 +634,7 @@ static void abandon_after_fork(al_http *h) {
   if (devnull < 0) {
     detach_all_streams(h, 0);
     h->idle = NULL;
+    easy_state_free(&h->idle_st);
     h->multi = NULL;
     h->nsocks = 0;
     return;
@@ -583,6 +649,7 @@ static void abandon_after_fork(al_http *h) {
   detach_all_streams(h, 1);
   if (h->idle) curl_easy_cleanup(h->idle);
   h->idle = NULL;
+  easy_state_free(&h->idle_st);
   if (h->multi) curl_multi_cleanup(h->multi);
   h->multi = NULL;
   h->nsocks = 0;
@@ -590,10 +657,10 @@ static void abandon_after_fork(al_http *h) {
 
 /* Before any use: a new process gets fresh handles; a missing multi is created. */
 static int ensure_ready(al_http *h, al_error *err) {
-  pid_t pid = getpid();
-  if (pid != h->pid) {
+  if (forked(h)) {
     abandon_after_fork(h);
-    h->pid = pid;
+    h->pid = getpid();
+    if (h->this_process) *h->this_process = 1;
   }
   if (h->multi == NULL) {
     h->multi = curl_multi_init();
@@ -605,12 +672,14 @@ static int ensure_ready(al_http *h, al_error *err) {
 
 void al_http_free(al_http *h) {
   if (h == NULL) return;
-  if (h->pid != getpid())
+  if (forked(h))
     abandon_after_fork(h);
   else
     detach_all_streams(h, 1);
   if (h->idle) curl_easy_cleanup(h->idle);
+  easy_state_free(&h->idle_st);
   if (h->multi) curl_multi_cleanup(h->multi); /* closes its connections through close_socket */
+  if (h->this_process) munmap((void *)h->this_process, h->page);
   free(h->socks);
   free(h->cafile);
   free(h->capath);
@@ -660,14 +729,60 @@ static int set_proxy(al_http *h, xfer *x, CURL *e, int plain, int loopback, cons
   return 0;
 }
 
-static int add_header(xfer *x, const char *line) {
-  struct curl_slist *l = curl_slist_append(x->hdrs, line);
+static int add_header(struct curl_slist **list, const char *line) {
+  struct curl_slist *l = curl_slist_append(*list, line);
   if (l == NULL) return -1;
-  x->hdrs = l;
+  *list = l;
   return 0;
 }
 
-static int build_headers(xfer *x, const al_http_request *req, al_error *err) {
+/* The request's headers are the ones st's list was built from: same count, and each
+ * name and value of the same length and bytes (hsrc: name_len, value_len as size_t,
+ * then the bytes, per header). Such headers were checked when the list was built. */
+static int headers_same(const easy_state *st, const al_http_request *req) {
+  const char *p = st->hsrc;
+  size_t i, nl, vl;
+  if (st->hdrs == NULL || st->hcount != req->nheaders) return 0;
+  for (i = 0; i < req->nheaders; i++) {
+    const al_http_header *hd = &req->headers[i];
+    memcpy(&nl, p, sizeof nl);
+    memcpy(&vl, p + sizeof nl, sizeof vl);
+    p += 2 * sizeof nl;
+    if (nl != hd->name_len || vl != hd->value_len || memcmp(p, hd->name, nl) || memcmp(p + nl, hd->value, vl))
+      return 0;
+    p += nl + vl;
+  }
+  return 1;
+}
+
+/* Remembers the headers st's list was built from; 0, or -1 out of memory. */
+static int headers_remember(easy_state *st, const al_http_request *req) {
+  size_t i, need = 0;
+  char *p;
+  for (i = 0; i < req->nheaders; i++) need += 2 * sizeof(size_t) + req->headers[i].name_len + req->headers[i].value_len;
+  if (need > st->hsrc_cap) {
+    p = realloc(st->hsrc, need);
+    if (p == NULL) return -1;
+    st->hsrc = p;
+    st->hsrc_cap = need;
+  }
+  p = st->hsrc;
+  for (i = 0; i < req->nheaders; i++) {
+    const al_http_header *hd = &req->headers[i];
+    memcpy(p, &hd->name_len, sizeof hd->name_len);
+    memcpy(p + sizeof(size_t), &hd->value_len, sizeof hd->value_len);
+    p += 2 * sizeof(size_t);
+    memcpy(p, hd->name, hd->name_len);
+    memcpy(p + hd->name_len, hd->value, hd->value_len);
+    p += hd->name_len + hd->value_len;
+  }
+  st->hsrc_len = need;
+  st->hcount = req->nheaders;
+  return 0;
+}
+
+/* Checks the request's headers and builds libcurl's list of them into *out. */
+static int build_headers(struct curl_slist **out, const al_http_request *req, al_error *err) {
   size_t i, total = 0;
   int has_expect = 0, has_ctype = 0;
   for (i = 0; i < req->nheaders; i++) {
@@ -695,14 +810,14 @@ static int build_headers(xfer *x, const al_http_request *req, al_error *err) {
       memcpy(line + hd->name_len + 2, hd->value, hd->value_len);
       line[n - 1] = '\0';
     }
-    if (add_header(x, line)) {
+    if (add_header(out, line)) {
       free(line);
       return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
     }
     free(line);
   }
   /* No "Expect: 100-continue" wait for large bodies, and no invented form Content-Type. */
-  if ((!has_expect && add_header(x, "Expect:")) || (!has_ctype && add_header(x, "Content-Type:")))
+  if ((!has_expect && add_header(out, "Expect:")) || (!has_ctype && add_header(out, "Content-Type:")))
     return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
   return 0;
 }
@@ -717,7 +832,7 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   const char *method = req->method ? req->method : "GET";
   size_t mlen = strlen(method);
   long timeout = req->timeout_ms ? req->timeout_ms : h->timeout_ms;
-  int head = strcmp(method, "HEAD") == 0, plain = 0, loopback = 0, prc;
+  int head = strcmp(method, "HEAD") == 0, plain = 0, loopback = 0, prc, kind, set_headers = 0;
   char target[256];
   int with_body = req->body_len > 0 || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
                   strcmp(method, "PATCH") == 0;
@@ -749,64 +864,131 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
     al_fail(err, AL_ERR_CONFIG, "body", "body is NULL");
     goto fail;
   }
-  if (build_headers(x, req, err) || ensure_ready(h, err)) goto fail;
+  if (ensure_ready(h, err)) goto fail;
 
-  e = h->idle ? h->idle : curl_easy_init();
-  h->idle = NULL;
+  e = h->idle;
+  if (e) { /* the handle and what it was set up with */
+    x->st = h->idle_st;
+    memset(&h->idle_st, 0, sizeof h->idle_st);
+    h->idle = NULL;
+  } else {
+    e = curl_easy_init();
+  }
   if (e == NULL) {
     al_fail(err, AL_ERR_NETWORK, "", "libcurl could not create a handle");
     goto fail;
   }
   x->easy = e;
-  x->errbuf[0] = '\0';
-  SET(CURLOPT_ERRORBUFFER, x->errbuf);
-  SET(CURLOPT_PRIVATE, (void *)x);
-  SET(CURLOPT_URL, req->url);
+  kind = head ? REQ_HEAD : with_body ? REQ_BODY : REQ_GET;
+  if (x->st.configured && (x->st.kind != kind || strcmp(x->st.method, method) != 0 || x->st.plain != plain ||
+                           x->st.loopback != loopback || x->st.multiplex != x->multiplex)) {
+    curl_easy_reset(e); /* another method, route or protocol: start from libcurl's defaults */
+    x->st.configured = 0;
+  }
+  if (!x->st.configured) { /* options that stay set from one request to the next */
+    free(x->st.url);
+    x->st.url = NULL;
+    x->st.url_cap = 0;
+    x->st.timeout_ms = -1;
+    set_headers = 1;
 #if LIBCURL_VERSION_NUM >= 0x075500
-  SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
 #else
-  SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    SET(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-  SET(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for DNS timeouts: we run in threads */
+    SET(CURLOPT_NOSIGNAL, 1L); /* no SIGALRM for DNS timeouts: we run in threads */
+    SET(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (h->cafile) SET(CURLOPT_CAINFO, h->cafile);
+    if (h->capath) SET(CURLOPT_CAPATH, h->capath);
+    SET(CURLOPT_USERAGENT, h->user_agent);
+    SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    /* HTTP/1.1 keeps connection reuse predictable and avoids libcurl 7.x's HTTP/2
+     * pause corner cases; the SDK issues one request at a time per transport. */
+    SET(CURLOPT_HTTP_VERSION, (long)(x->multiplex ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1));
+    if (x->multiplex) SET(CURLOPT_PIPEWAIT, 1L); /* wait for a connection that can multiplex */
+    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L); /* a proxy's CONNECT reply is not the response */
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    SET(CURLOPT_OPENSOCKETDATA, (void *)h);
+    SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket);
+    SET(CURLOPT_CLOSESOCKETDATA, (void *)h);
+    if (head) {
+      SET(CURLOPT_NOBODY, 1L);
+    } else if (with_body) {
+      if (strcmp(method, "POST") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
+    } else {
+      SET(CURLOPT_HTTPGET, 1L);
+      if (strcmp(method, "GET") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
+    }
+    x->st.kind = kind;
+    memcpy(x->st.method, method, mlen + 1);
+    x->st.plain = plain;
+    x->st.loopback = loopback;
+    x->st.multiplex = x->multiplex;
+    x->st.configured = 1;
+  }
+  /* the same route as when the handle was set up: set_proxy sets the same options */
   prc = set_proxy(h, x, e, plain, loopback, target, err);
   if (prc == -2) goto setopt_fail;
   if (prc) goto fail;
-  SET(CURLOPT_TIMEOUT_MS, timeout);
-  SET(CURLOPT_CONNECTTIMEOUT_MS, h->connect_timeout_ms);
-  SET(CURLOPT_SSL_VERIFYPEER, 1L);
-  SET(CURLOPT_SSL_VERIFYHOST, 2L);
-  if (h->cafile) SET(CURLOPT_CAINFO, h->cafile);
-  if (h->capath) SET(CURLOPT_CAPATH, h->capath);
-  SET(CURLOPT_USERAGENT, h->user_agent);
-  SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
-  SET(CURLOPT_FOLLOWLOCATION, 0L);
-  /* HTTP/1.1 keeps connection reuse predictable and avoids libcurl 7.x's HTTP/2
-   * pause corner cases; the SDK issues one request at a time per transport. */
-  SET(CURLOPT_HTTP_VERSION, (long)(x->multiplex ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1));
-  if (x->multiplex) SET(CURLOPT_PIPEWAIT, 1L); /* wait for a connection that can multiplex */
-  SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L); /* a proxy's CONNECT reply is not the response */
-  SET(CURLOPT_TCP_KEEPALIVE, 1L);
-  SET(CURLOPT_HTTPHEADER, x->hdrs);
-  SET(CURLOPT_HEADERFUNCTION, on_header);
+  /* what may change from one request to the next, set only when it does */
+  if (!headers_same(&x->st, req)) {
+    struct curl_slist *list = NULL;
+    if (build_headers(&list, req, err)) {
+      curl_slist_free_all(list);
+      goto fail;
+    }
+    if (curl_easy_setopt(e, CURLOPT_HTTPHEADER, list) != CURLE_OK) {
+      curl_slist_free_all(list);
+      goto setopt_fail;
+    }
+    curl_slist_free_all(x->st.hdrs); /* libcurl now holds the new list */
+    x->st.hdrs = list;
+    set_headers = 0;
+    if (headers_remember(&x->st, req)) { /* no room to remember them: rebuilt next time */
+      curl_slist_free_all(x->st.hdrs);
+      x->st.hdrs = NULL;
+      SET(CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    }
+  }
+  if (set_headers) SET(CURLOPT_HTTPHEADER, x->st.hdrs);
+  if (x->st.url == NULL || strcmp(x->st.url, req->url) != 0) {
+    size_t ulen = strlen(req->url);
+    SET(CURLOPT_URL, req->url); /* libcurl keeps its own copy */
+    if (ulen + 1 > x->st.url_cap) {
+      char *p = realloc(x->st.url, ulen + 1);
+      if (p == NULL) { /* not remembered: set again next time */
+        free(x->st.url);
+        x->st.url = NULL;
+        x->st.url_cap = 0;
+      } else {
+        x->st.url = p;
+        x->st.url_cap = ulen + 1;
+      }
+    }
+    if (x->st.url) memcpy(x->st.url, req->url, ulen + 1);
+  }
+  if (x->st.timeout_ms != timeout) {
+    SET(CURLOPT_TIMEOUT_MS, timeout);
+    x->st.timeout_ms = timeout;
+  }
+  /* this transfer's own pointers */
+  x->errbuf[0] = '\0';
+  SET(CURLOPT_ERRORBUFFER, x->errbuf);
+  SET(CURLOPT_PRIVATE, (void *)x);
   SET(CURLOPT_HEADERDATA, (void *)x);
-  SET(CURLOPT_WRITEFUNCTION, on_body);
   SET(CURLOPT_WRITEDATA, (void *)x);
-  SET(CURLOPT_OPENSOCKETFUNCTION, open_socket);
-  SET(CURLOPT_OPENSOCKETDATA, (void *)h);
-  SET(CURLOPT_CLOSESOCKETFUNCTION, close_socket);
-  SET(CURLOPT_CLOSESOCKETDATA, (void *)h);
-  if (head) {
-    SET(CURLOPT_NOBODY, 1L);
-  } else if (with_body) {
+  if (kind == REQ_BODY) {
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
     if (streaming) /* the body may still be sending after stream_open returns */
       SET(CURLOPT_COPYPOSTFIELDS, req->body_len ? req->body : "");
     else
       SET(CURLOPT_POSTFIELDS, req->body_len ? req->body : "");
-    if (strcmp(method, "POST") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
-  } else {
-    SET(CURLOPT_HTTPGET, 1L);
-    if (strcmp(method, "GET") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
   }
   if (curl_multi_add_handle(h->multi, e) != CURLM_OK) {
     al_fail(err, AL_ERR_NETWORK, "", "libcurl could not start the request to %s", x->host);
@@ -817,8 +999,9 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   return 0;
 setopt_fail:
   al_fail(err, AL_ERR_CONFIG, "", "libcurl refused an option for the request to %s", x->host);
+  x->st.configured = 0; /* half set up: not kept for reuse */
 fail:
-  xfer_release(h, x); /* frees the header list too */
+  xfer_release(h, x);
   return -1;
 }
 
@@ -1066,7 +1249,7 @@ int al_http_stream_next(al_http_stream *s, const char **data, size_t *len, al_er
   if (s->state == S_DETACHED)
     return al_fail(err, AL_ERR_NETWORK, "", "transport is closed");
   if (s->state == S_END) return 0;
-  if (x->http->pid != getpid()) { /* the transfer belongs to the parent process */
+  if (forked(x->http)) { /* the transfer belongs to the parent process */
     (void)ensure_ready(x->http, err); /* detaches this stream with the others */
     return al_fail(err, AL_ERR_NETWORK, "", "stream was opened in another process (fork)");
   }
@@ -1114,7 +1297,7 @@ long al_http_stream_new_connections(const al_http_stream *s) { return s->new_con
 
 void al_http_stream_free(al_http_stream *s) {
   if (s == NULL) return;
-  if (s->x.http && s->x.http->pid != getpid()) {
+  if (s->x.http && forked(s->x.http)) {
     al_error ignored;
     (void)ensure_ready(s->x.http, &ignored); /* the parent's transfer: abandoned with care */
   }
@@ -1122,7 +1305,7 @@ void al_http_stream_free(al_http_stream *s) {
     stream_unlink(s);
     xfer_release(s->x.http, &s->x); /* removing a running transfer aborts it */
   }
-  curl_slist_free_all(s->x.hdrs);
+  easy_state_free(&s->x.st);
   xfer_free_buffers(&s->x);
   free(s);
 }
