@@ -7,7 +7,7 @@
 # Prints one table and writes it, with the machine's description, to OUT
 # (default bench/RESULTS.md).
 #
-#   bench/run.sh [--runs N] [--calls N] [--delayed-calls N] [--tls-calls N] [--luasec-calls N]
+#   bench/run.sh [--runs N] [--calls N] [--batch-calls N] [--delayed-calls N] [--tls-calls N] [--luasec-calls N]
 #                [--memory N1,N2] [--clients N] [--wrk-seconds S] [--prepare-seconds S]
 #                [--ngx-seconds S] [--out FILE] [--smoke [--results FILE]]
 #
@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --runs) runs=$2; shift 2 ;;
     --calls) calls=$2; shift 2 ;;
+    --batch-calls) batch_calls=$2; shift 2 ;;
     --delayed-calls) delayed_calls=$2; shift 2 ;;
     --tls-calls) tls_calls=$2; shift 2 ;;
     --luasec-calls) luasec_calls=$2; shift 2 ;;

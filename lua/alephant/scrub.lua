@@ -36,6 +36,7 @@ end
 -- tables, cycles cut) and returned.
 -- @param secrets the client's `core.secrets()` set
 -- @param v any value
+-- @param[opt] seen internal: the tables already walked (cycles)
 -- @return v scrubbed
 function scrub.deep(secrets, v, seen)
   local t = type(v)
