@@ -233,7 +233,10 @@ fails("validation", "tracking header CR LF", vk.gateway:chat({ model = chat.mode
 -- closes: explicit, twice, use after close, <close>, and clients left to the collector
 vk:close()
 vk:close()
-check(not pcall(vk.call, vk, "cockpit.scope"), "call after close raises")
+do -- a call on a closed client returns nil, err (config), like a closed transport
+  local ok, got, cerr = pcall(vk.call, vk, "cockpit.scope")
+  check(ok and got == nil and cerr.kind == "config", "call after close returns a config error", cerr)
+end
 check(load([[
   local new = ...
   do local c <close> = new("vk_agent"); assert(c.cockpit:health()) end

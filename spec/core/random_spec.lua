@@ -17,7 +17,9 @@ describe("core.uuid4", function()
   end)
 
   it("gives another sequence in every process", function()
-    local lua = arg[-1] or "lua5.4"
+    -- under scripts/check-asan.sh the wrapper that preloads the sanitizer runtimes
+    local lua = os.getenv("ALEPHANT_ASAN_PRELOAD") and require("spec.support.nginx").root .. "/scripts/asan/lua.sh"
+      or arg[-1] or "lua5.4"
     local code = 'package.cpath = %q .. ";" .. package.cpath; print(require("alephant.core").uuid4())'
     local cmd = ("%s -e '%s'"):format(lua, code:format(package.cpath))
     local a = io.popen(cmd):read("*l")
