@@ -390,6 +390,37 @@ static int check_string_list(lua_State *L, int idx, const al_param *p, al_error 
 /* prepare(name, params?, now?) -> req | nil, err | false, "scope"
  * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
  *        api, idempotent, paging} */
+/* Who may call the route, and with which workspace: the token is fresh, the workspace is
+ * the configured one or the resolved context's. Returns al_auth_plan's bits (*ws set
+ * when a workspace is known), or -1 with *err. `route` names the route in messages. */
+static int plan_auth(const state_t *s, al_api api, const char *path, const char *route, double now,
+                     const char **ws, al_policy *policy, al_error *err) {
+  *ws = NULL;
+  if (al_token_check_fresh(&s->info, (int64_t)now, AL_JWT_LEEWAY, err)) return -1;
+  if (s->workspace[0]) *ws = s->workspace;
+  else if (!al_context_needs_scope(&s->ctx, now)) *ws = s->ctx.workspace_id;
+  al_policy_for(api, path, policy);
+  return al_auth_plan(policy, s->info.kind, *ws != NULL, route, err);
+}
+
+/* A new headers table on the stack: Accept, and Authorization and X-Workspace-Id as the
+ * plan says (keys and constant values from the upvalue, see cached_strings). */
+static void push_plan_headers(lua_State *L, int plan, const char *ws) {
+  lua_createtable(L, 0, 4);
+  push_cached(L, S_JSON);
+  set_cached(L, S_ACCEPT);
+  if (plan & AL_SEND_AUTH) {
+    push_state_cache(L, 1);
+    lua_rawgeti(L, -1, 1);
+    lua_remove(L, -2);
+    set_cached(L, S_AUTHORIZATION);
+  }
+  if (plan & AL_SEND_WORKSPACE) {
+    lua_pushstring(L, ws);
+    set_cached(L, S_WORKSPACE);
+  }
+}
+
 static int l_prepare(lua_State *L) {
   state_t *s = check_open(L);
   al_error err;
@@ -449,11 +480,7 @@ static int l_prepare(lua_State *L) {
   if (al_endpoint_validate(e, values, &err)) return alb_push_error(L, &err);
 
   /* 3. who may call it, and with which workspace */
-  if (al_token_check_fresh(&s->info, (int64_t)now, AL_JWT_LEEWAY, &err)) return alb_push_error(L, &err);
-  if (s->workspace[0]) ws = s->workspace;
-  else if (!al_context_needs_scope(&s->ctx, now)) ws = s->ctx.workspace_id;
-  al_policy_for(e->api, e->path, &policy);
-  plan = al_auth_plan(&policy, s->info.kind, ws != NULL, e->name, &err);
+  plan = plan_auth(s, e->api, e->path, e->name, now, &ws, &policy, &err);
   if (plan < 0) return alb_push_error(L, &err);
   if (plan & AL_NEEDS_SCOPE) {
     lua_pushboolean(L, 0);
@@ -476,19 +503,7 @@ static int l_prepare(lua_State *L) {
   }
   set_cached(L, S_URL);
 
-  lua_createtable(L, 0, 4);
-  push_cached(L, S_JSON);
-  set_cached(L, S_ACCEPT);
-  if (plan & AL_SEND_AUTH) {
-    push_state_cache(L, 1);
-    lua_rawgeti(L, -1, 1);
-    lua_remove(L, -2);
-    set_cached(L, S_AUTHORIZATION);
-  }
-  if (plan & AL_SEND_WORKSPACE) {
-    lua_pushstring(L, ws);
-    set_cached(L, S_WORKSPACE);
-  }
+  push_plan_headers(L, plan, ws);
   for (i = 0; i < e->nparams; i++) {
     if (e->params[i]->in != AL_IN_HEADER || values[i].type != AL_V_STRING) continue;
     lua_pushlstring(L, values[i].s, values[i].n);
@@ -573,11 +588,7 @@ static int l_prepare_raw(lua_State *L) {
   lua_settop(L, 5);
   lua_pushfstring(L, "%s %s", method, path);
   snprintf(route, sizeof route, "%s %.*s", method, (int)(pn > 80 ? 80 : pn), path);
-  if (al_token_check_fresh(&s->info, (int64_t)now, AL_JWT_LEEWAY, &err)) return alb_push_error(L, &err);
-  if (s->workspace[0]) ws = s->workspace;
-  else if (!al_context_needs_scope(&s->ctx, now)) ws = s->ctx.workspace_id;
-  al_policy_for(api, path, &policy);
-  plan = al_auth_plan(&policy, s->info.kind, ws != NULL, route, &err);
+  plan = plan_auth(s, api, path, route, now, &ws, &policy, &err);
   if (plan < 0) return alb_push_error(L, &err);
   if (plan & AL_NEEDS_SCOPE) {
     lua_pushboolean(L, 0);
@@ -595,19 +606,7 @@ static int l_prepare_raw(lua_State *L) {
     lua_remove(L, -2);
   }
   set_cached(L, S_URL);
-  lua_createtable(L, 0, 4);
-  push_cached(L, S_JSON);
-  set_cached(L, S_ACCEPT);
-  if (plan & AL_SEND_AUTH) {
-    push_state_cache(L, 1);
-    lua_rawgeti(L, -1, 1);
-    lua_remove(L, -2);
-    set_cached(L, S_AUTHORIZATION);
-  }
-  if (plan & AL_SEND_WORKSPACE) {
-    lua_pushstring(L, ws);
-    set_cached(L, S_WORKSPACE);
-  }
+  push_plan_headers(L, plan, ws);
   if (has_body) {
     push_cached(L, S_JSON);
     set_cached(L, S_CONTENT_TYPE);
