@@ -5,22 +5,11 @@
  * - text without anything to escape comes back unchanged;
  * - al_find agrees with a naive search; the edit distance of the two halves is
  *   symmetric and bounded by the longer length. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fuzz.h"
 
 #include "closest.h"
 #include "display.h"
 #include "text.h"
-
-#define REQUIRE(c)                                                              \
-  do {                                                                          \
-    if (!(c)) {                                                                 \
-      fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #c);  \
-      abort();                                                                  \
-    }                                                                           \
-  } while (0)
 
 static void check_mode(const char *s, size_t n, al_show_mode mode) {
   char *out = malloc(n * 6 + 1), rep[8];
@@ -50,11 +39,10 @@ static void check_mode(const char *s, size_t n, al_show_mode mode) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  char *s = (char *)malloc(size ? size : 1); /* exact size: ASan sees any overread */
+  char *s = fuzz_copy(data, size);
   size_t half = size / 2, i;
   const char *hit, *naive = NULL;
   if (!s) return 0;
-  memcpy(s, data, size);
   check_mode(s, size, AL_SHOW_ESCAPED);
   check_mode(s, size, AL_SHOW_LINE);
   check_mode(s, size, AL_SHOW_LINES);
