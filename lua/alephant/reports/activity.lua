@@ -2,13 +2,45 @@
 -- ids with spend or requests in an `analytics.costs` answer, and the rule that says
 -- whether one key or agent is idle.
 -- @module alephant.reports.activity
+local core = require "alephant.core"
+local errors = require "alephant.errors"
 local dates = require "alephant.reports.dates"
 local fields = require "alephant.reports.fields"
+local common = require "alephant.reports.common"
 
 local date_of, day_of = dates.date_of, dates.day_of
 local breakdowns, pick, ID = fields.breakdowns, fields.pick, fields.ID
 
 local activity = {}
+
+--- What both idle reports start with: their options checked, a virtual key refused
+-- (it cannot list the workspace), the window of the last `days` days and who was
+-- active in it (1 `analytics.costs` call).
+-- @tparam Client client a client
+-- @tparam string name the report's name (`idle`, `idle_keys`), for messages
+-- @tparam string lists what the report lists, for the virtual-key refusal
+-- @tparam[opt] table opts `days` (1..3650, default 30), `progress`, `now`
+-- @treturn table `{opts, days, from_day, today, from, to, active}`
+-- @return[2] nil
+-- @return[2] table error
+function activity.window(client, name, lists, opts)
+  opts = common.check_opts(name, opts, { days = "number", progress = "function", now = "number" })
+  local days = opts.days or 30
+  local ok, err = core.validate_integer(days, "days", 1, 3650)
+  if not ok then return nil, err end
+  if client:token_kind() == "virtual_key" then
+    return nil, errors.new("auth", ("report %s lists %s: it needs a personal access token or a JWT (a virtual "
+      .. "key sees only itself)"):format(name:gsub("_", "-"), lists), { field = "token" })
+  end
+  local t = dates.today(opts.now)
+  local from_day = t - days + 1
+  local from, to = date_of(from_day), date_of(t)
+  local costs
+  costs, err = client.analytics:costs{ from = from, to = to }
+  if costs == nil then return nil, err end
+  return { opts = opts, days = days, from_day = from_day, today = t, from = from, to = to,
+    active = activity.active_ids(costs) }
+end
 
 --- The ids (agents, members, departments, keys, models) with cost or requests in an
 -- `analytics.costs` answer: `{[id] = true}`.

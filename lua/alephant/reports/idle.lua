@@ -13,14 +13,10 @@
 -- page (each page needs the one before it), one list after the other.
 -- Needs a personal access token or a JWT.
 -- @module alephant.reports.idle
-local core = require "alephant.core"
-local errors = require "alephant.errors"
-local dates = require "alephant.reports.dates"
 local fields = require "alephant.reports.fields"
 local common = require "alephant.reports.common"
 local activity = require "alephant.reports.activity"
 
-local date_of, today = dates.date_of, dates.today
 local pick, ID = fields.pick, fields.ID
 
 --- Idle agents and idle keys.
@@ -33,25 +29,13 @@ local pick, ID = fields.pick, fields.ID
 -- @return[2] nil
 -- @return[2] table error (`auth` before any request for a virtual key)
 local function idle(client, opts)
-  opts = common.check_opts("idle", opts, { days = "number", progress = "function", now = "number" })
-  local days = opts.days or 30
-  local ok, err = core.validate_integer(days, "days", 1, 3650)
-  if not ok then return nil, err end
-  if client:token_kind() == "virtual_key" then
-    return nil, errors.new("auth", "report idle lists the workspace's agents and keys: it needs a personal "
-      .. "access token or a JWT (a virtual key sees only itself)", { field = "token" })
-  end
-  local t = today(opts.now)
-  local from_day = t - days + 1
-  local from, to = date_of(from_day), date_of(t)
-  local costs
-  costs, err = client.analytics:costs{ from = from, to = to }
-  if costs == nil then return nil, err end
-  local active = activity.active_ids(costs)
+  local w, err = activity.window(client, "idle", "the workspace's agents and keys", opts)
+  if not w then return nil, err end
+  local from_day, t, active = w.from_day, w.today, w.active
   local agents, keys
-  agents, err = common.scan(client, "agents", { status = "active" }, "agents", opts.progress)
+  agents, err = common.scan(client, "agents", { status = "active" }, "agents", w.opts.progress)
   if not agents then return nil, err end
-  keys, err = common.scan(client, "virtual_keys", { status = "active" }, "virtual keys", opts.progress)
+  keys, err = common.scan(client, "virtual_keys", { status = "active" }, "virtual keys", w.opts.progress)
   if not keys then return nil, err end
   local agent_items, checked = {}, 0
   for _, a in ipairs(agents) do
@@ -81,7 +65,7 @@ local function idle(client, opts)
   end
   local function pages(count) return math.max(1, math.ceil(count / 200)) end
   local calls = 1 + pages(#agents) + pages(#keys)
-  return { days = days, from = from, to = to, agents = { checked = checked, items = agent_items },
+  return { days = w.days, from = w.from, to = w.to, agents = { checked = checked, items = agent_items },
     keys = { checked = key_checked, items = key_items }, items = items, calls = calls }
 end
 

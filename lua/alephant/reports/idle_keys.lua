@@ -1,14 +1,10 @@
 --- The `idle_keys` report (`alephant.reports.idle_keys`): active virtual keys with no
 -- usage in the last N days.
 -- @module alephant.reports.idle_keys
-local core = require "alephant.core"
-local errors = require "alephant.errors"
-local dates = require "alephant.reports.dates"
 local common = require "alephant.reports.common"
 local activity = require "alephant.reports.activity"
 
-local date_of, today = dates.date_of, dates.today
-local check_opts, scan = common.check_opts, common.scan
+local scan = common.scan
 
 --- Active virtual keys with no usage in the last `days` days.
 --
@@ -28,27 +24,13 @@ local check_opts, scan = common.check_opts, common.scan
 -- @return[2] nil
 -- @return[2] table error (`auth`, before any request, for a virtual key)
 local function idle_keys(client, opts)
-  opts = check_opts("idle_keys", opts, { days = "number", progress = "function", now = "number" })
-  local days = opts.days or 30
-  local ok, err = core.validate_integer(days, "days", 1, 3650)
-  if not ok then return nil, err end
-  if client:token_kind() == "virtual_key" then
-    return nil, errors.new("auth", "report idle-keys lists the workspace's virtual keys: it needs a personal "
-      .. "access token or a JWT (a virtual key sees only itself)", { field = "token" })
-  end
-  local t = today(opts.now)
-  local from_day = t - days + 1
-  local from, to = date_of(from_day), date_of(t)
-  local costs
-  costs, err = client.analytics:costs{ from = from, to = to }
-  if costs == nil then return nil, err end
-  local active = activity.active_ids(costs)
+  local w, err = activity.window(client, "idle_keys", "the workspace's virtual keys", opts)
+  if not w then return nil, err end
   local keys
-  keys, err = scan(client, "virtual_keys", { status = "active" }, "virtual keys", opts.progress)
+  keys, err = scan(client, "virtual_keys", { status = "active" }, "virtual keys", w.opts.progress)
   if not keys then return nil, err end
-  local items, checked = activity.idle_keys(keys, active, from_day, t)
-  return { days = days, from = from, to = to, checked = checked, items = items }
+  local items, checked = activity.idle_keys(keys, w.active, w.from_day, w.today)
+  return { days = w.days, from = w.from, to = w.to, checked = checked, items = items }
 end
-
 
 return idle_keys
