@@ -47,8 +47,10 @@ function exchange.new(client, req, opts, family)
       return nil, err
     end
   end
+  -- a secret in a call's own headers (an embeddings key, an API key) is scrubbed like the
+  -- token; the request's headers from the core hold no other secret than the token
+  if opts.headers then scrub.remember(client._secrets, opts.headers) end
   local headers, names = exchange.merge_headers(req.headers, opts.headers)
-  scrub.remember(client._secrets, headers) -- an embeddings key, an API key header: scrubbed like the token
   if not names["x-request-id"] then headers["x-request-id"] = core.uuid4() end
   local may_retry = req.idempotent or opts.retry == true
   local observed = client._on_request ~= nil or client._on_response ~= nil
