@@ -23,6 +23,13 @@ const char *alb_opt_string(lua_State *L, int idx, size_t *len, const char *field
 /* Field names given by the caller (second argument and so on), defaulting. */
 const char *alb_field(lua_State *L, int idx, const char *dflt);
 
+/* One metatable per VM for a class of C objects (idempotent: luaopen may run again):
+ * __index holding the methods, the same idempotent close function as __gc and __close,
+ * __tostring and __name. __gc is in place before any object gets the metatable (Lua
+ * 5.4 ignores a __gc added later). */
+void alb_new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
+                   lua_CFunction tostring);
+
 /* Registers the error metatable (idempotent). */
 void alb_open_error(lua_State *L);
 

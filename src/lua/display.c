@@ -181,15 +181,6 @@ static const luaL_Reg funcs[] = {
     {"closest", l_closest}, {"printable", l_printable}, {"secrets", l_secrets}, {NULL, NULL}};
 
 void alb_open_display(lua_State *L) {
-  if (luaL_newmetatable(L, SECRETS_MT)) {
-    lua_newtable(L);
-    alc_setfuncs(L, secrets_methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, l_secrets_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_secrets_tostring);
-    lua_setfield(L, -2, "__tostring");
-  }
-  lua_pop(L, 1);
+  alb_new_class(L, SECRETS_MT, secrets_methods, l_secrets_close, l_secrets_tostring);
   alc_setfuncs(L, funcs, 0);
 }

@@ -556,30 +556,9 @@ static const luaL_Reg stream_methods[] = {{"next", l_stream_next},
                                           {"close", l_stream_close},
                                           {NULL, NULL}};
 
-/* One metatable per VM: __index, and the same close function for close/__gc/__close.
- * __gc is in place before any object gets the metatable (Lua 5.4 ignores a __gc
- * added later). */
-static void new_class(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction close,
-                      lua_CFunction tostring) {
-  if (luaL_newmetatable(L, name)) {
-    lua_newtable(L);
-    alc_setfuncs(L, methods, 0);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushstring(L, name);
-    lua_setfield(L, -2, "__name");
-  }
-  lua_pop(L, 1);
-}
-
 void alb_open_http(lua_State *L) {
-  new_class(L, HTTP_MT, http_methods, l_http_close, l_http_tostring);
-  new_class(L, STREAM_MT, stream_methods, l_stream_close, l_stream_tostring);
+  alb_new_class(L, HTTP_MT, http_methods, l_http_close, l_http_tostring);
+  alb_new_class(L, STREAM_MT, stream_methods, l_stream_close, l_stream_tostring);
   if (luaL_newmetatable(L, GUARD_MT)) {
     lua_pushcfunction(L, l_guard_gc);
     lua_setfield(L, -2, "__gc");
