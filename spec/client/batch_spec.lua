@@ -142,6 +142,19 @@ describe("client:batch #integration", function()
     real:close()
   end)
 
+  it("gives every slot the transport's own failure when the transport is closed", function()
+    local real = require("alephant.core").http_new({ timeout = 5 })
+    real:close()
+    local c = client("vk_agent", { transport = real })
+    local results = c:batch({ { "cockpit.scope" }, { "cockpit.health" } })
+    for _, r in ipairs(results) do
+      assert.is_nil(r.data)
+      assert.equal("network", r.err.kind)
+      assert.matches("closed", r.err.message)
+    end
+    assert.equal(0, #emu:requests())
+  end)
+
   it("takes an empty list and raises on programmer errors", function()
     local c = client("pat_read")
     assert.same({}, c:batch({}))
