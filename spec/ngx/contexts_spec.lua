@@ -110,25 +110,29 @@ describe("alephant.ngx contexts #nginx", function()
     assert.equal("timeout", r.err.kind)
   end)
 
-  it("returns a config error from the log and header_filter phases that says to use a timer", function()
-    local status = srv:request("GET", "/log?id=l1", { token = VK })
-    assert.equal(200, status)
-    for _, phase in ipairs({ "header_filter", "log" }) do
-      local r
-      for _ = 1, 100 do
-        r = select(4, srv:request("GET", "/result?key=" .. phase .. ":l1"))
-        if r then break end
-        require("socket").sleep(0.02)
-      end
-      assert.is_table(r)
-      assert.is_false(r.ok)
-      assert.equal(phase, r.phase)
-      assert.equal("config", r.err.kind)
-      assert.matches(phase .. " phase", r.err.message, 1, true)
-      assert.matches("ngx.timer.at", r.err.message, 1, true)
-    end
-    assert.equal(0, #emu:requests("/api/v1/cockpit/"))
-  end)
+  for _, via in ipairs({ "call", "batch" }) do
+    it("returns a config error from the log and header_filter phases that says to use a timer (" .. via .. ")",
+      function()
+        local id = "l" .. via
+        local status = srv:request("GET", "/log?id=" .. id .. (via == "batch" and "&batch=1" or ""), { token = VK })
+        assert.equal(200, status)
+        for _, phase in ipairs({ "header_filter", "log" }) do
+          local r
+          for _ = 1, 100 do
+            r = select(4, srv:request("GET", "/result?key=" .. phase .. ":" .. id))
+            if r then break end
+            require("socket").sleep(0.02)
+          end
+          assert.is_table(r)
+          assert.is_false(r.ok)
+          assert.equal(phase, r.phase)
+          assert.equal("config", r.err.kind)
+          assert.matches(phase .. " phase", r.err.message, 1, true)
+          assert.matches("ngx.timer.at", r.err.message, 1, true)
+        end
+        assert.equal(0, #emu:requests("/api/v1/cockpit/"))
+      end)
+  end
 
   it("makes the call even from the log phase in blocking mode", function()
     assert.equal(200, (srv:request("GET", "/log?id=b1&mode=blocking&dict=none", { token = VK })))

@@ -6,8 +6,9 @@
 --   dict=NAME (lua_shared_dict, default "alephant"; "none" for no sharing)
 --   budget_ttl=S  scope_ttl=S  timeout=S  lock_timeout=S  retries=N (default 0)  fault=X-Emulator-Fault value
 --   max_retry_wait=S  proxy=URL  base_url=URL  insecure=1 (allow_insecure_http)
---   reuse=1 (one client per worker instead of one per request)  break_path=resty|alephant  env_token=1 (the key from
---   ALEPHANT_TOKEN instead of the Authorization header; content only)
+--   batch=1 (the call through client:batch)  reuse=1 (one client per worker instead of one per request)
+--   break_path=resty|alephant  env_token=1 (the key from ALEPHANT_TOKEN instead of the Authorization header;
+--   content only)
 -- The virtual key comes from the request's Authorization header (the timer gets it as
 -- an argument), URLs from the ALEPHANT_*_BASE_URL environment (`env` directives).
 local alephant_ngx = require "alephant.ngx"
@@ -65,7 +66,13 @@ function M.run(args, token)
       package.path, package.cpath = "/usr/share/lua/5.1/?.lua;/usr/share/lua/5.1/?/init.lua", "/nonexistent/?.so"
     end
     local ok, data, meta
-    ok, data, err, meta = pcall(client.call, client, name, params[name] and params[name]() or nil, call_opts)
+    local p = params[name] and params[name]() or nil
+    if args.batch then -- the same call through client:batch (its transport's request_many)
+      ok, data = pcall(client.batch, client, { { name, p, call_opts } })
+      if ok then data, err, meta = data[1].data, data[1].err, data[1].meta end
+    else
+      ok, data, err, meta = pcall(client.call, client, name, p, call_opts)
+    end
     package.path, package.cpath = path, cpath
     if not ok then
       out.raised, data, err = tostring(data), nil, nil
