@@ -105,6 +105,15 @@ describe("core.http transport", function()
       local _, herr = http:request({ url = "http://example.com/echo" })
       assert.equal("config", herr.kind)
       assert.matches("plain http:// to example.com", herr.message, 1, true)
+      -- the checks are remembered per scheme://authority: a URL that only starts like the
+      -- last accepted one (a longer host, user info) is another authority, checked again
+      assert(http:request({ url = srv.url .. "/echo" }))
+      for _, url in ipairs({ srv.url .. ".example.com/echo", srv.url .. "@example.com/echo",
+        srv.url:gsub("^http", "ftp") .. "/echo" }) do
+        local _, uerr = http:request({ url = url })
+        assert.equal("config", uerr.kind, url)
+      end
+      assert.equal(200, assert(http:request({ url = srv.url .. "/echo?after=1" })).status)
     end)
 
     -- A forked child (nginx forks its workers) must not use its parent's connection:

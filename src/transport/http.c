@@ -127,6 +127,18 @@ typedef struct {
   ino_t ino;
 } tracked_socket;
 
+/* What the URL checks decided for one origin (scheme://authority): every request to a
+ * client's base URL has the same one, so the URL is parsed (twice, with allocations)
+ * only when the origin changes. The path and query cannot change scheme or host: the
+ * authority ends at the first '/', '?' or '#' (RFC 3986, as libcurl parses it). */
+typedef struct {
+  char *origin; /* malloc'd; NULL = nothing cached */
+  size_t origin_n;
+  char host[256]; /* as messages show it (al_url_show) */
+  char target[256];
+  int plain, loopback;
+} url_origin;
+
 struct al_http {
   long timeout_ms, connect_timeout_ms;
   char *cafile, *capath, *user_agent;
@@ -146,6 +158,7 @@ struct al_http {
   al_http_stream *streams;
   tracked_socket *socks;
   size_t nsocks, capsocks;
+  url_origin last; /* the URL checks of the last accepted scheme://authority */
 };
 
 /* ---- process-wide initialisation ------------------------------------------------- */
@@ -685,6 +698,7 @@ void al_http_free(al_http *h) {
   free(h->capath);
   free(h->proxy);
   free(h->user_agent);
+  free(h->last.origin);
   free(h);
 }
 
@@ -702,13 +716,39 @@ int al_http_check_header(const al_http_header *hdr, al_error *err) {
 
 /* The URL policy (src/transport/urlcheck.h); x->host gets the host for messages, and
  * *plain, *loopback and target (the host libcurl connects to) what the proxy rules need. */
+/* The length of url's scheme://authority, or 0 when it has none. */
+static size_t origin_length(const char *url) {
+  const char *sep = strstr(url, "://");
+  if (sep == NULL || sep == url) return 0;
+  return (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#");
+}
+
 static int check_url(al_http *h, const char *url, xfer *x, int *plain, int *loopback, char *target, size_t cap,
                      al_error *err) {
+  url_origin *o = &h->last;
+  size_t on = origin_length(url);
+  if (o->origin && on == o->origin_n && memcmp(url, o->origin, on) == 0) {
+    snprintf(x->host, sizeof x->host, "%s", o->host);
+    snprintf(target, cap, "%s", o->target);
+    *plain = o->plain;
+    *loopback = o->loopback;
+    return 0;
+  }
   if (al_url_check(url, strlen(url), h->allow_insecure_http ? AL_URL_ALLOW_INSECURE : 0, "url", x->host,
                    sizeof x->host, NULL, err))
     return -1;
   if (al_url_route(url, plain, loopback, target, cap))
     return al_fail(err, AL_ERR_CONFIG, "url", "url must be an absolute http:// or https:// URL");
+  free(o->origin); /* remember this origin's decision (out of memory: nothing cached) */
+  o->origin = on ? malloc(on) : NULL;
+  if (o->origin) {
+    memcpy(o->origin, url, on);
+    o->origin_n = on;
+    snprintf(o->host, sizeof o->host, "%s", x->host);
+    snprintf(o->target, sizeof o->target, "%s", target);
+    o->plain = *plain;
+    o->loopback = *loopback;
+  }
   return 0;
 }
 
