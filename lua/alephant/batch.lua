@@ -73,7 +73,7 @@ function batch.run(client, calls, options)
     end
     local req, opts, rid = client:_plan(c[1], c[2], c[3], false, 4)
     if req then
-      local ex, err = exchange.new(client, req, opts, client:_family(req.endpoint))
+      local ex, err = exchange.new(client, req, opts)
       if ex then
         ex.index, ex.rid, ex.ready_at = i, rid, 0
         pending[#pending + 1] = ex

@@ -237,8 +237,9 @@ end
 
 --- Builds the request a call would send, without sending it (gateway tracking options
 -- land in its headers).
--- @return `{method, url, headers, body, endpoint, ...}`, or nil, err, or false, "scope"
--- when a virtual key must first resolve its workspace.
+-- @return `{method, url, headers, body, endpoint, api, family, idempotent, paging}`
+-- (`family`: the route family whose envelope the answer has), or nil, err, or false,
+-- "scope" when a virtual key must first resolve its workspace.
 function Client:prepare(name, params)
   if self._closed and type(name) == "string" then return nil, closed_error(name) end
   local e = endpoints[name]
@@ -246,17 +247,12 @@ function Client:prepare(name, params)
   return self._state:prepare(name, params, os.time())
 end
 
--- The API family of a catalog endpoint (how its answers are unwrapped).
-function Client._family(_, name)
-  return endpoints[name].family
-end
-
 -- One HTTP exchange with retries (alephant.exchange); returns data, nil, meta or nil,
 -- err. `transport` replaces the client's for this call (streams pass one that keeps
 -- the response open).
 function Client:_send(req, opts, transport)
   transport = transport or self._transport
-  local ex, err = exchange.new(self, req, opts, req.family or self:_family(req.endpoint))
+  local ex, err = exchange.new(self, req, opts)
   if not ex then return nil, err end
   while true do
     local r = ex:next()

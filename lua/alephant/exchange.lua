@@ -35,9 +35,8 @@ end
 -- @param client the client (its clock, sleep, limiter, retry settings and state)
 -- @tparam table req the prepared request
 -- @tparam table opts the checked call options
--- @tparam string family the endpoint's API family (how answers are unwrapped)
 -- @return the exchange, or nil, err when the body cannot be encoded
-function exchange.new(client, req, opts, family)
+function exchange.new(client, req, opts)
   local body
   if req.body ~= nil then
     local err
@@ -56,7 +55,7 @@ function exchange.new(client, req, opts, family)
   local observed = client._on_request ~= nil or client._on_response ~= nil
   return setmetatable({
     request_id = observed and headers[names["x-request-id"] or "x-request-id"] or nil,
-    client = client, req = req, family = family, body = body, headers = headers,
+    client = client, req = req, body = body, headers = headers,
     may_retry = may_retry, max_attempts = may_retry and client.max_retries + 1 or 1,
     start = client._now(), deadline = opts.deadline or client.deadline, timeout = opts.timeout or client.timeout,
     attempt = 0, last_err = nil,
@@ -102,7 +101,7 @@ function settle(self, res, terr)
   local c, req = self.client, self.req
   local wait
   if res then
-    local data, err, meta = response.handle(req, res, self.family)
+    local data, err, meta = response.handle(req, res, req.family)
     if data ~= nil then
       meta.attempts = self.attempt
       return "done", data, nil, meta

@@ -19,13 +19,13 @@ local function state(token, workspace_id)
 end
 
 describe("state:prepare request tables", function()
-  it("GET on the SaaS API: method, url, headers, endpoint, api, idempotent and nothing else", function()
+  it("GET on the SaaS API: method, url, headers, endpoint, api, family, idempotent and nothing else", function()
     local req = assert(state(PAT, WS):prepare("analytics.usage", { from = "2026-10-29", to = "2026-11-27" }))
     assert.same({
       method = "GET",
       url = "https://saas.test/api/v1/analytics/usage?dateFrom=2026-10-29&dateTo=2026-11-27",
       headers = { Accept = "application/json", Authorization = "Bearer " .. PAT, ["X-Workspace-Id"] = WS },
-      endpoint = "analytics.usage", api = "saas", idempotent = true,
+      endpoint = "analytics.usage", api = "saas", family = "workspace", idempotent = true,
     }, req)
   end)
 
@@ -48,7 +48,7 @@ describe("state:prepare request tables", function()
       url = "https://gw.test/v1/chat/completions",
       headers = { Accept = "application/json", Authorization = "Bearer " .. VK, ["Content-Type"] = "application/json" },
       body = { model = "gpt-4o-mini", messages = {}, temperature = 0 },
-      endpoint = "gateway.chat", api = "gateway", idempotent = false,
+      endpoint = "gateway.chat", api = "gateway", family = "gateway", idempotent = false,
     }, req)
   end)
 

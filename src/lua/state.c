@@ -41,13 +41,13 @@ typedef struct {
  * lua_pushstring would hash (LuaJIT) or look up (5.4) each C string again, and they
  * were a fifth of prepare's instructions (bench/RESULTS.md, part 2). */
 enum {
-  S_METHOD = 1, S_URL, S_HEADERS, S_BODY, S_ENDPOINT, S_API, S_IDEMPOTENT, S_PAGING,
+  S_METHOD = 1, S_URL, S_HEADERS, S_BODY, S_ENDPOINT, S_API, S_IDEMPOTENT, S_PAGING, S_FAMILY,
   S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, S_CONTENT_TYPE, S_JSON, S_PAGE, S_OFFSET,
   S_SAAS, S_ANALYTICS, S_GATEWAY, /* indexed by al_api from S_SAAS */
   S_COUNT = S_GATEWAY
 };
 static const char *const cached_strings[S_COUNT] = {
-    "method", "url", "headers", "body", "endpoint", "api", "idempotent", "paging",
+    "method", "url", "headers", "body", "endpoint", "api", "idempotent", "paging", "family",
     "Accept", "Authorization", "X-Workspace-Id", "Content-Type", "application/json", "page", "offset",
     "saas", "analytics", "gateway"};
 
@@ -555,6 +555,8 @@ static int l_prepare(lua_State *L) {
   set_cached(L, S_ENDPOINT);
   push_cached(L, S_SAAS + (int)e->api);
   set_cached(L, S_API);
+  lua_pushstring(L, policy.family); /* how its answers are unwrapped (alephant.response) */
+  set_cached(L, S_FAMILY);
   lua_pushboolean(L, al_method_idempotent(e->method));
   set_cached(L, S_IDEMPOTENT);
   if (e->paging != AL_PAGING_NONE) {
@@ -617,7 +619,7 @@ static int l_prepare_raw(lua_State *L) {
   push_cached(L, S_SAAS + (int)api);
   set_cached(L, S_API);
   lua_pushstring(L, policy.family);
-  lua_setfield(L, -2, "family");
+  set_cached(L, S_FAMILY);
   lua_pushboolean(L, al_method_idempotent(method));
   set_cached(L, S_IDEMPOTENT);
   return 1;
