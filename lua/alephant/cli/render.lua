@@ -89,6 +89,18 @@ end
 local DIM_TITLES = { { "agents", "Top agents" }, { "members", "Top members" }, { "departments", "Top departments" },
   { "models", "Top models" } }
 
+-- The column chart of a daily spend series (`{date, cost}` rows), one column a day
+-- labelled MM-DD, in the terminal's width: lines of text.
+function render.daily_chart(series, ctx)
+  local values, labels = {}, {}
+  for i, d in ipairs(series) do
+    values[i] = d.cost
+    labels[i] = d.date:sub(6)
+  end
+  return chart.columns(values, { labels = labels, width = ctx.width, height = 8, utf8 = ctx.utf8, format = money,
+    unit = "days" })
+end
+
 local function costs_text(r, ctx)
   local out = {}
   local function add(s) out[#out + 1] = s end
@@ -115,14 +127,7 @@ local function costs_text(r, ctx)
   if r.degraded then add("  Note      degraded answer" .. (r.message and (": " .. r.message) or "")) end
   add("")
   add("Daily spend")
-  local values, labels = {}, {}
-  for i, d in ipairs(r.daily) do
-    values[i] = d.cost
-    labels[i] = d.date:sub(6)
-  end
-  local lines = chart.columns(values, { labels = labels, width = ctx.width, height = 8, utf8 = ctx.utf8,
-    format = money, unit = "days" })
-  for _, l in ipairs(lines) do add(l) end
+  for _, l in ipairs(render.daily_chart(r.daily, ctx)) do add(l) end
   for _, dim in ipairs(DIM_TITLES) do
     local rows = r.top[dim[1]]
     if rows then

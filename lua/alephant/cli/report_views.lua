@@ -85,13 +85,7 @@ M_TEXT.anomalies = function(r, ctx)
   add(("Spend anomalies of %s, %s .. %s: %d day%s (baseline %d days, |score| >= %s)"):format(who, r.from, r.to,
     #r.items, #r.items == 1 and "" or "s", r.baseline, tostring(r.threshold)))
   add("")
-  local values, labels = {}, {}
-  for i, d in ipairs(r.series) do
-    values[i] = d.cost
-    labels[i] = d.date:sub(6)
-  end
-  for _, l in ipairs(chart.columns(values, { labels = labels, width = ctx.width, height = 8, utf8 = ctx.utf8,
-    format = money, unit = "days" })) do add(l) end
+  for _, l in ipairs(render.daily_chart(r.series, ctx)) do add(l) end
   if #r.items == 0 then return table.concat(out, "\n") end
   add("")
   local rows = {}
