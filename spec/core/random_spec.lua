@@ -2,6 +2,7 @@
 -- ChaCha20 keyed from the kernel; keyed again in a forked child.
 local core = require "alephant.core"
 local fork = require "spec.support.fork"
+local sys = require "spec.support.sys"
 
 local UUID4 = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
@@ -18,11 +19,8 @@ describe("core.uuid4", function()
   end)
 
   it("gives another sequence in every process", function()
-    -- under scripts/check-asan.sh the wrapper that preloads the sanitizer runtimes
-    local lua = os.getenv("ALEPHANT_ASAN_PRELOAD") and require("spec.support.nginx").root .. "/scripts/asan/lua.sh"
-      or arg[-1] or "lua5.4"
     local code = 'package.cpath = %q .. ";" .. package.cpath; print(require("alephant.core").uuid4())'
-    local cmd = ("%s -e '%s'"):format(lua, code:format(package.cpath))
+    local cmd = ("%s -e '%s'"):format(sys.lua_command(), code:format(package.cpath))
     local a = io.popen(cmd):read("*l")
     local b = io.popen(cmd):read("*l")
     assert.matches(UUID4, a)
