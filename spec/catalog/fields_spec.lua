@@ -6,24 +6,8 @@ local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
 
 describe("catalog fields #integration", function()
-  local emu, WS, MK
-
-  lazy_setup(function()
-    emu = emulator.start()
-    WS = emu.ids.workspace_1
-    MK = emu.ids.openai
-  end)
-  lazy_teardown(function()
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
-
-  local function client(token_name)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end }
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = WS end
-    return assert(alephant.new(opts))
-  end
+  local emu = emulator.session()
+  local MK = emu.ids.openai
 
   local function last_body(path, method)
     local r = emu:requests({ path = path, method = method })
@@ -41,7 +25,7 @@ describe("catalog fields #integration", function()
     local future = os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() + 30 * 86400)
 
     it("sends allowed_models, blocked_models, rate_limit_rph, expires_at under their wire names", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       local key, err = c.virtual_keys:create{ label = "fields", master_key_id = MK,
         allowed_models = { "openai/gpt-4o-mini" }, blocked_models = {}, rate_limit_rph = 900, expires_at = future }
       assert.is_table(key, tostring(err))
@@ -58,7 +42,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("updates status, blocked models and clears the expiry with alephant.null", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       local key = assert(c.virtual_keys:create{ label = "upd", master_key_id = MK, expires_at = future })
       local upd, err = c.virtual_keys:update{ id = key.id, status = "disabled", blocked_models = { "openai/gpt-4o" },
         expires_at = alephant.null }
@@ -71,7 +55,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("refuses invalid values before sending", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       refused("allowed_models", c.virtual_keys:create{ label = "x", master_key_id = MK, allowed_models = "gpt" })
       refused("allowed_models", c.virtual_keys:create{ label = "x", master_key_id = MK, allowed_models = { 1 } })
       refused("blocked_models", c.virtual_keys:create{ label = "x", master_key_id = MK, blocked_models = { "" } })
@@ -85,7 +69,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("the emulator refuses the same values on its own", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       for _, bad in ipairs({ { blockedModels = "x" }, { allowedModels = { 1 } }, { rateLimitRph = 0 },
         { expiresAt = "soon" } }) do
         bad.label, bad.masterKeyId = "raw", MK
@@ -101,7 +85,7 @@ describe("catalog fields #integration", function()
 
   describe("agents, PATs, logs, sparklines, images", function()
     it("sends an agent's about", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       local agent, err = c.agents:create{ name = "with-about", about = "Answers tickets" }
       assert.is_table(agent, tostring(err))
       assert.equal("Answers tickets", last_body("/api/v1/agents$", "POST").about)
@@ -111,7 +95,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("creates and updates a PAT that never expires (expires_at = alephant.null)", function()
-      local c = client("jwt")
+      local c = emu:client("jwt")
       local pat, err = c.pats:create{ name = "forever", scopes = { "read" }, expires_at = alephant.null }
       assert.is_table(pat, tostring(err))
       assert.matches('"expires_at":null', emu:requests({ path = "/api/v1/pats$", method = "POST" })[1].body)
@@ -123,7 +107,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("pages collector.logs with page/page_size (pageSize on the wire)", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local today = os.date("!%Y-%m-%d")
       local from = os.date("!%Y-%m-%d", os.time() - 6 * 86400)
       local p1, err = c.collector:logs{ from = from, to = today, page = 1, page_size = 2 }
@@ -142,7 +126,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("checks sparkline metrics against their enum", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local data, err = c.analytics:sparklines{ metrics = "spend,requests" }
       assert.is_table(data, tostring(err))
       assert.is_table(data.spend)
@@ -159,7 +143,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("requires a prompt for gateway.images", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       refused("prompt", c.gateway:images{ model = "openai/gpt-4o-mini" })
       local img, err = c.gateway:images{ prompt = "a lighthouse", n = 2 }
       assert.is_table(img, tostring(err))
@@ -172,7 +156,7 @@ describe("catalog fields #integration", function()
 
   describe("the call option extra", function()
     it("adds body fields verbatim", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       local key = assert(c.virtual_keys:create({ label = "extra", master_key_id = MK },
         { extra = { budgetCents = 1234, expiryPreset = "30d" } }))
       local body = last_body("/api/v1/virtual%-keys$", "POST")
@@ -182,7 +166,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("adds query fields to a GET, encoded", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       assert(c.agents:list({ page_size = 2 }, { extra = { sort = "name", x = "a b&c" } }))
       local r = emu:requests("/api/v1/agents")[1]
       assert.equal("name", r.args.sort)
@@ -191,7 +175,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("gives a POST without parameters a body", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       local key = assert(c.virtual_keys:create{ label = "rev", master_key_id = MK })
       assert(c.virtual_keys:revoke({ id = key.id }, { extra = { reason = "rotated" } }))
       local r = emu:requests({ path = "/revoke$", method = "POST" })[1]
@@ -200,7 +184,7 @@ describe("catalog fields #integration", function()
     end)
 
     it("refuses names the endpoint already has, and bad values, before sending", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       refused("rateLimitRpm", c.virtual_keys:create({ label = "x", master_key_id = MK },
         { extra = { rateLimitRpm = 5 } }))
       refused("label", c.virtual_keys:create({ label = "x", master_key_id = MK }, { extra = { label = "y" } }))

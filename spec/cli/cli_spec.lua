@@ -3,31 +3,18 @@
 -- the emulator.)
 local alephant = require "alephant"
 local cli = require "alephant.cli"
+local command = require "spec.support.cli"
 
 local VK = "vk-agent-0123456789abcdef0123456789abcdef3f8a"
 local PAT = "pat_ws0117be_" .. string.rep("ab", 32)
 local WS = "c324cd7a-d313-4940-89c6-e97f63f36704"
 
-local function buffer()
-  local b = { parts = {} }
-  function b:write(...)
-    for i = 1, select("#", ...) do self.parts[#self.parts + 1] = tostring((select(i, ...))) end
-    return self
-  end
-  function b:text() return table.concat(self.parts) end
-  return b
-end
-
 -- Runs the command line with its own streams and environment. A transport that
 -- records what would have been sent stands in for the network: these specs are about
 -- what happens before any request (spec/cli/run_spec.lua has the real one).
 local function run(argv, env)
-  env = env or {}
-  local out, err = buffer(), buffer()
   local sent = {}
-  local code = cli.main(argv, {
-    stdout = out, stderr = err, stderr_tty = false,
-    getenv = function(name) return env[name] end,
+  local code, out, err = command.run(argv, env, {
     new = function(opts)
       opts.transport = { request = function(_, req)
         sent[#sent + 1] = req
@@ -37,7 +24,7 @@ local function run(argv, env)
       return alephant.new(opts)
     end,
   })
-  return code, out:text(), err:text(), sent
+  return code, out, err, sent
 end
 
 local function one_line(s)
@@ -377,10 +364,7 @@ describe("alephant output from a hostile server", function()
   -- A transport that answers every request with `status` and the JSON `body`, echoing
   -- the request's Authorization into it where the body says "$AUTH".
   local function run_with(argv, env, status, body)
-    local out, err = buffer(), buffer()
-    local code = cli.main(argv, {
-      stdout = out, stderr = err, stderr_tty = false,
-      getenv = function(name) return env[name] end,
+    return command.run(argv, env, {
       new = function(opts)
         opts.transport = { request = function(_, req)
           return { status = status, headers = { ["content-type"] = "application/json",
@@ -390,7 +374,6 @@ describe("alephant output from a hostile server", function()
         return alephant.new(opts)
       end,
     })
-    return code, out:text(), err:text()
   end
 
   local function no_controls(s)

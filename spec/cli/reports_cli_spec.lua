@@ -2,36 +2,15 @@
 -- each report as a table, JSON (the library's table) and CSV, budget-policy set, and
 -- the usage errors of the new words.
 local alephant = require "alephant"
-local cli = require "alephant.cli"
 local reports = require "alephant.reports"
 local emulator = require "spec.support.emulator"
-local clients = require "spec.support.clients"
-
-local function buffer()
-  local b = { parts = {} }
-  function b:write(...)
-    for i = 1, select("#", ...) do self.parts[#self.parts + 1] = tostring((select(i, ...))) end
-    return self
-  end
-  function b:text() return table.concat(self.parts) end
-  return b
-end
+local command = require "spec.support.cli"
 
 describe("alephant report (newer reports) #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   local function run(token_name, argv)
-    local env = { ALEPHANT_API_BASE_URL = emu.saas_url, ALEPHANT_ANALYTICS_BASE_URL = emu.analytics_url,
-      ALEPHANT_GATEWAY_BASE_URL = emu.gateway_url, LANG = "C.UTF-8", ALEPHANT_TOKEN = emu.tokens[token_name],
-      ALEPHANT_WORKSPACE_ID = emu.ids.workspace_1 }
-    local out, err = buffer(), buffer()
-    local code = cli.main(argv, { stdout = out, stderr = err, stderr_tty = false,
-      getenv = function(name) return env[name] end })
-    return code, out:text(), err:text()
+    return command.run(argv, command.env(emu, token_name, { LANG = "C.UTF-8" }))
   end
 
   it("lists the new reports in alephant report --help, each with its own help", function()
@@ -91,7 +70,7 @@ describe("alephant report (newer reports) #integration", function()
   it("prints the same anomalies as the library (JSON)", function()
     local _, out = run("pat_read", { "--format", "json", "report", "anomalies", "--days", "30", "--threshold", "2",
       "--explain", "0" })
-    local lib = assert(reports.anomalies(clients.client(emu, "pat_read"), { days = 30, threshold = 2, explain = 0 }))
+    local lib = assert(reports.anomalies(emu:client("pat_read"), { days = 30, threshold = 2, explain = 0 }))
     local decoded = alephant.core.json_decode(out)
     assert.equal(#lib.items, #decoded.items)
     for i, it in ipairs(lib.items) do assert.equal(it.date, decoded.items[i].date) end
@@ -102,7 +81,7 @@ describe("alephant report (newer reports) #integration", function()
       "--thresholds", "60,85" })
     assert.equal(0, code, err)
     assert.matches("Budget policy updated", out)
-    local p = assert(clients.client(emu, "pat_read").policies:budget_control())
+    local p = assert(emu:client("pat_read").policies:budget_control())
     assert.equal(910, p.config.amount)
     assert.same({ 60, 85 }, p.config.thresholds)
     emu:reset()

@@ -1,35 +1,14 @@
 -- `alephant request` in this process against the emulator: query and body flags, the
 -- family's refusals before sending, exit statuses, output formats.
 local alephant = require "alephant"
-local cli = require "alephant.cli"
 local emulator = require "spec.support.emulator"
-
-local function buffer(text)
-  local b = { parts = {} }
-  function b:write(...)
-    for i = 1, select("#", ...) do self.parts[#self.parts + 1] = tostring((select(i, ...))) end
-    return self
-  end
-  function b.read() return text end
-  function b:text() return table.concat(self.parts) end
-  return b
-end
+local command = require "spec.support.cli"
 
 describe("alephant request #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   local function run(token_name, argv, stdin)
-    local env = { ALEPHANT_API_BASE_URL = emu.saas_url, ALEPHANT_ANALYTICS_BASE_URL = emu.analytics_url,
-      ALEPHANT_GATEWAY_BASE_URL = emu.gateway_url, ALEPHANT_TOKEN = emu.tokens[token_name] }
-    if token_name:match("^pat") or token_name:match("^jwt") then env.ALEPHANT_WORKSPACE_ID = emu.ids.workspace_1 end
-    local out, err = buffer(), buffer()
-    local code = cli.main(argv, { stdout = out, stderr = err, stderr_tty = false, stdin = buffer(stdin),
-      getenv = function(name) return env[name] end })
-    return code, out:text(), err:text()
+    return command.run(argv, command.env(emu, token_name), { stdin = command.buffer(stdin) })
   end
 
   it("sends repeated --query flags under their wire names and prints the unwrapped data", function()

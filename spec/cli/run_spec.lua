@@ -1,32 +1,17 @@
 -- alephant.cli in this process against the emulator: output formats, paging, progress
 -- on a terminal, degraded answers, and which exit status each failure gets.
 local alephant = require "alephant"
-local cli = require "alephant.cli"
 local emulator = require "spec.support.emulator"
-
-local function buffer()
-  local b = { parts = {} }
-  function b:write(...)
-    for i = 1, select("#", ...) do self.parts[#self.parts + 1] = tostring((select(i, ...))) end
-    return self
-  end
-  function b:text() return table.concat(self.parts) end
-  return b
-end
+local command = require "spec.support.cli"
 
 describe("alephant commands #integration", function()
   local emu = emulator.session()
 
   -- Runs the command line with the emulator's URLs and a fixture token in its environment.
   local function run(token_name, argv, extra)
-    local env = { ALEPHANT_API_BASE_URL = emu.saas_url, ALEPHANT_ANALYTICS_BASE_URL = emu.analytics_url,
-      ALEPHANT_GATEWAY_BASE_URL = emu.gateway_url, LANG = "C.UTF-8", ALEPHANT_TOKEN = emu.tokens[token_name] }
-    if token_name:match("^pat") or token_name:match("^jwt") then env.ALEPHANT_WORKSPACE_ID = emu.ids.workspace_1 end
+    local env = command.env(emu, token_name, { LANG = "C.UTF-8" })
     for k, v in pairs(extra and extra.env or {}) do env[k] = v end
-    local out, err = buffer(), buffer()
-    local code = cli.main(argv, { stdout = out, stderr = err, stderr_tty = extra and extra.tty or false,
-      getenv = function(name) return env[name] end })
-    return code, out:text(), err:text()
+    return command.run(argv, env, { stderr_tty = extra and extra.tty or false })
   end
 
   local FROM, TO = "2026-11-01", "2026-11-07"

@@ -2,31 +2,16 @@
 -- the same answers as one call at a time, refusals before anything is sent, one scope
 -- resolution, retries per call, concurrency seen as connections (the emulator records
 -- each request's remote port), tracking options as headers.
-local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
 
 describe("client:batch #integration", function()
-  local emu, WS
-
-  lazy_setup(function()
-    emu = emulator.start()
-    WS = emu.ids.workspace_1
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
-
-  local function client(token_name, extra)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end }
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = WS end
-    for k, v in pairs(extra or {}) do opts[k] = v end
-    return assert(alephant.new(opts))
-  end
+  local emu = emulator.session()
+  local WS = emu.ids.workspace_1
   local function fault(spec) return { headers = { ["X-Emulator-Fault"] = spec } } end
   local today = os.date("!%Y-%m-%d")
 
   it("answers each call in the order given, as client:call answers it", function()
-    local c = client("pat_read")
+    local c = emu:client("pat_read")
     local agents = { emu.ids.support_bot, emu.ids.code_reviewer, emu.ids.research_scout }
     local calls = {}
     for i, id in ipairs(agents) do
@@ -50,7 +35,7 @@ describe("client:batch #integration", function()
   end)
 
   it("refuses a call whose input is wrong in its own slot and sends nothing for it", function()
-    local c = client("pat_read")
+    local c = emu:client("pat_read")
     local results = c:batch({
       { "analytics.usage", { from = "2026-11-27", to = "2026-11-01" } },
       { "agents.list" },
@@ -67,7 +52,7 @@ describe("client:batch #integration", function()
   end)
 
   it("resolves a virtual key's workspace once for the whole batch", function()
-    local c = client("vk_agent")
+    local c = emu:client("vk_agent")
     local calls = {}
     for i = 1, 6 do calls[i] = { "collector.usage", { from = today, to = today } } end
     local results = c:batch(calls)
@@ -79,7 +64,7 @@ describe("client:batch #integration", function()
   end)
 
   it("retries each call on its own: a 503 goes out again while the others are done", function()
-    local c = client("vk_agent")
+    local c = emu:client("vk_agent")
     local results = c:batch({
       { "cockpit.scope", nil, fault("status=503;count=2;key=batch-a") },
       { "cockpit.usage_summary", { period = "30d" } },
@@ -96,7 +81,7 @@ describe("client:batch #integration", function()
   end)
 
   it("returns a far Retry-After at once in its slot, with err.retry_after", function()
-    local c = client("vk_agent", { max_retry_wait = 2 })
+    local c = emu:client("vk_agent", { max_retry_wait = 2 })
     local results = c:batch({
       { "cockpit.scope", nil, fault("429;retry-after=600;count=1;key=far") },
       { "cockpit.scope" },
@@ -107,7 +92,7 @@ describe("client:batch #integration", function()
   end)
 
   it("keeps at most max_concurrency requests in flight, side by side", function()
-    local c = client("vk_agent")
+    local c = emu:client("vk_agent")
     local calls = {}
     for i = 1, 9 do calls[i] = { "cockpit.scope", nil, fault("stall=300;key=slow" .. i) } end
     local results = c:batch(calls, { max_concurrency = 3 })
@@ -120,7 +105,7 @@ describe("client:batch #integration", function()
   end)
 
   it("sends a gateway call's tracking options as headers, never in the body", function()
-    local c = client("vk_agent")
+    local c = emu:client("vk_agent")
     local results = c:batch({
       { "gateway.chat", { model = "gpt-4o-mini", messages = { { role = "user", content = "hi" } },
         agent_id = "agt_batch", session = { id = "sess_batch" } } },
@@ -135,7 +120,7 @@ describe("client:batch #integration", function()
   it("runs one call after another on a transport without request_many", function()
     local real = require("alephant.core").http_new({ timeout = 5 })
     local sequential = { request = function(_, req) return real:request(req) end }
-    local c = client("vk_agent", { transport = sequential })
+    local c = emu:client("vk_agent", { transport = sequential })
     local results = c:batch({ { "cockpit.scope" }, { "cockpit.scope", nil, fault("status=503;count=1;key=seq") } })
     assert.is_table(results[1].data, tostring(results[1].err))
     assert.equal(2, results[2].meta.attempts)
@@ -145,7 +130,7 @@ describe("client:batch #integration", function()
   it("gives every slot the transport's own failure when the transport is closed", function()
     local real = require("alephant.core").http_new({ timeout = 5 })
     real:close()
-    local c = client("vk_agent", { transport = real })
+    local c = emu:client("vk_agent", { transport = real })
     local results = c:batch({ { "cockpit.scope" }, { "cockpit.health" } })
     for _, r in ipairs(results) do
       assert.is_nil(r.data)
@@ -156,7 +141,7 @@ describe("client:batch #integration", function()
   end)
 
   it("takes an empty list and raises on programmer errors", function()
-    local c = client("pat_read")
+    local c = emu:client("pat_read")
     assert.same({}, c:batch({}))
     assert.has_error(function() c:batch("agents.list") end, "alephant: batch: calls must be a list, got string")
     assert.has_error(function() c:batch({ "agents.list" }) end)

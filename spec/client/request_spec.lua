@@ -1,27 +1,10 @@
 -- client:request: raw requests against the emulator, each route family and each
 -- refusal before sending (asserted on the emulator's own inspection records).
-local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
 
 describe("client:request #integration", function()
-  local emu, WS
-
-  lazy_setup(function()
-    emu = emulator.start()
-    WS = emu.ids.workspace_1
-  end)
-  lazy_teardown(function()
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
-
-  local function client(token_name, extra)
-    local opts = { token = emu.tokens[token_name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end, max_retries = 2 }
-    if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = WS end
-    for k, v in pairs(extra or {}) do opts[k] = v end
-    return assert(alephant.new(opts))
-  end
+  local emu = emulator.session({ client = { max_retries = 2 } })
+  local WS = emu.ids.workspace_1
 
   local function refused(kind, field, data, err)
     assert.is_nil(data)
@@ -32,7 +15,7 @@ describe("client:request #integration", function()
 
   describe("SaaS family", function()
     it("sends a PAT with X-Workspace-Id and unwraps data, pagination in meta", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local list, err, meta = c:request("GET", "/api/v1/agents", { query = { page = 1, pageSize = 2 } })
       assert.is_table(list, tostring(err))
       assert.equal(2, #list)
@@ -48,7 +31,7 @@ describe("client:request #integration", function()
     end)
 
     it("reaches a route the catalog lacks (GET one agent) with the wire names as given", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local agents = assert(c.agents:list{ page_size = 1 })
       local r = emu:requests("/api/v1/agents")
       assert.equal(1, #r)
@@ -60,17 +43,17 @@ describe("client:request #integration", function()
     end)
 
     it("refuses a PAT on the JWT-only /api/v1/pats before sending", function()
-      local data, err = client("pat_read"):request("GET", "/api/v1/pats")
+      local data, err = emu:client("pat_read"):request("GET", "/api/v1/pats")
       refused("auth", "token", data, err)
       assert.matches("GET /api/v1/pats accepts only", err.message)
     end)
 
     it("refuses a virtual key on workspace routes before sending", function()
-      refused("auth", "token", client("vk_agent"):request("GET", "/api/v1/agents"))
+      refused("auth", "token", emu:client("vk_agent"):request("GET", "/api/v1/agents"))
     end)
 
     it("calls JWT-only routes with a JWT (no X-Workspace-Id on /api/v1/workspaces)", function()
-      local c = client("jwt")
+      local c = emu:client("jwt")
       local list, err = c:request("GET", "/api/v1/workspaces")
       assert.is_table(list, tostring(err))
       assert.is_nil(emu:requests("/api/v1/workspaces")[1].headers["x-workspace-id"])
@@ -79,7 +62,7 @@ describe("client:request #integration", function()
     end)
 
     it("sends a JSON body and does not retry a POST on 503", function()
-      local c = client("pat_write")
+      local c = emu:client("pat_write")
       emu:arm({ fault = "status=503", count = 1, path = "/api/v1/agents" })
       local data, err = c:request("POST", "/api/v1/agents", { body = { name = "raw-agent" } })
       assert.is_nil(data)
@@ -96,7 +79,7 @@ describe("client:request #integration", function()
     end)
 
     it("retries a GET on 503", function()
-      local c = client("pat_read", { sleep = function() end })
+      local c = emu:client("pat_read", { sleep = function() end })
       emu:arm({ fault = "status=503", count = 1, path = "/api/v1/members" })
       local data, err, meta = c:request("GET", "/api/v1/members")
       assert.is_table(data, tostring(err))
@@ -104,7 +87,7 @@ describe("client:request #integration", function()
     end)
 
     it("checks dateFrom/dateTo on /api/v1/analytics/* before sending", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       refused("validation", "dateFrom", c:request("GET", "/api/v1/analytics/costs",
         { query = { dateFrom = "2026-13-01", dateTo = "2026-11-02" } }))
       refused("validation", nil, c:request("GET", "/api/v1/analytics/costs", { query = { dateFrom = "2026-11-01" } }))
@@ -120,14 +103,14 @@ describe("client:request #integration", function()
 
   describe("Cockpit and public routes", function()
     it("sends a virtual key to Cockpit without X-Workspace-Id and unwraps its envelope", function()
-      local scope, err = client("vk_agent"):request("GET", "/api/v1/cockpit/scope")
+      local scope, err = emu:client("vk_agent"):request("GET", "/api/v1/cockpit/scope")
       assert.is_table(scope, tostring(err))
       assert.equal(WS, scope.workspace.id)
       assert.is_nil(emu:requests("/api/v1/cockpit/scope")[1].headers["x-workspace-id"])
     end)
 
     it("sends no token to a health route", function()
-      local data, err = client("vk_agent"):request("GET", "/api/v1/cockpit/health")
+      local data, err = emu:client("vk_agent"):request("GET", "/api/v1/cockpit/health")
       assert.is_table(data, tostring(err))
       assert.is_nil(emu:requests("/api/v1/cockpit/health")[1].headers.authorization)
     end)
@@ -135,7 +118,7 @@ describe("client:request #integration", function()
 
   describe("Analytics API family", function()
     it("resolves a virtual key's workspace through cockpit.scope once", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local today = os.date("!%Y-%m-%d")
       for _ = 1, 2 do
         local data, err = c:request("GET", "/v1/analytics/saas/usage", { query = { dateFrom = today, dateTo = today } })
@@ -148,7 +131,7 @@ describe("client:request #integration", function()
     end)
 
     it("turns a {code ~= 0} envelope into an error", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local data, err = c:request("GET", "/v1/analytics/saas/models", { query = { dateFrom = "2026-11-01" } })
       assert.is_nil(data)
       assert.equal("http", err.kind)
@@ -159,7 +142,7 @@ describe("client:request #integration", function()
 
   describe("gateway family", function()
     it("sends a virtual key and returns the OpenAI body as it is", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local data, err = c:request("POST", "/chat/completions",
         { body = { model = "openai/gpt-4o-mini", messages = { { role = "user", content = "hi" } } } })
       assert.is_table(data, tostring(err))
@@ -170,7 +153,7 @@ describe("client:request #integration", function()
     end)
 
     it("takes root routes (/health) from the gateway's origin, without a token", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local data, err, meta = c:request("GET", "/health")
       assert.equal(true, data, tostring(err))
       assert.equal(200, meta.status)
@@ -179,11 +162,11 @@ describe("client:request #integration", function()
     end)
 
     it("refuses a PAT on the gateway before sending", function()
-      refused("auth", "token", client("pat_read"):request("POST", "/chat/completions", { body = {} }))
+      refused("auth", "token", emu:client("pat_read"):request("POST", "/chat/completions", { body = {} }))
     end)
 
     it("goes to the API named by opts.api", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local data, err = c:request("GET", "/models", { api = "gateway" })
       assert.is_table(data, tostring(err))
       assert.equal(1, #emu:requests("^/v1/models$"))
@@ -192,7 +175,7 @@ describe("client:request #integration", function()
 
   describe("refusals before sending", function()
     local c
-    before_each(function() c = client("pat_read") end)
+    before_each(function() c = emu:client("pat_read") end)
 
     for _, case in ipairs({
       { "relative", "api/v1/agents" },
@@ -248,7 +231,7 @@ describe("client:request #integration", function()
   end)
 
   it("encodes query values and repeats array values in order", function()
-    local c = client("pat_read")
+    local c = emu:client("pat_read")
     local req_data, err = c:request("GET", "/api/v1/agents", { query = { search = "a b&c", status = { "active" },
       page = 1.0 } })
     assert.is_table(req_data, tostring(err))
@@ -258,7 +241,7 @@ describe("client:request #integration", function()
   end)
 
   it("never puts the token in an error or meta", function()
-    local c = client("pat_read")
+    local c = emu:client("pat_read")
     local _, err = c:request("GET", "/api/v1/pats")
     assert.falsy(tostring(err):find(emu.tokens.pat_read, 1, true))
   end)

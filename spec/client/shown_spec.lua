@@ -6,22 +6,7 @@ local core = require "alephant.core"
 local emulator = require "spec.support.emulator"
 
 describe("text the client shows #integration", function()
-  local emu, WS
-
-  lazy_setup(function()
-    emu = emulator.start()
-    WS = emu.ids.workspace_1
-  end)
-  lazy_teardown(function()
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
-
-  local function client(name)
-    return assert(alephant.new({ token = emu.tokens[name], base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end, max_retries = 0,
-      workspace_id = name:match("^pat") and WS or nil }))
-  end
+  local emu = emulator.session({ client = { max_retries = 0 } })
   local function fault(spec) return { headers = { ["X-Emulator-Fault"] = spec } } end
 
   -- No control character (C0, DEL, C1 as UTF-8) anywhere in s.
@@ -31,7 +16,7 @@ describe("text the client shows #integration", function()
 
   describe("a server that echoes the token", function()
     it("shows it redacted in err.message, err.body and tostring(err)", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local token, red = emu.tokens.vk_agent, c:redacted_token()
       local _, err = c.cockpit:scope(nil, fault("401;echo"))
       assert.equal("auth", err.kind)
@@ -44,7 +29,7 @@ describe("text the client shows #integration", function()
     end)
 
     it("shows it redacted in the results of a batch too", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local results = c:batch({
         { "agents.list", nil, fault("401;echo") },
         { "agents.list", nil, fault("echo") },
@@ -55,7 +40,7 @@ describe("text the client shows #integration", function()
     end)
 
     it("shows it redacted in what client:request (a route outside the catalog) returns", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local _, err = c:request("GET", "/api/v1/agents", fault("401;echo"))
       assert.equal("auth", err.kind)
       assert.matches("credentials Bearer " .. c:redacted_token() .. " rejected", err.message, 1, true)
@@ -65,14 +50,14 @@ describe("text the client shows #integration", function()
     end)
 
     it("shows it redacted in the response headers of meta", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local data, err, meta = c.agents:list(nil, fault("echo"))
       assert.is_table(data, tostring(err))
       assert.equal("Bearer " .. c:redacted_token(), meta.headers["x-emulator-echo"])
     end)
 
     it("scrubs the other secrets a call sends (an embeddings key, an API key header) the same way", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local key = "sk-embed-" .. string.rep("9", 24)
       local _, err = c.gateway:chat({ model = "openai/gpt-4o-mini", messages = { { role = "user", content = "x" } } },
         { headers = { ["Alephant-Embeddings-Key"] = key, ["X-Emulator-Fault"] = "500;message=bad key " .. key } })
@@ -103,7 +88,7 @@ describe("text the client shows #integration", function()
     end)
 
     it("client:scrub redacts the token in the caller's own text and tables", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local token = emu.tokens.vk_agent
       assert.equal("sent " .. c:redacted_token() .. " twice: " .. c:redacted_token(),
         c:scrub("sent " .. token .. " twice: " .. token))
@@ -123,7 +108,7 @@ describe("text the client shows #integration", function()
     }
 
     it("are escaped in err.message and tostring(err); err.body keeps the server's text", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       for _, case in ipairs(hostile) do
         local _, err = c.agents:list(nil, fault("500;message=" .. case[2]))
         assert.equal("http", err.kind)
@@ -135,7 +120,7 @@ describe("text the client shows #integration", function()
     end)
 
     it("in the gateway's error shape too", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local _, err = c.gateway:chat({ model = "openai/gpt-4o-mini", messages = { { role = "user", content = "x" } } },
         fault("503;message=%1B]0%3Bt%07"))
       assert.equal("http", err.kind)

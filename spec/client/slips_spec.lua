@@ -5,28 +5,15 @@ local core = require "alephant.core"
 local emulator = require "spec.support.emulator"
 
 describe("errors that guide slips #integration", function()
-  local emu, WS
-
-  lazy_setup(function()
-    emu = emulator.start()
-    WS = emu.ids.workspace_1
-  end)
-  lazy_teardown(function()
-    if emu then emu:stop() end
-  end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local WS = emu.ids.workspace_1
   after_each(function() assert.equal(0, #emu:requests(), "a slip sent a request") end)
 
+  -- The options of a client for `token` (any string), without the workspace of a PAT.
   local function opts(token, extra)
-    local o = { token = token, base_url = emu.saas_url, analytics_url = emu.analytics_url,
-      gateway_url = emu.gateway_url, getenv = function() return nil end }
-    for k, v in pairs(extra or {}) do o[k] = v end
+    local o = emu:client_opts("vk_agent", extra)
+    o.token = token
     return o
-  end
-  local function client(name, extra)
-    local t = emu.tokens[name]
-    return assert(alephant.new(opts(t, name:match("^vk") and extra or
-      setmetatable({ workspace_id = WS }, { __index = extra }))))
   end
 
   -- The message a function raises, without the position prefix.
@@ -38,7 +25,7 @@ describe("errors that guide slips #integration", function()
 
   describe("a mistyped name", function()
     it("of a method names the closest one, not 'attempt to call a nil value'", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       assert.equal("alephant: client.analytics has no method 'usgae' (did you mean 'usage'?)",
         raised(function() return c.analytics:usgae{} end))
       assert.equal("alephant: client.virtual_keys has no method 'lst' (did you mean 'list'?)",
@@ -49,7 +36,7 @@ describe("errors that guide slips #integration", function()
     end)
 
     it("of a group or client method names the closest one", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       assert.equal("alephant: client has no field 'virtual_key' (did you mean 'virtual_keys'?)",
         raised(function() return c.virtual_key end))
       assert.equal("alephant: client has no field 'analytic' (did you mean 'analytics'?)",
@@ -62,7 +49,7 @@ describe("errors that guide slips #integration", function()
     end)
 
     it("raises at the caller's line", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       local ok, msg = pcall(function() local m = c.analytics.usgae; return m end)
       assert.is_false(ok)
       assert.matches("slips_spec.lua:%d+: alephant: client.analytics has no method 'usgae'", msg)
@@ -71,14 +58,14 @@ describe("errors that guide slips #integration", function()
 
   describe("a method called with a dot", function()
     it("says to call methods with a colon", function()
-      local c = client("pat_read")
+      local c = emu:client("pat_read")
       assert.equal("alephant: call methods with a colon: client.analytics:usage{...}, not client.analytics.usage{...}",
         raised(function() return c.analytics.usage{ from = "2026-11-01", to = "2026-11-02" } end))
       assert.equal("alephant: call methods with a colon: client.agents:each{...}, not client.agents.each{...}",
         raised(function() return c.agents.each() end))
       assert.equal("alephant: call methods with a colon: client:call(...), not client.call(...)",
         raised(function() return c.call("analytics.usage") end))
-      local vk = client("vk_agent")
+      local vk = emu:client("vk_agent")
       assert.equal("alephant: call methods with a colon: client.gateway:chat{...}, not client.gateway.chat{...}",
         raised(function() return vk.gateway.chat{ model = "m", messages = {} } end))
       -- passing the group explicitly is the colon form (here refused before sending)
@@ -144,7 +131,7 @@ describe("errors that guide slips #integration", function()
 
   describe("a virtual key on an analytics.* route", function()
     it("is told which collector.* route gives it the same data", function()
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       local _, err = c.analytics:usage{ from = "2026-11-01", to = "2026-11-02" }
       assert.equal("auth", err.kind)
       assert.equal("collector.usage", err.instead)
@@ -162,7 +149,7 @@ describe("errors that guide slips #integration", function()
     it("takes the pairs from the catalog", function()
       local kinds = {}
       for _, e in ipairs(core.endpoints()) do kinds[e.name] = table.concat(e.kinds, ",") end
-      local c = client("vk_agent")
+      local c = emu:client("vk_agent")
       for name in pairs(kinds) do
         local method = name:match("^analytics%.(.+)$")
         if method and not kinds[name]:find("virtual_key") then
@@ -180,7 +167,7 @@ describe("errors that guide slips #integration", function()
 
   describe("an error made before sending", function()
     it("carries no request id, whatever the call", function()
-      local vk = client("vk_agent")
+      local vk = emu:client("vk_agent")
       local cases = {
         { vk.gateway:chat({ model = "openai/gpt-4o-mini", messages = { { role = "user", content = "x" } },
           request_id = "req-1", agent_id = "bad\nid" }) },

@@ -1,6 +1,8 @@
 -- core.uuid4 / core.random: the per-VM generator (src/core/rng.c, src/lua/random.c),
 -- ChaCha20 keyed from the kernel; keyed again in a forked child.
 local core = require "alephant.core"
+local fork = require "spec.support.fork"
+local sys = require "spec.support.sys"
 
 local UUID4 = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-4%x%x%x%-[89ab]%x%x%x%-%x%x%x%x%x%x%x%x%x%x%x%x$"
 
@@ -17,11 +19,8 @@ describe("core.uuid4", function()
   end)
 
   it("gives another sequence in every process", function()
-    -- under scripts/check-asan.sh the wrapper that preloads the sanitizer runtimes
-    local lua = os.getenv("ALEPHANT_ASAN_PRELOAD") and require("spec.support.nginx").root .. "/scripts/asan/lua.sh"
-      or arg[-1] or "lua5.4"
     local code = 'package.cpath = %q .. ";" .. package.cpath; print(require("alephant.core").uuid4())'
-    local cmd = ("%s -e '%s'"):format(lua, code:format(package.cpath))
+    local cmd = ("%s -e '%s'"):format(sys.lua_command(), code:format(package.cpath))
     local a = io.popen(cmd):read("*l")
     local b = io.popen(cmd):read("*l")
     assert.matches(UUID4, a)
@@ -31,35 +30,12 @@ describe("core.uuid4", function()
 
   -- nginx forks its workers after init_by_lua has loaded the module: a child must not
   -- go on with its parent's keystream. LuaJIT's FFI can fork; Lua 5.4 cannot here.
-  local ffi_ok, ffi = pcall(require, "ffi")
-  local fork_it = ffi_ok and it or pending
+  local fork_it = fork.available() and it or pending
   fork_it("keys the generator again in a forked child", function()
-    pcall(ffi.cdef, [[
-      int fork(void);
-      int pipe(int fds[2]);
-      long write(int fd, const void *buf, size_t n);
-      long read(int fd, void *buf, size_t n);
-      int close(int fd);
-      void _exit(int status);
-      int waitpid(int pid, int *status, int options);
-    ]])
     core.uuid4() -- the parent's generator is keyed
-    local fds = ffi.new("int[2]")
-    assert.equal(0, ffi.C.pipe(fds))
-    local pid = ffi.C.fork()
-    assert.is_true(pid >= 0)
-    if pid == 0 then
-      local id = core.uuid4()
-      ffi.C.write(fds[1], id, #id)
-      ffi.C._exit(0)
-    end
-    ffi.C.close(fds[1])
+    local child = fork.run(function() return core.uuid4() end)
     local mine = core.uuid4()
-    local buf = ffi.new("char[36]")
-    assert.equal(36, tonumber(ffi.C.read(fds[0], buf, 36)))
-    ffi.C.close(fds[0])
-    ffi.C.waitpid(pid, nil, 0)
-    local child = ffi.string(buf, 36)
+    assert.equal(36, #child)
     assert.matches(UUID4, child)
     assert.not_equal(mine, child)
   end)

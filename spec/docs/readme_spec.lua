@@ -30,10 +30,10 @@ local sys = require "spec.support.sys"
 local sh, slurp, read, write, shq = sys.sh, sys.slurp, sys.read, sys.write, sys.shq
 
 local ROOT = nginx.root
-local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+local LUA = sys.lua_name()
 -- the command that runs it: under scripts/check-asan.sh the wrapper that preloads the
 -- sanitizer runtimes
-local LUA_CMD = LUA == "lua5.4" and os.getenv("ALEPHANT_ASAN_PRELOAD") and ROOT .. "/scripts/asan/lua.sh" or LUA
+local LUA_CMD = sys.lua_command()
 -- the build this suite runs against (scripts/busted.sh --cpath BUILD/<lua>/?.so)
 local BUILD = package.cpath:match("([^;]-)/lua5%.4/%?%.so") or package.cpath:match("([^;]-)/luajit/%?%.so") or "build"
 if BUILD:sub(1, 1) ~= "/" then BUILD = ROOT .. "/" .. BUILD:gsub("^%./", "") end

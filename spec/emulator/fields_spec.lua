@@ -3,14 +3,8 @@
 local emulator = require "spec.support.emulator"
 
 describe("emulator: newer fields", function()
-  local emu, t, ws
-
-  lazy_setup(function()
-    emu = emulator.start()
-    t, ws = emu.tokens, emu.ids.workspace_1
-  end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
+  local t, ws = emu.tokens, emu.ids.workspace_1
 
   local function saas(method, path, body, token)
     local status, _, _, json = emu:request(method, path, { token = token or t.pat_admin, workspace = ws, body = body })

@@ -9,6 +9,7 @@
 local alephant = require "alephant"
 local core = require "alephant.core"
 local emulator = require "spec.support.emulator"
+local sys = require "spec.support.sys"
 
 local CANARY = os.getenv("ALEPHANT_CANARY_TOKEN")
 if not CANARY or CANARY == "" then CANARY = "vk-canary-" .. core.uuid4():gsub("-", "") end
@@ -269,7 +270,7 @@ describe("the canary token", function()
     local shq = emulator.shell_quote
     local BUILD = package.cpath:match("([^;]-)/lua5%.4/%?%.so") or package.cpath:match("([^;]-)/luajit/%?%.so")
       or "build"
-    local LUA = rawget(_G, "jit") and "luajit" or "lua5.4"
+    local LUA = sys.lua_name()
     local have_cli = io.open(emulator.root .. "/bin/alephant", "r")
     if have_cli then have_cli:close() end
 
@@ -379,8 +380,7 @@ describe("the canary token", function()
     end)
 
     it("is never sent to the proxy in clear: loopback goes direct, plain http is refused, https tunnels", function()
-      local LUA = rawget(_G, "jit") and "luajit" or os.getenv("ALEPHANT_ASAN_PRELOAD")
-        and emulator.root .. "/scripts/asan/lua.sh" or "lua5.4" -- check-asan: the runtimes first
+      local LUA = sys.lua_command() -- check-asan: the runtimes first
       local code = ([[
         package.path = %q; package.cpath = %q
         local alephant = require "alephant"

@@ -32,16 +32,12 @@ local function expected_anomalies(series, days, baseline, threshold)
 end
 
 describe("reports.anomalies #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   local DAYS, BASE, THRESHOLD = 60, 14, 2
 
   it("finds the days the documented score flags in the emulator's series, and what drove them", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local r = assert(reports.anomalies(c, { days = DAYS, baseline = BASE, threshold = THRESHOLD, explain = 2 }))
     local from = clients.last_days(DAYS + BASE)
     local _, to = clients.last_days(1)
@@ -80,7 +76,7 @@ describe("reports.anomalies #integration", function()
   end)
 
   it("scores one agent's series and explains its days from its request logs", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local agent = emu.ids.code_reviewer
     local r = assert(reports.anomalies(c, { days = DAYS, baseline = BASE, threshold = THRESHOLD, agent_id = agent,
       explain = 1 }))
@@ -101,7 +97,7 @@ describe("reports.anomalies #integration", function()
   end)
 
   it("refuses bad options before any call", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     for _, opts in ipairs({ { threshold = 0 }, { days = 0 }, { baseline = 2 }, { explain = 40 },
       { agent_id = emu.ids.code_reviewer, member_id = emu.ids.alice }, { agent_id = "nope" } }) do
       local data, err = reports.anomalies(c, opts)

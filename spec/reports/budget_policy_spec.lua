@@ -4,14 +4,9 @@
 local alephant = require "alephant"
 local reports = require "alephant.reports"
 local emulator = require "spec.support.emulator"
-local clients = require "spec.support.clients"
 
 describe("reports.budget_policy #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   -- A client whose transport lets `before_put` act just before each PUT goes out.
   local function racing_client(before_put)
@@ -20,11 +15,11 @@ describe("reports.budget_policy #integration", function()
       if req.method == "PUT" then before_put() end
       return real:request(req)
     end, close = function() real:close() end }
-    return clients.client(emu, "pat_admin", { transport = transport })
+    return emu:client("pat_admin", { transport = transport })
   end
 
   it("shows the policy as the API has it (1 call)", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local r = assert(reports.budget_policy(c))
     assert.equal(1, #emu:requests())
     local p = assert(c.policies:budget_control())
@@ -33,7 +28,7 @@ describe("reports.budget_policy #integration", function()
   end)
 
   it("changes only the fields named, keeping the rest (2 calls)", function()
-    local c = clients.client(emu, "pat_admin")
+    local c = emu:client("pat_admin")
     local before = assert(c.policies:budget_control())
     local r = assert(reports.budget_policy_set(c, { amount = 750, thresholds = { 90, 50 } }))
     assert.equal(2, r.calls)
@@ -50,7 +45,7 @@ describe("reports.budget_policy #integration", function()
   end)
 
   it("survives a concurrent edit: reads again, re-applies, writes again", function()
-    local other = clients.client(emu, "pat_admin")
+    local other = emu:client("pat_admin")
     local raced = 0
     local c = racing_client(function()
       if raced == 0 then
@@ -72,7 +67,7 @@ describe("reports.budget_policy #integration", function()
   end)
 
   it("gives up with the 409 when every attempt meets a concurrent edit", function()
-    local other = clients.client(emu, "pat_admin")
+    local other = emu:client("pat_admin")
     local c = racing_client(function()
       local cur = assert(other.policies:budget_control())
       assert(other.policies:set_budget_control{ config = cur.config })
@@ -84,7 +79,7 @@ describe("reports.budget_policy #integration", function()
   end)
 
   it("refuses bad values before any call, and reports the API's refusal of a read-only token", function()
-    local c = clients.client(emu, "pat_admin")
+    local c = emu:client("pat_admin")
     for _, opts in ipairs({ { amount = -1 }, { thresholds = { 150 } }, { thresholds = {} }, {},
       { exceeded_action = "" }, { amount = 1, attempts = 0 } }) do
       local data, err = reports.budget_policy_set(c, opts)
@@ -92,7 +87,7 @@ describe("reports.budget_policy #integration", function()
       assert.equal("validation", err.kind, tostring(err))
     end
     assert.equal(0, #emu:requests())
-    local data, err = reports.budget_policy_set(clients.client(emu, "pat_read"), { amount = 1 })
+    local data, err = reports.budget_policy_set(emu:client("pat_read"), { amount = 1 })
     assert.is_nil(data)
     assert.equal(403, err.status)
     assert.has_error(function() reports.budget_policy_set(c, { amount = "1" }) end)

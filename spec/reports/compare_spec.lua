@@ -14,11 +14,7 @@ local function sums(series)
 end
 
 describe("reports.compare #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   local function metric(r, name)
     for _, it in ipairs(r.items) do
@@ -27,7 +23,7 @@ describe("reports.compare #integration", function()
   end
 
   it("compares the workspace over two periods, models side by side, in 4 calls", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local r = assert(reports.compare(c, { from = "2026-11-08", to = "2026-11-14" }))
     assert.equal(4, r.calls)
     assert.equal(4, #emu:requests())
@@ -50,7 +46,7 @@ describe("reports.compare #integration", function()
   end)
 
   it("compares one agent with explicit periods (2 calls, the scope on the wire)", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local agent = emu.ids.support_bot
     local r = assert(reports.compare(c, { from = "2026-11-10", to = "2026-11-12", previous_from = "2026-10-10",
       previous_to = "2026-10-11", agent_id = agent }))
@@ -65,7 +61,7 @@ describe("reports.compare #integration", function()
   end)
 
   it("refuses a half window or two scopes before any call", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     for _, opts in ipairs({ { from = "2026-11-01" }, { from = "2026-11-05", to = "2026-11-01" },
       { from = "2026-11-01", to = "2026-11-02", previous_from = "2026-10-01" },
       { agent_id = emu.ids.support_bot, department_id = emu.ids.support } }) do

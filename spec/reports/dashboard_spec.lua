@@ -5,14 +5,10 @@ local emulator = require "spec.support.emulator"
 local clients = require "spec.support.clients"
 
 describe("reports.dashboard #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   it("puts the overview, the last 24 hours and the sparklines on one screen, in 3 calls", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local r = assert(reports.dashboard(c, { top = 3 }))
     assert.equal(3, r.calls)
     assert.equal(3, #emu:requests())
@@ -41,13 +37,13 @@ describe("reports.dashboard #integration", function()
   end)
 
   it("is refused before any call for a virtual key or a bad option", function()
-    local data, err = reports.dashboard(clients.client(emu, "vk_agent"))
+    local data, err = reports.dashboard(emu:client("vk_agent"))
     assert.is_nil(data)
     assert.equal("auth", err.kind)
-    data, err = reports.dashboard(clients.client(emu, "pat_read"), { top = 11 })
+    data, err = reports.dashboard(emu:client("pat_read"), { top = 11 })
     assert.is_nil(data)
     assert.equal("top", err.field)
     assert.equal(0, #emu:requests())
-    assert.has_error(function() reports.dashboard(clients.client(emu, "pat_read"), { tpo = 1 }) end)
+    assert.has_error(function() reports.dashboard(emu:client("pat_read"), { tpo = 1 }) end)
   end)
 end)

@@ -5,11 +5,7 @@ local emulator = require "spec.support.emulator"
 local clients = require "spec.support.clients"
 
 describe("reports.drill_down #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   local function dimension(data, name)
     for _, g in ipairs(data.breakdown) do
@@ -19,7 +15,7 @@ describe("reports.drill_down #integration", function()
   end
 
   it("lists the departments with their share of the workspace (1 call)", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local r = assert(reports.drill_down(c, { days = 30 }))
     assert.equal(1, r.calls)
     assert.equal(1, #emu:requests())
@@ -40,7 +36,7 @@ describe("reports.drill_down #integration", function()
   end)
 
   it("drills into a department: its agents and members, then their models", function()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local dep = emu.ids.engineering
     local r = assert(reports.drill_down(c, { department_id = dep, days = 7, top = 10 }))
     local d = r.department
@@ -76,10 +72,10 @@ describe("reports.drill_down #integration", function()
   end)
 
   it("refuses days the per-entity routes do not take, before any call", function()
-    local data, err = reports.drill_down(clients.client(emu, "pat_read"), { days = 5 })
+    local data, err = reports.drill_down(emu:client("pat_read"), { days = 5 })
     assert.is_nil(data)
     assert.equal("days", err.field)
-    data, err = reports.drill_down(clients.client(emu, "pat_read"), { department_id = "x" })
+    data, err = reports.drill_down(emu:client("pat_read"), { department_id = "x" })
     assert.is_nil(data)
     assert.equal("department_id", err.field)
     assert.equal(0, #emu:requests())

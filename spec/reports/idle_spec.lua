@@ -5,17 +5,13 @@ local emulator = require "spec.support.emulator"
 local clients = require "spec.support.clients"
 
 describe("reports.idle #integration", function()
-  local emu
-
-  lazy_setup(function() emu = emulator.start() end)
-  lazy_teardown(function() if emu then emu:stop() end end)
-  before_each(function() emu:reset() end)
+  local emu = emulator.session()
 
   it("lists idle agents and idle keys from one costs call and the two scans", function()
-    local w = clients.client(emu, "pat_write")
+    local w = emu:client("pat_write")
     local quiet = assert(w.agents:create{ name = "Quiet agent" })
     local before = #emu:requests()
-    local c = clients.client(emu, "pat_read")
+    local c = emu:client("pat_read")
     local r = assert(reports.idle(c, { days = 30 }))
     assert.equal(3, r.calls)
     assert.equal(3, #emu:requests() - before)
@@ -42,7 +38,7 @@ describe("reports.idle #integration", function()
   end)
 
   it("is refused before any call for a virtual key", function()
-    local data, err = reports.idle(clients.client(emu, "vk_agent"))
+    local data, err = reports.idle(emu:client("vk_agent"))
     assert.is_nil(data)
     assert.equal("auth", err.kind)
     assert.equal(0, #emu:requests())

@@ -178,11 +178,12 @@ end
 --- The emulator for the enclosing describe block: started before its first test
 -- (lazy_setup), reset before each test unless `opts.reset == false`, stopped after its
 -- last (lazy_teardown). `tokens`, `ids` and `fixtures` are there at once (they come
--- from the fixtures file); everything else once the block runs. `opts` as for `start`.
+-- from the fixtures file); everything else once the block runs. `opts` as for `start`,
+-- plus `client`: options every `emu:client` of the block starts from (e.g. max_retries).
 function M.session(opts)
   local busted = require "busted"
   opts = opts or {}
-  local self = setmetatable({}, Emu)
+  local self = setmetatable({ client_defaults = opts.client }, Emu)
   self.fixtures = M.fixtures(opts.fixtures)
   self.tokens, self.ids = self.fixtures.tokens, self.fixtures.ids
   busted.lazy_setup(function() start(self, opts) end)
@@ -198,12 +199,13 @@ end
 
 --- The `alephant.new` options of a client for a fixture token (default `vk_agent`)
 -- pointed at this emulator and blind to the environment, with `workspace_id` for PATs
--- and JWTs; `extra` options win.
+-- and JWTs, then the session's `client` options; `extra` options win.
 function Emu:client_opts(token_name, extra)
   token_name = token_name or "vk_agent"
   local opts = { token = self.tokens[token_name], base_url = self.saas_url, analytics_url = self.analytics_url,
     gateway_url = self.gateway_url, getenv = function() return nil end }
   if token_name:match("^pat") or token_name:match("^jwt") then opts.workspace_id = self.ids.workspace_1 end
+  for k, v in pairs(self.client_defaults or {}) do opts[k] = v end
   for k, v in pairs(extra or {}) do opts[k] = v end
   return opts
 end

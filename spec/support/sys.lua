@@ -33,6 +33,22 @@ function sys.write(path, s, mode)
   if mode then sys.sh("chmod " .. mode .. " " .. sys.shq(path)) end
 end
 
+--- The interpreter of this run: "luajit" or "lua5.4" (also the name of its build directory).
+function sys.lua_name()
+  return rawget(_G, "jit") and "luajit" or "lua5.4"
+end
+
+--- The command that runs a child interpreter like this one: the interpreter of this run,
+-- or under scripts/check-asan.sh (ALEPHANT_ASAN_PRELOAD set; Lua 5.4 only) the wrapper
+-- scripts/asan/lua.sh that preloads the sanitizer runtimes (the module it loads is
+-- instrumented).
+function sys.lua_command()
+  if sys.lua_name() == "lua5.4" and os.getenv("ALEPHANT_ASAN_PRELOAD") then
+    return require("spec.support.nginx").root .. "/scripts/asan/lua.sh"
+  end
+  return sys.lua_name()
+end
+
 --- Quotes a value for the shell.
 function sys.shq(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

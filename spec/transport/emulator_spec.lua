@@ -7,19 +7,11 @@ local socket = require("socket")
 local emulator = require("spec.support.emulator")
 
 describe("core.http transport against the emulator", function()
-  local emu, token, http
-
-  setup(function()
-    emu = emulator.start()
-    token = emu.tokens.vk_agent
-  end)
-
-  teardown(function()
-    if emu then emu:stop() end
-  end)
+  local emu = emulator.session()
+  local token = emu.tokens.vk_agent
+  local http
 
   before_each(function()
-    emu:reset()
     http = core.http_new({ timeout = 5, cafile = emu.ca_file })
   end)
 

@@ -5,6 +5,7 @@ local core = require("alephant.core")
 local cjson = require("cjson.safe")
 local socket = require("socket")
 local server = require("spec.transport.server")
+local fork = require("spec.support.fork")
 
 local function echo(res)
   assert.is_table(res)
@@ -118,35 +119,14 @@ describe("core.http transport", function()
 
     -- A forked child (nginx forks its workers) must not use its parent's connection:
     -- it opens its own, and the parent's stays usable. LuaJIT's FFI can fork here.
-    local ffi_ok, ffi = pcall(require, "ffi")
-    local fork_it = ffi_ok and it or pending
+    local fork_it = fork.available() and it or pending
     fork_it("opens a new connection in a forked child and leaves the parent's alone", function()
-      pcall(ffi.cdef, [[
-        int fork(void);
-        int pipe(int fds[2]);
-        long write(int fd, const void *buf, size_t n);
-        long read(int fd, void *buf, size_t n);
-        int close(int fd);
-        void _exit(int status);
-        int waitpid(int pid, int *status, int options);
-      ]])
       local first = assert(http:request({ url = srv.url .. "/echo" }))
-      local fds = ffi.new("int[2]")
-      assert.equal(0, ffi.C.pipe(fds))
-      local pid = ffi.C.fork()
-      if pid == 0 then
+      local line = fork.run(function()
         local ok, res = pcall(http.request, http, { url = srv.url .. "/echo" })
-        local line = ok and res and ("%d %d %d"):format(res.status, res.new_connections, echo(res).connection)
-          or "failed"
-        ffi.C.write(fds[1], line, #line)
-        ffi.C._exit(0)
-      end
-      ffi.C.close(fds[1])
-      local buf = ffi.new("char[64]")
-      local n = tonumber(ffi.C.read(fds[0], buf, 64))
-      ffi.C.close(fds[0])
-      ffi.C.waitpid(pid, nil, 0)
-      local status, fresh, conn = ffi.string(buf, n):match("^(%d+) (%d+) (%d+)$")
+        return ok and res and ("%d %d %d"):format(res.status, res.new_connections, echo(res).connection) or "failed"
+      end)
+      local status, fresh, conn = line:match("^(%d+) (%d+) (%d+)$")
       assert.equal("200", status)
       assert.equal("1", fresh) -- the child opened its own connection
       assert.not_equal(tostring(echo(first).connection), conn)

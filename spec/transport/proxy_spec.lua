@@ -14,21 +14,13 @@ local sys = require("spec.support.sys")
 local SECRET = "pat_proxyspec_" .. core.uuid4():gsub("-", "")
 local NAME = "api.alephant.test" -- resolves nowhere: only a proxy can reach it (it tunnels to the test server)
 
--- The interpreter of this run; under scripts/check-asan.sh the wrapper that preloads the
--- sanitizer runtimes (the module it loads is instrumented).
-local function interpreter()
-  if rawget(_G, "jit") then return "luajit" end
-  if os.getenv("ALEPHANT_ASAN_PRELOAD") then return require("spec.support.nginx").root .. "/scripts/asan/lua.sh" end
-  return "lua5.4"
-end
-
 -- Runs `code` in a child interpreter with this process's module paths and `env`;
 -- returns what it printed.
 local function child(code, env)
   local vars = {}
   for k, v in pairs(env) do vars[#vars + 1] = k .. "=" .. sys.shq(v) end
   local prelude = ("package.path = %q; package.cpath = %q; "):format(package.path, package.cpath)
-  return sys.slurp("env " .. table.concat(vars, " ") .. " " .. interpreter() .. " -e " .. sys.shq(prelude .. code)
+  return sys.slurp("env " .. table.concat(vars, " ") .. " " .. sys.lua_command() .. " -e " .. sys.shq(prelude .. code)
     .. " 2>&1")
 end
 
