@@ -44,10 +44,7 @@ local function free_port()
   return tonumber(port)
 end
 
-local function interpreter()
-  if rawget(_G, "jit") then return "luajit" end
-  return "lua5.4"
-end
+local interpreter = require("spec.support.sys").lua_name
 
 describe("emulator lifecycle", function()
   local emu = emulator.session({ ingest_delay_ms = 100, reset = false })

@@ -8,9 +8,7 @@
 local sys = require("spec.support.sys")
 local socket = require("socket")
 
-local function interpreter()
-  return rawget(_G, "jit") and "luajit" or "lua5.4"
-end
+local interpreter = sys.lua_name
 
 -- pids of processes whose command line mentions `text`
 local function processes_with(text)
