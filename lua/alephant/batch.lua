@@ -65,6 +65,13 @@ function batch.run(client, calls, options)
   local concurrency = check_options(options)
   local results, pending = {}, {}
   local n = #calls
+  -- a call past a hole would be neither sent nor answered: refuse what # cannot see
+  for k in pairs(calls) do
+    if type(k) ~= "number" or k < 1 or k > n or k % 1 ~= 0 then
+      error(("alephant: batch: calls must be a list (keys 1 to #calls = %d, no holes), got the key %s")
+        :format(n, tostring(k)), 3)
+    end
+  end
   -- plan every call before anything of the batch is sent
   for i = 1, n do
     local c = calls[i]

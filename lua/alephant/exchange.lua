@@ -135,7 +135,7 @@ function Exchange:give_up()
   local req, last_err = self.req, self.last_err
   if last_err == nil then
     last_err = errors.new("timeout", req.endpoint .. ": the deadline passed before the request could be sent",
-      { endpoint = req.endpoint, retryable = true, attempts = self.attempt })
+      { endpoint = req.endpoint, retryable = true, attempts = self.attempt - 1 }) -- this one was not sent
   end
   if not self.may_retry and last_err.retryable then
     last_err.message = last_err.message .. " (not retried: " .. req.method ..
