@@ -25,6 +25,24 @@ local scripts = {
   -- a Responses stream failing with an error event (no response.failed)
   resperror = { 'event: response.created\ndata: {"type":"response.created","response":{}}\n\n',
     'event: error\ndata: {"type":"error","code":"rate_limit_exceeded","message":"Slow down"}\n\n' },
+  -- a Responses stream whose response.completed carries no response
+  nocompleted = { 'event: response.created\ndata: {"type":"response.created","response":{}}\n\n',
+    'event: response.completed\ndata: {"type":"response.completed"}\n\n' },
+  -- a Messages stream without its message_start
+  nostart = { 'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+    .. '"content_block":{"type":"text","text":""}}\n\n',
+    'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+    .. '"delta":{"type":"text_delta","text":"hi"}}\n\n',
+    'event: message_stop\ndata: {"type":"message_stop"}\n\n' },
+  -- a Messages stream whose tool input pieces do not add up to JSON
+  badtool = { 'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","role":"assistant",'
+    .. '"content":[]}}\n\n',
+    'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+    .. '"content_block":{"type":"tool_use","id":"tu_1","name":"get_weather","input":{}}}\n\n',
+    'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+    .. '"delta":{"type":"input_json_delta","partial_json":"{\\"city\\": \\"Par"}}\n\n',
+    'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
+    'event: message_stop\ndata: {"type":"message_stop"}\n\n' },
   -- a JSON answer to a stream request
   json = { head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n",
     '{"id":"x","object":"chat.completion"}' },

@@ -323,4 +323,42 @@ describe("gateway streams over a scripted event stream #integration", function()
     assert.matches("Slow down", err.message)
     assert.equal(1, err.events)
   end)
+
+  -- the stream ends properly, but what it sent does not add up to an answer
+  local function unassembled(reply, err, meta)
+    assert.is_nil(reply)
+    assert.is_nil(meta)
+    assert.equal("decode", err.kind, tostring(err))
+    assert.is_string(err.request_id)
+    return err
+  end
+
+  it("collect(): a decode error when response.completed carries no response", function()
+    local s = scripted("nocompleted").gateway:responses_stream{ model = MODEL, input = "x" }
+    local err = unassembled(s:collect())
+    assert.equal("the stream ended without the response (no response.completed event)", err.message)
+    assert.equal("gateway.responses", err.endpoint)
+    assert.equal(2, s.events)
+  end)
+
+  it("collect(): a decode error for a Messages stream without its message_start", function()
+    local s = scripted("nostart").gateway:messages_stream{ model = CLAUDE, max_tokens = 5, messages = messages() }
+    local err = unassembled(s:collect())
+    assert.equal("the stream ended without a message_start event", err.message)
+    assert.equal("gateway.messages", err.endpoint)
+    assert.equal(3, s.events)
+  end)
+
+  it("collect(): a decode error naming the content block whose tool input is not JSON", function()
+    local s = scripted("badtool").gateway:messages_stream{ model = CLAUDE, max_tokens = 5, messages = messages() }
+    local err = unassembled(s:collect())
+    assert.equal("content block 0: the tool input is not JSON: invalid JSON at offset 9: unterminated string "
+      .. "(found end of input)", err.message)
+    assert.equal("gateway.messages", err.endpoint)
+    -- iterated instead, every event is there: only the assembled answer fails
+    local events = drain(scripted("badtool").gateway:messages_stream{ model = CLAUDE, max_tokens = 5,
+      messages = messages() })
+    assert.same({ "message_start", "content_block_start", "content_block_delta", "content_block_stop",
+      "message_stop" }, types(events))
+  end)
 end)
