@@ -3,6 +3,7 @@
 -- resolution, retries per call, concurrency seen as connections (the emulator records
 -- each request's remote port), tracking options as headers.
 local emulator = require "spec.support.emulator"
+local refused = require("spec.support.assert").refused
 
 describe("client:batch #integration", function()
   local emu = emulator.session()
@@ -42,11 +43,14 @@ describe("client:batch #integration", function()
       { "analytics.usage", { from = "2026-11-01" } },
       { "agents.list", nil, { headers = { ["X-Bad\r\nName"] = "x" } } },
     })
-    assert.equal("validation", results[1].err.kind)
+    refused("validation", "from", "^from %(2026%-11%-27%) must not be after to %(2026%-11%-01%)$",
+      results[1].data, results[1].err)
     assert.is_nil(results[1].err.request_id)
     assert.is_table(results[2].data, tostring(results[2].err))
-    assert.equal("validation", results[3].err.kind)
-    assert.equal("validation", results[4].err.kind)
+    refused("validation", "to", "^to is required when from is given: pass both or neither$",
+      results[3].data, results[3].err)
+    refused("validation", "headers", "^agents%.list: headers: a header name must be a non%-empty HTTP token",
+      results[4].data, results[4].err)
     assert.equal(0, #emu:requests("/api/v1/analytics/usage"))
     assert.equal(1, #emu:requests("/api/v1/agents"))
   end)
@@ -144,11 +148,18 @@ describe("client:batch #integration", function()
     local c = emu:client("pat_read")
     assert.same({}, c:batch({}))
     assert.has_error(function() c:batch("agents.list") end, "alephant: batch: calls must be a list, got string")
-    assert.has_error(function() c:batch({ "agents.list" }) end)
-    assert.has_error(function() c:batch({ { "agents.nope" } }) end)
-    assert.has_error(function() c:batch({ { "agents.list", nil, { bogus = 1 } } }) end)
-    assert.has_error(function() c:batch({}, { max_concurrency = 0 }) end)
-    assert.has_error(function() c:batch({}, { parallel = 2 }) end)
+    assert.has_error(function() c:batch({ "agents.list" }) end,
+      "alephant: batch: call 1 must be a table { name, params, opts }, got string")
+    assert.has_error(function() c:batch({ { "agents.nope" } }) end, "unknown endpoint 'agents.nope'")
+    assert.has_error(function() c:batch({ { "agents.list", nil, { bogus = 1 } } }) end,
+      "alephant: unknown call option 'bogus' (known: deadline, timeout, retry, max_items, max_pages, headers, extra)")
+    for _, n in ipairs({ 0, 65, 1.5, "8" }) do
+      assert.has_error(function() c:batch({}, { max_concurrency = n }) end,
+        "alephant: batch option 'max_concurrency' must be an integer from 1 to 64")
+    end
+    assert.has_error(function() c:batch({}, { parallel = 2 }) end,
+      "alephant: unknown batch option 'parallel' (known: max_concurrency)")
+    assert.has_error(function() c:batch({}, 8) end, "alephant: batch options must be a table, got number")
     assert.equal(0, #emu:requests())
   end)
 end)

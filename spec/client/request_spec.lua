@@ -1,16 +1,17 @@
 -- client:request: raw requests against the emulator, each route family and each
 -- refusal before sending (asserted on the emulator's own inspection records).
 local emulator = require "spec.support.emulator"
+local shared_refused = require("spec.support.assert").refused
 
 describe("client:request #integration", function()
   local emu = emulator.session({ client = { max_retries = 2 } })
   local WS = emu.ids.workspace_1
 
-  local function refused(kind, field, data, err)
-    assert.is_nil(data)
-    assert.equal(kind, err.kind, tostring(err))
-    if field then assert.equal(field, err.field, tostring(err)) end
+  -- a refusal (spec/support/assert.lua) with nothing in the emulator's request log
+  local function refused(kind, field, pattern, data, err)
+    shared_refused(kind, field, pattern, data, err)
     assert.equal(0, #emu:requests(), "nothing may be sent")
+    return err
   end
 
   describe("SaaS family", function()
@@ -43,13 +44,13 @@ describe("client:request #integration", function()
     end)
 
     it("refuses a PAT on the JWT-only /api/v1/pats before sending", function()
-      local data, err = emu:client("pat_read"):request("GET", "/api/v1/pats")
-      refused("auth", "token", data, err)
-      assert.matches("GET /api/v1/pats accepts only", err.message)
+      refused("auth", "token", "^GET /api/v1/pats accepts only a JWT; this client has a personal access token",
+        emu:client("pat_read"):request("GET", "/api/v1/pats"))
     end)
 
     it("refuses a virtual key on workspace routes before sending", function()
-      refused("auth", "token", emu:client("vk_agent"):request("GET", "/api/v1/agents"))
+      refused("auth", "token", "^GET /api/v1/agents accepts only a JWT or a personal access token %(pat_%.%.%.%); "
+        .. "this client has a virtual key %(vk%-%.%.%.%)$", emu:client("vk_agent"):request("GET", "/api/v1/agents"))
     end)
 
     it("calls JWT-only routes with a JWT (no X-Workspace-Id on /api/v1/workspaces)", function()
@@ -88,11 +89,12 @@ describe("client:request #integration", function()
 
     it("checks dateFrom/dateTo on /api/v1/analytics/* before sending", function()
       local c = emu:client("pat_read")
-      refused("validation", "dateFrom", c:request("GET", "/api/v1/analytics/costs",
-        { query = { dateFrom = "2026-13-01", dateTo = "2026-11-02" } }))
-      refused("validation", nil, c:request("GET", "/api/v1/analytics/costs", { query = { dateFrom = "2026-11-01" } }))
-      refused("validation", nil, c:request("GET", "/api/v1/analytics/costs",
-        { query = { dateFrom = "2026-11-05", dateTo = "2026-11-01" } }))
+      refused("validation", "dateFrom", '^dateFrom: month 13 does not exist in "2026%-13%-01"$',
+        c:request("GET", "/api/v1/analytics/costs", { query = { dateFrom = "2026-13-01", dateTo = "2026-11-02" } }))
+      refused("validation", nil, "^dateTo is required when dateFrom is given: pass both or neither$",
+        c:request("GET", "/api/v1/analytics/costs", { query = { dateFrom = "2026-11-01" } }))
+      refused("validation", nil, "^dateFrom %(2026%-11%-05%) must not be after dateTo %(2026%-11%-01%)$",
+        c:request("GET", "/api/v1/analytics/costs", { query = { dateFrom = "2026-11-05", dateTo = "2026-11-01" } }))
       local today = os.date("!%Y-%m-%d")
       local data, err = c:request("GET", "/api/v1/analytics/costs", { query = { dateFrom = today, dateTo = today } })
       assert.is_table(data, tostring(err))
@@ -162,7 +164,8 @@ describe("client:request #integration", function()
     end)
 
     it("refuses a PAT on the gateway before sending", function()
-      refused("auth", "token", emu:client("pat_read"):request("POST", "/chat/completions", { body = {} }))
+      refused("auth", "token", "^POST /chat/completions accepts only a virtual key %(vk%-%.%.%.%); this client has "
+        .. "a personal access token", emu:client("pat_read"):request("POST", "/chat/completions", { body = {} }))
     end)
 
     it("goes to the API named by opts.api", function()
@@ -177,56 +180,76 @@ describe("client:request #integration", function()
     local c
     before_each(function() c = emu:client("pat_read") end)
 
+    local segment = '^path has an empty, "%." or "%.%." segment: a path may not leave the route it names$'
+    local function bad_byte(at)
+      return "^path holds a byte that is not allowed in a URL path at byte " .. at .. " %(spaces, control "
+        .. "characters, '\\' and non%-ASCII must be percent%-encoded%)$"
+    end
     for _, case in ipairs({
-      { "relative", "api/v1/agents" },
-      { "dot-dot", "/api/v1/agents/../pats" },
-      { "encoded dot-dot", "/api/v1/agents/%2e%2E/pats" },
-      { "dot", "/api/v1/./agents" },
-      { "empty segment", "/api/v1//agents" },
-      { "encoded slash", "/api/v1/agents/a%2Fb" },
-      { "CR LF", "/api/v1/agents\r\nX-Evil: 1" },
-      { "NUL", "/api/v1/agents\0" },
-      { "space", "/api/v1/agents list" },
-      { "query in the path", "/api/v1/agents?page=2" },
-      { "fragment", "/api/v1/agents#x" },
-      { "bad escape", "/api/v1/agents/%zz" },
-      { "non-ASCII", "/api/v1/agénts" },
+      { "relative", "api/v1/agents", '^path must start with "/" %(e%.g%. /api/v1/agents%)$' },
+      { "dot-dot", "/api/v1/agents/../pats", segment },
+      { "encoded dot-dot", "/api/v1/agents/%2e%2E/pats", segment },
+      { "dot", "/api/v1/./agents", segment },
+      { "empty segment", "/api/v1//agents", segment },
+      { "encoded slash", "/api/v1/agents/a%2Fb",
+        "^path holds an encoded separator or control byte at byte 17: one segment may not reach into another$" },
+      { "CR LF", "/api/v1/agents\r\nX-Evil: 1", bad_byte(15) },
+      { "NUL", "/api/v1/agents\0", bad_byte(15) },
+      { "space", "/api/v1/agents list", bad_byte(15) },
+      { "query in the path", "/api/v1/agents?page=2",
+        "^path holds '%?' at byte 15: pass query parameters in opts%.query, not in the path$" },
+      { "fragment", "/api/v1/agents#x",
+        "^path holds '#' at byte 15: pass query parameters in opts%.query, not in the path$" },
+      { "bad escape", "/api/v1/agents/%zz", "^path holds an invalid percent escape at byte 16$" },
+      { "non-ASCII", "/api/v1/agénts", bad_byte(11) },
     }) do
       it("a path with " .. case[1], function()
-        refused("validation", "path", c:request("GET", case[2]))
+        refused("validation", "path", case[3], c:request("GET", case[2]))
       end)
     end
 
     it("an unknown or lower-case method", function()
-      refused("validation", "method", c:request("get", "/api/v1/agents"))
-      refused("validation", "method", c:request("TRACE", "/api/v1/agents"))
+      local methods = "^method must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS %(upper case%)$"
+      refused("validation", "method", methods, c:request("get", "/api/v1/agents"))
+      refused("validation", "method", methods, c:request("TRACE", "/api/v1/agents"))
     end)
 
     it("a body on GET", function()
-      refused("validation", "body", c:request("GET", "/api/v1/agents", { body = {} }))
+      refused("validation", "body", "^GET /api/v1/agents: GET takes no body$",
+        c:request("GET", "/api/v1/agents", { body = {} }))
     end)
 
     it("a header value with CR/LF, a reserved header", function()
-      refused("validation", "headers", c:request("GET", "/api/v1/agents", { headers = { ["X-A"] = "a\r\nb: c" } }))
-      refused("validation", "headers", c:request("GET", "/api/v1/agents", { headers = { Authorization = "x" } }))
+      refused("validation", "headers", "^header X%-A must not contain CR %(byte 0x0D at position 2%): it would end up "
+        .. "in an HTTP header$", c:request("GET", "/api/v1/agents", { headers = { ["X-A"] = "a\r\nb: c" } }))
+      refused("validation", "headers", "^GET /api/v1/agents: headers: Authorization is set by the client, not by a "
+        .. "call$", c:request("GET", "/api/v1/agents", { headers = { Authorization = "x" } }))
     end)
 
     it("a query value that is not text, a number or a boolean", function()
-      refused("validation", "page", c:request("GET", "/api/v1/agents", { query = { page = { a = 1 } } }))
-      refused("validation", "x", c:request("GET", "/api/v1/agents", { query = { x = 0 / 0 } }))
+      refused("validation", "page", "^query page: a table value must be a non%-empty array$",
+        c:request("GET", "/api/v1/agents", { query = { page = { a = 1 } } }))
+      refused("validation", "x", "^query x must be a finite number$",
+        c:request("GET", "/api/v1/agents", { query = { x = 0 / 0 } }))
+      refused("validation", "x", "^query x must be a string, number, boolean or an array of them, got function$",
+        c:request("GET", "/api/v1/agents", { query = { x = print } }))
     end)
 
     it("more query parameters than a request carries", function()
       local q = {}
       for i = 1, 65 do q["p" .. i] = i end
-      refused("validation", "query", c:request("GET", "/api/v1/agents", { query = q }))
+      refused("validation", "query", "^at most 64 query parameters$", c:request("GET", "/api/v1/agents", { query = q }))
     end)
 
     it("raises on programmer errors", function()
       assert.has_error(function() c:request(1, "/x") end, "alephant: request: method must be a string, got number")
-      assert.has_error(function() c:request("GET", "/x", { qeury = {} }) end)
-      assert.has_error(function() c:request("GET", "/x", { api = "other" }) end)
-      assert.has_error(function() c:request("GET", "/x", "opts") end)
+      assert.has_error(function() c:request("GET", "/x", { qeury = {} }) end,
+        "alephant: unknown request option 'qeury' (known: query, body, headers, api, deadline, timeout, retry)")
+      assert.has_error(function() c:request("GET", "/x", { api = "other" }) end,
+        'alephant: request option \'api\' must be "saas", "analytics" or "gateway", got "other"')
+      assert.has_error(function() c:request("GET", "/x", "opts") end,
+        "alephant: request options must be a table, got string")
+      assert.equal(0, #emu:requests())
     end)
   end)
 
