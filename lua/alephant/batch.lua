@@ -93,7 +93,11 @@ function batch.run(client, calls, options)
   end
   local function finish(ex, data, err, meta)
     if ex.rid then
-      if data == nil then err.request_id = err.request_id or ex.rid else meta.request_id = meta.request_id or ex.rid end
+      if data ~= nil then
+        meta.request_id = meta.request_id or ex.rid
+      elseif err.attempts and err.attempts > 0 then -- it was sent: its id may be looked up
+        err.request_id = err.request_id or ex.rid
+      end
     end
     data, err, meta = scrub.result(client._secrets, data, err, meta) -- as client:call: no secret comes back
     results[ex.index] = { data = data, err = err, meta = meta }

@@ -305,7 +305,7 @@ local function perform(self, name, params, opts, transport)
   local data, err, meta = self:_send(req, call_opts, transport)
   if rid then -- a gateway call's own x-request-id, also when the server sent none (if it was sent)
     if data == nil then
-      if err.attempts then err.request_id = err.request_id or rid end
+      if err.attempts and err.attempts > 0 then err.request_id = err.request_id or rid end
     else
       meta.request_id = meta.request_id or rid
     end

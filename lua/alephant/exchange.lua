@@ -133,9 +133,9 @@ end
 --- The error of an exchange that ran out of attempts or time: nil, err.
 function Exchange:give_up()
   local req, last_err = self.req, self.last_err
-  if last_err == nil then
-    last_err = errors.new("timeout", req.endpoint .. ": the deadline passed before the request could be sent",
-      { endpoint = req.endpoint, retryable = true, attempts = self.attempt - 1 }) -- this one was not sent
+  if last_err == nil then -- nothing was sent: no attempt to count, no retry it could have had
+    return nil, errors.new("timeout", req.endpoint .. ": the deadline passed before the request could be sent",
+      { endpoint = req.endpoint, retryable = true, attempts = 0 })
   end
   if not self.may_retry and last_err.retryable then
     last_err.message = last_err.message .. " (not retried: " .. req.method ..
