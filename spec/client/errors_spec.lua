@@ -184,7 +184,7 @@ describe("error paths #integration", function()
       local err = refused("auth", nil, nil, vk:request("GET", "/v1/analytics/saas/usage",
         { query = { dateFrom = today, dateTo = today } }))
       assert.equal(401, err.status)
-      assert.matches("^GET cockpit%.scope answered HTTP 401: Emulated fault: HTTP 401", err.message)
+      assert.matches("GET cockpit%.scope answered HTTP 401: Emulated fault: HTTP 401 %(check the token%)", err.message)
       assert.is_nil(tostring(err):find(emu.tokens.vk_agent, 1, true))
       assert.equal(1, #emu:requests("/api/v1/cockpit/scope"))
       nothing_sent("/v1/analytics")
