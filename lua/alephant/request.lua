@@ -124,6 +124,8 @@ function request.send(client, method, path, opts)
   if type(path) ~= "string" then error("alephant: request: path must be a string, got " .. type(path), 3) end
   opts = check_options(opts)
   local route = method .. " " .. path
+  local refused = client._refusal(client, route, opts) -- closed, or a deadline / timeout that is no duration
+  if refused then return nil, refused end
   local q, qerr = request.query_pairs(opts.query)
   if not q then
     qerr.endpoint = route
@@ -140,9 +142,9 @@ function request.send(client, method, path, opts)
   local has_body = opts.body ~= nil
   local req, err = client._state:prepare_raw(method, path, opts.api, q, has_body, os.time())
   if req == false then
-    local ok
-    ok, err = client:_resolve_scope(opts)
-    if not ok then return nil, err end
+    local ctx, left = client:_resolve_scope(opts)
+    if not ctx then return nil, left end
+    opts = left
     req, err = client._state:prepare_raw(method, path, opts.api, q, has_body, os.time())
   end
   if not req then
