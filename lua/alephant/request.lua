@@ -31,6 +31,7 @@
 -- @module alephant.request
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local util = require "alephant.util"
 
 local request = {}
 
@@ -43,15 +44,16 @@ local function fail(field, message)
   return nil, errors.new("validation", message, { field = field })
 end
 
--- A query value as text: integers without ".0", other numbers as Lua prints them.
+-- A query value as text: numbers as their shortest round-trip text (3 and 3.0 give "3",
+-- 0.1 gives "0.1").
 local function query_text(v)
   local t = type(v)
   if t == "string" then return v end
   if t == "boolean" then return tostring(v) end
   if t == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then return nil, "must be a finite number" end
-    if math.floor(v) == v and math.abs(v) < 2 ^ 53 then return ("%d"):format(v) end
-    return ("%.17g"):format(v)
+    local text = util.number_text(v)
+    if not text then return nil, "must be a finite number" end
+    return text
   end
   return nil, ("must be a string, number, boolean or an array of them, got %s"):format(t)
 end

@@ -17,6 +17,7 @@
 -- @module alephant.gateway.tracking
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local util = require "alephant.util"
 
 local tracking = {}
 
@@ -48,21 +49,7 @@ local function boolean(v, field)
   return v and "true" or "false"
 end
 
--- The shortest decimal text of a finite number that reads back as the same number,
--- identical on Lua 5.4 and LuaJIT (3 and 3.0 both give "3").
-local function number_text(n)
-  if n ~= n or n == math.huge or n == -math.huge then return nil end
-  if n == math.floor(n) and math.abs(n) < 2 ^ 63 then
-    local s = ("%d"):format(n)
-    if tonumber(s) == n then return s end
-  end
-  for digits = 15, 17 do
-    local s = ("%." .. digits .. "g"):format(n)
-    if tonumber(s) == n then return s end
-  end
-  return ("%.17g"):format(n)
-end
-tracking.number_text = number_text
+local number_text = util.number_text
 
 local function integer(v, field, min, max)
   local ok, err = core.validate_integer(v, field, min, max)
@@ -102,12 +89,7 @@ local function property_value(v, field)
   return fail(field, ("%s must be a string, number or boolean, got %s"):format(field, t))
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = util.sorted_keys
 
 local U32 = 4294967295
 
