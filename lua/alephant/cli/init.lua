@@ -13,6 +13,7 @@
 -- @module alephant.cli
 local alephant = require "alephant"
 local core = require "alephant.core"
+local config = require "alephant.config"
 local chart = require "alephant.cli.chart"
 local args = require "alephant.cli.args"
 local help = require "alephant.cli.help"
@@ -77,8 +78,10 @@ local function make_client(ctx)
     analytics_url = g["analytics-url"], gateway_url = g["gateway-url"], cafile = g.cafile }
   if g.timeout then
     local t = tonumber(g.timeout)
-    if not t or t ~= t or t <= 0 or t == math.huge then
-      return nil, usage("--timeout: expected a positive number of seconds, got '%s'", g.timeout)
+    local problem = config.duration_problem(t) -- the client's own rule for durations
+    if problem then
+      if not t then problem = problem:gsub("got nil$", function() return ("got '%s'"):format(g.timeout) end) end
+      return nil, usage("--timeout %s", problem)
     end
     opts.timeout = t
   end
