@@ -121,8 +121,7 @@ local function run_endpoint(ctx, cmd, parsed)
     for item, ierr in client[g][method](client[g], params, { max_items = parsed.cli.max_items }) do
       if item == false then
         if progress then progress(dash(g), #items, true) end
-        client:close()
-        return fail(ctx, ierr)
+        return closing(client, fail(ctx, ierr)) -- the message scrubbed before the client forgets its token
       end
       items[#items + 1] = item
       if progress then progress(dash(g), #items, false) end
@@ -131,10 +130,7 @@ local function run_endpoint(ctx, cmd, parsed)
     data = items
   else
     data, err, meta = client:call(e.name, params)
-    if data == nil then
-      client:close()
-      return fail(ctx, err)
-    end
+    if data == nil then return closing(client, fail(ctx, err)) end
   end
   return closing(client, show(ctx, data, meta))
 end
