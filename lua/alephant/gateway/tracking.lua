@@ -17,6 +17,7 @@
 -- @module alephant.gateway.tracking
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local scrub = require "alephant.scrub"
 local util = require "alephant.util"
 
 local tracking = {}
@@ -66,13 +67,11 @@ local function check_property_key(key)
     return fail("properties", ('properties key "%s" must match ^[a-z0-9][a-z0-9_-]{0,63}$ '
       .. "(lower-case letters, digits, _ and -, at most 64)"):format(shown(key)))
   end
-  local flat = key:gsub("[_%-]", "")
-  for _, word in ipairs(tracking.secret_words) do
-    if flat:find(word, 1, true) then
-      return fail("properties." .. key, ("properties.%s looks like a secret (it contains '%s'): property "
-        .. "headers are stored in request logs and forwarded upstream, never put credentials in them")
-        :format(key, word))
-    end
+  local word = scrub.secret_word(key) -- a bare `key` is allowed: cache_key, key_id are operational
+  if word then
+    return fail("properties." .. key, ("properties.%s looks like a secret (it contains '%s'): property "
+      .. "headers are stored in request logs and forwarded upstream, never put credentials in them")
+      :format(key, word))
   end
   return true
 end
@@ -217,13 +216,6 @@ for _, o in ipairs(tracking.options) do
     if f.secret then tracking.secret_headers[#tracking.secret_headers + 1] = f.header:lower() end
   end
 end
-
---- Property keys refused because they look like credentials: a key is refused when,
--- with `-` and `_` removed, it contains one of these words. Property headers are
--- stored in request logs and forwarded upstream, so they must never carry secrets.
--- A bare `key` is allowed (`cache_key`, `key_id` are operational).
-tracking.secret_words = { "token", "secret", "password", "passwd", "apikey", "accesskey", "privatekey",
-  "credential", "authorization", "bearer", "cookie" }
 
 function properties(props, out)
   if type(props) ~= "table" then
