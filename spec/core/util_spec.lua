@@ -46,3 +46,13 @@ describe("numbers in a raw query and in tracking headers", function()
     assert.equal("0.3", h["Alephant-Cache-Semantic-Threshold"])
   end)
 end)
+
+describe("tracking's messages", function()
+  it("show a caller's key by the core's display rule, cut short", function()
+    local _, err = tracking.headers{ ["agent\27]0;x\7é"] = 1 }
+    local known = table.concat(tracking.names, ", ")
+    assert.equal('"agent\\x1B]0;x\\x07é" is not a tracking option (known: ' .. known .. ")", err.message)
+    _, err = tracking.headers{ [string.rep("k", 100)] = 1 }
+    assert.matches('^"' .. string.rep("k", 64) .. '%.%.%." is not a tracking option', err.message)
+  end)
+end)

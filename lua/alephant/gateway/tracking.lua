@@ -26,11 +26,12 @@ local function fail(field, message)
   return nil, errors.new("validation", message, { field = field })
 end
 
--- A name safe to show in a one-line message: control and non-ASCII bytes escaped, cut short.
+-- A name safe to show in a one-line message, cut short: the core's display rule
+-- (core.printable: controls escaped, bytes that are not UTF-8 as \xHH).
 local function shown(s)
   s = tostring(s)
   if #s > 64 then s = s:sub(1, 64) .. "..." end
-  return (s:gsub("[%c\128-\255\"\\]", function(c) return ("\\x%02X"):format(c:byte()) end))
+  return core.printable(s, "line")
 end
 
 -- A header value: a string without control characters, valid UTF-8, 1..max bytes.
