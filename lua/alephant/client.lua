@@ -136,6 +136,10 @@ function Client.__index(self, key)
   return v
 end
 
+-- The settings a client shows as its fields (`client.timeout`, ...).
+local public_settings = { "base_url", "analytics_url", "gateway_url", "workspace_id", "timeout", "connect_timeout",
+  "max_retries", "max_retry_wait", "deadline", "rate_limit_rpm", "cafile", "capath" }
+
 --- Creates a client from resolved settings (see `alephant.new`).
 function Client.new(settings)
   local state, err = core.state_new({
@@ -144,18 +148,6 @@ function Client.new(settings)
   })
   if not state then return nil, err end
   local self = setmetatable({
-    base_url = settings.base_url,
-    analytics_url = settings.analytics_url,
-    gateway_url = settings.gateway_url,
-    workspace_id = settings.workspace_id,
-    timeout = settings.timeout,
-    connect_timeout = settings.connect_timeout,
-    max_retries = settings.max_retries,
-    max_retry_wait = settings.max_retry_wait,
-    deadline = settings.deadline,
-    rate_limit_rpm = settings.rate_limit_rpm,
-    cafile = settings.cafile,
-    capath = settings.capath,
     allow_insecure_http = settings.allow_insecure_http or false,
     _state = state,
     _kind = state:token_kind(),
@@ -169,6 +161,7 @@ function Client.new(settings)
     _on_request = settings.on_request,
     _on_response = settings.on_response,
   }, Client)
+  for _, k in ipairs(public_settings) do self[k] = settings[k] end
   if not self._transport then
     local terr
     self._transport, terr = core.http_new(config.transport_options(settings))
