@@ -487,7 +487,8 @@ end
 --   `properties`, `cache`, `omit_request`, `omit_response`
 -- @return the run (`run.run_id`), or nil and a `validation` error
 function Client:run(options)
-  return run.new(self, options)
+  local r, err = run.new(self, options) -- not a tail call: errors name the caller's line
+  return r, err
 end
 
 return Client
