@@ -64,6 +64,7 @@ function batch.run(client, calls, options)
   if type(calls) ~= "table" then error("alephant: batch: calls must be a list, got " .. type(calls), 3) end
   local concurrency = check_options(options)
   local results, pending = {}, {}
+  local scope = {} -- a failed scope lookup is made once: every call that needs it gets its error
   local n = #calls
   -- a call past a hole would be neither sent nor answered: refuse what # cannot see
   for k in pairs(calls) do
@@ -78,7 +79,7 @@ function batch.run(client, calls, options)
     if type(c) ~= "table" then
       error(("alephant: batch: call %d must be a table { name, params, opts }, got %s"):format(i, type(c)), 3)
     end
-    local req, opts, rid = client:_plan(c[1], c[2], c[3], false, 4)
+    local req, opts, rid = client:_plan(c[1], c[2], c[3], false, 4, scope)
     if req then
       local ex, err = exchange.new(client, req, opts)
       if ex then

@@ -136,6 +136,10 @@ function Client.__index(self, key)
   return v
 end
 
+-- The settings a client shows as its fields (`client.timeout`, ...).
+local public_settings = { "base_url", "analytics_url", "gateway_url", "workspace_id", "timeout", "connect_timeout",
+  "max_retries", "max_retry_wait", "deadline", "rate_limit_rpm", "cafile", "capath" }
+
 --- Creates a client from resolved settings (see `alephant.new`).
 function Client.new(settings)
   local state, err = core.state_new({
@@ -144,18 +148,6 @@ function Client.new(settings)
   })
   if not state then return nil, err end
   local self = setmetatable({
-    base_url = settings.base_url,
-    analytics_url = settings.analytics_url,
-    gateway_url = settings.gateway_url,
-    workspace_id = settings.workspace_id,
-    timeout = settings.timeout,
-    connect_timeout = settings.connect_timeout,
-    max_retries = settings.max_retries,
-    max_retry_wait = settings.max_retry_wait,
-    deadline = settings.deadline,
-    rate_limit_rpm = settings.rate_limit_rpm,
-    cafile = settings.cafile,
-    capath = settings.capath,
     allow_insecure_http = settings.allow_insecure_http or false,
     _state = state,
     _kind = state:token_kind(),
@@ -169,6 +161,7 @@ function Client.new(settings)
     _on_request = settings.on_request,
     _on_response = settings.on_response,
   }, Client)
+  for _, k in ipairs(public_settings) do self[k] = settings[k] end
   if not self._transport then
     local terr
     self._transport, terr = core.http_new(config.transport_options(settings))
@@ -235,6 +228,21 @@ local function closed_error(name)
     { endpoint = name })
 end
 
+-- Why a call may not go out, before anything is sent: nil, or the error of a closed
+-- client (`config`) or of a call option `deadline` / `timeout` that is no duration
+-- (`validation`). The one check of `client:call`, `client:batch` and `client:request`.
+local function refusal(self, name, opts)
+  if self._closed then return closed_error(name) end
+  for _, k in ipairs({ "deadline", "timeout" }) do
+    local problem = opts[k] ~= nil and config.duration_problem(opts[k])
+    if problem then
+      return errors.new("validation", ("%s: call option '%s' %s"):format(name, k, problem),
+        { field = k, endpoint = name })
+    end
+  end
+end
+Client._refusal = refusal -- for alephant.request
+
 --- Builds the request a call would send, without sending it (gateway tracking options
 -- land in its headers).
 -- @return `{method, url, headers, body, endpoint, api, family, idempotent, paging}`
@@ -270,31 +278,46 @@ local function scope_body(ctx)
 end
 
 -- Resolves the virtual key's workspace through cockpit.scope (once per TTL).
+-- `failed` (a batch's) remembers a failed lookup: later calls get its error, unsent.
 -- A context_store shares resolved contexts between clients (alephant.ngx: across nginx
 -- workers): get() returns a context stored with its fetched_at, or nil plus a handle
 -- (e.g. a lock) that set(ctx_or_nil, handle) receives after this client's own attempt.
-function Client:_resolve_scope(opts)
+-- The lookup is a request of its own: the call's `timeout` and what remains of its
+-- deadline, never the call's headers (its own `x-request-id`). Returns the context and
+-- the call's options with the deadline the lookup left, or nil, err.
+function Client:_resolve_scope(opts, failed)
+  if failed and failed.err then return nil, failed.err end
   local store, handle = self._context_store, nil
   if store then
     local stored
     stored, handle = store:get()
     if type(stored) == "table" and type(stored.fetched_at) == "number"
       and self._state:accept_scope(scope_body(stored), stored.fetched_at) and self._state:context(os.time()) then
-      return true
+      return true, opts
     end
   end
-  local now = os.time()
+  local now, started, deadline = os.time(), self._now(), opts.deadline or self.deadline
   local req, err = self._state:prepare("cockpit.scope", nil, now)
   local ctx, data
   if req then
-    data, err = self:_send(req, opts)
+    data, err = self:_send(req, { deadline = deadline, timeout = opts.timeout })
     if data ~= nil then ctx, err = self._state:accept_scope(data, now) end
   end
   if store then
     if ctx then ctx.fetched_at = now end
     store:set(ctx, handle)
   end
-  return ctx, err
+  if not ctx then
+    if failed then failed.err = err end
+    return nil, err
+  end
+  if deadline then -- the call has what the lookup left of its deadline (at least a try's worth of nothing)
+    local left = {}
+    for k, v in pairs(opts) do left[k] = v end
+    left.deadline = math.max(deadline - (self._now() - started), 0)
+    opts = left
+  end
+  return ctx, opts
 end
 
 -- A call once its arguments are checked: planned, sent. Layers added with
@@ -331,7 +354,8 @@ end
 function Client:call(name, params, opts, transport)
   guide.check_self(self, Client, "call")
   opts = self:_check(name, params, opts, 3)
-  if self._closed then return nil, closed_error(name) end
+  local refused = refusal(self, name, opts)
+  if refused then return nil, refused end
   local around = self._around
   if around then return scrub.result(self._secrets, around(self, name, params, opts, transport)) end
   return scrub.result(self._secrets, perform(self, name, params, opts, transport))
@@ -382,21 +406,15 @@ end
 -- A call's arguments checked and turned into the request to send, the virtual key's
 -- scope resolved first where the route needs it: req, call options, the gateway
 -- request id (or nil); nil, err for a refusal. Programmer errors raise at `level`.
--- `call` and `batch` both plan through here.
-function Client:_plan(name, params, opts, streaming, level)
-  return self:_request(name, params, self:_check(name, params, opts, level + 1), streaming)
+-- `call` and `batch` both plan through here (`scope`: see _resolve_scope's `failed`).
+function Client:_plan(name, params, opts, streaming, level, scope)
+  return self:_request(name, params, self:_check(name, params, opts, level + 1), streaming, scope)
 end
 
 -- A checked call turned into its request (see _plan).
-function Client:_request(name, params, opts, streaming)
-  if self._closed then return nil, closed_error(name) end
-  for _, k in ipairs({ "deadline", "timeout" }) do -- checked before anything is sent
-    local problem = opts[k] ~= nil and config.duration_problem(opts[k])
-    if problem then
-      return nil, errors.new("validation", ("%s: call option '%s' %s"):format(name, k, problem),
-        { field = k, endpoint = name })
-    end
-  end
+function Client:_request(name, params, opts, streaming, scope)
+  local refused = refusal(self, name, opts)
+  if refused then return nil, refused end
   local rid, extra = nil, opts.extra
   if endpoints[name].family == "gateway" then -- tracking options become headers (alephant.gateway)
     params, opts, rid = gateway.plan(name, params, opts, streaming)
@@ -408,9 +426,9 @@ function Client:_request(name, params, opts, streaming)
   end
   local req, err = self._state:prepare(name, params, os.time())
   if req == false then
-    local ok
-    ok, err = self:_resolve_scope(opts)
-    if not ok then return nil, scrub.deep(self._secrets, err) end
+    local ctx, left = self:_resolve_scope(opts, scope)
+    if not ctx then return nil, scrub.deep(self._secrets, left) end
+    opts = left
     req, err = self._state:prepare(name, params, os.time())
   end
   if not req then return nil, guide.token_kind_hint(err, name, self._state:token_kind()) end
@@ -438,7 +456,9 @@ end
 -- @tparam[opt] table options `max_concurrency` (1-64, default 8)
 -- @treturn table a list of `{ data = ..., err = ..., meta = ... }`, one per call
 function Client:batch(calls, options)
-  return batch.run(self, calls, options)
+  guide.check_self(self, Client, "batch")
+  local results = batch.run(self, calls, options) -- not a tail call: errors name the caller's line
+  return results
 end
 
 --- Sends a request the catalog does not describe, with the rules of its route family
@@ -453,6 +473,7 @@ end
 -- @tparam[opt] table opts `query`, `body`, `headers`, `api`, `deadline`, `timeout`, `retry`
 -- @return data, nil, meta; or nil, err
 function Client:request(method, path, opts)
+  guide.check_self(self, Client, "request")
   return scrub.result(self._secrets, raw.send(self, method, path, opts)) -- no secret comes back
 end
 
@@ -466,7 +487,8 @@ end
 --   `properties`, `cache`, `omit_request`, `omit_response`
 -- @return the run (`run.run_id`), or nil and a `validation` error
 function Client:run(options)
-  return run.new(self, options)
+  local r, err = run.new(self, options) -- not a tail call: errors name the caller's line
+  return r, err
 end
 
 return Client

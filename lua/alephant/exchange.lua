@@ -22,7 +22,9 @@ Exchange.__index = Exchange
 -- @treturn table headers, and the names by their lower-case form
 function exchange.merge_headers(headers, extra)
   local names = {}
-  for k in pairs(headers) do names[k:lower()] = k end
+  for k in pairs(headers) do
+    if type(k) == "string" then names[k:lower()] = k end -- another key is refused later (check_headers)
+  end
   for k, v in pairs(extra or {}) do
     local lower = k:lower()
     if names[lower] then headers[names[lower]] = nil end

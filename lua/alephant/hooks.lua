@@ -16,19 +16,17 @@
 -- token or any header. A hook runs in the caller's context (in nginx: the request's
 -- phase, so `ngx.log` and shared dicts work); what it raises reaches the caller.
 -- @module alephant.hooks
+local scrub = require "alephant.scrub"
+
 local hooks = {}
 
--- Query parameter names whose values are never shown: credentials some APIs (and
--- proxies in front of them) take in the query string.
-local secret_names = { token = true, access_token = true, id_token = true, refresh_token = true, api_key = true,
-  apikey = true, key = true, secret = true, client_secret = true, password = true, passwd = true,
-  signature = true, sig = true, code = true, auth = true, authorization = true, credential = true,
-  credentials = true }
+-- Query parameter names whose values are never shown: the client's one rule for
+-- credential names (alephant.scrub), and names only a query string uses for them
+-- (signed URLs, OAuth codes).
+local query_only = { signature = true, sig = true, code = true, auth = true }
 
 local function secret(name)
-  local n = name:lower():gsub("%-", "_")
-  return secret_names[n] or n:find("_token$") ~= nil or n:find("_secret$") ~= nil
-    or n:find("_password$") ~= nil or n:find("_key$") ~= nil
+  return query_only[name:lower()] or scrub.secret_name(name)
 end
 
 --- A URL safe to log: the values of query parameters named like credentials (`token`,

@@ -26,7 +26,6 @@ paginate.max_pages = 10000
 paginate.max_items = 100000
 
 local DEFAULT_PAGE_SIZE = { page = 100, offset = 100 }
-local MAX_LIMIT = 200
 
 local LIST_KEYS = { "data", "items", "rows", "keys", "agents", "members", "departments" }
 
@@ -97,7 +96,6 @@ function paginate.each(client, name, style, params, opts)
   local max_pages = opts and opts.max_pages or paginate.max_pages
   local size_key = style == "page" and "page_size" or "limit"
   local size = p[size_key] or DEFAULT_PAGE_SIZE[style]
-  if style == "offset" then size = math.min(size, p.limit or MAX_LIMIT) end
   p[size_key] = size
   if style == "page" then p.page = p.page or 1 else p.offset = p.offset or 0 end
   local page, index, seen, done, pages, last = nil, 0, 0, false, 0, nil

@@ -31,6 +31,7 @@
 -- @module alephant.request
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local util = require "alephant.util"
 
 local request = {}
 
@@ -43,15 +44,16 @@ local function fail(field, message)
   return nil, errors.new("validation", message, { field = field })
 end
 
--- A query value as text: integers without ".0", other numbers as Lua prints them.
+-- A query value as text: numbers as their shortest round-trip text (3 and 3.0 give "3",
+-- 0.1 gives "0.1").
 local function query_text(v)
   local t = type(v)
   if t == "string" then return v end
   if t == "boolean" then return tostring(v) end
   if t == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then return nil, "must be a finite number" end
-    if math.floor(v) == v and math.abs(v) < 2 ^ 53 then return ("%d"):format(v) end
-    return ("%.17g"):format(v)
+    local text = util.number_text(v)
+    if not text then return nil, "must be a finite number" end
+    return text
   end
   return nil, ("must be a string, number, boolean or an array of them, got %s"):format(t)
 end
@@ -124,6 +126,8 @@ function request.send(client, method, path, opts)
   if type(path) ~= "string" then error("alephant: request: path must be a string, got " .. type(path), 3) end
   opts = check_options(opts)
   local route = method .. " " .. path
+  local refused = client._refusal(client, route, opts) -- closed, or a deadline / timeout that is no duration
+  if refused then return nil, refused end
   local q, qerr = request.query_pairs(opts.query)
   if not q then
     qerr.endpoint = route
@@ -140,9 +144,9 @@ function request.send(client, method, path, opts)
   local has_body = opts.body ~= nil
   local req, err = client._state:prepare_raw(method, path, opts.api, q, has_body, os.time())
   if req == false then
-    local ok
-    ok, err = client:_resolve_scope(opts)
-    if not ok then return nil, err end
+    local ctx, left = client:_resolve_scope(opts)
+    if not ctx then return nil, left end
+    opts = left
     req, err = client._state:prepare_raw(method, path, opts.api, q, has_body, os.time())
   end
   if not req then

@@ -43,13 +43,6 @@ local function message_of(body)
   return nil
 end
 
--- The host a redirect points to, for messages: the C core's URL display rule (never the
--- user info, port, path or query; a token-shaped host redacted); nil for a relative or
--- unusable Location.
-local function location_host(location)
-  return core.url_host(location)
-end
-
 --- Builds the error for a failed HTTP status (3xx included: redirects are never followed).
 -- @tparam table req the prepared request (endpoint, ...)
 -- @tparam table res the transport's response
@@ -80,7 +73,9 @@ function response.http_error(req, res, body)
   if status == 401 then
     text = text .. " (check the token)"
   elseif status >= 300 and status < 400 then
-    fields.location_host = location_host(header(res, "location"))
+    -- the host a redirect points to: the C core's URL display rule (never the user info,
+    -- port, path or query; a token-shaped host redacted); nil for a relative or unusable one
+    fields.location_host = core.url_host(header(res, "location"))
     text = text .. (fields.location_host and (" (redirect to " .. fields.location_host .. ")")
       or status == 304 and " (not modified)" or "") .. "; the SDK does not follow redirects: check the base URL"
   elseif fields.retry_after then

@@ -2,21 +2,35 @@
 -- token (in a 401 message, a body or a header) must not make the SDK show it. The
 -- secrets live in C (`core.secrets()`: copies wiped on close); this walks tables.
 -- @module alephant.scrub
-local tracking = require "alephant.gateway.tracking"
-
 local scrub = {}
 
--- Whether a request header carries a secret: its name, without - and _, holds one of
--- the credential words of alephant.gateway.tracking, or ends in "key"
--- (Alephant-Embeddings-Key, X-Api-Key) other than Idempotency-Key.
-local function secret_header(name)
+--- Credential words: a name (a header, a query parameter, a gateway property key) that,
+-- lower-cased with `-` and `_` removed, contains one of them names a secret.
+scrub.secret_words = { "token", "secret", "password", "passwd", "apikey", "accesskey", "privatekey",
+  "credential", "authorization", "bearer", "cookie" }
+
+--- The credential word a name contains (see `secret_words`), or nil.
+-- @tparam string name
+-- @treturn string|nil the word
+function scrub.secret_word(name)
+  local flat = name:lower():gsub("[-_]", "")
+  for _, word in ipairs(scrub.secret_words) do
+    if flat:find(word, 1, true) then return word end
+  end
+  return nil
+end
+
+--- Whether a header or parameter name names a credential: it contains a credential
+-- word, or ends in "key" (`Alephant-Embeddings-Key`, `X-Api-Key`, `api_key`) other than
+-- `Idempotency-Key`. The one rule for names whose values are secrets.
+-- @tparam string name
+-- @treturn boolean
+function scrub.secret_name(name)
   local flat = name:lower():gsub("[-_]", "")
   if flat:sub(-3) == "key" and flat ~= "idempotencykey" then return true end
-  for _, word in ipairs(tracking.secret_words) do
-    if flat:find(word, 1, true) then return true end
-  end
-  return false
+  return scrub.secret_word(name) ~= nil
 end
+local secret_header = scrub.secret_name
 
 --- Adds the values of a request's secret headers (other than the token's
 -- Authorization, there already) to the client's secrets, so that they are scrubbed

@@ -135,7 +135,15 @@ describe("alephant usage errors (exit 2, one line on stderr, nothing on stdout)"
     { { "report", "cost" }, "unknown report 'cost' %(did you mean 'costs'%?%)" },
     { { "report", "budgets", "--threshold", "much" }, "%-%-threshold: expected a number, got 'much'" },
     { { "virtual-keys", "list", "--max-items", "3" }, "%-%-max%-items goes with %-%-all" },
-    { { "--timeout", "soon", "analytics", "overview" }, "%-%-timeout: expected a positive number of seconds" },
+    -- the client's duration rule (config.duration_problem), before a client is made
+    { { "--timeout", "soon", "analytics", "overview" },
+      "%-%-timeout must be a positive number of seconds, at most 2147483, got 'soon'\n$" },
+    { { "--timeout", "0", "analytics", "overview" },
+      "%-%-timeout must be a positive number of seconds, at most 2147483, got 0\n$" },
+    { { "--timeout", "1e9", "analytics", "overview" },
+      "%-%-timeout must be a positive number of seconds, at most 2147483, got 1000000000\n$" },
+    { { "--timeout", "-5", "analytics", "overview" },
+      "%-%-timeout must be a positive number of seconds, at most 2147483, got %-5\n$" },
     { { "endpoints", "more" }, "unexpected argument 'more' after alephant endpoints" },
   }
   for _, c in ipairs(cases) do

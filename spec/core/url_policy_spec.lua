@@ -64,6 +64,26 @@ describe("core.check_base_url", function()
       refused(nil, "https://example.com/secret/path?key=abc").message, 1, true)
   end)
 
+  it("refuses user information before the host, showing neither name nor password", function()
+    local token = "vk-canary-" .. string.rep("7", 32)
+    for _, url in ipairs({ "https://alice:" .. token .. "@example.com/v1", "https://alice@example.com",
+      "https://:" .. token .. "@example.com/", "http://alice:pw@localhost:9/" }) do
+      local err = refused(nil, url)
+      local host = url:match("@([^/:]+)") -- scheme and host only, never the port
+      assert.equal(("base_url must not contain user information (user:password@), got %s://...@%s: the client's "
+        .. "token is its credential"):format(url:match("^(%a+)"), host), err.message)
+      assert.is_nil(err.message:find("alice", 1, true))
+      assert.is_nil(err.message:find("7777", 1, true))
+    end
+    -- alephant.new applies it to each of its three URLs
+    for _, k in ipairs({ "base_url", "analytics_url", "gateway_url" }) do
+      local c, err = alephant.new({ token = VK, [k] = "https://alice:pw@example.com", getenv = env({}) })
+      assert.is_nil(c)
+      assert.equal("config", err.kind)
+      assert.equal(k, err.field)
+    end
+  end)
+
   it("names the field, and refuses values that are not strings", function()
     local _, err = core.check_base_url("ftp://x", "gateway_url")
     assert.equal("gateway_url", err.field)

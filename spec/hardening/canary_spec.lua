@@ -202,7 +202,11 @@ describe("the canary token", function()
         { "cockpit 403 echoing the token", c.cockpit:scope(nil, fault("403;echo")) },
         { "gateway 401 echoing the token", c.gateway:chat({ model = "openai/gpt-4o-mini",
           messages = { { role = "user", content = "x" } } }, fault("401;echo")) },
-        { "scope resolution echoing the token", c.collector:usage({}, fault("401;echo")) },
+        -- the lookup never carries the call's headers: the fault is armed on its route
+        { "scope resolution echoing the token", (function()
+          emu:arm({ fault = "401;echo", count = 1, path = "/api/v1/cockpit/scope" })
+          return c.collector:usage({})
+        end)() },
       }) do
         local err = fails(case[1], "auth", case[2], case[3])
         -- the echo is there, redacted: the scrubbing is what kept the token out

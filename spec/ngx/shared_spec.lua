@@ -110,8 +110,9 @@ describe("alephant.ngx shared context and caches #nginx", function()
   end)
 
   it("waits at most lock_timeout for another request's scope call", function()
-    -- this request's own calls stall (its header reaches the scope call too)
-    local slow = srv:send("GET", "/content?call=collector.usage&lock_timeout=0.3&fault=stall%3D2000", { token = VK })
+    -- the first scope call stalls (armed on its route: a lookup never carries a call's headers)
+    emu:arm({ fault = "stall=2000", count = 1, path = "/api/v1/cockpit/scope" })
+    local slow = srv:send("GET", "/content?call=collector.usage&lock_timeout=0.3", { token = VK })
     for _ = 1, 200 do
       if scope_calls() > 0 then break end
       socket.sleep(0.01)

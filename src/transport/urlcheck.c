@@ -36,6 +36,23 @@ int al_url_check(const char *url, size_t n, unsigned flags, const char *field, c
                  "shown)",
                  field, scheme, shown);
   }
+  if (rc == 0 && (flags & AL_URL_BASE)) {
+    /* user:password@ in a base URL would go to every request (and into logs); the token is
+       the credential */
+    char *user = NULL, *password = NULL;
+    int has_user = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK;
+    int has_password = curl_url_get(u, CURLUPART_PASSWORD, &password, 0) == CURLUE_OK;
+    curl_free(user);
+    curl_free(password);
+    if (has_user || has_password) {
+      char shown[72];
+      al_url_show(host ? host : "", host ? strlen(host) : 0, shown, sizeof shown);
+      rc = al_fail(err, AL_ERR_CONFIG, field,
+                   "%s must not contain user information (user:password@), got %s://...@%s: the client's token is "
+                   "its credential",
+                   field, scheme, shown);
+    }
+  }
 done:
   if (rc == 0 && used_n) {
     size_t k = n;

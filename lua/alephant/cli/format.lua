@@ -9,6 +9,7 @@
 -- @module alephant.cli.format
 local core = require "alephant.core"
 local chart = require "alephant.cli.chart"
+local util = require "alephant.util"
 
 local format = {}
 
@@ -213,12 +214,7 @@ local function rows_table(rows, opts)
   return table.concat(lines, "\n")
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = tostring(k) end
-  table.sort(keys)
-  return keys
-end
+local sorted_keys = util.sorted_keys
 
 --- Text for a terminal: a list of objects as aligned columns (numbers right-aligned);
 -- an object as `key  value` lines, each of its fields that is a list of objects as a

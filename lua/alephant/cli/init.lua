@@ -13,6 +13,7 @@
 -- @module alephant.cli
 local alephant = require "alephant"
 local core = require "alephant.core"
+local config = require "alephant.config"
 local chart = require "alephant.cli.chart"
 local args = require "alephant.cli.args"
 local help = require "alephant.cli.help"
@@ -77,8 +78,10 @@ local function make_client(ctx)
     analytics_url = g["analytics-url"], gateway_url = g["gateway-url"], cafile = g.cafile }
   if g.timeout then
     local t = tonumber(g.timeout)
-    if not t or t ~= t or t <= 0 or t == math.huge then
-      return nil, usage("--timeout: expected a positive number of seconds, got '%s'", g.timeout)
+    local problem = config.duration_problem(t) -- the client's own rule for durations
+    if problem then
+      if not t then problem = problem:gsub("got nil$", function() return ("got '%s'"):format(g.timeout) end) end
+      return nil, usage("--timeout %s", problem)
     end
     opts.timeout = t
   end
@@ -118,8 +121,7 @@ local function run_endpoint(ctx, cmd, parsed)
     for item, ierr in client[g][method](client[g], params, { max_items = parsed.cli.max_items }) do
       if item == false then
         if progress then progress(dash(g), #items, true) end
-        client:close()
-        return fail(ctx, ierr)
+        return closing(client, fail(ctx, ierr)) -- the message scrubbed before the client forgets its token
       end
       items[#items + 1] = item
       if progress then progress(dash(g), #items, false) end
@@ -128,10 +130,7 @@ local function run_endpoint(ctx, cmd, parsed)
     data = items
   else
     data, err, meta = client:call(e.name, params)
-    if data == nil then
-      client:close()
-      return fail(ctx, err)
-    end
+    if data == nil then return closing(client, fail(ctx, err)) end
   end
   return closing(client, show(ctx, data, meta))
 end

@@ -4,10 +4,9 @@
 -- flags (`--workspace-id`, `--token-file`, `--base-url`, `--agent-id`, ...).
 -- @module alephant.cli.messages
 local core = require "alephant.core"
+local dash = require("alephant.cli.args").dash
 
 local messages = {}
-
-local function dash(s) return (s:gsub("_", "-")) end
 
 -- Phrases of library messages that name options, in the command line's words.
 local PHRASES = {

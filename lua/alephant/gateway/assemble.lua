@@ -16,6 +16,7 @@
 -- @module alephant.gateway.assemble
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local util = require "alephant.util"
 
 local assemble = {}
 
@@ -46,11 +47,7 @@ local function openai_error(ev)
   return event_error(msg, e.code, e.type)
 end
 
-local function copy(t)
-  local out = {}
-  for k, v in pairs(t) do out[k] = type(v) == "table" and copy(v) or v end
-  return setmetatable(out, getmetatable(t))
-end
+local copy = util.copy
 
 ---------------------------------------------------------------------------
 -- chat and completions: chunks with id, model, ..., usage and choices by index

@@ -22,6 +22,7 @@ local assemble = require "alephant.gateway.assemble"
 local core = require "alephant.core"
 local errors = require "alephant.errors"
 local events = require "alephant.gateway.events"
+local exchange = require "alephant.exchange"
 local stream = require "alephant.gateway.stream"
 local tracking = require "alephant.gateway.tracking"
 
@@ -53,28 +54,19 @@ end
 
 -- The call options with the tracking headers merged in, and the request id.
 local function with_headers(opts, headers)
-  local out = {}
+  local out, merged = {}, {}
   for k, v in pairs(opts or {}) do out[k] = v end
-  local merged = {}
-  local rid
   if type(out.headers) == "table" then
-    for k, v in pairs(out.headers) do
-      local lower = type(k) == "string" and k:lower()
-      if lower == "x-request-id" then
-        rid = v
-      else
-        local overridden = false
-        for h in pairs(headers) do
-          if h:lower() == lower then overridden = true end
-        end
-        if not overridden then merged[k] = v end
-      end
-    end
+    for k, v in pairs(out.headers) do merged[k] = v end
   end
-  for k, v in pairs(headers) do merged[k] = v end
-  merged["x-request-id"] = headers["x-request-id"] or rid or core.uuid4()
+  local names
+  merged, names = exchange.merge_headers(merged, headers) -- a tracking header wins over the call's
+  local rid_name = names["x-request-id"]
+  local rid = rid_name and merged[rid_name] or core.uuid4()
+  if rid_name then merged[rid_name] = nil end
+  merged["x-request-id"] = rid
   out.headers = merged
-  return out, merged["x-request-id"]
+  return out, rid
 end
 
 -- The body and the tracking headers of a gateway call, or nil, err.

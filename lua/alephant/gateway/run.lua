@@ -14,17 +14,14 @@ local core = require "alephant.core"
 local errors = require "alephant.errors"
 local gateway = require "alephant.gateway"
 local tracking = require "alephant.gateway.tracking"
+local util = require "alephant.util"
 
 local run = {}
 
 local Run = {}
 Run.__index = Run
 
-local function copy(t)
-  local out = {}
-  for k, v in pairs(t) do out[k] = type(v) == "table" and copy(v) or v end
-  return out
-end
+local copy = util.copy -- markers kept: an alephant.array{} stays an array
 
 --- Creates a run context (`client:run{...}`).
 -- @tparam table client the client

@@ -17,6 +17,8 @@
 -- @module alephant.gateway.tracking
 local core = require "alephant.core"
 local errors = require "alephant.errors"
+local scrub = require "alephant.scrub"
+local util = require "alephant.util"
 
 local tracking = {}
 
@@ -24,11 +26,12 @@ local function fail(field, message)
   return nil, errors.new("validation", message, { field = field })
 end
 
--- A name safe to show in a one-line message: control and non-ASCII bytes escaped, cut short.
+-- A name safe to show in a one-line message, cut short: the core's display rule
+-- (core.printable: controls escaped, bytes that are not UTF-8 as \xHH).
 local function shown(s)
   s = tostring(s)
   if #s > 64 then s = s:sub(1, 64) .. "..." end
-  return (s:gsub("[%c\128-\255\"\\]", function(c) return ("\\x%02X"):format(c:byte()) end))
+  return core.printable(s, "line")
 end
 
 -- A header value: a string without control characters, valid UTF-8, 1..max bytes.
@@ -48,21 +51,7 @@ local function boolean(v, field)
   return v and "true" or "false"
 end
 
--- The shortest decimal text of a finite number that reads back as the same number,
--- identical on Lua 5.4 and LuaJIT (3 and 3.0 both give "3").
-local function number_text(n)
-  if n ~= n or n == math.huge or n == -math.huge then return nil end
-  if n == math.floor(n) and math.abs(n) < 2 ^ 63 then
-    local s = ("%d"):format(n)
-    if tonumber(s) == n then return s end
-  end
-  for digits = 15, 17 do
-    local s = ("%." .. digits .. "g"):format(n)
-    if tonumber(s) == n then return s end
-  end
-  return ("%.17g"):format(n)
-end
-tracking.number_text = number_text
+local number_text = util.number_text
 
 local function integer(v, field, min, max)
   local ok, err = core.validate_integer(v, field, min, max)
@@ -79,13 +68,11 @@ local function check_property_key(key)
     return fail("properties", ('properties key "%s" must match ^[a-z0-9][a-z0-9_-]{0,63}$ '
       .. "(lower-case letters, digits, _ and -, at most 64)"):format(shown(key)))
   end
-  local flat = key:gsub("[_%-]", "")
-  for _, word in ipairs(tracking.secret_words) do
-    if flat:find(word, 1, true) then
-      return fail("properties." .. key, ("properties.%s looks like a secret (it contains '%s'): property "
-        .. "headers are stored in request logs and forwarded upstream, never put credentials in them")
-        :format(key, word))
-    end
+  local word = scrub.secret_word(key) -- a bare `key` is allowed: cache_key, key_id are operational
+  if word then
+    return fail("properties." .. key, ("properties.%s looks like a secret (it contains '%s'): property "
+      .. "headers are stored in request logs and forwarded upstream, never put credentials in them")
+      :format(key, word))
   end
   return true
 end
@@ -102,12 +89,7 @@ local function property_value(v, field)
   return fail(field, ("%s must be a string, number or boolean, got %s"):format(field, t))
 end
 
-local function sorted_keys(t)
-  local keys = {}
-  for k in pairs(t) do keys[#keys + 1] = k end
-  table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
-  return keys
-end
+local sorted_keys = util.sorted_keys
 
 local U32 = 4294967295
 
@@ -235,13 +217,6 @@ for _, o in ipairs(tracking.options) do
     if f.secret then tracking.secret_headers[#tracking.secret_headers + 1] = f.header:lower() end
   end
 end
-
---- Property keys refused because they look like credentials: a key is refused when,
--- with `-` and `_` removed, it contains one of these words. Property headers are
--- stored in request logs and forwarded upstream, so they must never carry secrets.
--- A bare `key` is allowed (`cache_key`, `key_id` are operational).
-tracking.secret_words = { "token", "secret", "password", "passwd", "apikey", "accesskey", "privatekey",
-  "credential", "authorization", "bearer", "cookie" }
 
 function properties(props, out)
   if type(props) ~= "table" then

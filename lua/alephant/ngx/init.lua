@@ -19,6 +19,7 @@ local errors = require "alephant.errors"
 local Client = require "alephant.client"
 local ngx_cache = require "alephant.ngx.cache"
 local ngx_worker = require "alephant.ngx.worker"
+local util = require "alephant.util"
 
 local ngx = ngx -- luacheck: ignore 113 (the host's API table, only inside nginx)
 
@@ -232,12 +233,7 @@ local function params_key(params)
 end
 
 -- A copy a caller may change without touching the cached value (markers kept).
-local function copy(v)
-  if type(v) ~= "table" then return v end
-  local out = {}
-  for k, x in pairs(v) do out[k] = copy(x) end
-  return setmetatable(out, getmetatable(v))
-end
+local copy = util.copy
 
 local meta_fields = { "status", "request_id", "endpoint", "degraded", "data_source" }
 
