@@ -2,9 +2,11 @@
 -- emu:client, spec/support/emulator.lua).
 local M = {}
 
+-- Asserts `actual` is a number within `tolerance` (default 1e-9) of `expected`.
 function M.near(expected, actual, tolerance, what)
-  assert(type(actual) == "number" and math.abs(expected - actual) <= (tolerance or 1e-9),
-    ("%s: expected %.6f, got %s"):format(what or "value", expected, tostring(actual)))
+  tolerance = tolerance or 1e-9
+  assert(type(actual) == "number" and math.abs(expected - actual) <= tolerance,
+    ("%s: expected %.6f, got %s (tolerance %g)"):format(what or "value", expected, tostring(actual), tolerance))
 end
 
 -- The day (YYYY-MM-DD, UTC) `offset` days from today (-1 is yesterday). The emulator's
