@@ -34,7 +34,9 @@ build: $(BUILD)/CMakeCache.txt
 # No nginx, emulator, fuzzing or benchmarks: `make test` runs everything.
 check: build lint
 	@mkdir -p $(TMP) && : > $(TMP)/check.results
-	@ctest --test-dir $(BUILD) --output-on-failure | tail -1
+	@# ctest's summary line only, unless a test fails: then all its output
+	@ctest --test-dir $(BUILD) --output-on-failure > $(TMP)/check-ctest.log 2>&1 \
+	  || { cat $(TMP)/check-ctest.log; echo "check: the C unit tests failed"; exit 1; }; grep "tests passed" $(TMP)/check-ctest.log
 	@rc=0; for lua in $(LUAS); do scripts/busted.sh $$lua $(BUILD) $(TMP)/check.results --run=unit || rc=1; done; \
 	  exit $$rc
 

@@ -10,13 +10,20 @@ cd "$root"
 
 env_lines=$(emulator/emulator start --rm-on-exit --watch-pid $$)
 eval "$env_lines"
+: "${ALEPHANT_EMULATOR_DIR:?the emulator printed no ALEPHANT_EMULATOR_DIR}"
 trap 'emulator/emulator stop "$ALEPHANT_EMULATOR_DIR" --rm >/dev/null 2>&1 || true' EXIT
+# a missing URL would send the demo to the real service: stop instead
+: "${ALEPHANT_API_BASE_URL:?the emulator printed no ALEPHANT_API_BASE_URL}"
+: "${ALEPHANT_ANALYTICS_BASE_URL:?the emulator printed no ALEPHANT_ANALYTICS_BASE_URL}"
+: "${ALEPHANT_GATEWAY_BASE_URL:?the emulator printed no ALEPHANT_GATEWAY_BASE_URL}"
 export ALEPHANT_API_BASE_URL ALEPHANT_ANALYTICS_BASE_URL ALEPHANT_GATEWAY_BASE_URL
 
 # The fixture token goes into the environment, never onto a command line.
 unset ALEPHANT_PAT ALEPHANT_VIRTUAL_KEY
 ALEPHANT_TOKEN=$(emulator/emulator tokens | sed -n 's/^pat_read=//p')
 ALEPHANT_WORKSPACE_ID=$(emulator/emulator ids | sed -n 's/^id_workspace_1=//p')
+: "${ALEPHANT_TOKEN:?emulator/emulator tokens printed no pat_read token}"
+: "${ALEPHANT_WORKSPACE_ID:?emulator/emulator ids printed no id_workspace_1}"
 export ALEPHANT_TOKEN ALEPHANT_WORKSPACE_ID
 export LUA_PATH="$root/lua/?.lua;$root/lua/?/init.lua;;"
 export LUA_CPATH="$root/$build/lua5.4/?.so;;"

@@ -4,6 +4,7 @@
 -- (sent with client:request, past the SDK's checks). The call option `extra` too.
 local alephant = require "alephant"
 local emulator = require "spec.support.emulator"
+local check = require "spec.support.assert"
 
 describe("catalog fields #integration", function()
   local emu = emulator.session()
@@ -14,10 +15,9 @@ describe("catalog fields #integration", function()
     return alephant.core.json_decode(r[#r].body)
   end
 
+  -- refused on `field` before anything was sent
   local function refused(field, data, err)
-    assert.is_nil(data)
-    assert.equal("validation", err.kind, tostring(err))
-    assert.equal(field, err.field, tostring(err))
+    check.refused("validation", field, nil, data, err)
     assert.equal(0, #emu:requests(), "nothing may be sent")
   end
 

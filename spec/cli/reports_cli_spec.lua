@@ -5,6 +5,7 @@ local alephant = require "alephant"
 local reports = require "alephant.reports"
 local emulator = require "spec.support.emulator"
 local command = require "spec.support.cli"
+local clients = require "spec.support.clients"
 
 describe("alephant report (newer reports) #integration", function()
   local emu = emulator.session()
@@ -40,7 +41,8 @@ describe("alephant report (newer reports) #integration", function()
   local CASES = {
     { "dashboard", { "report", "dashboard" }, "Last 24 hours" },
     { "anomalies", { "report", "anomalies", "--days", "30", "--threshold", "2" }, "Spend anomalies of the workspace" },
-    { "compare", { "report", "compare", "--from", "2026-11-08", "--to", "2026-11-14" }, "previous" },
+    -- days counted back from today: the emulator's data is the last 183 days
+    { "compare", { "report", "compare", "--from", clients.day(-22), "--to", clients.day(-16) }, "previous" },
     { "drill-down", { "report", "drill-down", "--days", "7" }, "Departments:" },
     { "idle", { "report", "idle" }, "active virtual keys" },
     { "budget-policy", { "report", "budget-policy" }, "exceededAction" },

@@ -42,8 +42,8 @@ describe("pagination against a server that pages forever #integration", function
     assert.is_true(paginate.max_pages >= 10000)
     local saved = paginate.max_pages
     paginate.max_pages = 7
+    finally(function() paginate.max_pages = saved end)
     local items, errs = drain(client("forever").agents:each({ page_size = 2 }))
-    paginate.max_pages = saved
     assert.equal(14, #items)
     assert.equal("too_large", errs[1].kind)
   end)
@@ -64,8 +64,9 @@ describe("pagination against a server that pages forever #integration", function
     assert.is_true(paginate.max_items >= 100000)
     local saved = paginate.max_items
     paginate.max_items = 9
+    finally(function() paginate.max_items = saved end)
     local all, err = client("forever").agents:all({ page_size = 2 })
-    paginate.max_items = saved
+    paginate.max_items = saved -- the explicit max_items below, against the default again
     assert.is_nil(all)
     assert.equal("too_large", err.kind)
     assert.equal("max_items", err.field)

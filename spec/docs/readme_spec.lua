@@ -99,18 +99,16 @@ local function chained(b)
 end
 
 describe("README recipes #docs", function()
-  local emu, tmp
+  local emu = emulator.session()
+  local tmp
 
   lazy_setup(function()
-    emu = emulator.start()
     tmp = slurp("mktemp -d"):gsub("%s+$", "")
     assert(sh("chmod 755 " .. shq(tmp)))
   end)
   lazy_teardown(function()
-    if emu then emu:stop() end
     if tmp then sh("rm -rf " .. shq(tmp)) end
   end)
-  before_each(function() emu:reset() end)
 
   -- `env -i` assignments: the clean environment, plus the emulator and a token if asked.
   local function environment(opts, with_emulator)
@@ -187,11 +185,15 @@ describe("README recipes #docs", function()
     local srv = nginx.start({ conf = conf, env = env, prepare = function(prefix)
       assert(sh("ln -s " .. shq(ROOT) .. " " .. shq(prefix .. "/alephant-lua")))
     end })
-    local path = assert(conf:match("location =? ?(/[^%s{]*)"), "no location")
-    local status, body = srv:request("GET", path)
-    local log = srv:log()
+    -- nginx is stopped whatever happens next (an error included), then the error goes on
+    local ok, status, body, log = pcall(function()
+      local path = assert(conf:match("location =? ?(/[^%s{]*)"), "no location")
+      local st, text = srv:request("GET", path)
+      return st, ("GET %s: %s %s"):format(path, tostring(st), tostring(text)), srv:log()
+    end)
     srv:stop()
-    return status == 200 and 0 or 1, ("GET %s: %s %s\n%s"):format(path, tostring(status), tostring(body), log)
+    if not ok then error(status, 0) end
+    return status == 200 and 0 or 1, body .. "\n" .. log
   end
 
   it("marks every block that has a language (run, or skip with a reason)", function()

@@ -338,6 +338,37 @@ describe("emulator lifecycle", function()
       assert.equal(0, #emu:requests())
     end)
 
+    it("reports the requests in flight and the most at once since the last reset", function()
+      local function in_flight() return emu:admin("GET", "/in-flight") end
+      assert.same({ in_flight = 0, max_in_flight = 0 }, in_flight())
+      -- three stalled requests, each on its own connection, all sent before any answer
+      local socks = {}
+      for i = 1, 3 do
+        local c = assert(socket.tcp())
+        c:settimeout(10)
+        assert(c:connect("127.0.0.1", emu.port))
+        assert(c:send("GET /v1/analytics/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+          .. "X-Emulator-Fault: stall=500\r\n\r\n"))
+        socks[i] = c
+      end
+      local seen = 0
+      for _ = 1, 100 do
+        seen = math.max(seen, in_flight().in_flight)
+        if seen == 3 then break end
+        socket.sleep(0.01)
+      end
+      assert.equal(3, seen)
+      for _, c in ipairs(socks) do
+        assert.matches("^HTTP/1%.1 200", c:receive("*a"))
+        c:close()
+      end
+      assert.same({ in_flight = 0, max_in_flight = 3 }, in_flight())
+      -- one after the other: never two at once
+      emu:reset()
+      for _ = 1, 3 do assert.equal(200, (emu:request("GET", "/v1/analytics/health"))) end
+      assert.same({ in_flight = 0, max_in_flight = 1 }, in_flight())
+    end)
+
     it("sets and reads config", function()
       assert.equal(100, emu:admin("GET", "/config").ingest_delay_ms)
       assert.equal(250, emu:set({ ingest_delay_ms = 250 }).ingest_delay_ms)

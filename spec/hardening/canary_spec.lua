@@ -357,11 +357,11 @@ describe("the canary token", function()
         return
       end
       local px = require("spec.support.proxy").start({})
+      finally(function() px:stop() end)
       local exports = ("export http_proxy=%s ALL_PROXY=%s all_proxy=%s https_proxy=%s;"):format(px.url, px.url,
         px.url, px.url)
       local code, text = run({ "cockpit", "scope" }, nil, exports)
       local connections, log = px:connections(), px:log()
-      px:stop()
       clean("alephant cockpit scope with http_proxy", text)
       assert.equal(3, code, text) -- the emulator itself refused the canary: it was reached directly
       assert.equal(0, connections)

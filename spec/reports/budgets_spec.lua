@@ -1,11 +1,7 @@
 -- reports.budgets and reports.idle_keys against the emulator's fixtures.
 local reports = require "alephant.reports"
 local emulator = require "spec.support.emulator"
-
-local function near(expected, actual, tolerance, what)
-  assert(math.abs(expected - actual) <= tolerance,
-    ("%s: expected %.6f, got %.6f"):format(what or "value", expected, actual))
-end
+local near = require("spec.support.clients").near
 
 describe("reports #integration", function()
   local emu = emulator.session()

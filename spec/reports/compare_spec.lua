@@ -22,14 +22,19 @@ describe("reports.compare #integration", function()
     end
   end
 
+  -- the emulator's data is the last 183 days up to today: days counted back from today
+  local day = clients.day
+
   it("compares the workspace over two periods, models side by side, in 4 calls", function()
     local c = emu:client("pat_read")
-    local r = assert(reports.compare(c, { from = "2026-11-08", to = "2026-11-14" }))
+    local from, to = day(-22), day(-16)
+    local r = assert(reports.compare(c, { from = from, to = to }))
     assert.equal(4, r.calls)
     assert.equal(4, #emu:requests())
-    assert.same({ from = "2026-11-01", to = "2026-11-07", days = 7 }, r.previous) -- as many days just before
-    local cur = sums(assert(c.analytics:usage{ from = "2026-11-08", to = "2026-11-14" }).series)
-    local prev = sums(assert(c.analytics:usage{ from = "2026-11-01", to = "2026-11-07" }).series)
+    assert.same({ from = day(-29), to = day(-23), days = 7 }, r.previous) -- as many days just before
+    local cur = sums(assert(c.analytics:usage{ from = from, to = to }).series)
+    local prev = sums(assert(c.analytics:usage{ from = day(-29), to = day(-23) }).series)
+    assert.is_true(cur.requests > 0 and prev.requests > 0, "the emulator has traffic on both weeks")
     for _, m in ipairs({ "cost", "requests", "tokens", "errors" }) do
       local it = metric(r, m)
       clients.near(cur[m], it.current, 1e-6, m)
@@ -38,7 +43,7 @@ describe("reports.compare #integration", function()
       clients.near((cur[m] - prev[m]) / prev[m] * 100, it.delta_pct, 1e-6, m .. " %")
     end
     clients.near(cur.errors / cur.requests * 100, metric(r, "error_rate_pct").current, 1e-9, "error rate")
-    local models = assert(c.analytics:models{ from = "2026-11-08", to = "2026-11-14" })
+    local models = assert(c.analytics:models{ from = from, to = to })
     local by = {}
     for _, m in ipairs(r.models) do by[m.name] = m end
     for _, m in ipairs(models) do clients.near(m.cost, by[m.model].current, 1e-9, m.model) end
@@ -48,22 +53,23 @@ describe("reports.compare #integration", function()
   it("compares one agent with explicit periods (2 calls, the scope on the wire)", function()
     local c = emu:client("pat_read")
     local agent = emu.ids.support_bot
-    local r = assert(reports.compare(c, { from = "2026-11-10", to = "2026-11-12", previous_from = "2026-10-10",
-      previous_to = "2026-10-11", agent_id = agent }))
+    local r = assert(reports.compare(c, { from = day(-20), to = day(-18), previous_from = day(-51),
+      previous_to = day(-50), agent_id = agent }))
     assert.equal(2, r.calls)
     assert.is_nil(r.models)
     local seen = emu:requests("/api/v1/analytics/usage")
     assert.equal(2, #seen)
     assert.equal(agent, seen[1].args.agentId)
-    local prev = sums(assert(c.analytics:usage{ from = "2026-10-10", to = "2026-10-11", agent_id = agent }).series)
+    local prev = sums(assert(c.analytics:usage{ from = day(-51), to = day(-50), agent_id = agent }).series)
+    assert.is_true(prev.cost > 0, "the agent spent in the previous period")
     clients.near(prev.cost, metric(r, "cost").previous, 1e-9, "previous cost")
     assert.equal(2, r.previous.days)
   end)
 
   it("refuses a half window or two scopes before any call", function()
     local c = emu:client("pat_read")
-    for _, opts in ipairs({ { from = "2026-11-01" }, { from = "2026-11-05", to = "2026-11-01" },
-      { from = "2026-11-01", to = "2026-11-02", previous_from = "2026-10-01" },
+    for _, opts in ipairs({ { from = day(-29) }, { from = day(-25), to = day(-29) },
+      { from = day(-29), to = day(-28), previous_from = day(-60) },
       { agent_id = emu.ids.support_bot, department_id = emu.ids.support } }) do
       local data, err = reports.compare(c, opts)
       assert.is_nil(data)

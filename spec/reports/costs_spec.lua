@@ -2,14 +2,9 @@
 -- the windows are right, and bad input is refused before any request.
 local reports = require "alephant.reports"
 local emulator = require "spec.support.emulator"
+local clients = require "spec.support.clients"
 
-local DAY = 86400
-local function date(offset) return os.date("!%Y-%m-%d", os.time() + offset * DAY) end
-
-local function near(expected, actual, tolerance, what)
-  assert(math.abs(expected - actual) <= tolerance,
-    ("%s: expected %.6f, got %.6f (tolerance %g)"):format(what or "value", expected, actual, tolerance))
-end
+local date, near = clients.day, clients.near
 
 local function sum(list, key)
   local s = 0

@@ -35,6 +35,9 @@ function M.handle(req)
     end
     local body, n = recorder.list()
     return resp.new(200, '{"count":' .. n .. ',"requests":' .. body .. "}")
+  elseif p == "/__admin/in-flight" then
+    local now, max = recorder.in_flight()
+    return resp.json(200, { in_flight = now, max_in_flight = max })
   elseif p == "/__admin/reset" then
     if m ~= "POST" then return err(405, "use POST") end
     local only = req.args.only

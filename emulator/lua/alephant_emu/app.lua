@@ -262,31 +262,9 @@ local function route_request(req)
   return resp.family_err(fam, 404, "No route for " .. req.method .. " " .. req.path)
 end
 
-function M.handle()
-  local method = ngx.req.get_method()
-  local path = ngx.var.uri
-  local headers = ngx.req.get_headers(200)
-  local rid = first(headers["x-request-id"])
-  if type(rid) ~= "string" or util.trim(rid) == "" then rid = util.uuid4() end
-  ngx.header["X-Request-Id"] = rid
-  local body = read_body()
-  local req = {
-    method = method, path = path, headers = headers, args = ngx.req.get_uri_args(200), query = ngx.var.args,
-    body = body, request_id = rid,
-  }
-  if body ~= "" then
-    req.json, req.json_err = json.decode(body)
-  end
-
-  if path == "/__admin" or path:sub(1, 9) == "/__admin/" then
-    return resp.send(admin.handle(req))
-  end
-
-  local fam = family(path)
-  local fh = first(headers["x-emulator-fault"])
-  req.fault_header = fh
-  ngx.ctx.rec = recorder.record(req)
-
+-- Faults, then the route's answer (a reset ends the request here: the log phase marks it done).
+local function answer(req, fam, fh)
+  local method, path, headers = req.method, req.path, req.headers
   local spec, remaining
   if fh then
     local parsed, perr = faults.parse(fh)
@@ -320,6 +298,34 @@ function M.handle()
 
   local res = route_request(req)
   return resp.send(res, spec)
+end
+
+function M.handle()
+  local method = ngx.req.get_method()
+  local path = ngx.var.uri
+  local headers = ngx.req.get_headers(200)
+  local rid = first(headers["x-request-id"])
+  if type(rid) ~= "string" or util.trim(rid) == "" then rid = util.uuid4() end
+  ngx.header["X-Request-Id"] = rid
+  local body = read_body()
+  local req = {
+    method = method, path = path, headers = headers, args = ngx.req.get_uri_args(200), query = ngx.var.args,
+    body = body, request_id = rid,
+  }
+  if body ~= "" then
+    req.json, req.json_err = json.decode(body)
+  end
+
+  if path == "/__admin" or path:sub(1, 9) == "/__admin/" then
+    return resp.send(admin.handle(req))
+  end
+
+  local fam = family(path)
+  local fh = first(headers["x-emulator-fault"])
+  req.fault_header = fh
+  ngx.ctx.rec = recorder.record(req)
+  answer(req, fam, fh)
+  recorder.done(ngx.ctx.rec)
 end
 
 function M.log()

@@ -48,10 +48,21 @@ local function redact_headers(h)
   return out
 end
 
+-- Requests in flight: "in_flight" counts the recorded requests started and not done;
+-- "peak:<k>" is set each time it reaches k, so the peak since the last reset is the
+-- largest k (every value up to it was reached) and workers never race to update it.
+-- "gen" changes at each clear, so a request that was in flight across a reset is not
+-- taken off the new count.
+local function started(d)
+  ngx.ctx.rec_gen = d:get("gen")
+  d:set("peak:" .. d:incr("in_flight", 1, 0), true)
+end
+
 -- Record the current request; returns its index.
 function M.record(req)
   local d = dict()
   local n = d:incr("req:n", 1, 0)
+  started(d)
   local body = req.body or ""
   local max = store.config("record_body_max") or 262144
   local tok = auth.bearer(req.headers) or auth.cookie_token(req.headers)
@@ -70,8 +81,29 @@ function M.record(req)
   return n
 end
 
+-- The request `n` is done (once; later calls do nothing). The handler calls this when it
+-- has answered, before nginx sends a small answer's bytes (they leave when the request is
+-- finalized), so a client's next request, on any worker, starts after it; the log phase
+-- calls it for the requests that ended otherwise (a reset, a dropped stream).
+function M.done(n)
+  local d = dict()
+  if not n or ngx.ctx.rec_gen ~= d:get("gen") then return end
+  if d:add("req:" .. n .. ":done", true) then d:incr("in_flight", -1, 0) end
+end
+
 function M.finish(n, status)
-  if n then dict():set("req:" .. n .. ":status", status) end
+  if n then
+    dict():set("req:" .. n .. ":status", status)
+    M.done(n)
+  end
+end
+
+-- The requests in flight now, and the most that were in flight at once since the last reset.
+function M.in_flight()
+  local d = dict()
+  local peak = 0
+  while d:get("peak:" .. (peak + 1)) do peak = peak + 1 end
+  return d:get("in_flight") or 0, peak
 end
 
 function M.list()
@@ -89,8 +121,11 @@ function M.list()
 end
 
 function M.clear()
-  dict():flush_all()
-  dict():flush_expired()
+  local d = dict()
+  local gen = (d:get("gen") or 0) + 1
+  d:flush_all()
+  d:flush_expired()
+  d:set("gen", gen)
 end
 
 return M
