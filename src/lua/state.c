@@ -13,6 +13,7 @@
 #include "../core/context.h"
 #include "../core/enums.h"
 #include "../core/raw.h"
+#include "../core/request.h"
 #include "../core/text.h"
 #include "../core/token.h"
 #include "../core/url.h"
@@ -22,7 +23,8 @@
 #define MAX_PARAMS 32
 
 typedef struct {
-  char *token; /* malloc'd copy, wiped and freed on close */
+  char *auth;  /* malloc'd "Bearer <token>", wiped and freed on close */
+  char *token; /* auth + 7 */
   size_t token_n;
   al_token info;
   char workspace[37]; /* explicit workspace_id option, "" when none */
@@ -30,6 +32,7 @@ typedef struct {
   size_t base_n[3];
   double scope_ttl;
   al_context ctx;
+  al_client client; /* what al_request_plan reads: points into this state */
 } state_t;
 
 typedef struct {
@@ -112,11 +115,11 @@ static void set_state_cache(lua_State *L, int idx) { /* the table on top */
 static void state_free(state_t *s) {
   int i;
   if (s == NULL) return;
-  if (s->token) {
-    volatile char *p = s->token; /* wipe: the token should not linger in freed memory */
+  if (s->auth) {
+    volatile char *p = s->auth; /* wipe: the token should not linger in freed memory */
     size_t k;
-    for (k = 0; k < s->token_n; k++) p[k] = 0;
-    free(s->token);
+    for (k = 0; k < s->token_n + 7; k++) p[k] = 0;
+    free(s->auth);
   }
   for (i = 0; i < 3; i++) free(s->base[i]);
   free(s);
@@ -179,21 +182,32 @@ static int l_state_new(lua_State *L) {
   box->s = s;
   s->info = info;
   s->token_n = tn;
-  s->token = dup_n(token, tn);
+  s->auth = (char *)malloc(tn + 8);
+  if (s->auth) {
+    memcpy(s->auth, "Bearer ", 7);
+    memcpy(s->auth + 7, token, tn);
+    s->auth[tn + 7] = '\0';
+    s->token = s->auth + 7;
+  }
   if (ws) memcpy(s->workspace, ws, wn);
   for (i = 0; i < 3; i++) {
     s->base_n[i] = un[i];
     s->base[i] = dup_n(url[i], un[i]);
+    s->client.base[i] = s->base[i];
+    s->client.base_n[i] = un[i];
   }
-  if (!s->token || !s->base[0] || !s->base[1] || !s->base[2]) return luaL_error(L, "not enough memory");
+  if (!s->auth || !s->base[0] || !s->base[1] || !s->base[2]) return luaL_error(L, "not enough memory");
+  s->client.token = &s->info;
+  s->client.authorization = s->auth;
+  s->client.authorization_n = tn + 7;
+  s->client.workspace = s->workspace;
+  s->client.ctx = &s->ctx;
   lua_getfield(L, 1, "scope_ttl");
   s->scope_ttl = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 300.0;
   lua_pop(L, 1);
   al_context_init(&s->ctx);
   lua_createtable(L, 1, 0);
-  lua_pushliteral(L, "Bearer ");
-  lua_pushlstring(L, s->token, s->token_n);
-  lua_concat(L, 2);
+  lua_pushlstring(L, s->auth, s->token_n + 7);
   lua_rawseti(L, -2, 1);
   set_state_cache(L, -2);
   return 1;
@@ -387,50 +401,98 @@ static int check_string_list(lua_State *L, int idx, const al_param *p, al_error 
   return 0;
 }
 
+/* A new headers table on the stack from the plan's headers: keys and constant values
+ * from the upvalue (see cached_strings), the Authorization value from the state's cache. */
+static void push_headers(lua_State *L, const al_request *r) {
+  unsigned i;
+  lua_createtable(L, 0, (int)r->nheaders);
+  for (i = 0; i < r->nheaders; i++) {
+    const al_header *h = &r->headers[i];
+    switch (h->kind) {
+      case AL_H_ACCEPT:
+        push_cached(L, S_JSON);
+        set_cached(L, S_ACCEPT);
+        break;
+      case AL_H_AUTHORIZATION:
+        push_state_cache(L, 1);
+        lua_rawgeti(L, -1, 1);
+        lua_remove(L, -2);
+        set_cached(L, S_AUTHORIZATION);
+        break;
+      case AL_H_WORKSPACE:
+        lua_pushlstring(L, h->value, h->value_n);
+        set_cached(L, S_WORKSPACE);
+        break;
+      case AL_H_CONTENT_TYPE:
+        push_cached(L, S_JSON);
+        set_cached(L, S_CONTENT_TYPE);
+        break;
+      default:
+        lua_pushlstring(L, h->value, h->value_n);
+        lua_setfield(L, -2, h->name);
+        break;
+    }
+  }
+}
+
+/* req.url from the plan: the URL is in small when it fitted, else built again. */
+static void push_url(lua_State *L, const al_request *r, const char *small, size_t cap) {
+  if (r->url_n < cap) {
+    lua_pushlstring(L, small, r->url_n);
+  } else {
+    char *big = (char *)lua_newuserdata(L, r->url_n + 1);
+    al_request_url(r, big, r->url_n + 1);
+    lua_pushlstring(L, big, r->url_n);
+    lua_remove(L, -2);
+  }
+}
+
+/* The request table's fields every route has, from the plan; the endpoint name (the
+ * catalog's, or "METHOD /path") is at name_idx. */
+static void push_request(lua_State *L, const al_request *r, const char *small, size_t cap, int name_idx) {
+  lua_createtable(L, 0, 8);
+  lua_pushstring(L, r->method);
+  set_cached(L, S_METHOD);
+  push_url(L, r, small, cap);
+  set_cached(L, S_URL);
+  push_headers(L, r);
+  set_cached(L, S_HEADERS);
+  lua_pushvalue(L, name_idx);
+  set_cached(L, S_ENDPOINT);
+  push_cached(L, S_SAAS + (int)r->api);
+  set_cached(L, S_API);
+  lua_pushstring(L, r->family); /* how its answers are unwrapped (alephant.response) */
+  set_cached(L, S_FAMILY);
+  lua_pushboolean(L, r->idempotent);
+  set_cached(L, S_IDEMPOTENT);
+  if (r->paging != AL_PAGING_NONE) {
+    push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET);
+    set_cached(L, S_PAGING);
+  }
+}
+
+/* The plan's outcome as prepare's returns: false, "scope" (1) or nil, err (-1). */
+static int plan_failed(lua_State *L, int rc, al_error *err) {
+  if (rc > 0) {
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L, "scope");
+    return 2;
+  }
+  return alb_push_error(L, err);
+}
+
 /* prepare(name, params?, now?) -> req | nil, err | false, "scope"
  * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
- *        api, idempotent, paging} */
-/* Who may call the route, and with which workspace: the token is fresh, the workspace is
- * the configured one or the resolved context's. Returns al_auth_plan's bits (*ws set
- * when a workspace is known), or -1 with *err. `route` names the route in messages. */
-static int plan_auth(const state_t *s, al_api api, const char *path, const char *route, double now,
-                     const char **ws, al_policy *policy, al_error *err) {
-  *ws = NULL;
-  if (al_token_check_fresh(&s->info, (int64_t)now, AL_JWT_LEEWAY, err)) return -1;
-  if (s->workspace[0]) *ws = s->workspace;
-  else if (!al_context_needs_scope(&s->ctx, now)) *ws = s->ctx.workspace_id;
-  al_policy_for(api, path, policy);
-  return al_auth_plan(policy, s->info.kind, *ws != NULL, route, err);
-}
-
-/* A new headers table on the stack: Accept, and Authorization and X-Workspace-Id as the
- * plan says (keys and constant values from the upvalue, see cached_strings). */
-static void push_plan_headers(lua_State *L, int plan, const char *ws) {
-  lua_createtable(L, 0, 4);
-  push_cached(L, S_JSON);
-  set_cached(L, S_ACCEPT);
-  if (plan & AL_SEND_AUTH) {
-    push_state_cache(L, 1);
-    lua_rawgeti(L, -1, 1);
-    lua_remove(L, -2);
-    set_cached(L, S_AUTHORIZATION);
-  }
-  if (plan & AL_SEND_WORKSPACE) {
-    lua_pushstring(L, ws);
-    set_cached(L, S_WORKSPACE);
-  }
-}
-
+ *        api, family, idempotent, paging}: the plan of al_request_plan as a table. */
 static int l_prepare(lua_State *L) {
   state_t *s = check_open(L);
   al_error err;
   al_value values[MAX_PARAMS];
-  al_policy policy;
-  size_t name_n, need;
+  al_request r;
+  size_t name_n;
   const char *name = luaL_checklstring(L, 2, &name_n);
   const al_endpoint *e = endpoint_at(L, 2);
-  const char *ws = NULL;
-  int plan, has_body = 0, extra = 0;
+  int rc, extra = 0;
   unsigned i;
   char small[512];
   double now = now_arg(L, 4);
@@ -476,48 +538,13 @@ static int l_prepare(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  /* 2. values and cross-field rules */
-  if (al_endpoint_validate(e, values, &err)) return alb_push_error(L, &err);
+  /* 2. the plan: values, who may call it, headers, URL (src/core/request.c) */
+  rc = al_request_plan(&s->client, e, values, now, small, sizeof small, &r, &err);
+  if (rc) return plan_failed(L, rc, &err);
 
-  /* 3. who may call it, and with which workspace */
-  plan = plan_auth(s, e->api, e->path, e->name, now, &ws, &policy, &err);
-  if (plan < 0) return alb_push_error(L, &err);
-  if (plan & AL_NEEDS_SCOPE) {
-    lua_pushboolean(L, 0);
-    lua_pushliteral(L, "scope");
-    return 2;
-  }
-
-  /* 4. the request (keys and constant values from the upvalue, see cached_strings) */
-  lua_createtable(L, 0, 8);
-  lua_pushstring(L, e->method);
-  set_cached(L, S_METHOD);
-  need = al_build_url(small, sizeof small, s->base[e->api], s->base_n[e->api], e, values);
-  if (need < sizeof small) {
-    lua_pushlstring(L, small, need);
-  } else {
-    char *big = (char *)lua_newuserdata(L, need + 1);
-    al_build_url(big, need + 1, s->base[e->api], s->base_n[e->api], e, values);
-    lua_pushlstring(L, big, need);
-    lua_remove(L, -2);
-  }
-  set_cached(L, S_URL);
-
-  push_plan_headers(L, plan, ws);
-  for (i = 0; i < e->nparams; i++) {
-    if (e->params[i]->in != AL_IN_HEADER || values[i].type != AL_V_STRING) continue;
-    lua_pushlstring(L, values[i].s, values[i].n);
-    lua_setfield(L, -2, e->params[i]->wire);
-  }
-  for (i = 0; i < e->nparams; i++) has_body |= e->params[i]->in == AL_IN_BODY;
-  has_body |= (e->flags & AL_E_OPEN_BODY) != 0;
-  if (has_body) {
-    push_cached(L, S_JSON);
-    set_cached(L, S_CONTENT_TYPE);
-  }
-  set_cached(L, S_HEADERS);
-
-  if (has_body) {
+  /* 3. the request; the body from the params table (the values are Lua's) */
+  push_request(L, &r, small, sizeof small, 2); /* the name asked for is the catalog's name */
+  if (r.has_body) {
     lua_newtable(L);
     for (i = 0; i < e->nparams; i++) {
       if (e->params[i]->in != AL_IN_BODY || values[i].type == AL_V_ABSENT) continue;
@@ -551,77 +578,33 @@ static int l_prepare(lua_State *L) {
     }
     set_cached(L, S_BODY);
   }
-  lua_pushvalue(L, 2); /* the name asked for is the catalog's name */
-  set_cached(L, S_ENDPOINT);
-  push_cached(L, S_SAAS + (int)e->api);
-  set_cached(L, S_API);
-  lua_pushstring(L, policy.family); /* how its answers are unwrapped (alephant.response) */
-  set_cached(L, S_FAMILY);
-  lua_pushboolean(L, al_method_idempotent(e->method));
-  set_cached(L, S_IDEMPOTENT);
-  if (e->paging != AL_PAGING_NONE) {
-    push_cached(L, e->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET);
-    set_cached(L, S_PAGING);
-  }
   return 1;
 }
 
 /* prepare_raw(method, path, api?, query_pairs, has_body, now?) -> req | nil, err | false, "scope"
- * For routes outside the catalog: the same token, workspace and header rules as prepare,
- * from the route family of the path (al_policy_for). query_pairs = {{name, value}, ...},
- * strings, in the order they go on the wire. req = {method, url, headers, endpoint
- * ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
+ * For routes outside the catalog: al_request_plan_raw (the same token, workspace and
+ * header rules as prepare, from the route family of the path). query_pairs = {{name,
+ * value}, ...}, strings, in the order they go on the wire. req = {method, url, headers,
+ * endpoint ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
 static int l_prepare_raw(lua_State *L) {
   static const char *const apis[] = {"saas", "analytics", "gateway", NULL};
   state_t *s = check_open(L);
   al_error err;
-  al_policy policy;
+  al_request r;
   al_kv q[AL_MAX_PAIRS];
-  size_t mn, pn, nq, need;
-  const char *method = luaL_checklstring(L, 2, &mn), *path = luaL_checklstring(L, 3, &pn), *ws = NULL;
-  al_api api;
-  int plan, has_body = lua_toboolean(L, 6);
+  size_t mn, pn, nq;
+  const char *method = luaL_checklstring(L, 2, &mn), *path = luaL_checklstring(L, 3, &pn);
+  int rc, api = lua_isnoneornil(L, 4) ? -1 : luaL_checkoption(L, 4, NULL, apis);
+  int has_body = lua_toboolean(L, 6);
   double now = now_arg(L, 7);
-  char route[96];
-  if (al_raw_check_method(method, mn, &err) || al_raw_check_path(path, pn, &err)) return alb_push_error(L, &err);
-  api = lua_isnoneornil(L, 4) ? al_raw_api_for_path(path, pn) : (al_api)luaL_checkoption(L, 4, NULL, apis);
+  char small[512];
   nq = alb_read_pairs(L, 5, q, AL_MAX_PAIRS);
-  if (al_raw_check_query(api, path, pn, q, nq, &err)) return alb_push_error(L, &err);
+  rc = al_request_plan_raw(&s->client, method, mn, path, pn, api, q, nq, has_body, now, small, sizeof small, &r,
+                           &err);
+  if (rc) return plan_failed(L, rc, &err);
   lua_settop(L, 5);
   lua_pushfstring(L, "%s %s", method, path);
-  snprintf(route, sizeof route, "%s %.*s", method, (int)(pn > 80 ? 80 : pn), path);
-  plan = plan_auth(s, api, path, route, now, &ws, &policy, &err);
-  if (plan < 0) return alb_push_error(L, &err);
-  if (plan & AL_NEEDS_SCOPE) {
-    lua_pushboolean(L, 0);
-    lua_pushliteral(L, "scope");
-    return 2;
-  }
-  lua_createtable(L, 0, 8);
-  lua_pushlstring(L, method, mn);
-  set_cached(L, S_METHOD);
-  need = al_build_raw_url(NULL, 0, api, s->base[api], s->base_n[api], path, pn, q, nq);
-  {
-    char *url = (char *)lua_newuserdata(L, need + 1);
-    al_build_raw_url(url, need + 1, api, s->base[api], s->base_n[api], path, pn, q, nq);
-    lua_pushlstring(L, url, need);
-    lua_remove(L, -2);
-  }
-  set_cached(L, S_URL);
-  push_plan_headers(L, plan, ws);
-  if (has_body) {
-    push_cached(L, S_JSON);
-    set_cached(L, S_CONTENT_TYPE);
-  }
-  set_cached(L, S_HEADERS);
-  lua_pushvalue(L, 6); /* "METHOD /path" */
-  set_cached(L, S_ENDPOINT);
-  push_cached(L, S_SAAS + (int)api);
-  set_cached(L, S_API);
-  lua_pushstring(L, policy.family);
-  set_cached(L, S_FAMILY);
-  lua_pushboolean(L, al_method_idempotent(method));
-  set_cached(L, S_IDEMPOTENT);
+  push_request(L, &r, small, sizeof small, 6);
   return 1;
 }
 
