@@ -46,13 +46,17 @@ typedef struct {
 enum {
   S_METHOD = 1, S_URL, S_HEADERS, S_BODY, S_ENDPOINT, S_API, S_IDEMPOTENT, S_PAGING, S_FAMILY,
   S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, S_CONTENT_TYPE, S_JSON, S_PAGE, S_OFFSET,
-  S_SAAS, S_ANALYTICS, S_GATEWAY, /* indexed by al_api from S_SAAS */
-  S_COUNT = S_GATEWAY
+  S_SAAS, S_ANALYTICS, S_GATEWAY, /* indexed by al_api from S_SAAS; the last two are families too */
+  S_COCKPIT, S_PUBLIC, S_JWT_ONLY, S_WS_FAMILY, S_MODELS,                /* the other route families */
+  S_GET, S_HEAD, S_POST, S_PUT, S_PATCH, S_DELETE, S_OPTIONS,             /* methods */
+  S_COUNT = S_OPTIONS
 };
 static const char *const cached_strings[S_COUNT] = {
     "method", "url", "headers", "body", "endpoint", "api", "idempotent", "paging", "family",
     "Accept", "Authorization", "X-Workspace-Id", "Content-Type", "application/json", "page", "offset",
-    "saas", "analytics", "gateway"};
+    "saas", "analytics", "gateway",
+    "cockpit", "public", "jwt_only", "workspace", "models",
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 
 #define STRINGS lua_upvalueindex(1)
 /* name -> light userdata of its catalog entry (static, the same in every VM): each
@@ -88,7 +92,20 @@ static void set_cached(lua_State *L, int key) {
   lua_rawset(L, -3);
 }
 
-/* Each state's Lua-side cache (a table: [1] = the Authorization value, built once), held
+/* A plan's text (a method, a family) from the cached strings from..to when it is one of
+ * them, else as a new string. */
+static void push_text(lua_State *L, const char *text, int from, int to) {
+  int i;
+  for (i = from; i <= to; i++)
+    if (cached_strings[i - 1][0] == text[0] && strcmp(cached_strings[i - 1], text) == 0) {
+      push_cached(L, i);
+      return;
+    }
+  lua_pushstring(L, text);
+}
+
+/* Each state's Lua-side cache (a table: [1] = the Authorization value, built once, [2] =
+ * the configured workspace id, [3] = the resolved context's workspace id), held
  * as the userdata's user value (5.4) or environment (5.1, LuaJIT: must be a table). The
  * value lives as long as the state, as each request's header string used to until the
  * next collection; close() drops it with the C copy of the token. */
@@ -206,9 +223,13 @@ static int l_state_new(lua_State *L) {
   s->scope_ttl = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 300.0;
   lua_pop(L, 1);
   al_context_init(&s->ctx);
-  lua_createtable(L, 1, 0);
+  lua_createtable(L, 3, 0);
   lua_pushlstring(L, s->auth, s->token_n + 7);
   lua_rawseti(L, -2, 1);
+  if (s->workspace[0]) {
+    lua_pushstring(L, s->workspace);
+    lua_rawseti(L, -2, 2);
+  }
   set_state_cache(L, -2);
   return 1;
 }
@@ -299,6 +320,10 @@ static int l_accept_scope(lua_State *L) {
   dept = member(L, ent_t, "department_id", &dn);
   if (al_context_accept(&s->ctx, ws, wn, vk, vn, ent, en, type, tn, dept, dn, now, s->scope_ttl, &err))
     return alb_push_error(L, &err);
+  push_state_cache(L, 1); /* the workspace's string for the requests' X-Workspace-Id */
+  lua_pushstring(L, s->ctx.workspace_id);
+  lua_rawseti(L, -2, 3);
+  lua_pop(L, 1);
   push_context(L, &s->ctx);
   return 1;
 }
@@ -402,37 +427,50 @@ static int check_string_list(lua_State *L, int idx, const al_param *p, al_error 
 }
 
 /* A new headers table on the stack from the plan's headers: keys and constant values
- * from the upvalue (see cached_strings), the Authorization value from the state's cache. */
-static void push_headers(lua_State *L, const al_request *r) {
+ * from the upvalue (see cached_strings), the Authorization value and the workspace ids
+ * from the state's cache. Each key is pushed before its value (no lua_insert). */
+static void push_headers(lua_State *L, const state_t *s, const al_request *r) {
   unsigned i;
+  int h, cache = 0;
   lua_createtable(L, 0, (int)r->nheaders);
+  h = lua_gettop(L);
   for (i = 0; i < r->nheaders; i++) {
-    const al_header *h = &r->headers[i];
-    switch (h->kind) {
+    const al_header *x = &r->headers[i];
+    switch (x->kind) {
       case AL_H_ACCEPT:
+        push_cached(L, S_ACCEPT);
         push_cached(L, S_JSON);
-        set_cached(L, S_ACCEPT);
-        break;
-      case AL_H_AUTHORIZATION:
-        push_state_cache(L, 1);
-        lua_rawgeti(L, -1, 1);
-        lua_remove(L, -2);
-        set_cached(L, S_AUTHORIZATION);
-        break;
-      case AL_H_WORKSPACE:
-        lua_pushlstring(L, h->value, h->value_n);
-        set_cached(L, S_WORKSPACE);
         break;
       case AL_H_CONTENT_TYPE:
+        push_cached(L, S_CONTENT_TYPE);
         push_cached(L, S_JSON);
-        set_cached(L, S_CONTENT_TYPE);
         break;
+      case AL_H_AUTHORIZATION:
+      case AL_H_WORKSPACE: {
+        size_t n = 0;
+        const char *v;
+        if (!cache) {
+          push_state_cache(L, 1);
+          cache = lua_gettop(L);
+        }
+        push_cached(L, x->kind == AL_H_AUTHORIZATION ? S_AUTHORIZATION : S_WORKSPACE);
+        lua_rawgeti(L, cache, x->kind == AL_H_AUTHORIZATION ? 1 : x->value == s->workspace ? 2 : 3);
+        v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+        if (x->kind == AL_H_WORKSPACE && (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0)) {
+          /* not the cached one: a new string */
+          lua_pop(L, 1);
+          lua_pushlstring(L, x->value, x->value_n);
+        }
+        break;
+      }
       default:
-        lua_pushlstring(L, h->value, h->value_n);
-        lua_setfield(L, -2, h->name);
+        lua_pushstring(L, x->name);
+        lua_pushlstring(L, x->value, x->value_n);
         break;
     }
+    lua_rawset(L, h);
   }
+  if (cache) lua_remove(L, cache);
 }
 
 /* req.url from the plan: the URL is in small when it fitted, else built again. */
@@ -448,26 +486,37 @@ static void push_url(lua_State *L, const al_request *r, const char *small, size_
 }
 
 /* The request table's fields every route has, from the plan; the endpoint name (the
- * catalog's, or "METHOD /path") is at name_idx. */
-static void push_request(lua_State *L, const al_request *r, const char *small, size_t cap, int name_idx) {
+ * catalog's, or "METHOD /path") is at name_idx. Keys are pushed before their values. */
+static void push_request(lua_State *L, const state_t *s, const al_request *r, const char *small, size_t cap,
+                         int name_idx) {
+  int t;
   lua_createtable(L, 0, 8);
-  lua_pushstring(L, r->method);
-  set_cached(L, S_METHOD);
+  t = lua_gettop(L);
+  push_cached(L, S_METHOD);
+  push_text(L, r->method, S_GET, S_OPTIONS);
+  lua_rawset(L, t);
+  push_cached(L, S_URL);
   push_url(L, r, small, cap);
-  set_cached(L, S_URL);
-  push_headers(L, r);
-  set_cached(L, S_HEADERS);
+  lua_rawset(L, t);
+  push_cached(L, S_HEADERS);
+  push_headers(L, s, r);
+  lua_rawset(L, t);
+  push_cached(L, S_ENDPOINT);
   lua_pushvalue(L, name_idx);
-  set_cached(L, S_ENDPOINT);
+  lua_rawset(L, t);
+  push_cached(L, S_API);
   push_cached(L, S_SAAS + (int)r->api);
-  set_cached(L, S_API);
-  lua_pushstring(L, r->family); /* how its answers are unwrapped (alephant.response) */
-  set_cached(L, S_FAMILY);
+  lua_rawset(L, t);
+  push_cached(L, S_FAMILY); /* how its answers are unwrapped (alephant.response) */
+  push_text(L, r->family, S_ANALYTICS, S_MODELS);
+  lua_rawset(L, t);
+  push_cached(L, S_IDEMPOTENT);
   lua_pushboolean(L, r->idempotent);
-  set_cached(L, S_IDEMPOTENT);
+  lua_rawset(L, t);
   if (r->paging != AL_PAGING_NONE) {
+    push_cached(L, S_PAGING);
     push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET);
-    set_cached(L, S_PAGING);
+    lua_rawset(L, t);
   }
 }
 
@@ -543,7 +592,7 @@ static int l_prepare(lua_State *L) {
   if (rc) return plan_failed(L, rc, &err);
 
   /* 3. the request; the body from the params table (the values are Lua's) */
-  push_request(L, &r, small, sizeof small, 2); /* the name asked for is the catalog's name */
+  push_request(L, s, &r, small, sizeof small, 2); /* the name asked for is the catalog's name */
   if (r.has_body) {
     lua_newtable(L);
     for (i = 0; i < e->nparams; i++) {
@@ -604,7 +653,7 @@ static int l_prepare_raw(lua_State *L) {
   if (rc) return plan_failed(L, rc, &err);
   lua_settop(L, 5);
   lua_pushfstring(L, "%s %s", method, path);
-  push_request(L, &r, small, sizeof small, 6);
+  push_request(L, s, &r, small, sizeof small, 6);
   return 1;
 }
 
