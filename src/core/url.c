@@ -87,6 +87,13 @@ static void put_value(sink *k, const al_value *v) {
   }
 }
 
+/* A parameter's value: UUIDs and dates passed al_endpoint_validate, so they hold only
+ * hex digits, digits and "-" (all unreserved) and are copied without the scan. */
+static void put_param(sink *k, const al_param *prm, const al_value *v) {
+  if (v->type == AL_V_STRING && (prm->type == AL_T_UUID || prm->type == AL_T_DATE)) put(k, v->s, v->n);
+  else put_value(k, v);
+}
+
 size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, const al_endpoint *e,
                     const al_value *values) {
   sink k;
@@ -110,7 +117,7 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
       const al_param *prm = e->params[i];
       if (prm->in == AL_IN_PATH && strlen(prm->wire) == (size_t)(close - open - 1) &&
           memcmp(prm->wire, open + 1, (size_t)(close - open - 1)) == 0) {
-        put_value(&k, &values[i]);
+        put_param(&k, prm, &values[i]);
         break;
       }
     }
@@ -123,7 +130,7 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
     first = 0;
     put_encoded(&k, prm->wire, strlen(prm->wire));
     put(&k, "=", 1);
-    put_value(&k, &values[i]);
+    put_param(&k, prm, &values[i]);
   }
   if (cap) out[k.len < k.cap ? k.len : k.cap] = '\0';
   return k.len;
