@@ -49,7 +49,8 @@ enum {
   S_SAAS, S_ANALYTICS, S_GATEWAY, /* indexed by al_api from S_SAAS; the last two are families too */
   S_COCKPIT, S_PUBLIC, S_JWT_ONLY, S_WS_FAMILY, S_MODELS,                /* the other route families */
   S_GET, S_HEAD, S_POST, S_PUT, S_PATCH, S_DELETE, S_OPTIONS,             /* methods */
-  S_COUNT = S_OPTIONS
+  S_COUNT = S_OPTIONS,
+  S_MT /* not a string: the state's metatable, for prepare's check of its first argument */
 };
 static const char *const cached_strings[S_COUNT] = {
     "method", "url", "headers", "body", "endpoint", "api", "idempotent", "paging", "family",
@@ -158,6 +159,21 @@ static double now_arg(lua_State *L, int idx) {
 
 static state_t *check_open(lua_State *L) {
   state_box *b = (state_box *)luaL_checkudata(L, 1, STATE_MT);
+  if (b->s == NULL) luaL_error(L, "alephant: the client is closed");
+  return b->s;
+}
+
+/* check_open for prepare and prepare_raw: the metatable compared with the one kept with
+ * the cached strings (luaL_checkudata looks it up by name in the registry on every call);
+ * anything else gets check_open's error. */
+static state_t *check_open_cached(lua_State *L) {
+  state_box *b = NULL;
+  if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+    lua_rawgeti(L, STRINGS, S_MT);
+    if (lua_rawequal(L, -1, -2)) b = (state_box *)lua_touserdata(L, 1);
+    lua_pop(L, 2);
+  }
+  if (b == NULL) return check_open(L);
   if (b->s == NULL) luaL_error(L, "alephant: the client is closed");
   return b->s;
 }
@@ -534,7 +550,7 @@ static int plan_failed(lua_State *L, int rc, al_error *err) {
  * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
  *        api, family, idempotent, paging}: the plan of al_request_plan as a table. */
 static int l_prepare(lua_State *L) {
-  state_t *s = check_open(L);
+  state_t *s = check_open_cached(L);
   al_error err;
   al_value values[MAX_PARAMS];
   al_request r;
@@ -637,7 +653,7 @@ static int l_prepare(lua_State *L) {
  * endpoint ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
 static int l_prepare_raw(lua_State *L) {
   static const char *const apis[] = {"saas", "analytics", "gateway", NULL};
-  state_t *s = check_open(L);
+  state_t *s = check_open_cached(L);
   al_error err;
   al_request r;
   al_kv q[AL_MAX_PAIRS];
@@ -675,6 +691,8 @@ void alb_open_state(lua_State *L) {
       lua_pushstring(L, cached_strings[i]);
       lua_rawseti(L, -2, i + 1);
     }
+    lua_pushvalue(L, -3); /* the metatable */
+    lua_rawseti(L, -2, S_MT);
     lua_pushvalue(L, -1);
     lua_newtable(L); /* ENDPOINTS */
     lua_pushcclosure(L, l_prepare, 2);
