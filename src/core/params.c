@@ -136,11 +136,12 @@ static int check_window(const al_endpoint *e, const al_value *values, al_param_t
 }
 
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
-  unsigned i, bit, groups = 0;
+  unsigned i, bit, groups = 0, types = 0;
   const al_value *a, *b;
   for (i = 0; i < e->nparams; i++) {
     const al_param *p = e->params[i];
     groups |= p->group;
+    types |= 1u << p->type;
     if (values[i].type == AL_V_ABSENT) {
       if (p->flags & AL_P_REQUIRED)
         return al_fail(err, AL_ERR_VALIDATION, p->name, "%s is required by %s", p->name, e->name);
@@ -168,7 +169,8 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
       return al_fail(err, AL_ERR_VALIDATION, req, "%s is required when %s is given", req, e->params[i]->name);
   }
   /* windows: both or neither, in order (each end was parsed once, by check_string) */
-  if (check_window(e, values, AL_T_DATE, err) || check_window(e, values, AL_T_DATETIME, err))
+  if (((types & (1u << AL_T_DATE)) && check_window(e, values, AL_T_DATE, err)) ||
+      ((types & (1u << AL_T_DATETIME)) && check_window(e, values, AL_T_DATETIME, err)))
     return -1;
   if (e->flags & AL_E_GRANULARITY) {
     a = value_of(e, values, "metric");

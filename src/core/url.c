@@ -48,6 +48,15 @@ static void put_encoded(sink *k, const char *s, size_t n) {
   }
 }
 
+/* put_encoded of a NUL-terminated name: one pass finds its length when it needs no
+ * escape (the catalog's wire names), since NUL is not unreserved. */
+static void put_encoded_name(sink *k, const char *s) {
+  const char *end = s;
+  while (unreserved[(unsigned char)*end]) end++;
+  if (*end == '\0') put(k, s, (size_t)(end - s));
+  else put_encoded(k, s, strlen(s));
+}
+
 size_t al_percent_encode(const char *s, size_t n, char *out, size_t cap) {
   sink k;
   k.p = out;
@@ -128,7 +137,7 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
     if (prm->in != AL_IN_QUERY || values[i].type == AL_V_ABSENT) continue;
     put(&k, first ? "?" : "&", 1);
     first = 0;
-    put_encoded(&k, prm->wire, strlen(prm->wire));
+    put_encoded_name(&k, prm->wire);
     put(&k, "=", 1);
     put_param(&k, prm, &values[i]);
   }
