@@ -40,7 +40,8 @@ typedef struct {
 } state_box;
 
 /* prepare() builds the same keys and constant values on every call. They are created
- * once, as an array in prepare's upvalue, and set with lua_rawset: lua_setfield and
+ * once, each as an upvalue of prepare and prepare_raw (lua_pushvalue of an upvalue is a
+ * copy; a table of them cost a lookup each), and set with lua_rawset: lua_setfield and
  * lua_pushstring would hash (LuaJIT) or look up (5.4) each C string again, and they
  * were a fifth of prepare's instructions (bench/RESULTS.md, part 2). */
 enum {
@@ -49,8 +50,7 @@ enum {
   S_SAAS, S_ANALYTICS, S_GATEWAY, /* indexed by al_api from S_SAAS; the last two are families too */
   S_COCKPIT, S_PUBLIC, S_JWT_ONLY, S_WS_FAMILY, S_MODELS,                /* the other route families */
   S_GET, S_HEAD, S_POST, S_PUT, S_PATCH, S_DELETE, S_OPTIONS,             /* methods */
-  S_COUNT = S_OPTIONS,
-  S_MT /* not a string: the state's metatable, for prepare's check of its first argument */
+  S_COUNT = S_OPTIONS
 };
 static const char *const cached_strings[S_COUNT] = {
     "method", "url", "headers", "body", "endpoint", "api", "idempotent", "paging", "family",
@@ -59,10 +59,14 @@ static const char *const cached_strings[S_COUNT] = {
     "cockpit", "public", "jwt_only", "workspace", "models",
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 
-#define STRINGS lua_upvalueindex(1)
+/* The upvalues of prepare and prepare_raw: the endpoints table, the state's metatable,
+ * then the cached strings (S_METHOD ... S_COUNT). */
 /* name -> light userdata of its catalog entry (static, the same in every VM): each
  * name is looked up in the catalog once per VM, then by Lua's own string hash */
-#define ENDPOINTS lua_upvalueindex(2)
+#define ENDPOINTS lua_upvalueindex(1)
+/* the state's metatable, for prepare's check of its first argument */
+#define STATE_METATABLE lua_upvalueindex(2)
+#define UPVALUES (S_COUNT + 2)
 
 /* The catalog entry of the endpoint named at idx, or NULL. */
 static const al_endpoint *endpoint_at(lua_State *L, int idx) {
@@ -84,7 +88,7 @@ static const al_endpoint *endpoint_at(lua_State *L, int idx) {
   return e;
 }
 
-static void push_cached(lua_State *L, int which) { lua_rawgeti(L, STRINGS, which); }
+static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvalueindex(which + 2)); }
 
 /* t[cached key] = value on top; t is the table just below the value */
 static void set_cached(lua_State *L, int key) {
@@ -169,7 +173,7 @@ static state_t *check_open(lua_State *L) {
 static state_t *check_open_cached(lua_State *L) {
   state_box *b = NULL;
   if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
-    lua_rawgeti(L, STRINGS, S_MT);
+    lua_pushvalue(L, STATE_METATABLE);
     if (lua_rawequal(L, -1, -2)) b = (state_box *)lua_touserdata(L, 1);
     lua_pop(L, 2);
   }
@@ -683,23 +687,20 @@ static const luaL_Reg methods[] = {{"needs_scope", l_needs_scope},
 
 void alb_open_state(lua_State *L) {
   if (luaL_newmetatable(L, STATE_MT)) {
-    int i;
-    lua_newtable(L);
+    int mt = lua_gettop(L), i, k;
+    luaL_checkstack(L, UPVALUES + 4, "alephant: opening the state");
+    lua_newtable(L); /* mt + 1: the methods */
     alc_setfuncs(L, methods, 0);
-    lua_createtable(L, S_COUNT, 0);
-    for (i = 0; i < S_COUNT; i++) {
-      lua_pushstring(L, cached_strings[i]);
-      lua_rawseti(L, -2, i + 1);
+    lua_newtable(L); /* mt + 2: ENDPOINTS (prepare_raw gets it too and never uses it) */
+    for (k = 0; k < 2; k++) {
+      lua_pushvalue(L, mt + 2);
+      lua_pushvalue(L, mt);
+      for (i = 0; i < S_COUNT; i++) lua_pushstring(L, cached_strings[i]);
+      lua_pushcclosure(L, k == 0 ? l_prepare : l_prepare_raw, UPVALUES);
+      lua_setfield(L, mt + 1, k == 0 ? "prepare" : "prepare_raw");
     }
-    lua_pushvalue(L, -3); /* the metatable */
-    lua_rawseti(L, -2, S_MT);
-    lua_pushvalue(L, -1);
-    lua_newtable(L); /* ENDPOINTS */
-    lua_pushcclosure(L, l_prepare, 2);
-    lua_setfield(L, -3, "prepare");
-    lua_pushcclosure(L, l_prepare_raw, 1); /* the same cached strings */
-    lua_setfield(L, -2, "prepare_raw");
-    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_setfield(L, mt, "__index");
     lua_pushcfunction(L, l_close);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, l_close);
