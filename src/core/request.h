@@ -82,7 +82,8 @@ int al_request_plan(const al_client *c, const al_endpoint *e, al_value *values, 
  * the query's date rule (raw.h), api < 0 for the API the path belongs to
  * (al_raw_api_for_path), then the same token, workspace and header rules as
  * al_request_plan from the route family of the path; has_body says whether the caller
- * sends a body. Same returns; messages name the route "METHOD /path". */
+ * sends a body. method is NUL-terminated (method_n its length: r->method points at it);
+ * path and q need not be. Same returns; messages name the route "METHOD /path". */
 int al_request_plan_raw(const al_client *c, const char *method, size_t method_n, const char *path, size_t path_n,
                         int api, const al_kv *q, size_t nq, int has_body, double now, char *url, size_t cap,
                         al_request *out, al_error *err);
