@@ -1,6 +1,6 @@
 /* The C half of prepare without Lua: what state:prepare does in src/core for one call
- * (find the endpoint, map parameter names, al_endpoint_validate, token freshness, the
- * auth plan, al_build_url into a stack buffer), in a loop. The difference to
+ * (find the endpoint, map parameter names, then al_request_plan: al_endpoint_validate,
+ * token freshness, the auth plan, the headers, al_build_url into a stack buffer), in a loop. The difference to
  * bench/prepare.lua is the cost of the binding (reading the params table, building
  * the request table). bench/run.sh builds it with gcc -O2 against the sources in src/core.
  *
@@ -12,10 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
 #include "catalog.h"
+#include "request.h"
 #include "token.h"
-#include "url.h"
 
 #define MAX_PARAMS 32
 
@@ -63,13 +62,12 @@ static double cpu_seconds(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static const char base[] = "https://analytics.alephant.io";
-
 /* One prepare; returns the URL length, or 0 on any error (which stops the benchmark). */
-static size_t prepare_once(const bench_case *c, const al_token *tok, long long now, char *url, size_t cap) {
+static size_t prepare_once(const bench_case *c, const al_client *client, long long now, char *url, size_t cap) {
   al_value values[MAX_PARAMS];
   al_error err;
-  al_policy policy;
+  al_request r;
+  int rc;
   const al_endpoint *e = al_catalog_find(c->endpoint, strlen(c->endpoint));
   const arg *a;
   unsigned i;
@@ -88,27 +86,38 @@ static size_t prepare_once(const bench_case *c, const al_token *tok, long long n
       values[idx].n = strlen(a->value);
     }
   }
-  if (al_endpoint_validate(e, values, &err)) {
-    fprintf(stderr, "prepare_core: %s: %s\n", c->endpoint, err.message);
+  rc = al_request_plan(client, e, values, (double)now, url, cap, &r, &err);
+  if (rc) {
+    fprintf(stderr, "prepare_core: %s: %s\n", c->endpoint, rc > 0 ? "needs a scope" : err.message);
     return 0;
   }
-  if (al_token_check_fresh(tok, now, AL_JWT_LEEWAY, &err)) return 0;
-  al_policy_for(e->api, e->path, &policy);
-  if (al_auth_plan(&policy, tok->kind, 1, e->name, &err) < 0) return 0;
-  return al_build_url(url, cap, base, sizeof base - 1, e, values);
+  return r.url_n;
 }
 
 int main(int argc, char **argv) {
   static const char token[] = "pat_bench0000_00000000000000000000";
+  static const char auth[] = "Bearer pat_bench0000_00000000000000000000";
+  static const char *const base[3] = {"https://alephant.io", "https://analytics.alephant.io",
+                                      "https://ai.alephant.io/v1"};
   double seconds = argc > 1 ? atof(argv[1]) : 0.5;
   long long now = (long long)time(NULL);
   al_token tok;
   al_error err;
+  al_client client;
   size_t k;
   if (seconds <= 0) seconds = 0.5;
   if (al_token_parse(token, sizeof token - 1, &tok, &err)) {
     fprintf(stderr, "prepare_core: %s\n", err.message);
     return 1;
+  }
+  memset(&client, 0, sizeof client); /* as bench/prepare.lua's state */
+  client.token = &tok;
+  client.authorization = auth;
+  client.authorization_n = sizeof auth - 1;
+  client.workspace = "123e4567-e89b-12d3-a456-426614174000";
+  for (k = 0; k < 3; k++) {
+    client.base[k] = base[k];
+    client.base_n[k] = strlen(base[k]);
   }
   if (argc == 4 && strcmp(argv[1], "count") == 0) {
     long long n = strtoll(argv[3], NULL, 10), j;
@@ -116,7 +125,7 @@ int main(int argc, char **argv) {
       char url[1024];
       if (strcmp(cases[k].label, argv[2]) != 0) continue;
       for (j = 0; j < n; j++)
-        if (prepare_once(&cases[k], &tok, now, url, sizeof url) == 0) return 1;
+        if (prepare_once(&cases[k], &client, now, url, sizeof url) == 0) return 1;
       return 0;
     }
     fprintf(stderr, "prepare_core: unknown case %s\n", argv[2]);
@@ -127,16 +136,16 @@ int main(int argc, char **argv) {
     size_t sink = 0;
     long long calls = 0, n = 1000, j;
     double t0;
-    if (prepare_once(&cases[k], &tok, now, url, sizeof url) == 0) return 1;
+    if (prepare_once(&cases[k], &client, now, url, sizeof url) == 0) return 1;
     for (;;) { /* calibrate to about a tenth of the stretch */
       t0 = cpu_seconds();
-      for (j = 0; j < n; j++) sink += prepare_once(&cases[k], &tok, now, url, sizeof url);
+      for (j = 0; j < n; j++) sink += prepare_once(&cases[k], &client, now, url, sizeof url);
       if (cpu_seconds() - t0 >= seconds / 10) break;
       n *= 2;
     }
     t0 = cpu_seconds();
     do {
-      for (j = 0; j < n; j++) sink += prepare_once(&cases[k], &tok, now, url, sizeof url);
+      for (j = 0; j < n; j++) sink += prepare_once(&cases[k], &client, now, url, sizeof url);
       calls += n;
     } while (cpu_seconds() - t0 < seconds);
     /* sink keeps the calls from being optimised away */

@@ -7,10 +7,11 @@
 #include "uuid.h"
 
 /* path equals prefix, or continues it with '/', '?' or '{' is not allowed to sneak in */
-static int under(const char *path, const char *prefix) {
-  size_t k = strlen(prefix);
+static int under_n(const char *path, const char *prefix, size_t k) {
   return strncmp(path, prefix, k) == 0 && (path[k] == '\0' || path[k] == '/' || path[k] == '?');
 }
+/* prefix is a string literal: its length is known without strlen */
+#define under(path, prefix) under_n(path, prefix, sizeof(prefix) - 1)
 
 void al_policy_for(al_api api, const char *path, al_policy *out) {
   switch (api) {

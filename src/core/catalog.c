@@ -302,10 +302,19 @@ const al_endpoint *al_catalog_find(const char *name, size_t n) {
   return NULL;
 }
 
+/* The NUL-terminated lit equals s[0..n) (s may hold NUL bytes; lit is never read past its end). */
+static int name_is(const char *lit, const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (lit[i] == '\0' || lit[i] != s[i]) return 0;
+  return lit[n] == '\0';
+}
+
 int al_endpoint_param(const al_endpoint *e, const char *name, size_t n) {
   unsigned i;
+  if (n == 0) return -1; /* no parameter has an empty name */
   for (i = 0; i < e->nparams; i++)
-    if (strlen(e->params[i]->name) == n && memcmp(e->params[i]->name, name, n) == 0) return (int)i;
+    if (e->params[i]->name[0] == name[0] && name_is(e->params[i]->name, name, n)) return (int)i;
   return -1;
 }
 

@@ -114,16 +114,20 @@ static int check_one(const al_param *p, al_value *v, al_error *err) {
 static int find(const al_endpoint *e, const char *name) {
   return al_endpoint_param(e, name, strlen(name));
 }
+/* find for a string literal: its length without strlen */
+#define FIND(e, lit) al_endpoint_param(e, lit, sizeof(lit) - 1)
 
 static const al_value *value_of(const al_endpoint *e, const al_value *values, const char *name) {
   int i = find(e, name);
   return i < 0 || values[i].type == AL_V_ABSENT ? NULL : &values[i];
 }
 
-/* The window a_name..b_name when the endpoint takes both ends with that type. */
-static int check_window(const al_endpoint *e, const al_value *values, const char *a_name, const char *b_name,
-                        al_param_type type, al_error *err) {
-  int ia = find(e, a_name), ib = find(e, b_name);
+/* The window from..to (AL_T_DATE) or start..end (AL_T_DATETIME) when the endpoint takes
+ * both ends with that type. */
+static int check_window(const al_endpoint *e, const al_value *values, al_param_type type, al_error *err) {
+  const char *a_name = type == AL_T_DATE ? "from" : "start", *b_name = type == AL_T_DATE ? "to" : "end";
+  int ia = type == AL_T_DATE ? FIND(e, "from") : FIND(e, "start");
+  int ib = type == AL_T_DATE ? FIND(e, "to") : FIND(e, "end");
   al_window_end a = {NULL, 0, 0}, b = {NULL, 0, 0};
   if (ia < 0 || ib < 0 || e->params[ia]->type != type || e->params[ib]->type != type) return 0;
   if (values[ia].type != AL_V_ABSENT) a.s = values[ia].s, a.n = values[ia].n, a.t = values[ia].t;
@@ -132,10 +136,12 @@ static int check_window(const al_endpoint *e, const al_value *values, const char
 }
 
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
-  unsigned i, bit;
+  unsigned i, bit, groups = 0, types = 0;
   const al_value *a, *b;
   for (i = 0; i < e->nparams; i++) {
     const al_param *p = e->params[i];
+    groups |= p->group;
+    types |= 1u << p->type;
     if (values[i].type == AL_V_ABSENT) {
       if (p->flags & AL_P_REQUIRED)
         return al_fail(err, AL_ERR_VALIDATION, p->name, "%s is required by %s", p->name, e->name);
@@ -144,10 +150,11 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
     if (check_one(p, &values[i], err)) return -1;
   }
   /* exclusive groups: at most one present per group bit */
-  for (bit = 1; bit < 256; bit <<= 1) {
+  for (bit = 1; bit <= groups; bit <<= 1) {
     const char *names[16];
     int present[16];
     size_t n = 0;
+    if (!(groups & bit)) continue;
     for (i = 0; i < e->nparams && n < 16; i++) {
       if (!(e->params[i]->group & bit)) continue;
       names[n] = e->params[i]->name;
@@ -162,8 +169,8 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
       return al_fail(err, AL_ERR_VALIDATION, req, "%s is required when %s is given", req, e->params[i]->name);
   }
   /* windows: both or neither, in order (each end was parsed once, by check_string) */
-  if (check_window(e, values, "from", "to", AL_T_DATE, err) ||
-      check_window(e, values, "start", "end", AL_T_DATETIME, err))
+  if (((types & (1u << AL_T_DATE)) && check_window(e, values, AL_T_DATE, err)) ||
+      ((types & (1u << AL_T_DATETIME)) && check_window(e, values, AL_T_DATETIME, err)))
     return -1;
   if (e->flags & AL_E_GRANULARITY) {
     a = value_of(e, values, "metric");

@@ -48,6 +48,15 @@ static void put_encoded(sink *k, const char *s, size_t n) {
   }
 }
 
+/* put_encoded of a NUL-terminated name: one pass finds its length when it needs no
+ * escape (the catalog's wire names), since NUL is not unreserved. */
+static void put_encoded_name(sink *k, const char *s) {
+  const char *end = s;
+  while (unreserved[(unsigned char)*end]) end++;
+  if (*end == '\0') put(k, s, (size_t)(end - s));
+  else put_encoded(k, s, strlen(s));
+}
+
 size_t al_percent_encode(const char *s, size_t n, char *out, size_t cap) {
   sink k;
   k.p = out;
@@ -87,6 +96,13 @@ static void put_value(sink *k, const al_value *v) {
   }
 }
 
+/* A parameter's value: UUIDs and dates passed al_endpoint_validate, so they hold only
+ * hex digits, digits and "-" (all unreserved) and are copied without the scan. */
+static void put_param(sink *k, const al_param *prm, const al_value *v) {
+  if (v->type == AL_V_STRING && (prm->type == AL_T_UUID || prm->type == AL_T_DATE)) put(k, v->s, v->n);
+  else put_value(k, v);
+}
+
 size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, const al_endpoint *e,
                     const al_value *values) {
   sink k;
@@ -110,7 +126,7 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
       const al_param *prm = e->params[i];
       if (prm->in == AL_IN_PATH && strlen(prm->wire) == (size_t)(close - open - 1) &&
           memcmp(prm->wire, open + 1, (size_t)(close - open - 1)) == 0) {
-        put_value(&k, &values[i]);
+        put_param(&k, prm, &values[i]);
         break;
       }
     }
@@ -121,9 +137,9 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
     if (prm->in != AL_IN_QUERY || values[i].type == AL_V_ABSENT) continue;
     put(&k, first ? "?" : "&", 1);
     first = 0;
-    put_encoded(&k, prm->wire, strlen(prm->wire));
+    put_encoded_name(&k, prm->wire);
     put(&k, "=", 1);
-    put_value(&k, &values[i]);
+    put_param(&k, prm, &values[i]);
   }
   if (cap) out[k.len < k.cap ? k.len : k.cap] = '\0';
   return k.len;

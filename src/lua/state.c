@@ -13,6 +13,7 @@
 #include "../core/context.h"
 #include "../core/enums.h"
 #include "../core/raw.h"
+#include "../core/request.h"
 #include "../core/text.h"
 #include "../core/token.h"
 #include "../core/url.h"
@@ -22,7 +23,8 @@
 #define MAX_PARAMS 32
 
 typedef struct {
-  char *token; /* malloc'd copy, wiped and freed on close */
+  char *auth;  /* malloc'd "Bearer <token>", wiped and freed on close */
+  char *token; /* auth + 7 */
   size_t token_n;
   al_token info;
   char workspace[37]; /* explicit workspace_id option, "" when none */
@@ -30,6 +32,7 @@ typedef struct {
   size_t base_n[3];
   double scope_ttl;
   al_context ctx;
+  al_client client; /* what al_request_plan reads: points into this state */
 } state_t;
 
 typedef struct {
@@ -37,24 +40,33 @@ typedef struct {
 } state_box;
 
 /* prepare() builds the same keys and constant values on every call. They are created
- * once, as an array in prepare's upvalue, and set with lua_rawset: lua_setfield and
+ * once, each as an upvalue of prepare and prepare_raw (lua_pushvalue of an upvalue is a
+ * copy; a table of them cost a lookup each), and set with lua_rawset: lua_setfield and
  * lua_pushstring would hash (LuaJIT) or look up (5.4) each C string again, and they
  * were a fifth of prepare's instructions (bench/RESULTS.md, part 2). */
 enum {
   S_METHOD = 1, S_URL, S_HEADERS, S_BODY, S_ENDPOINT, S_API, S_IDEMPOTENT, S_PAGING, S_FAMILY,
   S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, S_CONTENT_TYPE, S_JSON, S_PAGE, S_OFFSET,
-  S_SAAS, S_ANALYTICS, S_GATEWAY, /* indexed by al_api from S_SAAS */
-  S_COUNT = S_GATEWAY
+  S_SAAS, S_ANALYTICS, S_GATEWAY, /* indexed by al_api from S_SAAS; the last two are families too */
+  S_COCKPIT, S_PUBLIC, S_JWT_ONLY, S_WS_FAMILY, S_MODELS,                /* the other route families */
+  S_GET, S_HEAD, S_POST, S_PUT, S_PATCH, S_DELETE, S_OPTIONS,             /* methods */
+  S_COUNT = S_OPTIONS
 };
 static const char *const cached_strings[S_COUNT] = {
     "method", "url", "headers", "body", "endpoint", "api", "idempotent", "paging", "family",
     "Accept", "Authorization", "X-Workspace-Id", "Content-Type", "application/json", "page", "offset",
-    "saas", "analytics", "gateway"};
+    "saas", "analytics", "gateway",
+    "cockpit", "public", "jwt_only", "workspace", "models",
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 
-#define STRINGS lua_upvalueindex(1)
+/* The upvalues of prepare and prepare_raw: the endpoints table, the state's metatable,
+ * then the cached strings (S_METHOD ... S_COUNT). */
 /* name -> light userdata of its catalog entry (static, the same in every VM): each
  * name is looked up in the catalog once per VM, then by Lua's own string hash */
-#define ENDPOINTS lua_upvalueindex(2)
+#define ENDPOINTS lua_upvalueindex(1)
+/* the state's metatable, for prepare's check of its first argument */
+#define STATE_METATABLE lua_upvalueindex(2)
+#define UPVALUES (S_COUNT + 2)
 
 /* The catalog entry of the endpoint named at idx, or NULL. */
 static const al_endpoint *endpoint_at(lua_State *L, int idx) {
@@ -76,7 +88,7 @@ static const al_endpoint *endpoint_at(lua_State *L, int idx) {
   return e;
 }
 
-static void push_cached(lua_State *L, int which) { lua_rawgeti(L, STRINGS, which); }
+static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvalueindex(which + 2)); }
 
 /* t[cached key] = value on top; t is the table just below the value */
 static void set_cached(lua_State *L, int key) {
@@ -85,7 +97,20 @@ static void set_cached(lua_State *L, int key) {
   lua_rawset(L, -3);
 }
 
-/* Each state's Lua-side cache (a table: [1] = the Authorization value, built once), held
+/* A plan's text (a method, a family) from the cached strings from..to when it is one of
+ * them, else as a new string. */
+static void push_text(lua_State *L, const char *text, int from, int to) {
+  int i;
+  for (i = from; i <= to; i++)
+    if (cached_strings[i - 1][0] == text[0] && strcmp(cached_strings[i - 1], text) == 0) {
+      push_cached(L, i);
+      return;
+    }
+  lua_pushstring(L, text);
+}
+
+/* Each state's Lua-side cache (a table: [1] = the Authorization value, built once, [2] =
+ * the configured workspace id, [3] = the resolved context's workspace id), held
  * as the userdata's user value (5.4) or environment (5.1, LuaJIT: must be a table). The
  * value lives as long as the state, as each request's header string used to until the
  * next collection; close() drops it with the C copy of the token. */
@@ -112,11 +137,11 @@ static void set_state_cache(lua_State *L, int idx) { /* the table on top */
 static void state_free(state_t *s) {
   int i;
   if (s == NULL) return;
-  if (s->token) {
-    volatile char *p = s->token; /* wipe: the token should not linger in freed memory */
+  if (s->auth) {
+    volatile char *p = s->auth; /* wipe: the token should not linger in freed memory */
     size_t k;
-    for (k = 0; k < s->token_n; k++) p[k] = 0;
-    free(s->token);
+    for (k = 0; k < s->token_n + 7; k++) p[k] = 0;
+    free(s->auth);
   }
   for (i = 0; i < 3; i++) free(s->base[i]);
   free(s);
@@ -138,6 +163,21 @@ static double now_arg(lua_State *L, int idx) {
 
 static state_t *check_open(lua_State *L) {
   state_box *b = (state_box *)luaL_checkudata(L, 1, STATE_MT);
+  if (b->s == NULL) luaL_error(L, "alephant: the client is closed");
+  return b->s;
+}
+
+/* check_open for prepare and prepare_raw: the metatable compared with the one kept with
+ * the cached strings (luaL_checkudata looks it up by name in the registry on every call);
+ * anything else gets check_open's error. */
+static state_t *check_open_cached(lua_State *L) {
+  state_box *b = NULL;
+  if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+    lua_pushvalue(L, STATE_METATABLE);
+    if (lua_rawequal(L, -1, -2)) b = (state_box *)lua_touserdata(L, 1);
+    lua_pop(L, 2);
+  }
+  if (b == NULL) return check_open(L);
   if (b->s == NULL) luaL_error(L, "alephant: the client is closed");
   return b->s;
 }
@@ -179,22 +219,37 @@ static int l_state_new(lua_State *L) {
   box->s = s;
   s->info = info;
   s->token_n = tn;
-  s->token = dup_n(token, tn);
+  s->auth = (char *)malloc(tn + 8);
+  if (s->auth) {
+    memcpy(s->auth, "Bearer ", 7);
+    memcpy(s->auth + 7, token, tn);
+    s->auth[tn + 7] = '\0';
+    s->token = s->auth + 7;
+  }
   if (ws) memcpy(s->workspace, ws, wn);
   for (i = 0; i < 3; i++) {
     s->base_n[i] = un[i];
     s->base[i] = dup_n(url[i], un[i]);
+    s->client.base[i] = s->base[i];
+    s->client.base_n[i] = un[i];
   }
-  if (!s->token || !s->base[0] || !s->base[1] || !s->base[2]) return luaL_error(L, "not enough memory");
+  if (!s->auth || !s->base[0] || !s->base[1] || !s->base[2]) return luaL_error(L, "not enough memory");
+  s->client.token = &s->info;
+  s->client.authorization = s->auth;
+  s->client.authorization_n = tn + 7;
+  s->client.workspace = s->workspace;
+  s->client.ctx = &s->ctx;
   lua_getfield(L, 1, "scope_ttl");
   s->scope_ttl = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 300.0;
   lua_pop(L, 1);
   al_context_init(&s->ctx);
-  lua_createtable(L, 1, 0);
-  lua_pushliteral(L, "Bearer ");
-  lua_pushlstring(L, s->token, s->token_n);
-  lua_concat(L, 2);
+  lua_createtable(L, 3, 0);
+  lua_pushlstring(L, s->auth, s->token_n + 7);
   lua_rawseti(L, -2, 1);
+  if (s->workspace[0]) {
+    lua_pushstring(L, s->workspace);
+    lua_rawseti(L, -2, 2);
+  }
   set_state_cache(L, -2);
   return 1;
 }
@@ -285,6 +340,10 @@ static int l_accept_scope(lua_State *L) {
   dept = member(L, ent_t, "department_id", &dn);
   if (al_context_accept(&s->ctx, ws, wn, vk, vn, ent, en, type, tn, dept, dn, now, s->scope_ttl, &err))
     return alb_push_error(L, &err);
+  push_state_cache(L, 1); /* the workspace's string for the requests' X-Workspace-Id */
+  lua_pushstring(L, s->ctx.workspace_id);
+  lua_rawseti(L, -2, 3);
+  lua_pop(L, 1);
   push_context(L, &s->ctx);
   return 1;
 }
@@ -387,50 +446,122 @@ static int check_string_list(lua_State *L, int idx, const al_param *p, al_error 
   return 0;
 }
 
+/* A new headers table on the stack from the plan's headers: keys and constant values
+ * from the upvalue (see cached_strings), the Authorization value and the workspace ids
+ * from the state's cache. Each key is pushed before its value (no lua_insert). */
+static void push_headers(lua_State *L, const state_t *s, const al_request *r) {
+  unsigned i;
+  int h, cache = 0;
+  lua_createtable(L, 0, (int)r->nheaders);
+  h = lua_gettop(L);
+  for (i = 0; i < r->nheaders; i++) {
+    const al_header *x = &r->headers[i];
+    switch (x->kind) {
+      case AL_H_ACCEPT:
+        push_cached(L, S_ACCEPT);
+        push_cached(L, S_JSON);
+        break;
+      case AL_H_CONTENT_TYPE:
+        push_cached(L, S_CONTENT_TYPE);
+        push_cached(L, S_JSON);
+        break;
+      case AL_H_AUTHORIZATION:
+      case AL_H_WORKSPACE: {
+        size_t n = 0;
+        const char *v;
+        if (!cache) {
+          push_state_cache(L, 1);
+          cache = lua_gettop(L);
+        }
+        push_cached(L, x->kind == AL_H_AUTHORIZATION ? S_AUTHORIZATION : S_WORKSPACE);
+        lua_rawgeti(L, cache, x->kind == AL_H_AUTHORIZATION ? 1 : x->value == s->workspace ? 2 : 3);
+        v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+        if (x->kind == AL_H_WORKSPACE && (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0)) {
+          /* not the cached one: a new string */
+          lua_pop(L, 1);
+          lua_pushlstring(L, x->value, x->value_n);
+        }
+        break;
+      }
+      default:
+        lua_pushstring(L, x->name);
+        lua_pushlstring(L, x->value, x->value_n);
+        break;
+    }
+    lua_rawset(L, h);
+  }
+  if (cache) lua_remove(L, cache);
+}
+
+/* req.url from the plan: the URL is in small when it fitted, else built again. */
+static void push_url(lua_State *L, const al_request *r, const char *small, size_t cap) {
+  if (r->url_n < cap) {
+    lua_pushlstring(L, small, r->url_n);
+  } else {
+    char *big = (char *)lua_newuserdata(L, r->url_n + 1);
+    al_request_url(r, big, r->url_n + 1);
+    lua_pushlstring(L, big, r->url_n);
+    lua_remove(L, -2);
+  }
+}
+
+/* The request table's fields every route has, from the plan; the endpoint name (the
+ * catalog's, or "METHOD /path") is at name_idx. Keys are pushed before their values. */
+static void push_request(lua_State *L, const state_t *s, const al_request *r, const char *small, size_t cap,
+                         int name_idx) {
+  int t;
+  lua_createtable(L, 0, 8);
+  t = lua_gettop(L);
+  push_cached(L, S_METHOD);
+  push_text(L, r->method, S_GET, S_OPTIONS);
+  lua_rawset(L, t);
+  push_cached(L, S_URL);
+  push_url(L, r, small, cap);
+  lua_rawset(L, t);
+  push_cached(L, S_HEADERS);
+  push_headers(L, s, r);
+  lua_rawset(L, t);
+  push_cached(L, S_ENDPOINT);
+  lua_pushvalue(L, name_idx);
+  lua_rawset(L, t);
+  push_cached(L, S_API);
+  push_cached(L, S_SAAS + (int)r->api);
+  lua_rawset(L, t);
+  push_cached(L, S_FAMILY); /* how its answers are unwrapped (alephant.response) */
+  push_text(L, r->family, S_ANALYTICS, S_MODELS);
+  lua_rawset(L, t);
+  push_cached(L, S_IDEMPOTENT);
+  lua_pushboolean(L, r->idempotent);
+  lua_rawset(L, t);
+  if (r->paging != AL_PAGING_NONE) {
+    push_cached(L, S_PAGING);
+    push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET);
+    lua_rawset(L, t);
+  }
+}
+
+/* The plan's outcome as prepare's returns: false, "scope" (1) or nil, err (-1). */
+static int plan_failed(lua_State *L, int rc, al_error *err) {
+  if (rc > 0) {
+    lua_pushboolean(L, 0);
+    lua_pushliteral(L, "scope");
+    return 2;
+  }
+  return alb_push_error(L, err);
+}
+
 /* prepare(name, params?, now?) -> req | nil, err | false, "scope"
  * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
- *        api, idempotent, paging} */
-/* Who may call the route, and with which workspace: the token is fresh, the workspace is
- * the configured one or the resolved context's. Returns al_auth_plan's bits (*ws set
- * when a workspace is known), or -1 with *err. `route` names the route in messages. */
-static int plan_auth(const state_t *s, al_api api, const char *path, const char *route, double now,
-                     const char **ws, al_policy *policy, al_error *err) {
-  *ws = NULL;
-  if (al_token_check_fresh(&s->info, (int64_t)now, AL_JWT_LEEWAY, err)) return -1;
-  if (s->workspace[0]) *ws = s->workspace;
-  else if (!al_context_needs_scope(&s->ctx, now)) *ws = s->ctx.workspace_id;
-  al_policy_for(api, path, policy);
-  return al_auth_plan(policy, s->info.kind, *ws != NULL, route, err);
-}
-
-/* A new headers table on the stack: Accept, and Authorization and X-Workspace-Id as the
- * plan says (keys and constant values from the upvalue, see cached_strings). */
-static void push_plan_headers(lua_State *L, int plan, const char *ws) {
-  lua_createtable(L, 0, 4);
-  push_cached(L, S_JSON);
-  set_cached(L, S_ACCEPT);
-  if (plan & AL_SEND_AUTH) {
-    push_state_cache(L, 1);
-    lua_rawgeti(L, -1, 1);
-    lua_remove(L, -2);
-    set_cached(L, S_AUTHORIZATION);
-  }
-  if (plan & AL_SEND_WORKSPACE) {
-    lua_pushstring(L, ws);
-    set_cached(L, S_WORKSPACE);
-  }
-}
-
+ *        api, family, idempotent, paging}: the plan of al_request_plan as a table. */
 static int l_prepare(lua_State *L) {
-  state_t *s = check_open(L);
+  state_t *s = check_open_cached(L);
   al_error err;
   al_value values[MAX_PARAMS];
-  al_policy policy;
-  size_t name_n, need;
+  al_request r;
+  size_t name_n;
   const char *name = luaL_checklstring(L, 2, &name_n);
   const al_endpoint *e = endpoint_at(L, 2);
-  const char *ws = NULL;
-  int plan, has_body = 0, extra = 0;
+  int rc, extra = 0;
   unsigned i;
   char small[512];
   double now = now_arg(L, 4);
@@ -476,48 +607,13 @@ static int l_prepare(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  /* 2. values and cross-field rules */
-  if (al_endpoint_validate(e, values, &err)) return alb_push_error(L, &err);
+  /* 2. the plan: values, who may call it, headers, URL (src/core/request.c) */
+  rc = al_request_plan(&s->client, e, values, now, small, sizeof small, &r, &err);
+  if (rc) return plan_failed(L, rc, &err);
 
-  /* 3. who may call it, and with which workspace */
-  plan = plan_auth(s, e->api, e->path, e->name, now, &ws, &policy, &err);
-  if (plan < 0) return alb_push_error(L, &err);
-  if (plan & AL_NEEDS_SCOPE) {
-    lua_pushboolean(L, 0);
-    lua_pushliteral(L, "scope");
-    return 2;
-  }
-
-  /* 4. the request (keys and constant values from the upvalue, see cached_strings) */
-  lua_createtable(L, 0, 8);
-  lua_pushstring(L, e->method);
-  set_cached(L, S_METHOD);
-  need = al_build_url(small, sizeof small, s->base[e->api], s->base_n[e->api], e, values);
-  if (need < sizeof small) {
-    lua_pushlstring(L, small, need);
-  } else {
-    char *big = (char *)lua_newuserdata(L, need + 1);
-    al_build_url(big, need + 1, s->base[e->api], s->base_n[e->api], e, values);
-    lua_pushlstring(L, big, need);
-    lua_remove(L, -2);
-  }
-  set_cached(L, S_URL);
-
-  push_plan_headers(L, plan, ws);
-  for (i = 0; i < e->nparams; i++) {
-    if (e->params[i]->in != AL_IN_HEADER || values[i].type != AL_V_STRING) continue;
-    lua_pushlstring(L, values[i].s, values[i].n);
-    lua_setfield(L, -2, e->params[i]->wire);
-  }
-  for (i = 0; i < e->nparams; i++) has_body |= e->params[i]->in == AL_IN_BODY;
-  has_body |= (e->flags & AL_E_OPEN_BODY) != 0;
-  if (has_body) {
-    push_cached(L, S_JSON);
-    set_cached(L, S_CONTENT_TYPE);
-  }
-  set_cached(L, S_HEADERS);
-
-  if (has_body) {
+  /* 3. the request; the body from the params table (the values are Lua's) */
+  push_request(L, s, &r, small, sizeof small, 2); /* the name asked for is the catalog's name */
+  if (r.has_body) {
     lua_newtable(L);
     for (i = 0; i < e->nparams; i++) {
       if (e->params[i]->in != AL_IN_BODY || values[i].type == AL_V_ABSENT) continue;
@@ -551,77 +647,33 @@ static int l_prepare(lua_State *L) {
     }
     set_cached(L, S_BODY);
   }
-  lua_pushvalue(L, 2); /* the name asked for is the catalog's name */
-  set_cached(L, S_ENDPOINT);
-  push_cached(L, S_SAAS + (int)e->api);
-  set_cached(L, S_API);
-  lua_pushstring(L, policy.family); /* how its answers are unwrapped (alephant.response) */
-  set_cached(L, S_FAMILY);
-  lua_pushboolean(L, al_method_idempotent(e->method));
-  set_cached(L, S_IDEMPOTENT);
-  if (e->paging != AL_PAGING_NONE) {
-    push_cached(L, e->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET);
-    set_cached(L, S_PAGING);
-  }
   return 1;
 }
 
 /* prepare_raw(method, path, api?, query_pairs, has_body, now?) -> req | nil, err | false, "scope"
- * For routes outside the catalog: the same token, workspace and header rules as prepare,
- * from the route family of the path (al_policy_for). query_pairs = {{name, value}, ...},
- * strings, in the order they go on the wire. req = {method, url, headers, endpoint
- * ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
+ * For routes outside the catalog: al_request_plan_raw (the same token, workspace and
+ * header rules as prepare, from the route family of the path). query_pairs = {{name,
+ * value}, ...}, strings, in the order they go on the wire. req = {method, url, headers,
+ * endpoint ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
 static int l_prepare_raw(lua_State *L) {
   static const char *const apis[] = {"saas", "analytics", "gateway", NULL};
-  state_t *s = check_open(L);
+  state_t *s = check_open_cached(L);
   al_error err;
-  al_policy policy;
+  al_request r;
   al_kv q[AL_MAX_PAIRS];
-  size_t mn, pn, nq, need;
-  const char *method = luaL_checklstring(L, 2, &mn), *path = luaL_checklstring(L, 3, &pn), *ws = NULL;
-  al_api api;
-  int plan, has_body = lua_toboolean(L, 6);
+  size_t mn, pn, nq;
+  const char *method = luaL_checklstring(L, 2, &mn), *path = luaL_checklstring(L, 3, &pn);
+  int rc, api = lua_isnoneornil(L, 4) ? -1 : luaL_checkoption(L, 4, NULL, apis);
+  int has_body = lua_toboolean(L, 6);
   double now = now_arg(L, 7);
-  char route[96];
-  if (al_raw_check_method(method, mn, &err) || al_raw_check_path(path, pn, &err)) return alb_push_error(L, &err);
-  api = lua_isnoneornil(L, 4) ? al_raw_api_for_path(path, pn) : (al_api)luaL_checkoption(L, 4, NULL, apis);
+  char small[512];
   nq = alb_read_pairs(L, 5, q, AL_MAX_PAIRS);
-  if (al_raw_check_query(api, path, pn, q, nq, &err)) return alb_push_error(L, &err);
+  rc = al_request_plan_raw(&s->client, method, mn, path, pn, api, q, nq, has_body, now, small, sizeof small, &r,
+                           &err);
+  if (rc) return plan_failed(L, rc, &err);
   lua_settop(L, 5);
   lua_pushfstring(L, "%s %s", method, path);
-  snprintf(route, sizeof route, "%s %.*s", method, (int)(pn > 80 ? 80 : pn), path);
-  plan = plan_auth(s, api, path, route, now, &ws, &policy, &err);
-  if (plan < 0) return alb_push_error(L, &err);
-  if (plan & AL_NEEDS_SCOPE) {
-    lua_pushboolean(L, 0);
-    lua_pushliteral(L, "scope");
-    return 2;
-  }
-  lua_createtable(L, 0, 8);
-  lua_pushlstring(L, method, mn);
-  set_cached(L, S_METHOD);
-  need = al_build_raw_url(NULL, 0, api, s->base[api], s->base_n[api], path, pn, q, nq);
-  {
-    char *url = (char *)lua_newuserdata(L, need + 1);
-    al_build_raw_url(url, need + 1, api, s->base[api], s->base_n[api], path, pn, q, nq);
-    lua_pushlstring(L, url, need);
-    lua_remove(L, -2);
-  }
-  set_cached(L, S_URL);
-  push_plan_headers(L, plan, ws);
-  if (has_body) {
-    push_cached(L, S_JSON);
-    set_cached(L, S_CONTENT_TYPE);
-  }
-  set_cached(L, S_HEADERS);
-  lua_pushvalue(L, 6); /* "METHOD /path" */
-  set_cached(L, S_ENDPOINT);
-  push_cached(L, S_SAAS + (int)api);
-  set_cached(L, S_API);
-  lua_pushstring(L, policy.family);
-  set_cached(L, S_FAMILY);
-  lua_pushboolean(L, al_method_idempotent(method));
-  set_cached(L, S_IDEMPOTENT);
+  push_request(L, s, &r, small, sizeof small, 6);
   return 1;
 }
 
@@ -635,21 +687,20 @@ static const luaL_Reg methods[] = {{"needs_scope", l_needs_scope},
 
 void alb_open_state(lua_State *L) {
   if (luaL_newmetatable(L, STATE_MT)) {
-    int i;
-    lua_newtable(L);
+    int mt = lua_gettop(L), i, k;
+    luaL_checkstack(L, UPVALUES + 4, "alephant: opening the state");
+    lua_newtable(L); /* mt + 1: the methods */
     alc_setfuncs(L, methods, 0);
-    lua_createtable(L, S_COUNT, 0);
-    for (i = 0; i < S_COUNT; i++) {
-      lua_pushstring(L, cached_strings[i]);
-      lua_rawseti(L, -2, i + 1);
+    lua_newtable(L); /* mt + 2: ENDPOINTS (prepare_raw gets it too and never uses it) */
+    for (k = 0; k < 2; k++) {
+      lua_pushvalue(L, mt + 2);
+      lua_pushvalue(L, mt);
+      for (i = 0; i < S_COUNT; i++) lua_pushstring(L, cached_strings[i]);
+      lua_pushcclosure(L, k == 0 ? l_prepare : l_prepare_raw, UPVALUES);
+      lua_setfield(L, mt + 1, k == 0 ? "prepare" : "prepare_raw");
     }
-    lua_pushvalue(L, -1);
-    lua_newtable(L); /* ENDPOINTS */
-    lua_pushcclosure(L, l_prepare, 2);
-    lua_setfield(L, -3, "prepare");
-    lua_pushcclosure(L, l_prepare_raw, 1); /* the same cached strings */
-    lua_setfield(L, -2, "prepare_raw");
-    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    lua_setfield(L, mt, "__index");
     lua_pushcfunction(L, l_close);
     lua_setfield(L, -2, "__gc");
     lua_pushcfunction(L, l_close);
