@@ -686,29 +686,24 @@ static const luaL_Reg methods[] = {{"needs_scope", l_needs_scope},
                                    {NULL, NULL}};
 
 void alb_open_state(lua_State *L) {
-  if (luaL_newmetatable(L, STATE_MT)) {
-    int mt = lua_gettop(L), i, k;
+  int mt, i, k;
+  alb_new_class(L, STATE_MT, methods, l_close, l_tostring);
+  luaL_getmetatable(L, STATE_MT);
+  mt = lua_gettop(L);
+  lua_getfield(L, mt, "__index"); /* mt + 1: the methods */
+  lua_getfield(L, mt + 1, "prepare");
+  if (lua_isnil(L, -1)) { /* first open in this VM */
     luaL_checkstack(L, UPVALUES + 4, "alephant: opening the state");
-    lua_newtable(L); /* mt + 1: the methods */
-    alc_setfuncs(L, methods, 0);
-    lua_newtable(L); /* mt + 2: ENDPOINTS (prepare_raw gets it too and never uses it) */
+    lua_newtable(L); /* mt + 3: ENDPOINTS (prepare_raw gets it too and never uses it) */
     for (k = 0; k < 2; k++) {
-      lua_pushvalue(L, mt + 2);
+      lua_pushvalue(L, mt + 3);
       lua_pushvalue(L, mt);
       for (i = 0; i < S_COUNT; i++) lua_pushstring(L, cached_strings[i]);
       lua_pushcclosure(L, k == 0 ? l_prepare : l_prepare_raw, UPVALUES);
       lua_setfield(L, mt + 1, k == 0 ? "prepare" : "prepare_raw");
     }
-    lua_pop(L, 1);
-    lua_setfield(L, mt, "__index");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, l_close);
-    lua_setfield(L, -2, "__close");
-    lua_pushcfunction(L, l_tostring);
-    lua_setfield(L, -2, "__tostring");
   }
-  lua_pop(L, 1);
+  lua_settop(L, mt - 1);
   lua_pushcfunction(L, l_state_new);
   lua_setfield(L, -2, "state_new");
 }
