@@ -90,7 +90,7 @@ for name, methods in pairs(groups) do
   for method, e in pairs(methods) do
     local endpoint, paging = e.name, e.paging
     index[method] = function(self, params, opts)
-      return self._client:call(endpoint, params, opts)
+      return Client.call(self._client, endpoint, params, opts) -- not through Client.__index
     end
     if paging then
       -- the group's list endpoint gets each/all; other paged endpoints each_<name>/all_<name>
@@ -251,7 +251,7 @@ end
 -- err. `transport` replaces the client's for this call (streams pass one that keeps
 -- the response open).
 function Client:_send(req, opts, transport)
-  transport = transport or self._transport
+  transport = transport or rawget(self, "_transport")
   local ex, err = exchange.new(self, req, opts)
   if not ex then return nil, err end
   while true do
@@ -299,10 +299,11 @@ end
 
 -- A call once its arguments are checked: planned, sent. Layers added with
 -- Client:around run before it.
+-- (Client.x(self) rather than self:x(): a client's missing keys go through Client.__index)
 local function perform(self, name, params, opts, transport)
-  local req, call_opts, rid = self:_request(name, params, opts, transport ~= nil)
+  local req, call_opts, rid = Client._request(self, name, params, opts, transport ~= nil)
   if not req then return nil, call_opts end
-  local data, err, meta = self:_send(req, call_opts, transport)
+  local data, err, meta = Client._send(self, req, call_opts, transport)
   if rid then -- a gateway call's own x-request-id, also when the server sent none (if it was sent)
     if data == nil then
       if err.attempts then err.request_id = err.request_id or rid end
@@ -330,9 +331,10 @@ end
 -- @return data, nil, meta on success; nil, err on failure
 function Client:call(name, params, opts, transport)
   guide.check_self(self, Client, "call")
-  opts = self:_check(name, params, opts, 3)
-  if self._closed then return nil, closed_error(name) end
-  local around = self._around
+  opts = Client._check(self, name, params, opts, 3)
+  -- rawget: a private field that is nil would go through Client.__index
+  if rawget(self, "_closed") then return nil, closed_error(name) end
+  local around = rawget(self, "_around")
   if around then return scrub.result(self._secrets, around(self, name, params, opts, transport)) end
   return scrub.result(self._secrets, perform(self, name, params, opts, transport))
 end
@@ -389,13 +391,13 @@ end
 
 -- A checked call turned into its request (see _plan).
 function Client:_request(name, params, opts, streaming)
-  if self._closed then return nil, closed_error(name) end
-  for _, k in ipairs({ "deadline", "timeout" }) do -- checked before anything is sent
-    local problem = opts[k] ~= nil and config.duration_problem(opts[k])
-    if problem then
-      return nil, errors.new("validation", ("%s: call option '%s' %s"):format(name, k, problem),
-        { field = k, endpoint = name })
-    end
+  if rawget(self, "_closed") then return nil, closed_error(name) end
+  -- checked before anything is sent; the names spelled out: no table per call
+  local problem, k = opts.deadline ~= nil and config.duration_problem(opts.deadline), "deadline"
+  if not problem and opts.timeout ~= nil then problem, k = config.duration_problem(opts.timeout), "timeout" end
+  if problem then
+    return nil, errors.new("validation", ("%s: call option '%s' %s"):format(name, k, problem),
+      { field = k, endpoint = name })
   end
   local rid, extra = nil, opts.extra
   if endpoints[name].family == "gateway" then -- tracking options become headers (alephant.gateway)
