@@ -42,12 +42,19 @@ function scrub.deep(secrets, v, seen)
   local t = type(v)
   if t == "string" then return secrets:scrub(v) end
   if t ~= "table" then return v end
-  seen = seen or {}
-  if seen[v] then return v end
-  seen[v] = true
+  if seen then
+    if seen[v] then return v end
+    seen[v] = true
+  end
   local renamed
   for k, x in pairs(v) do
-    local nx = scrub.deep(secrets, x, seen)
+    local nx = x
+    if type(x) == "string" then
+      nx = secrets:scrub(x)
+    elseif type(x) == "table" then -- `seen` made at the first nested table: none for flat headers
+      seen = seen or { [v] = true }
+      nx = scrub.deep(secrets, x, seen)
+    end
     if nx ~= x then rawset(v, k, nx) end
     if type(k) == "string" then
       local nk = secrets:scrub(k)
