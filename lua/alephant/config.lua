@@ -120,6 +120,11 @@ function config.transport_options(settings)
   return out
 end
 
+-- Lists `resolve` walks, made once per VM rather than per client.
+local duration_options = { "timeout", "connect_timeout", "deadline", "scope_ttl", "max_retry_wait" }
+local url_options = { "base_url", "analytics_url", "gateway_url" }
+local blank = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true } -- %s
+
 --- Resolves options against defaults and the environment.
 -- @tparam[opt] table opts the options given to `alephant.new`
 -- @treturn table resolved settings, with `token_info` from the C core
@@ -172,7 +177,7 @@ function config.resolve(opts)
   end
   settings.getenv = nil
 
-  for _, k in ipairs({ "timeout", "connect_timeout", "deadline", "scope_ttl", "max_retry_wait" }) do
+  for _, k in ipairs(duration_options) do
     local problem = settings[k] ~= nil and config.duration_problem(settings[k], k == "max_retry_wait")
     if problem then
       error(("alephant.new: option '%s' %s"):format(k, problem), 3)
@@ -190,14 +195,18 @@ function config.resolve(opts)
     if not ok then return nil, err end
   end
 
-  for _, k in ipairs({ "base_url", "analytics_url", "gateway_url" }) do
+  for _, k in ipairs(url_options) do
     -- the transport's own URL policy (scheme, loopback, plain http), trailing slashes trimmed
     settings[k], err = core.check_base_url(settings[k], k, settings.allow_insecure_http)
     if not settings[k] then return nil, err end
   end
 
   -- a token read from a file or pasted keeps its line end or spaces: they are no part of it
-  if type(settings.token) == "string" then settings.token = settings.token:match("^%s*(.-)%s*$") end
+  -- (the pattern only when an end is blank: its backtracking is quadratic in a long JWT)
+  local token = settings.token
+  if type(token) == "string" and (blank[token:byte(1)] or blank[token:byte(-1)]) then
+    settings.token = token:match("^%s*(.-)%s*$")
+  end
   local info
   info, err = core.check_client(settings.token, settings.workspace_id)
   if not info then return nil, err end
