@@ -54,11 +54,7 @@ function exchange.new(client, req, opts)
     local names
     headers, names = exchange.merge_headers(headers, opts.headers)
     rid_name = names["x-request-id"]
-  else -- no call headers: no merge (and its tables) per call
-    for k in pairs(headers) do
-      if k:lower() == "x-request-id" then rid_name = k end
-    end
-  end
+  end -- else no merge (and its tables): the core's request headers never hold an x-request-id
   if not rid_name then
     rid_name = "x-request-id"
     headers[rid_name] = core.uuid4()
