@@ -361,8 +361,14 @@ function Client:around(layer)
     error("alephant: client:around needs a function(call, name, params, opts), got " .. type(layer), 2)
   end
   local inner = self._around or perform
+  local own = self
+  -- the call a layer gets, made once for the calls without a transport of their own (every
+  -- call but a stream's): no closure per call and layer
+  local plain = function(n, p, o) return inner(own, n, p, o) end
   self._around = function(client, name, params, opts, transport)
-    return layer(function(n, p, o) return inner(client, n, p, o, transport) end, name, params, opts)
+    local call = (transport == nil and client == own) and plain
+      or function(n, p, o) return inner(client, n, p, o, transport) end
+    return layer(call, name, params, opts)
   end
   return self
 end
