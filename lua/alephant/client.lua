@@ -90,7 +90,7 @@ for name, methods in pairs(groups) do
   for method, e in pairs(methods) do
     local endpoint, paging = e.name, e.paging
     index[method] = function(self, params, opts)
-      return self._client:call(endpoint, params, opts)
+      return Client.call(self._client, endpoint, params, opts) -- not through Client.__index
     end
     if paging then
       -- the group's list endpoint gets each/all; other paged endpoints each_<name>/all_<name>
@@ -232,13 +232,14 @@ end
 -- client (`config`) or of a call option `deadline` / `timeout` that is no duration
 -- (`validation`). The one check of `client:call`, `client:batch` and `client:request`.
 local function refusal(self, name, opts)
-  if self._closed then return closed_error(name) end
-  for _, k in ipairs({ "deadline", "timeout" }) do
-    local problem = opts[k] ~= nil and config.duration_problem(opts[k])
-    if problem then
-      return errors.new("validation", ("%s: call option '%s' %s"):format(name, k, problem),
-        { field = k, endpoint = name })
-    end
+  -- rawget: a private field that is nil would go through Client.__index
+  if rawget(self, "_closed") then return closed_error(name) end
+  -- the names spelled out: no table per call
+  local problem, k = opts.deadline ~= nil and config.duration_problem(opts.deadline), "deadline"
+  if not problem and opts.timeout ~= nil then problem, k = config.duration_problem(opts.timeout), "timeout" end
+  if problem then
+    return errors.new("validation", ("%s: call option '%s' %s"):format(name, k, problem),
+      { field = k, endpoint = name })
   end
 end
 Client._refusal = refusal -- for alephant.request
@@ -259,7 +260,7 @@ end
 -- err. `transport` replaces the client's for this call (streams pass one that keeps
 -- the response open).
 function Client:_send(req, opts, transport)
-  transport = transport or self._transport
+  transport = transport or rawget(self, "_transport")
   local ex, err = exchange.new(self, req, opts)
   if not ex then return nil, err end
   while true do
@@ -322,10 +323,11 @@ end
 
 -- A call once its arguments are checked: planned, sent. Layers added with
 -- Client:around run before it.
+-- (Client.x(self) rather than self:x(): a client's missing keys go through Client.__index)
 local function perform(self, name, params, opts, transport)
-  local req, call_opts, rid = self:_request(name, params, opts, transport ~= nil)
+  local req, call_opts, rid = Client._request(self, name, params, opts, transport ~= nil)
   if not req then return nil, call_opts end
-  local data, err, meta = self:_send(req, call_opts, transport)
+  local data, err, meta = Client._send(self, req, call_opts, transport)
   if rid then -- a gateway call's own x-request-id, also when the server sent none (if it was sent)
     if data == nil then
       if err.attempts and err.attempts > 0 then err.request_id = err.request_id or rid end
@@ -353,10 +355,11 @@ end
 -- @return data, nil, meta on success; nil, err on failure
 function Client:call(name, params, opts, transport)
   guide.check_self(self, Client, "call")
-  opts = self:_check(name, params, opts, 3)
+  opts = Client._check(self, name, params, opts, 3)
   local refused = refusal(self, name, opts)
   if refused then return nil, refused end
-  local around = self._around
+  -- rawget: a private field that is nil would go through Client.__index
+  local around = rawget(self, "_around")
   if around then return scrub.result(self._secrets, around(self, name, params, opts, transport)) end
   return scrub.result(self._secrets, perform(self, name, params, opts, transport))
 end
@@ -383,8 +386,14 @@ function Client:around(layer)
     error("alephant: client:around needs a function(call, name, params, opts), got " .. type(layer), 2)
   end
   local inner = self._around or perform
+  local own = self
+  -- the call a layer gets, made once for the calls without a transport of their own (every
+  -- call but a stream's): no closure per call and layer
+  local plain = function(n, p, o) return inner(own, n, p, o) end
   self._around = function(client, name, params, opts, transport)
-    return layer(function(n, p, o) return inner(client, n, p, o, transport) end, name, params, opts)
+    local call = (transport == nil and client == own) and plain
+      or function(n, p, o) return inner(client, n, p, o, transport) end
+    return layer(call, name, params, opts)
   end
   return self
 end

@@ -120,6 +120,29 @@ function config.transport_options(settings)
   return out
 end
 
+-- Lists `resolve` walks, made once per VM rather than per client.
+local duration_options = { "timeout", "connect_timeout", "deadline", "scope_ttl", "max_retry_wait" }
+local url_options = { "base_url", "analytics_url", "gateway_url" }
+local blank = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true } -- %s
+
+-- URLs that passed core.check_base_url (a URL parse, a third of what a client costs to
+-- make), by allow_insecure_http and option name: most clients of a process share them.
+-- A pure function of its arguments; at most 64 remembered, failures never.
+local checked_urls, checked_count = { [false] = {}, [true] = {} }, 0
+
+local function check_base_url(url, k, allow)
+  local known = checked_urls[allow][k]
+  local hit = known and type(url) == "string" and known[url]
+  if hit then return hit end
+  local ok, err = core.check_base_url(url, k, allow)
+  if ok and type(url) == "string" and checked_count < 64 then
+    checked_urls[allow][k] = known or {}
+    checked_urls[allow][k][url] = ok
+    checked_count = checked_count + 1
+  end
+  return ok, err
+end
+
 --- Resolves options against defaults and the environment.
 -- @tparam[opt] table opts the options given to `alephant.new`
 -- @treturn table resolved settings, with `token_info` from the C core
@@ -172,7 +195,7 @@ function config.resolve(opts)
   end
   settings.getenv = nil
 
-  for _, k in ipairs({ "timeout", "connect_timeout", "deadline", "scope_ttl", "max_retry_wait" }) do
+  for _, k in ipairs(duration_options) do
     local problem = settings[k] ~= nil and config.duration_problem(settings[k], k == "max_retry_wait")
     if problem then
       error(("alephant.new: option '%s' %s"):format(k, problem), 3)
@@ -190,14 +213,19 @@ function config.resolve(opts)
     if not ok then return nil, err end
   end
 
-  for _, k in ipairs({ "base_url", "analytics_url", "gateway_url" }) do
+  local allow = settings.allow_insecure_http == true
+  for _, k in ipairs(url_options) do
     -- the transport's own URL policy (scheme, loopback, plain http), trailing slashes trimmed
-    settings[k], err = core.check_base_url(settings[k], k, settings.allow_insecure_http)
+    settings[k], err = check_base_url(settings[k], k, allow)
     if not settings[k] then return nil, err end
   end
 
   -- a token read from a file or pasted keeps its line end or spaces: they are no part of it
-  if type(settings.token) == "string" then settings.token = settings.token:match("^%s*(.-)%s*$") end
+  -- (the pattern only when an end is blank: its backtracking is quadratic in a long JWT)
+  local token = settings.token
+  if type(token) == "string" and (blank[token:byte(1)] or blank[token:byte(-1)]) then
+    settings.token = token:match("^%s*(.-)%s*$")
+  end
   local info
   info, err = core.check_client(settings.token, settings.workspace_id)
   if not info then return nil, err end

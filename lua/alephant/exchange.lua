@@ -50,16 +50,26 @@ function exchange.new(client, req, opts)
   end
   -- a secret in a call's own headers (an embeddings key, an API key) is scrubbed like the
   -- token; the request's headers from the core hold no other secret than the token
-  if opts.headers then scrub.remember(client._secrets, opts.headers) end
-  local headers, names = exchange.merge_headers(req.headers, opts.headers)
-  if not names["x-request-id"] then headers["x-request-id"] = core.uuid4() end
+  local headers, rid_name = req.headers, nil
+  if opts.headers then
+    scrub.remember(client._secrets, opts.headers)
+    local names
+    headers, names = exchange.merge_headers(headers, opts.headers)
+    rid_name = names["x-request-id"]
+  end -- else no merge (and its tables): the core's request headers never hold an x-request-id
+  if not rid_name then
+    rid_name = "x-request-id"
+    headers[rid_name] = core.uuid4()
+  end
   local may_retry = req.idempotent or opts.retry == true
-  local observed = client._on_request ~= nil or client._on_response ~= nil
+  -- rawget: the client's nil private fields and options would go through Client.__index
+  local observed = rawget(client, "_on_request") ~= nil or rawget(client, "_on_response") ~= nil
   return setmetatable({
-    request_id = observed and headers[names["x-request-id"] or "x-request-id"] or nil,
+    request_id = observed and headers[rid_name] or nil,
     client = client, req = req, body = body, headers = headers,
     may_retry = may_retry, max_attempts = may_retry and client.max_retries + 1 or 1,
-    start = client._now(), deadline = opts.deadline or client.deadline, timeout = opts.timeout or client.timeout,
+    start = client._now(), deadline = opts.deadline or rawget(client, "deadline"),
+    timeout = opts.timeout or client.timeout,
     attempt = 0, last_err = nil,
   }, Exchange)
 end
@@ -69,7 +79,8 @@ end
 function Exchange:next()
   local c = self.client
   self.attempt = self.attempt + 1
-  if c._limiter then c._limiter:take() end
+  local limiter = rawget(c, "_limiter") -- nil without rate_limit_rpm: not through Client.__index
+  if limiter then limiter:take() end
   local remaining = self.deadline and self.deadline - (c._now() - self.start)
   if remaining and remaining <= 0 then return nil end
   local req = self.req

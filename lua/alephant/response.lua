@@ -95,6 +95,8 @@ function response.handle(req, res, family)
     headers = res.headers,
     request_id = header(res, "x-request-id"),
     endpoint = req.endpoint,
+    -- set below or by the exchange: named here so that the table is made at its full size
+    attempts = nil, degraded = nil, data_source = nil, pagination = nil,
   }
   local body, derr
   local raw = res.body or ""

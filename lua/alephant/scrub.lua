@@ -56,12 +56,19 @@ function scrub.deep(secrets, v, seen)
   local t = type(v)
   if t == "string" then return secrets:scrub(v) end
   if t ~= "table" then return v end
-  seen = seen or {}
-  if seen[v] then return v end
-  seen[v] = true
+  if seen then
+    if seen[v] then return v end
+    seen[v] = true
+  end
   local renamed
   for k, x in pairs(v) do
-    local nx = scrub.deep(secrets, x, seen)
+    local nx = x
+    if type(x) == "string" then
+      nx = secrets:scrub(x)
+    elseif type(x) == "table" then -- `seen` made at the first nested table: none for flat headers
+      seen = seen or { [v] = true }
+      nx = scrub.deep(secrets, x, seen)
+    end
     if nx ~= x then rawset(v, k, nx) end
     if type(k) == "string" then
       local nk = secrets:scrub(k)
@@ -83,7 +90,11 @@ end
 -- @return data, err, meta
 function scrub.result(secrets, data, err, meta)
   if err ~= nil then scrub.deep(secrets, err) end
-  if type(meta) == "table" and type(meta.headers) == "table" then scrub.deep(secrets, meta.headers) end
+  local headers = type(meta) == "table" and meta.headers
+  -- one C call finds most answers' headers clean (a plain table: its traversal is pairs')
+  if type(headers) == "table" and not (getmetatable(headers) == nil and secrets:clean(headers)) then
+    scrub.deep(secrets, headers)
+  end
   return data, err, meta
 end
 

@@ -87,6 +87,16 @@ describe("text the client shows #integration", function()
       assert.equal("vk-first-secret-0000000000", s:scrub("vk-first-secret-0000000000"))
     end)
 
+    it("clean tells a flat table with no secret (nothing to scrub) from one that has one", function()
+      local s = core.secrets():add("vk-first-secret-0000000000")
+      assert.is_true(s:clean({ ["content-type"] = "application/json", ["content-length"] = "12", n = 1, [1] = "x" }))
+      assert.is_true(s:clean({}))
+      assert.is_false(s:clean({ echo = "Bearer vk-first-secret-0000000000" })) -- in a value
+      assert.is_false(s:clean({ ["x-vk-first-secret-0000000000"] = "1" })) -- in a key
+      assert.is_false(s:clean({ nested = {} })) -- a table: scrub.deep walks it
+      s:close()
+    end)
+
     it("client:scrub redacts the token in the caller's own text and tables", function()
       local c = emu:client("vk_agent")
       local token = emu.tokens.vk_agent

@@ -94,6 +94,17 @@ describe("alephant.new", function()
       getenv = env({}) })
     assert.equal("http://gateway.example/v1", c.gateway_url)
     assert.is_truthy(alephant.new({ token = VK, base_url = "http://localhost:1", getenv = env({}) }))
+    -- a URL accepted once with allow_insecure_http (config remembers accepted URLs) is
+    -- still refused without it, and remembered under its own option name only
+    c, err = alephant.new({ token = VK, gateway_url = "http://gateway.example/v1", getenv = env({}) })
+    assert.is_nil(c)
+    assert.matches("gateway_url.*in clear", err.message)
+    c = alephant.new({ token = VK, gateway_url = "http://gateway.example/v1/", allow_insecure_http = true,
+      getenv = env({}) })
+    assert.equal("http://gateway.example/v1", c.gateway_url)
+    c = alephant.new({ token = VK, base_url = "http://gateway.example/v1", allow_insecure_http = true,
+      getenv = env({}) })
+    assert.equal("http://gateway.example/v1", c.base_url)
   end)
 
   it("hands allow_insecure_http and the TLS options to the default transport", function()

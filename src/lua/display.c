@@ -163,6 +163,37 @@ static int l_secrets_scrub(lua_State *L) {
   return 1;
 }
 
+/* Whether the string at idx holds one of the secrets. */
+static int holds_secret(lua_State *L, const secrets_t *t, int idx) {
+  size_t n;
+  const char *s = lua_tolstring(L, idx, &n);
+  int i;
+  for (i = 0; i < t->count; i++)
+    if (al_find(s, n, t->s[i], t->n[i]) != NULL) return 1;
+  return 0;
+}
+
+/* set:clean(t) -> true when no string key or value of the table t holds a secret and no
+ * value is a table (raw traversal): nothing to scrub in it, found by one call instead
+ * of a scrub per key and value (a response's headers, every call). */
+static int l_secrets_clean(lua_State *L) {
+  secrets_t *t = (secrets_t *)luaL_checkudata(L, 1, SECRETS_MT);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  lua_pushnil(L);
+  while (lua_next(L, 2)) { /* lua_tolstring only on strings: the keys are not converted */
+    int vt = lua_type(L, -1);
+    if (vt == LUA_TTABLE || (vt == LUA_TSTRING && holds_secret(L, t, -1)) ||
+        (lua_type(L, -2) == LUA_TSTRING && holds_secret(L, t, -2))) {
+      lua_pushboolean(L, 0);
+      return 1;
+    }
+    lua_pop(L, 1);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 static int l_secrets_close(lua_State *L) {
   secrets_wipe((secrets_t *)luaL_checkudata(L, 1, SECRETS_MT));
   return 0;
@@ -175,7 +206,8 @@ static int l_secrets_tostring(lua_State *L) {
 }
 
 static const luaL_Reg secrets_methods[] = {
-    {"add", l_secrets_add}, {"scrub", l_secrets_scrub}, {"close", l_secrets_close}, {NULL, NULL}};
+    {"add", l_secrets_add}, {"scrub", l_secrets_scrub}, {"clean", l_secrets_clean},
+    {"close", l_secrets_close}, {NULL, NULL}};
 
 static const luaL_Reg funcs[] = {
     {"closest", l_closest}, {"printable", l_printable}, {"secrets", l_secrets}, {NULL, NULL}};

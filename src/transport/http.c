@@ -146,7 +146,7 @@ struct al_http {
   int allow_insecure_http;
   char *proxy; /* NULL = environment, "" = none, else the proxy URL */
   int allow_http_through_proxy;
-  pid_t pid;
+  pid_t pid; /* the process that made the handles; 0 before the first request */
   /* a page the kernel zeroes in a forked child (MADV_WIPEONFORK): *this_process is 1
    * in the process that made the handles, 0 in a child; NULL where the kernel lacks
    * it, and then getpid() is compared (a system call per request) */
@@ -509,6 +509,7 @@ static int xfer_error(const xfer *x, CURLcode rc, al_error *err) {
 
 /* The transport is used in another process than the one that made its handles. */
 static int forked(const al_http *h) {
+  if (h->pid == 0) return 0; /* before the first request: no handles to abandon */
   if (h->this_process) return *h->this_process == 0;
   return h->pid != getpid();
 }
@@ -564,11 +565,10 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->cafile = dup_opt(o->cafile, &oom);
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
-  h->pid = getpid();
-  fork_marker_new(h);
-  /* The multi handle is made by the first request (ensure_ready): libcurl's multi holds
-   * a wake-up socket pair, two descriptors per transport, and a client that never
-   * sends (one of many cached per nginx worker) should cost neither them nor the time. */
+  /* The multi handle and the fork marker are made by the first request (ensure_ready):
+   * libcurl's multi holds a wake-up socket pair, two descriptors per transport, the
+   * marker a page and two system calls, and a client that never sends (one of many
+   * cached per nginx worker) should cost neither them nor the time. */
   if (oom) {
     al_fail(err, AL_ERR_NETWORK, "", "out of memory creating the HTTP transport");
     al_http_free(h);
@@ -670,7 +670,10 @@ static void abandon_after_fork(al_http *h) {
 
 /* Before any use: a new process gets fresh handles; a missing multi is created. */
 static int ensure_ready(al_http *h, al_error *err) {
-  if (forked(h)) {
+  if (h->pid == 0) { /* the first request: this process makes the handles */
+    h->pid = getpid();
+    fork_marker_new(h);
+  } else if (forked(h)) {
     abandon_after_fork(h);
     h->pid = getpid();
     if (h->this_process) *h->this_process = 1;
