@@ -399,6 +399,31 @@ describe("JSON round trips", function()
       t = t[2001]
     end
   end)
+
+  -- An object's key waiting for its value keeps its stack slot through a flush of the
+  -- pending pairs (here at each "x": opening {}); the decoder once counted that slot
+  -- as freed, drifting one slot per flush until later pushes skipped lua_checkstack
+  -- and wrote past the end of the Lua stack (heap corruption on Lua 5.4).
+  it("keeps its stack accounting when flushes leave a key waiting (many of them)", function()
+    local parts = { "{" }
+    local members = string.rep('"a":0,', 255)
+    for _ = 1, 800 do parts[#parts + 1] = members .. '"x":{},' end
+    local nums = {}
+    for i = 1, 500 do nums[i] = tostring(i) end
+    local level = "[" .. table.concat(nums, ",") .. ","
+    parts[#parts + 1] = '"z":' .. string.rep(level, 20) .. "0" .. string.rep("]", 20) .. "}"
+    -- in a fresh coroutine, whose small stack has no slack past what was checked
+    local t = assert(coroutine.wrap(decode)(table.concat(parts)))
+    assert.equal(0, t.a)
+    assert.same({}, t.x)
+    local z = t.z
+    for _ = 1, 19 do
+      assert.equal(501, #z)
+      assert.equal(500, z[500])
+      z = z[501]
+    end
+    assert.equal(0, z[501])
+  end)
 end)
 
 describe("JSON and the host", function()
