@@ -117,6 +117,25 @@ describe("core.http transport", function()
       assert.equal(200, assert(http:request({ url = srv.url .. "/echo?after=1" })).status)
     end)
 
+    -- Another method resets the easy handle (its header list with it); a request refused
+    -- after that reset (headers over 64 KB) must not leave the handle remembering the
+    -- previous header list as set, or the next request with those headers goes out bare.
+    it("sends the headers after a request refused once the handle was reset for another method", function()
+      local headers = { Authorization = "Bearer vk-secret-123456", ["Content-Type"] = "application/json" }
+      local got = echo(assert(http:request({ url = srv.url .. "/echo", headers = headers })))
+      assert.equal("Bearer vk-secret-123456", got.headers["Authorization"])
+      local big = { Authorization = headers.Authorization, ["X-Big"] = string.rep("b", 70 * 1024) }
+      local res, err = http:request({ method = "POST", url = srv.url .. "/echo", headers = big, body = "{}" })
+      assert.is_nil(res)
+      assert.equal("validation", err.kind)
+      assert.equal("the request headers exceed 65536 bytes (servers refuse larger ones): not sent", err.message)
+      got = echo(assert(http:request({ method = "POST", url = srv.url .. "/echo", headers = headers, body = "{}" })))
+      assert.equal("POST", got.method)
+      assert.equal("Bearer vk-secret-123456", got.headers["Authorization"])
+      assert.equal("application/json", got.headers["Content-Type"])
+      assert.equal("{}", got.body)
+    end)
+
     -- A forked child (nginx forks its workers) must not use its parent's connection:
     -- it opens its own, and the parent's stays usable. LuaJIT's FFI can fork here.
     local fork_it = fork.available() and it or pending

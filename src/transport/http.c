@@ -924,6 +924,12 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
                            x->st.loopback != loopback || x->st.multiplex != x->multiplex)) {
     curl_easy_reset(e); /* another method, route or protocol: start from libcurl's defaults */
     x->st.configured = 0;
+    /* the reset cleared CURLOPT_HTTPHEADER: forget the list and the headers it was built
+     * from now, so a failure below cannot leave them looking set for the next request */
+    curl_slist_free_all(x->st.hdrs);
+    x->st.hdrs = NULL;
+    x->st.hcount = 0;
+    x->st.hsrc_len = 0;
   }
   if (!x->st.configured) { /* options that stay set from one request to the next */
     free(x->st.url);
