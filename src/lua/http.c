@@ -257,7 +257,13 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
     size_t i = 0;
     lua_pushnil(L);
     while (lua_next(L, -3)) {
-      al_http_header *hd = &hs[i++];
+      al_http_header *hd;
+      if (i == n) { /* the table grew since it was counted (a finalizer run by
+                     * lua_newuserdata's allocation): the rest is not sent */
+        lua_pop(L, 2);
+        break;
+      }
+      hd = &hs[i++];
       hd->name = lua_tolstring(L, -2, &hd->name_len);
       hd->value = lua_tolstring(L, -1, &hd->value_len);
       lua_pop(L, 1);
@@ -267,7 +273,7 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
       }
     }
     req->headers = hs;
-    req->nheaders = n;
+    req->nheaders = i;
   }
   return 0;
 }
