@@ -24,6 +24,10 @@
 #include "../transport/http.h"
 #include "binding.h"
 
+#ifndef ALEPHANT_VERSION /* set by the build; "scm" for a checkout */
+#define ALEPHANT_VERSION "scm"
+#endif
+
 #define HTTP_MT "alephant.Http"
 #define STREAM_MT "alephant.HttpStream"
 #define GUARD_MT "alephant.HttpResponse" /* frees a C response if a push raises */

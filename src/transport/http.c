@@ -18,7 +18,9 @@
  * - Apart from the once-flag there is no process-wide mutable state: nginx loads the
  *   module into many VMs and threads.
  */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_WIPEONFORK */
+#endif
 #include "http.h"
 
 #include <curl/curl.h>
