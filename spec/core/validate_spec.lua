@@ -74,6 +74,23 @@ describe("alephant.core validation", function()
     refused("validation", "days", "integer", core.validate_integer_in(7.5, "days", { 1, 7, 30 }))
   end)
 
+  -- Input quoted in a message shows control bytes as '?' (an ESC would drive the
+  -- terminal that prints the message), at most 40 bytes of it.
+  it("quotes refused input without control bytes", function()
+    local esc = "\27[31mred\27[0m"
+    local function message(ok, err)
+      assert.is_nil(ok)
+      assert.not_matches("[%c\127]", err.message)
+      return err.message
+    end
+    assert.matches('got "%?%[31mred%?%[0m"$', message(core.validate_uuid(esc, "agent_id")))
+    assert.matches('got "%?%[31mred%?%[0m"$', message(core.validate_enum("period", esc, "period")))
+    assert.matches('got "%?%[31mred%?%[0m"$', message(core.validate_date(esc, "from")))
+    assert.matches('got "2026%-11%-27T%?%[31mred%?%[0m"$', message(core.validate_datetime("2026-11-27T" .. esc, "at")))
+    assert.matches('got "' .. string.rep("x", 40) .. '%.%.%."$',
+      message(core.validate_date(string.rep("x", 100), "from")))
+  end)
+
   -- Bounds are read without an undefined float -> int64 conversion: math.maxinteger
   -- (Lua 5.4) stays the largest integer (it once went through a double, 2^63, and came
   -- out as INT64_MIN on x86, refusing everything); 2^63 and math.huge clamp to it.
