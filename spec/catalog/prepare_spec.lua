@@ -199,6 +199,16 @@ describe("context resolution", function()
     assert.equal(WS, vk:context(1001).workspace_id)
   end)
 
+  -- The scope answer comes from the server: a workspace id with terminal escape bytes
+  -- is refused, and the message quotes it with its control bytes shown as '?', never raw.
+  it("quotes a scope answer's bad workspace id without its control bytes", function()
+    local _, err = state(VK):accept_scope({ workspace = { id = "\27]0;owned\7\27[2J" .. WS } }, 1000)
+    assert.equal("validation", err.kind)
+    assert.equal("workspace.id", err.field)
+    assert.equal('workspace.id must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got "?]0;owned??[2J'
+      .. WS:sub(1, 26) .. '..."', err.message)
+  end)
+
   it("keeps the context for its TTL, then needs scope again", function()
     local vk = state(VK, { scope_ttl = 60 })
     vk:accept_scope(scope_top, 1000)

@@ -74,6 +74,45 @@ describe("alephant.core validation", function()
     refused("validation", "days", "integer", core.validate_integer_in(7.5, "days", { 1, 7, 30 }))
   end)
 
+  -- Input quoted in a message shows control bytes as '?' (an ESC would drive the
+  -- terminal that prints the message), at most 40 bytes of it.
+  it("quotes refused input without control bytes", function()
+    local esc = "\27[31mred\27[0m"
+    local function message(ok, err)
+      assert.is_nil(ok)
+      assert.not_matches("[%c\127]", err.message)
+      return err.message
+    end
+    assert.matches('got "%?%[31mred%?%[0m"$', message(core.validate_uuid(esc, "agent_id")))
+    assert.matches('got "%?%[31mred%?%[0m"$', message(core.validate_enum("period", esc, "period")))
+    assert.matches('got "%?%[31mred%?%[0m"$', message(core.validate_date(esc, "from")))
+    assert.matches('got "2026%-11%-27T%?%[31mred%?%[0m"$', message(core.validate_datetime("2026-11-27T" .. esc, "at")))
+    assert.matches('got "' .. string.rep("x", 40) .. '%.%.%."$',
+      message(core.validate_date(string.rep("x", 100), "from")))
+  end)
+
+  -- Bounds are read without an undefined float -> int64 conversion: math.maxinteger
+  -- (Lua 5.4) stays the largest integer (it once went through a double, 2^63, and came
+  -- out as INT64_MIN on x86, refusing everything); 2^63 and math.huge clamp to it.
+  it("takes math.maxinteger, 2^63 and math.huge as upper bounds, and refuses NaN or a fraction as a bound", function()
+    local maxinteger = rawget(math, "maxinteger")
+    if maxinteger then
+      assert.is_true(core.validate_integer(5, "n", 0, maxinteger))
+      assert.is_true(core.validate_integer(maxinteger, "n", 0, maxinteger))
+      assert.is_true(core.validate_integer_in(maxinteger, "n", { 1, maxinteger }))
+      refused("validation", "n", "^n must be 0 or more, got %-1$",
+        core.validate_integer(-1, "n", 0, maxinteger))
+    end
+    assert.is_true(core.validate_integer(5, "n", 0, 2 ^ 63))
+    assert.is_true(core.validate_integer(5, "n", -math.huge, math.huge))
+    refused("validation", "n", "^n must be 0 or more, got %-1$",
+      core.validate_integer(-1, "n", 0, math.huge))
+    assert.has_error(function() core.validate_integer(5, "n", 0, 0 / 0) end,
+      "bad argument #4 to 'validate_integer' (an integer expected)")
+    assert.has_error(function() core.validate_integer(5, "n", 0.5, 10) end,
+      "bad argument #3 to 'validate_integer' (an integer expected)")
+  end)
+
   it("checks enums and the granularity rule", function()
     assert.is_true(core.validate_enum("period", "billing_cycle"))
     refused("validation", "period", "24h, 7d, 30d, billing_cycle", core.validate_enum("period", "90d"))

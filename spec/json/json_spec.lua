@@ -1,5 +1,6 @@
 -- core.json_decode / core.json_encode / core.null / core.array_mt (src/lua/json.c).
 local core = require "alephant.core"
+local sys = require "spec.support.sys"
 
 local decode, encode, null = core.json_decode, core.json_encode, core.null
 -- Lua 5.3+ fields, looked up without tripping luacheck's portable std
@@ -398,6 +399,37 @@ describe("JSON round trips", function()
       assert.equal(2000, t[2000])
       t = t[2001]
     end
+  end)
+
+  -- An object's key waiting for its value keeps its stack slot through a flush of the
+  -- pending pairs (here at each "x": opening {}); the decoder once counted that slot
+  -- as freed, drifting one slot per flush until later pushes skipped lua_checkstack
+  -- and wrote past the end of the Lua stack (heap corruption on Lua 5.4: an abort, or
+  -- a hang). It runs in a child interpreter, so that a broken decoder fails this test
+  -- alone, and in a fresh coroutine, whose small stack has no slack past what was checked.
+  it("keeps its stack accounting when flushes leave a key waiting (many of them)", function()
+    local script = [=[
+      local decode = require("alephant.core").json_decode
+      local parts = { "{" }
+      local members = string.rep('"a":0,', 255)
+      for _ = 1, 800 do parts[#parts + 1] = members .. '"x":{},' end
+      local nums = {}
+      for i = 1, 500 do nums[i] = tostring(i) end
+      local level = "[" .. table.concat(nums, ",") .. ","
+      parts[#parts + 1] = '"z":' .. string.rep(level, 20) .. "0" .. string.rep("]", 20) .. "}"
+      local t = assert(coroutine.wrap(decode)(table.concat(parts)))
+      assert(t.a == 0 and next(t.x) == nil, "members")
+      local z = t.z
+      for _ = 1, 19 do
+        assert(#z == 501 and z[500] == 500, "a level of z")
+        z = z[501]
+      end
+      assert(z[501] == 0, "the innermost element")
+      io.write("decoded")
+    ]=]
+    local out = sys.slurp(("LUA_PATH=%s LUA_CPATH=%s timeout 60 %s -e %s 2>&1"):format(sys.shq(package.path),
+      sys.shq(package.cpath), sys.lua_name(), sys.shq(script)))
+    assert.equal("decoded", out)
   end)
 end)
 

@@ -117,6 +117,25 @@ describe("core.http transport", function()
       assert.equal(200, assert(http:request({ url = srv.url .. "/echo?after=1" })).status)
     end)
 
+    -- Another method resets the easy handle (its header list with it); a request refused
+    -- after that reset (headers over 64 KB) must not leave the handle remembering the
+    -- previous header list as set, or the next request with those headers goes out bare.
+    it("sends the headers after a request refused once the handle was reset for another method", function()
+      local headers = { Authorization = "Bearer vk-secret-123456", ["Content-Type"] = "application/json" }
+      local got = echo(assert(http:request({ url = srv.url .. "/echo", headers = headers })))
+      assert.equal("Bearer vk-secret-123456", got.headers["Authorization"])
+      local big = { Authorization = headers.Authorization, ["X-Big"] = string.rep("b", 70 * 1024) }
+      local res, err = http:request({ method = "POST", url = srv.url .. "/echo", headers = big, body = "{}" })
+      assert.is_nil(res)
+      assert.equal("validation", err.kind)
+      assert.equal("the request headers exceed 65536 bytes (servers refuse larger ones): not sent", err.message)
+      got = echo(assert(http:request({ method = "POST", url = srv.url .. "/echo", headers = headers, body = "{}" })))
+      assert.equal("POST", got.method)
+      assert.equal("Bearer vk-secret-123456", got.headers["Authorization"])
+      assert.equal("application/json", got.headers["Content-Type"])
+      assert.equal("{}", got.body)
+    end)
+
     -- A forked child (nginx forks its workers) must not use its parent's connection:
     -- it opens its own, and the parent's stays usable. LuaJIT's FFI can fork here.
     local fork_it = fork.available() and it or pending
@@ -293,6 +312,23 @@ describe("core.http transport", function()
       -- decoded bytes count, whatever the wire size
       _, err = http:request({ url = srv.url .. "/gzip?n=5000" })
       assert.equal("too_large", err.kind)
+      assert.equal(200, assert(http:request({ url = srv.url .. "/bytes?n=10" })).status)
+      http:close()
+    end)
+
+    -- Each new header name was compared with every stored one (33,000 tiny headers took
+    -- seconds of CPU inside libcurl's callback): past 512 distinct names the response
+    -- is refused as too_large, like headers over 1 MiB.
+    it("refuses a response with more than 512 distinct header names as too_large", function()
+      local http = core.http_new({ timeout = 5 })
+      local res = assert(http:request({ url = srv.url .. "/many-headers?n=509" }))
+      assert.equal(200, res.status)
+      assert.equal("v", res.headers.h509)
+      assert.equal("ok", res.body)
+      local _, err = http:request({ url = srv.url .. "/many-headers?n=20000" })
+      assert.equal("too_large", err.kind)
+      assert.is_false(err.retryable)
+      assert.equal("the response from 127.0.0.1 has more than 512 distinct header names", err.message)
       assert.equal(200, assert(http:request({ url = srv.url .. "/bytes?n=10" })).status)
       http:close()
     end)

@@ -23,6 +23,7 @@
 --   /paging/forever/...  a SaaS list page that always says hasMore: new items per page/offset
 --   /paging/same/...     the same page (same items, hasMore) whatever the page/offset asked
 --   /http09              an HTTP/0.9 answer: the body alone, no status line, then close
+--   /many-headers?n=N    a 200 with N header lines of distinct names ("h1: v" ...), then close
 local socket = require("socket")
 local sys = require("spec.support.sys")
 local sh, slurp, read, write = sys.sh, sys.slurp, sys.read, sys.write
@@ -193,6 +194,17 @@ http {
       content_by_lua_block {
         local sock = ngx.req.socket(true)
         sock:send("hello from 1991\n")
+        ngx.exit(444)
+      }
+    }
+    location = /many-headers {
+      content_by_lua_block {
+        local n = tonumber(ngx.var.arg_n) or 1000
+        local lines = { "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n" }
+        for i = 1, n do lines[#lines + 1] = "h" .. i .. ":v\r\n" end
+        lines[#lines + 1] = "\r\nok"
+        local sock = ngx.req.socket(true)
+        sock:send(table.concat(lines))
         ngx.exit(444)
       }
     }

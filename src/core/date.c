@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include "url.h"
+
 int al_is_leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 int al_days_in_month(int y, int m) {
@@ -33,11 +35,11 @@ static int digits(const char *s, size_t count, int *out) {
 
 /* Shared by dates and datetimes: the first ten bytes as a calendar day. */
 static int parse_day(const char *s, size_t n, al_date *out, const char *field, const char *shape, al_error *err) {
+  char q[AL_QUOTE_CAP];
   al_date d;
   if (n < 10 || digits(s, 4, &d.year) || s[4] != '-' || digits(s + 5, 2, &d.month) || s[7] != '-' ||
       digits(s + 8, 2, &d.day))
-    return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%.*s\"", field, shape,
-                   (int)(n > 40 ? 40 : n), s);
+    return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%s\"", field, shape, al_quote(s, n, q));
   if (d.month < 1 || d.month > 12)
     return al_fail(err, AL_ERR_VALIDATION, field, "%s: month %02d does not exist in \"%.10s\"", field, d.month, s);
   if (d.day < 1 || d.day > al_days_in_month(d.year, d.month)) {
@@ -53,9 +55,9 @@ static int parse_day(const char *s, size_t n, al_date *out, const char *field, c
 
 int al_parse_date(const char *s, size_t n, al_date *out, const char *field, al_error *err) {
   static const char *shape = "a calendar date in the form YYYY-MM-DD (for example 2026-11-01)";
+  char q[AL_QUOTE_CAP];
   if (n != 10) {
-    return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%.*s\"", field, shape,
-                   (int)(n > 40 ? 40 : n), s);
+    return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%s\"", field, shape, al_quote(s, n, q));
   }
   return parse_day(s, n, out, field, shape, err);
 }
@@ -98,6 +100,7 @@ int al_check_date_range(const char *from, size_t from_n, const char *to, size_t 
 
 int al_parse_datetime(const char *s, size_t n, int64_t *epoch_ms, const char *field, al_error *err) {
   static const char *shape = "an ISO-8601 datetime such as 2026-11-27T08:00:00Z or 2026-11-27T08:00:00+01:00";
+  char q[AL_QUOTE_CAP];
   al_date d;
   int hh, mm, ss, ms = 0, offset_min = 0;
   size_t i = 19;
@@ -136,8 +139,7 @@ int al_parse_datetime(const char *s, size_t n, int64_t *epoch_ms, const char *fi
   }
   return 0;
 bad:
-  return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%.*s\"", field, shape, (int)(n > 40 ? 40 : n),
-                 s);
+  return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%s\"", field, shape, al_quote(s, n, q));
 }
 
 int al_check_datetime_range(const char *start, size_t start_n, const char *end, size_t end_n,

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "url.h"
+
 static const char *const period[] = {"24h", "7d", "30d", "billing_cycle", NULL};
 static const char *const preset[] = {"7d", "30d", "3m", "6m", "12m", NULL};
 static const char *const analytics_preset[] = {"mtd", "7d", "30d", "3m", "6m", "12m", NULL};
@@ -40,7 +42,7 @@ const al_enum *al_enum_at(size_t i) { return i < sizeof enums / sizeof enums[0] 
 static int is(const char *s, size_t n, const char *v) { return strlen(v) == n && memcmp(s, v, n) == 0; }
 
 int al_check_enum(const al_enum *e, const char *s, size_t n, const char *field, al_error *err) {
-  char list[256] = "";
+  char list[256] = "", q[AL_QUOTE_CAP];
   size_t i, used = 0;
   for (i = 0; e->values[i]; i++)
     if (is(s, n, e->values[i])) return 0;
@@ -49,8 +51,7 @@ int al_check_enum(const al_enum *e, const char *s, size_t n, const char *field, 
     if (w < 0) break;
     used += (size_t)w;
   }
-  return al_fail(err, AL_ERR_VALIDATION, field, "%s must be one of %s, got \"%.*s\"", field, list,
-                 (int)(n > 40 ? 40 : n), s);
+  return al_fail(err, AL_ERR_VALIDATION, field, "%s must be one of %s, got \"%s\"", field, list, al_quote(s, n, q));
 }
 
 int al_check_granularity(const char *metric_s, size_t metric_n, const char *gran, size_t gran_n, al_error *err) {

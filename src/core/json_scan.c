@@ -367,9 +367,8 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
         if (c == ']') return tok->type = close_container(sc, tok);
         return tok->type = scan_value(sc, tok, "a value or ']'");
       case ST_KEY_OR_END:
-        if (c == '}') return tok->type = close_container(sc, tok);
-        /* fall through */
       case ST_KEY:
+        if (sc->state == ST_KEY_OR_END && c == '}') return tok->type = close_container(sc, tok);
         if (c != '"' || pos >= n)
           return expected(sc, pos, sc->state == ST_KEY ? "a string key after ','" : "a string key or '}'");
         if (scan_string(sc, tok) == AL_JSON_ERROR) return AL_JSON_ERROR;

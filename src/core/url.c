@@ -176,6 +176,11 @@ void al_url_show(const char *s, size_t n, char *out, size_t cap) {
   out[i] = '\0';
 }
 
+const char *al_quote(const char *s, size_t n, char out[AL_QUOTE_CAP]) {
+  al_url_show(s, n, out, AL_QUOTE_CAP);
+  return out;
+}
+
 int al_url_policy(const char *scheme, const char *host, int allow_insecure_http, const char *field, al_error *err) {
   char shown_scheme[72], shown_host[72] = "";
   if (host) al_url_show(host, strlen(host), shown_host, sizeof shown_host);

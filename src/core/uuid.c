@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "token.h"
+#include "url.h"
 
 /* 0-9, a-f, A-F: isxdigit in the C locale, one load per byte */
 static const unsigned char hex_digit[256] = {
@@ -25,6 +26,7 @@ int al_is_uuid(const char *s, size_t n) {
 }
 
 int al_check_uuid(const char *s, size_t n, const char *field, al_error *err) {
+  char q[AL_QUOTE_CAP];
   if (al_is_uuid(s, n)) return 0;
   if (al_looks_like_token(s, n)) { /* never echo it: show it as tokens are shown */
     char shown[32];
@@ -35,6 +37,6 @@ int al_check_uuid(const char *s, size_t n, const char *field, al_error *err) {
                    field, shown);
   }
   return al_fail(err, AL_ERR_VALIDATION, field,
-                 "%s must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got \"%.*s\"", field,
-                 (int)(n > 40 ? 40 : n), s);
+                 "%s must be a UUID such as 123e4567-e89b-12d3-a456-426614174000, got \"%s\"", field,
+                 al_quote(s, n, q));
 }

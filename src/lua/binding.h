@@ -3,6 +3,7 @@
 #define ALEPHANT_LUA_BINDING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../core/error.h"
 #include "../core/raw.h"
@@ -19,6 +20,11 @@ int alb_ok(lua_State *L);
 
 /* The string at idx, or NULL when it is nil/none. Any other type fills err. */
 const char *alb_opt_string(lua_State *L, int idx, size_t *len, const char *field, al_error *err, int *bad);
+
+/* The number at idx (a programmer's argument: a bound, a clock) as an int64 without
+ * an undefined conversion: an integer as it is, a float at or past +-2^63 (infinities
+ * too) clamped to INT64_MAX/INT64_MIN; NaN, a fraction or a non-number raise. */
+int64_t alb_int64_arg(lua_State *L, int idx);
 
 /* Field names given by the caller (second argument and so on), defaulting. */
 const char *alb_field(lua_State *L, int idx, const char *dflt);

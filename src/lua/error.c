@@ -1,5 +1,6 @@
 /* Error tables and their one-line __tostring. The same metatable serves errors made
  * in C and in Lua (alephant.errors takes it from core.error_mt). */
+#include <math.h>
 #include <string.h>
 
 #include "../core/display.h"
@@ -39,6 +40,16 @@ int alb_push_error(lua_State *L, const al_error *err) {
   luaL_getmetatable(L, ALB_ERROR_MT);
   lua_setmetatable(L, -2);
   return 2;
+}
+
+int64_t alb_int64_arg(lua_State *L, int idx) {
+  double d;
+  if (alc_isinteger(L, idx)) return (int64_t)lua_tointeger(L, idx);
+  d = (double)luaL_checknumber(L, idx);
+  if (d >= 9223372036854775808.0) return INT64_MAX; /* 2^63 is exact as a double */
+  if (d <= -9223372036854775808.0) return INT64_MIN;
+  luaL_argcheck(L, d == floor(d), idx, "an integer expected"); /* NaN fails too */
+  return (int64_t)d;
 }
 
 const char *alb_field(lua_State *L, int idx, const char *dflt) {

@@ -24,6 +24,10 @@
 #include "../transport/http.h"
 #include "binding.h"
 
+#ifndef ALEPHANT_VERSION /* set by the build; "scm" for a checkout */
+#define ALEPHANT_VERSION "scm"
+#endif
+
 #define HTTP_MT "alephant.Http"
 #define STREAM_MT "alephant.HttpStream"
 #define GUARD_MT "alephant.HttpResponse" /* frees a C response if a push raises */
@@ -257,7 +261,13 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
     size_t i = 0;
     lua_pushnil(L);
     while (lua_next(L, -3)) {
-      al_http_header *hd = &hs[i++];
+      al_http_header *hd;
+      if (i == n) { /* the table grew since it was counted (a finalizer run by
+                     * lua_newuserdata's allocation): the rest is not sent */
+        lua_pop(L, 2);
+        break;
+      }
+      hd = &hs[i++];
       hd->name = lua_tolstring(L, -2, &hd->name_len);
       hd->value = lua_tolstring(L, -1, &hd->value_len);
       lua_pop(L, 1);
@@ -267,7 +277,7 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
       }
     }
     req->headers = hs;
-    req->nheaders = n;
+    req->nheaders = i;
   }
   return 0;
 }
@@ -346,7 +356,7 @@ static int l_http_request_many(lua_State *L) {
   int *rcs, *pre;
   size_t *slot;
   batch_guard *g;
-  int base;
+  int base, anchor, anchored = 0;
   luaL_checktype(L, 2, LUA_TTABLE);
   n = (size_t)alc_rawlen(L, 2);
   luaL_argcheck(L, n <= MAX_BATCH, 2, "at most 10000 requests in one batch");
@@ -363,19 +373,24 @@ static int l_http_request_many(lua_State *L) {
   luaL_getmetatable(L, BATCH_GUARD_MT);
   lua_setmetatable(L, -2);
   base = lua_gettop(L);
+  /* what read_request pushes for each request (the request table, method, url, body,
+   * headers and their array) is moved into this table, which stays on the stack until
+   * the batch is done: every pointer it hands out stays valid, and the C stack stays
+   * short (LuaJIT allows a C function about 8,000 slots; a batch takes 10,000) */
+  lua_createtable(L, (int)n * 6, 0);
+  anchor = lua_gettop(L);
   for (i = 0; i < n; i++) {
     int t;
     al_http_request one;
-    luaL_checkstack(L, 12, "too many requests in one batch");
+    luaL_checkstack(L, 12, "request_many");
     lua_rawgeti(L, 2, (lua_Integer)i + 1);
     t = lua_gettop(L);
     if (lua_type(L, t) != LUA_TTABLE) {
       lua_pushfstring(L, "request %d must be a table, got %s", (int)i + 1, luaL_typename(L, t));
       luaL_argerror(L, 2, lua_tostring(L, -1));
     }
-    /* what read_request pushes (method, url, body, headers) stays on the stack until
-     * the batch is done, so every pointer it hands out stays valid */
     pre[i] = read_request(L, 2, t, &one, &errs[i]);
+    while (lua_gettop(L) >= t) lua_rawseti(L, anchor, ++anchored); /* pops the top */
     if (pre[i] == 0) {
       slot[nsend] = i;
       reqs[nsend++] = one;

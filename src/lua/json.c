@@ -159,6 +159,9 @@ static void flush(decoder *d, frame *fr, int closing) {
   lua_State *L = d->L;
   int object = fr->object;
   int top = lua_gettop(L), pending = top - fr->slot, i;
+  /* The room credited back is what the stack actually shrank by: an object's key
+   * waiting for its value keeps its slot (crediting it would let later pushes skip
+   * lua_checkstack and write past the end of the stack on Lua 5.4). */
   if (object) {
     int pairs = pending / 2;
     if (!fr->created) {
@@ -190,7 +193,7 @@ static void flush(decoder *d, frame *fr, int closing) {
       lua_setmetatable(L, fr->slot);
     }
   }
-  d->room += pending;
+  d->room += top - lua_gettop(L);
 }
 
 /* core.json_decode(s) -> value | nil, err */

@@ -4,8 +4,12 @@
  * userdata shared by uuid4 and random as an upvalue; it is keyed at its first use and
  * keyed again in a forked child (nginx forks its workers after init_by_lua), so that
  * no two processes hand out the same ids. */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_WIPEONFORK */
+#endif
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* getrandom */
+#endif
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>

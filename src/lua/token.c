@@ -1,4 +1,5 @@
 /* Tokens, redaction and the per-route auth policy, for Lua. */
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,7 +32,13 @@ static int parse_arg_token(lua_State *L, int idx, al_token *t, al_error *err) {
 }
 
 static int64_t now_arg(lua_State *L, int idx) {
-  if (lua_type(L, idx) == LUA_TNUMBER) return (int64_t)lua_tonumber(L, idx);
+  if (lua_type(L, idx) == LUA_TNUMBER) { /* seconds, a fraction dropped (socket.gettime()) */
+    if (!alc_isinteger(L, idx)) {
+      lua_pushnumber(L, floor(lua_tonumber(L, idx)));
+      lua_replace(L, idx);
+    }
+    return alb_int64_arg(L, idx);
+  }
   return (int64_t)time(NULL);
 }
 

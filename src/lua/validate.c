@@ -125,8 +125,8 @@ static int l_integer(lua_State *L) {
   al_error err;
   int64_t v;
   const char *field = alb_field(L, 2, "value");
-  int64_t min = lua_isnoneornil(L, 3) ? INT64_MIN : (int64_t)luaL_checknumber(L, 3);
-  int64_t max = lua_isnoneornil(L, 4) ? INT64_MAX : (int64_t)luaL_checknumber(L, 4);
+  int64_t min = lua_isnoneornil(L, 3) ? INT64_MIN : alb_int64_arg(L, 3);
+  int64_t max = lua_isnoneornil(L, 4) ? INT64_MAX : alb_int64_arg(L, 4);
   if (read_integer(L, 1, &v, field, &err) || al_check_range(v, min, max, field, &err))
     return alb_push_error(L, &err);
   return alb_ok(L);
@@ -143,7 +143,7 @@ static int l_integer_in(lua_State *L) {
   luaL_argcheck(L, n > 0 && n <= 16, 3, "between 1 and 16 allowed values expected");
   for (i = 0; i < n; i++) {
     lua_rawgeti(L, 3, (int)i + 1);
-    set[i] = (int64_t)luaL_checknumber(L, -1);
+    set[i] = alb_int64_arg(L, lua_gettop(L));
     lua_pop(L, 1);
   }
   if (read_integer(L, 1, &v, field, &err) || al_check_int_set(v, set, n, field, &err)) return alb_push_error(L, &err);

@@ -18,7 +18,9 @@
  * - Apart from the once-flag there is no process-wide mutable state: nginx loads the
  *   module into many VMs and threads.
  */
+#ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_WIPEONFORK */
+#endif
 #include "http.h"
 
 #include <curl/curl.h>
@@ -52,6 +54,9 @@
 
 #define STREAM_HIGH_WATER ((size_t)64 * 1024) /* unconsumed stream bytes before pausing */
 #define MAX_HEADER_BYTES ((size_t)1024 * 1024) /* all response header lines together */
+/* distinct response header names: each new one is compared with those stored, so
+ * the cap also bounds that work (a hostile server's tens of thousands of names) */
+#define MAX_HEADER_FIELDS 512
 #define MAX_CONNECTIONS 8L                     /* idle connections kept per transport */
 #define POLL_SLICE_MS 1000L                    /* longest single curl_multi_poll */
 #define DEADLINE_GRACE_MS 1000L                /* our own backstop behind libcurl's timer */
@@ -101,7 +106,7 @@ typedef struct {
   size_t len, cap;
   int paused;
   int handed_out; /* stream: body[0..len) was returned by next() */
-  int too_large; /* 1: body, 2: headers */
+  int too_large; /* 1: body, 2: headers, 3: header names */
   int oom;
   int attached; /* added to http->multi */
   int multiplex; /* batch: HTTP/2 over TLS when the server offers it, one connection */
@@ -318,6 +323,10 @@ static int field_add(xfer *x, const char *name, size_t nn, const char *v, size_t
   char *block;
   for (i = 0; i < x->nfields; i++)
     if (ieq(name, nn, x->fields[i].name)) return field_append(&x->fields[i], ", ", v, vn);
+  if (x->nfields == MAX_HEADER_FIELDS) {
+    x->too_large = 3;
+    return -1;
+  }
   if (x->nfields == x->capfields) {
     size_t cap = x->capfields ? x->capfields * 2 : 16;
     al_http_field *p = realloc(x->fields, cap * sizeof *p);
@@ -390,7 +399,10 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *ud) {
   value = colon + 1;
   vn = n - (size_t)(value - p);
   trim(&value, &vn);
-  if (field_add(x, name, nn, value, vn)) goto oom;
+  if (field_add(x, name, nn, value, vn)) {
+    if (x->too_large) return 0;
+    goto oom;
+  }
   return total;
 oom:
   x->oom = 1;
@@ -479,6 +491,9 @@ static int xfer_error(const xfer *x, CURLcode rc, al_error *err) {
   if (x->too_large == 2)
     return al_fail(err, AL_ERR_TOO_LARGE, "", "the response headers from %s exceed %zu bytes", x->host,
                    MAX_HEADER_BYTES);
+  if (x->too_large == 3)
+    return al_fail(err, AL_ERR_TOO_LARGE, "", "the response from %s has more than %d distinct header names", x->host,
+                   MAX_HEADER_FIELDS);
   if (x->oom) return al_fail(err, AL_ERR_NETWORK, "", "out of memory reading the response from %s", x->host);
   switch (classify(rc)) {
     case AL_ERR_TIMEOUT: {
@@ -927,6 +942,12 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
                            x->st.loopback != loopback || x->st.multiplex != x->multiplex)) {
     curl_easy_reset(e); /* another method, route or protocol: start from libcurl's defaults */
     x->st.configured = 0;
+    /* the reset cleared CURLOPT_HTTPHEADER: forget the list and the headers it was built
+     * from now, so a failure below cannot leave them looking set for the next request */
+    curl_slist_free_all(x->st.hdrs);
+    x->st.hdrs = NULL;
+    x->st.hcount = 0;
+    x->st.hsrc_len = 0;
   }
   if (!x->st.configured) { /* options that stay set from one request to the next */
     free(x->st.url);
