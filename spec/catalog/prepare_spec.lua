@@ -281,3 +281,16 @@ describe("catalog introspection", function()
     end
   end)
 end)
+
+describe("prepare: the clock argument", function()
+  local pat = state(PAT, { workspace_id = WS })
+
+  it("refuses a clock that is not a time in seconds (NaN, infinite, past 2^62) instead of casting it", function()
+    for _, now in ipairs({ 0 / 0, math.huge, -math.huge, 2 ^ 63 }) do
+      local ok, msg = pcall(pat.prepare, pat, "analytics.overview", nil, now)
+      assert.is_false(ok)
+      assert.matches("bad argument #4 to '[^']+' %(a time in seconds expected%)", msg)
+    end
+    assert.is_table(pat:prepare("analytics.overview", nil, 1e9))
+  end)
+end)

@@ -156,9 +156,14 @@ static char *dup_n(const char *s, size_t n) {
   return d;
 }
 
+/* A clock in seconds: the argument when given (tests pass one), else the system's. The core
+ * turns it into int64_t, so NaN and values past +-2^62 are refused here, not cast. */
 static double now_arg(lua_State *L, int idx) {
-  if (lua_type(L, idx) == LUA_TNUMBER) return (double)lua_tonumber(L, idx);
-  return (double)time(NULL);
+  double d;
+  if (lua_type(L, idx) != LUA_TNUMBER) return (double)time(NULL);
+  d = (double)lua_tonumber(L, idx);
+  luaL_argcheck(L, d > -4611686018427387904.0 && d < 4611686018427387904.0, idx, "a time in seconds expected");
+  return d;
 }
 
 static state_t *check_open(lua_State *L) {
