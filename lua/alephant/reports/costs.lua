@@ -280,11 +280,11 @@ end
 --   cover, e.g. members' spend in the agents list). `change_pct` is nil when the
 --   previous window spent nothing (`change_reason = "baseline_zero"`).
 -- @return[2] nil
--- @return[2] table error (`validation` before any request for a bad window)
+-- @return[2] table error (`validation` before any request for a bad window or `top`)
 local function costs(client, opts)
   opts = options.check(OPTIONS, opts)
   local _, err = options.value(OPTIONS, opts, "top")
-  if err then error("alephant.reports.costs: " .. err.message, 2) end
+  if err then return nil, err end
   if client:token_kind() == "virtual_key" then return cockpit_costs(client, opts) end
   return workspace_costs(client, opts)
 end
