@@ -39,77 +39,73 @@ function M.params_of(report, prefix)
   return params
 end
 
--- Each report: `options` names its declaration (the report's Lua name; `set`'s for
--- budget-policy), `params` are built from it below.
+-- Each report by its command name: `lua` is its name in `alephant.reports` (`set`, the
+-- name of its `set` action there). The rest follows below: `fn`, `actions`, `options` (the
+-- declaration the flags come from: set's for budget-policy), `params`, and `progress` (the
+-- command passes a progress printer when the report declares a `progress` option).
 M.REPORTS = {
   costs = {
     summary = "Spend for a window vs the previous one; top agents, members, departments, models; daily chart",
-    fn = reports.costs,
-    options = "costs",
+    lua = "costs",
     note = "With a PAT or JWT: analytics.costs, analytics.usage (this and the previous window), analytics.models.\n"
       .. "With a virtual key: the Cockpit routes for the key's own agent or member (period only).",
   },
   budgets = {
     summary = "Virtual keys and entities at or above a threshold of their budget",
-    fn = reports.budgets,
-    progress = true,
-    options = "budgets",
+    lua = "budgets",
     note = "With a PAT or JWT: every virtual key (lifetime spend, as the API reports it), members, agents and\n"
       .. "departments (current billing period) and the workspace. With a virtual key: the key and its entity.",
   },
   ["idle-keys"] = {
     summary = "Active virtual keys with no usage in the last N days",
-    fn = reports.idle_keys,
-    progress = true,
-    options = "idle_keys",
+    lua = "idle_keys",
     note = "Needs a PAT or JWT. A key's lastUsedAt decides; without it, its agent or member's usage in the window.",
   },
   dashboard = {
     summary = "The workspace on one screen: overview, the last 24 hours, 7-day sparklines",
-    fn = reports.dashboard,
-    options = "dashboard",
+    lua = "dashboard",
     note = "Needs a PAT or JWT. 3 calls: analytics.overview, analytics.live_24h, analytics.sparklines.",
   },
   anomalies = {
     summary = "Days whose spend departs from the trailing baseline (robust z-score), with severity and drivers",
-    fn = reports.anomalies,
-    options = "anomalies",
+    lua = "anomalies",
     note = "score = (spend - median) / (1.4826 * MAD) of the baseline days; |score| >= threshold is an anomaly\n"
       .. "(high at 2x the threshold, medium at 1.5x). Calls: 1 analytics.usage, then 1 per explained day\n"
       .. "(analytics.costs; collector.costs for a department; collector.logs pages for an agent or member).",
   },
   compare = {
     summary = "The workspace or one agent, member or department over two periods, side by side",
-    fn = reports.compare,
-    options = "compare",
+    lua = "compare",
     note = "Calls: 2 analytics.usage; workspace-wide also 2 analytics.models (the models side by side).",
   },
   ["drill-down"] = {
     summary = "Spend by department, then one department's members and agents, then their models",
-    fn = reports.drill_down,
-    options = "drill_down",
+    lua = "drill_down",
     note = "Calls: 1 collector.costs; with --department-id 1 more, plus 1 agents.analytics per agent and\n"
       .. "1 analytics.member per member that spent in the window.",
   },
   idle = {
     summary = "Active agents and active virtual keys with no traffic in the last N days",
-    fn = reports.idle,
-    progress = true,
-    options = "idle",
+    lua = "idle",
     note = "Needs a PAT or JWT. Calls: 1 analytics.costs, then the agents and the keys, 200 a page.",
   },
   ["budget-policy"] = {
     summary = "The budget-control policy; `budget-policy set` changes it (read-modify-write, retried on 409)",
-    fn = reports.budget_policy,
-    actions = { set = reports.budget_policy_set },
-    options = "budget_policy_set",
+    lua = "budget_policy",
+    set = "budget_policy_set",
     note = "alephant report budget-policy         the policy (1 call)\n"
       .. "alephant report budget-policy set ...  read, change, write back (with the version read); on 409 read\n"
       .. "                                       again and re-apply (2 calls per attempt). Writing needs the\n"
       .. "                                       admin scope.",
   },
 }
-for _, spec in pairs(M.REPORTS) do spec.params = M.params_of(spec.options, spec.actions and "set: ") end
+for _, spec in pairs(M.REPORTS) do
+  spec.fn = assert(reports[spec.lua], spec.lua)
+  spec.actions = spec.set and { set = assert(reports[spec.set], spec.set) } or nil
+  spec.options = spec.set or spec.lua
+  spec.params = M.params_of(spec.options, spec.set and "set: ")
+  spec.progress = options.of(spec.options).by_name.progress ~= nil
+end
 M.ORDER = { "costs", "budgets", "idle-keys", "dashboard", "anomalies", "compare", "drill-down", "idle",
   "budget-policy" }
 
