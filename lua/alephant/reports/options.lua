@@ -45,8 +45,12 @@ function options.declare(report, list)
   return d
 end
 
---- The declaration of a report (by its Lua name), or nil.
-function options.of(report) return declared[report] end
+--- The declaration of a report (by its Lua name: `costs`, `idle_keys`, `budget_policy_set`,
+-- ...), or nil. Loads the reports the first time.
+function options.of(report)
+  if declared[report] == nil then require "alephant.reports" end
+  return declared[report]
+end
 
 --- Checks the names and Lua types of a report's options (programmer errors raise,
 -- naming the report and the caller's line): the options, or `{}` for nil.
