@@ -98,7 +98,7 @@ describe("alephant --help", function()
     assert.matches("%-%-period VALUE +enum; one of 24h, 7d, 30d, billing_cycle", costs)
     assert.matches("%-%-top N +integer; 1%.%.100", costs)
     local _, budgets = run({ "report", "budgets", "--help" })
-    assert.matches("%-%-threshold NUMBER +number; fraction of the budget: 0%.8 %(default%) or 80%%", budgets)
+    assert.matches("%-%-threshold NUMBER +number; fraction of the budget: 0%.8 or 80%% %(default 0%.8%)", budgets)
   end)
 
   it("prints the version", function()

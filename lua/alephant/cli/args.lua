@@ -1,10 +1,9 @@
 --- What the `alephant` command line accepts: the commands (one per catalog entry, and the
--- reports), the global options, how a flag's text becomes a parameter's value, and the
+-- reports of `alephant.cli.report_args`), the global options, how a flag's text becomes a parameter's value, and the
 -- parser. Usage errors are tables with `kind = "usage"` whose `tostring` is one line.
 -- @module alephant.cli.args
 local alephant = require "alephant"
 local core = require "alephant.core"
-local reports = require "alephant.reports"
 local raw_cli = require "alephant.cli.request"
 local report_args = require "alephant.cli.report_args"
 
@@ -25,46 +24,8 @@ for _, e in ipairs(core.endpoints()) do
   groups[g].by_name[name] = e
 end
 
-local PERIODS = core.enums().period
-
--- Reports as commands; their options use the catalog's parameter vocabulary.
-local REPORTS = {
-  costs = {
-    summary = "Spend for a window vs the previous one; top agents, members, departments, models; daily chart",
-    fn = reports.costs,
-    params = {
-      { name = "from", type = "date", help = "first day of the window" },
-      { name = "to", type = "date", help = "last day of the window" },
-      { name = "days", type = "integer", min = 1, max = 366, help = "the last N days, today included" },
-      { name = "period", type = "enum", values = PERIODS, help = "default 30d; the only choice with a virtual key" },
-      { name = "top", type = "integer", min = 1, max = 100, help = "rows per breakdown (default 5)" },
-    },
-    note = "With a PAT or JWT: analytics.costs, analytics.usage (this and the previous window), analytics.models.\n"
-      .. "With a virtual key: the Cockpit routes for the key's own agent or member (period only).",
-  },
-  budgets = {
-    summary = "Virtual keys and entities at or above a threshold of their budget",
-    fn = reports.budgets,
-    params = {
-      { name = "threshold", type = "number", percent = true, help = "fraction of the budget: 0.8 (default) or 80%" },
-      { name = "period", type = "enum", values = PERIODS, help = "virtual keys only: the Cockpit period of the spend" },
-    },
-    note = "With a PAT or JWT: every virtual key (lifetime spend, as the API reports it), members, agents and\n"
-      .. "departments (current billing period) and the workspace. With a virtual key: the key and its entity.",
-  },
-  ["idle-keys"] = {
-    summary = "Active virtual keys with no usage in the last N days",
-    fn = reports.idle_keys,
-    params = { { name = "days", type = "integer", min = 1, max = 3650, help = "default 30" } },
-    note = "Needs a PAT or JWT. A key's lastUsedAt decides; without it, its agent or member's usage in the window.",
-  },
-}
-local REPORT_ORDER = { "costs", "budgets", "idle-keys" }
-REPORTS.budgets.progress, REPORTS["idle-keys"].progress = true, true
-for _, name in ipairs(report_args.ORDER) do -- the newer reports: alephant.cli.report_args
-  REPORTS[name] = report_args.REPORTS[name]
-  REPORT_ORDER[#REPORT_ORDER + 1] = name
-end
+-- The reports as commands, their flags built from each report's declaration of its options.
+local REPORTS, REPORT_ORDER = report_args.REPORTS, report_args.ORDER
 
 -- Options valid anywhere on the line, in help order.
 local GLOBAL_ORDER = { "format", "compact", "columns", "field", "token-file", "workspace-id", "base-url",

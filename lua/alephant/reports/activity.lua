@@ -2,16 +2,26 @@
 -- ids with spend or requests in an `analytics.costs` answer, and the rule that says
 -- whether one key or agent is idle.
 -- @module alephant.reports.activity
-local core = require "alephant.core"
 local errors = require "alephant.errors"
 local dates = require "alephant.reports.dates"
 local fields = require "alephant.reports.fields"
-local common = require "alephant.reports.common"
+local options = require "alephant.reports.options"
 
 local date_of, day_of = dates.date_of, dates.day_of
 local breakdowns, pick, ID = fields.breakdowns, fields.pick, fields.ID
 
 local activity = {}
+
+--- The options of both idle reports (`idle_keys`, `idle`), declared for each by name
+-- (`alephant.reports.options`); the command line reads them too.
+local function declare(name)
+  return options.declare(name, {
+    { name = "days", type = "integer", min = 1, max = 3650, default = 30 },
+    { name = "progress", type = "function", help = "function(what, count, done), called while lists are scanned" },
+    { name = "now", type = "number", cli = false, help = "seconds since the epoch, for \"today\"" },
+  })
+end
+activity.OPTIONS = { idle_keys = declare("idle_keys"), idle = declare("idle") }
 
 --- What both idle reports start with: their options checked, a virtual key refused
 -- (it cannot list the workspace), the window of the last `days` days and who was
@@ -19,15 +29,15 @@ local activity = {}
 -- @tparam Client client a client
 -- @tparam string name the report's name (`idle`, `idle_keys`), for messages
 -- @tparam string lists what the report lists, for the virtual-key refusal
--- @tparam[opt] table opts `days` (1..3650, default 30), `progress`, `now`
+-- @tparam[opt] table opts `days`, `progress`, `now` (limits, defaults: `activity.OPTIONS`)
 -- @treturn table `{opts, days, from_day, today, from, to, active}`
 -- @return[2] nil
 -- @return[2] table error
 function activity.window(client, name, lists, opts)
-  opts = common.check_opts(name, opts, { days = "number", progress = "function", now = "number" })
-  local days = opts.days or 30
-  local ok, err = core.validate_integer(days, "days", 1, 3650)
-  if not ok then return nil, err end
+  local decl = activity.OPTIONS[name]
+  opts = options.check(decl, opts)
+  local days, err = options.value(decl, opts, "days")
+  if not days then return nil, err end
   if client:token_kind() == "virtual_key" then
     return nil, errors.new("auth", ("report %s lists %s: it needs a personal access token or a JWT (a virtual "
       .. "key sees only itself)"):format(name:gsub("_", "-"), lists), { field = "token" })

@@ -19,16 +19,31 @@
 -- or member, page after page (200 rows a page). The workspace's and a department's
 -- explaining calls go out together (`client:batch`); the log pages one after another.
 -- @module alephant.reports.anomalies
-local core = require "alephant.core"
 local errors = require "alephant.errors"
 local dates = require "alephant.reports.dates"
 local fields = require "alephant.reports.fields"
 local common = require "alephant.reports.common"
+local options = require "alephant.reports.options"
 
 local date_of, day_of, today = dates.date_of, dates.day_of, dates.today
 local pick, usd, list_of, breakdowns = fields.pick, fields.usd, fields.list_of, fields.breakdowns
 
 local anomalies = {}
+
+-- The options: their one declaration (`alephant.reports.options`), read by the command line too.
+-- The threshold's rule (a positive number) has its own message, below.
+local OPTIONS = {
+  { name = "days", type = "integer", min = 1, max = 366, default = 30, help = "the window, today included" },
+  { name = "baseline", type = "integer", min = 3, max = 90, default = 14, help = "trailing days per score" },
+  { name = "threshold", type = "number", default = 3.5, help = "score that makes an anomaly" },
+  { name = "explain", type = "integer", min = 0, max = 31, default = 5,
+    help = "anomalies whose drivers are fetched" },
+  { name = "top", type = "integer", min = 1, max = 20, default = 3, help = "drivers per list" },
+}
+for _, o in ipairs(options.SCOPE) do OPTIONS[#OPTIONS + 1] = o end
+OPTIONS[#OPTIONS + 1] = { name = "now", type = "number", cli = false, help = "seconds since the epoch" }
+OPTIONS = options.declare("anomalies", OPTIONS)
+anomalies.OPTIONS = OPTIONS
 
 local function median(values)
   local s = {}
@@ -119,11 +134,10 @@ end
 
 --- Days of unusual spend.
 -- @tparam Client client a client (PAT or JWT)
--- @tparam[opt] table opts `days` (the window, today included, 1..366, default 30),
---   `baseline` (trailing days, 3..90, default 14), `threshold` (score, > 0, default
---   3.5), one of `agent_id`, `member_id`, `department_id`, `explain` (anomalies whose
---   drivers are fetched, 0..31, default 5), `top` (drivers per list, 1..20, default 3),
---   `now` (seconds since the epoch)
+-- @tparam[opt] table opts `days` (the window, today included), `baseline` (trailing
+--   days), `threshold` (score, > 0), one of `agent_id`, `member_id`, `department_id`,
+--   `explain` (anomalies whose drivers are fetched, 0 for none), `top` (drivers per
+--   list), `now` (seconds since the epoch); limits and defaults: `anomalies.OPTIONS`
 -- @treturn table `{from, to, days, baseline, threshold, method, scope = {kind, id},
 --   series = {{date, cost}}, items = {{date, cost, expected, delta, delta_pct, score,
 --   severity, direction, drivers = {models = {{name, cost, requests, share_pct}},
@@ -131,16 +145,14 @@ end
 -- @return[2] nil
 -- @return[2] table error (`validation` before any request for bad options)
 function anomalies.report(client, opts)
-  opts = common.check_opts("anomalies", opts, { days = "number", baseline = "number", threshold = "number",
-    agent_id = "string", member_id = "string", department_id = "string", explain = "number", top = "number",
-    now = "number" })
-  local days, base, threshold = opts.days or 30, opts.baseline or 14, opts.threshold or 3.5
-  local explain, n = opts.explain or 5, opts.top or 3
-  local ok, err = core.validate_integer(days, "days", 1, 366)
-  if ok then ok, err = core.validate_integer(base, "baseline", 3, 90) end
-  if ok then ok, err = core.validate_integer(explain, "explain", 0, 31) end
-  if ok then ok, err = core.validate_integer(n, "top", 1, 20) end
-  if not ok then return nil, err end
+  opts = options.check(OPTIONS, opts)
+  local days, base, explain, n, err
+  days, err = options.value(OPTIONS, opts, "days")
+  if days then base, err = options.value(OPTIONS, opts, "baseline") end
+  if base then explain, err = options.value(OPTIONS, opts, "explain") end
+  if explain then n, err = options.value(OPTIONS, opts, "top") end
+  if not n then return nil, err end
+  local threshold = options.value(OPTIONS, opts, "threshold")
   if not (threshold > 0 and threshold < math.huge) then
     return nil, errors.new("validation", "threshold must be a positive number", { field = "threshold" })
   end

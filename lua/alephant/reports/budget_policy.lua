@@ -17,14 +17,26 @@
 local core = require "alephant.core"
 local errors = require "alephant.errors"
 local fields = require "alephant.reports.fields"
-local common = require "alephant.reports.common"
+local options = require "alephant.reports.options"
 
 local budget_policy = {}
 
 -- Lua option name -> the config's wire name.
 local WIRE = { amount = "amount", thresholds = "thresholds", exceeded_action = "exceededAction", period = "period",
   currency = "currency" }
-local ORDER = { "amount", "thresholds", "exceeded_action", "period", "currency" }
+
+-- The options of `set` (`show` takes none): their one declaration (`alephant.reports.options`),
+-- read by the command line too. Amount and thresholds have their own messages, below.
+local SET = options.declare("budget_policy_set", {
+  { name = "amount", type = "number", help = "the budget in USD" },
+  { name = "thresholds", type = "number_list", help = "alert percentages, e.g. 50,80,100" },
+  { name = "exceeded_action", type = "string", min = 1, max = 64, help = "e.g. alert-only or pause" },
+  { name = "period", type = "string", min = 1, max = 64, help = "e.g. monthly" },
+  { name = "currency", type = "string", min = 1, max = 64, help = "e.g. USD" },
+  { name = "changes", type = "table", cli = false, help = "other config fields, wire names, sent as given" },
+  { name = "attempts", type = "integer", min = 1, max = 10, default = 3, help = "tries on 409" },
+})
+local SHOW = options.declare("budget_policy", {})
 
 local function config_of(data)
   local c = type(data) == "table" and (data.config or data) or {}
@@ -58,8 +70,8 @@ local function changes_of(opts)
   end
   for _, k in ipairs({ "exceeded_action", "period", "currency" }) do
     if opts[k] ~= nil then
-      local ok, err = core.validate_length(opts[k], k, 1, 64)
-      if not ok then return nil, err end
+      local _, err = options.value(SET, opts, k)
+      if err then return nil, err end
       ch[WIRE[k]] = opts[k]
     end
   end
@@ -86,7 +98,7 @@ end
 -- @return[2] nil
 -- @return[2] table error
 function budget_policy.show(client, opts)
-  common.check_opts("budget_policy", opts, {})
+  options.check(SHOW, opts)
   local data, err = client.policies:budget_control()
   if data == nil then return nil, err end
   local r = summary(data)
@@ -112,17 +124,15 @@ end
 -- @tparam Client client a client with the admin scope
 -- @tparam table opts `amount` (USD), `thresholds` (percentages 0..100), `exceeded_action`,
 --   `period`, `currency`, `changes` (other config fields, wire names, sent as given),
---   `attempts` (1..10, default 3)
+--   `attempts`; limits and defaults: `budget_policy.OPTIONS`
 -- @treturn table `{before, after, version, attempts, conflicts, items = {{field, before,
 --   after}}, calls}`
 -- @return[2] nil
 -- @return[2] table error (the last 409 when every attempt met a concurrent edit)
 function budget_policy.set(client, opts)
-  opts = common.check_opts("budget_policy_set", opts, { amount = "number", thresholds = "table",
-    exceeded_action = "string", period = "string", currency = "string", changes = "table", attempts = "number" })
-  local attempts = opts.attempts or 3
-  local ok, err = core.validate_integer(attempts, "attempts", 1, 10)
-  if not ok then return nil, err end
+  opts = options.check(SET, opts)
+  local attempts, err = options.value(SET, opts, "attempts")
+  if not attempts then return nil, err end
   local ch
   ch, err = changes_of(opts)
   if not ch then return nil, err end
@@ -160,6 +170,6 @@ function budget_policy.set(client, opts)
   return nil, err
 end
 
-budget_policy.OPTIONS = ORDER
+budget_policy.OPTIONS = SET
 
 return budget_policy

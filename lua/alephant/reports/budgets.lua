@@ -1,13 +1,24 @@
 --- The `budgets` report (`alephant.reports.budgets`): virtual keys and entities at or
 -- above a threshold of their budget.
 -- @module alephant.reports.budgets
+local core = require "alephant.core"
 local errors = require "alephant.errors"
 local fields = require "alephant.reports.fields"
 local common = require "alephant.reports.common"
+local options = require "alephant.reports.options"
 
 local num, pick, entry, breakdowns, cents_or_usd = fields.num, fields.pick, fields.entry, fields.breakdowns,
   fields.cents_or_usd
-local check_opts, scan = common.check_opts, common.scan
+local scan = common.scan
+
+-- The options: their one declaration (`alephant.reports.options`), read by the command line too.
+-- The threshold's range has its own message (a fraction, or a percentage on the command line).
+local OPTIONS = options.declare("budgets", {
+  { name = "threshold", type = "number", percent = true, default = 0.8, help = "fraction of the budget: 0.8 or 80%" },
+  { name = "period", type = "enum", values = core.enums().period,
+    help = "virtual keys only: the Cockpit period of the spend" },
+  { name = "progress", type = "function", help = "function(what, count, done), called while lists are scanned" },
+})
 
 local function budget_row(kind, item, spent, budget, extra)
   local row = { kind = kind, id = item.id, name = item.name, spent = spent, budget = budget,
@@ -129,16 +140,16 @@ end
 -- from `cockpit.budget_status`. Entities without a budget are not counted.
 --
 -- @tparam Client client a client
--- @tparam[opt] table opts `threshold` (a fraction of the budget, default 0.8),
---   `period` (virtual keys only: the Cockpit period of the spend), `progress`
---   (function(what, count, done) called while lists are scanned)
+-- @tparam[opt] table opts `threshold` (a fraction of the budget), `period` (virtual keys
+--   only: the Cockpit period of the spend), `progress` (function(what, count, done) called
+--   while lists are scanned); defaults: `OPTIONS` above (`alephant.reports.options.of("budgets")`)
 -- @treturn table `{threshold, period, checked, items = {{kind, id, name, spent, budget,
 --   used_pct, window, action, status, basis}, ...}}`
 -- @return[2] nil
 -- @return[2] table error
 local function budgets(client, opts)
-  opts = check_opts("budgets", opts, { threshold = "number", period = "string", progress = "function" })
-  local threshold = opts.threshold or 0.8
+  opts = options.check(OPTIONS, opts)
+  local threshold = options.value(OPTIONS, opts, "threshold")
   if threshold ~= threshold or threshold < 0 or threshold > 100 then
     return nil, errors.new("validation", "threshold must be a fraction of the budget between 0 and 100 (0.8 = 80%)",
       { field = "threshold" })

@@ -1,25 +1,7 @@
---- What every report does the same way: checking its options (programmer errors raise,
--- naming the report), scanning a list endpoint page after page, and sending independent
--- calls together.
+--- What every report does the same way: scanning a list endpoint page after page, and
+-- sending independent calls together (their options: `alephant.reports.options`).
 -- @module alephant.reports.common
 local common = {}
-
-local function check_opts(fn, opts, known)
-  if opts == nil then return {} end
-  if type(opts) ~= "table" then error(("alephant.reports.%s: options must be a table"):format(fn), 3) end
-  for k, v in pairs(opts) do
-    local want = known[k]
-    if not want then
-      local names = {}
-      for n in pairs(known) do names[#names + 1] = n end
-      table.sort(names)
-      error(("alephant.reports.%s: unknown option '%s' (known: %s)"):format(fn, tostring(k),
-        table.concat(names, ", ")), 3)
-    end
-    if type(v) ~= want then error(("alephant.reports.%s: option '%s' must be a %s"):format(fn, k, want), 3) end
-  end
-  return opts
-end
 
 -- Scans a list endpoint, page after page (200 a page), reporting progress.
 local function scan(client, group, params, what, progress)
@@ -47,6 +29,6 @@ local function together(client, calls)
   return out, degraded
 end
 
-common.check_opts, common.scan, common.together = check_opts, scan, together
+common.scan, common.together = scan, together
 
 return common

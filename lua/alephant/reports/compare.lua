@@ -10,6 +10,7 @@ local errors = require "alephant.errors"
 local dates = require "alephant.reports.dates"
 local fields = require "alephant.reports.fields"
 local common = require "alephant.reports.common"
+local options = require "alephant.reports.options"
 
 local date_of, day_of, today = dates.date_of, dates.day_of, dates.today
 local num, pick, usd, list_of = fields.num, fields.pick, fields.usd, fields.list_of
@@ -36,6 +37,17 @@ local function change(cur, prev)
   return cur - prev, prev ~= 0 and (cur - prev) / math.abs(prev) * 100 or nil
 end
 
+-- The options: their one declaration (`alephant.reports.options`), read by the command line too.
+local OPTIONS = {
+  { name = "from", type = "date", help = "first day of the period (default: the last 7 days)" },
+  { name = "to", type = "date", help = "last day of the period" },
+  { name = "previous_from", type = "date", help = "first day to compare with (default: as many days before)" },
+  { name = "previous_to", type = "date", help = "last day to compare with" },
+}
+for _, o in ipairs(options.SCOPE) do OPTIONS[#OPTIONS + 1] = o end
+OPTIONS[#OPTIONS + 1] = { name = "now", type = "number", cli = false, help = "seconds since the epoch" }
+OPTIONS = options.declare("compare", OPTIONS)
+
 local METRICS = { "cost", "requests", "tokens", "errors", "error_rate_pct", "cost_per_request" }
 
 --- Two periods side by side.
@@ -50,8 +62,7 @@ local METRICS = { "cost", "requests", "tokens", "errors", "error_rate_pct", "cos
 -- @return[2] nil
 -- @return[2] table error (`validation` before any request for a bad window or scope)
 local function compare(client, opts)
-  opts = common.check_opts("compare", opts, { from = "string", to = "string", previous_from = "string",
-    previous_to = "string", agent_id = "string", member_id = "string", department_id = "string", now = "number" })
+  opts = options.check(OPTIONS, opts)
   local from, to = opts.from, opts.to
   if from == nil and to == nil then
     local t = today(opts.now)

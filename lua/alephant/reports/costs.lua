@@ -6,16 +6,12 @@ local errors = require "alephant.errors"
 local dates = require "alephant.reports.dates"
 local fields = require "alephant.reports.fields"
 local common = require "alephant.reports.common"
+local options = require "alephant.reports.options"
 
 local date_of, day_of, today = dates.date_of, dates.day_of, dates.today
 local num, pick, usd, list_of, entry = fields.num, fields.pick, fields.usd, fields.list_of, fields.entry
 local breakdowns, REQUESTS = fields.breakdowns, fields.REQUESTS
-local check_opts, together = common.check_opts, common.together
-
-local function check(ok, err)
-  if ok then return true end
-  return nil, err
-end
+local together = common.together
 
 local ONE_WINDOW = "report costs takes one window: from/to, days or period"
 -- The period values are the C core's (`core.enums().period`); this table only says how
@@ -25,6 +21,17 @@ local PERIOD_DAYS = { ["24h"] = 1, ["7d"] = 7, ["30d"] = 30 }
 for _, p in ipairs(PERIODS) do
   assert(p == "billing_cycle" or PERIOD_DAYS[p], "alephant.reports.costs: no day count for period " .. p)
 end
+
+-- The options: their one declaration (`alephant.reports.options`), read by the command line too.
+local OPTIONS = options.declare("costs", {
+  { name = "from", type = "date", help = "first day of the window" },
+  { name = "to", type = "date", help = "last day of the window" },
+  { name = "days", type = "integer", min = 1, max = 366, help = "the last N days, today included" },
+  { name = "period", type = "enum", enum = "period", values = PERIODS, default = "30d",
+    help = "the only choice with a virtual key" },
+  { name = "top", type = "integer", min = 1, max = 100, default = 5, help = "rows per breakdown" },
+  { name = "now", type = "number", cli = false, help = "seconds since the epoch, for \"today\"" },
+})
 
 -- Ranks entries by cost: the top `n`, then "(k others)", then a row named `rest` for
 -- the part of `total` no entry of this dimension accounts for (member spend is not
@@ -106,16 +113,15 @@ local function window_of(opts, now)
     return { from = day_of(opts.from), to = day_of(opts.to) }
   end
   if opts.days ~= nil then
-    local ok, err = core.validate_integer(opts.days, "days", 1, 366)
-    if not ok then return nil, err end
+    local _, err = options.value(OPTIONS, opts, "days")
+    if err then return nil, err end
     if opts.period then
       return nil, errors.new("validation", ONE_WINDOW, { field = "days" })
     end
     return { from = t - opts.days + 1, to = t }
   end
-  local period = opts.period or "30d"
-  local ok, err = core.validate_enum("period", period, "period")
-  if not ok then return nil, err end
+  local period, err = options.value(OPTIONS, opts, "period")
+  if not period then return nil, err end
   if period == "billing_cycle" then return { billing = true } end
   return { from = t - PERIOD_DAYS[period] + 1, to = t }
 end
@@ -169,7 +175,7 @@ local function workspace_costs(client, opts)
     model_entries[#model_entries + 1] = entry(item)
   end
   if #model_entries == 0 and b.models then model_entries = b.models end
-  local top = opts.top or 5
+  local top = opts.top or OPTIONS.by_name.top.default
   return {
     source = "workspace",
     workspace_id = client.workspace_id,
@@ -196,9 +202,8 @@ local function cockpit_costs(client, opts)
       .. table.concat(PERIODS, ", ") .. "), not from/to or days: the Cockpit API has no date windows",
       { field = opts.from and "from" or opts.to and "to" or "days" })
   end
-  local period = opts.period or "30d"
-  local ok, err = check(core.validate_enum("period", period, "period"))
-  if not ok then return nil, err end
+  local period, err = options.value(OPTIONS, opts, "period")
+  if not period then return nil, err end
   -- four independent calls: one batch (client:batch)
   local got, degraded = together(client, { { "cockpit.usage_summary", { period = period } },
     { "cockpit.daily_costs", { period = period } }, { "cockpit.cost_by_model", { period = period } },
@@ -243,7 +248,7 @@ local function cockpit_costs(client, opts)
     change_pct = change_pct,
     change_reason = change_pct and "computed" or "not_reported",
     daily = daily,
-    top = { models = ranked(models, total, opts.top or 5, "(no model reported)") },
+    top = { models = ranked(models, total, opts.top or OPTIONS.by_name.top.default, "(no model reported)") },
     degraded = degraded or summary.degraded == true,
     message = summary.message,
   }
@@ -263,9 +268,9 @@ end
 --
 -- @tparam Client client a client
 -- @tparam[opt] table opts `from`, `to` (a window of UTC dates, both or neither), or
---   `days` (1..366, ending today), or `period` (`24h`, `7d`, `30d` (default),
---   `billing_cycle`); `top` (rows per dimension, default 5); `now` (seconds since the
---   epoch, for "today")
+--   `days` (ending today), or `period` (`24h`, `7d`, `30d`, `billing_cycle`); `top` (rows
+--   per dimension); `now` (seconds since the epoch, for "today"). Limits and defaults:
+--   `OPTIONS` above (`alephant.reports.options.of("costs")`)
 -- @treturn table `{source, workspace_id, currency, window = {from, to, days},
 --   previous = {from, to, total}, total, change_pct, change_reason, daily = {{date, cost,
 --   requests, tokens}, ...}, top = {agents, members, departments, models}, degraded}`;
@@ -275,14 +280,11 @@ end
 --   cover, e.g. members' spend in the agents list). `change_pct` is nil when the
 --   previous window spent nothing (`change_reason = "baseline_zero"`).
 -- @return[2] nil
--- @return[2] table error (`validation` before any request for a bad window)
+-- @return[2] table error (`validation` before any request for a bad window or `top`)
 local function costs(client, opts)
-  opts = check_opts("costs", opts, { from = "string", to = "string", days = "number", period = "string",
-    top = "number", now = "number" })
-  if opts.top then
-    local ok, err = core.validate_integer(opts.top, "top", 1, 100)
-    if not ok then error("alephant.reports.costs: " .. err.message, 2) end
-  end
+  opts = options.check(OPTIONS, opts)
+  local _, err = options.value(OPTIONS, opts, "top")
+  if err then return nil, err end
   if client:token_kind() == "virtual_key" then return cockpit_costs(client, opts) end
   return workspace_costs(client, opts)
 end

@@ -6,11 +6,16 @@
 -- with `metrics = "all"`), sent together (`client:batch`). Needs a personal access token
 -- or a JWT (the core refuses a virtual key before sending).
 -- @module alephant.reports.dashboard
-local core = require "alephant.core"
 local fields = require "alephant.reports.fields"
 local common = require "alephant.reports.common"
+local options = require "alephant.reports.options"
 
 local num, pick, usd, list_of = fields.num, fields.pick, fields.usd, fields.list_of
+
+-- The options: their one declaration (`alephant.reports.options`), read by the command line too.
+local OPTIONS = options.declare("dashboard", {
+  { name = "top", type = "integer", min = 1, max = 10, default = 5, help = "rows of each 24-hour top list" },
+})
 
 local SPARK_METRICS = { "spend", "requests", "tokens", "success", "latency" }
 
@@ -28,7 +33,8 @@ end
 
 --- The dashboard.
 -- @tparam Client client a client (PAT or JWT)
--- @tparam[opt] table opts `top` (rows of each 24-hour top list, 1..10, default 5)
+-- @tparam[opt] table opts `top` (rows of each 24-hour top list; limits and default: `OPTIONS`
+--   above, `alephant.reports.options.of("dashboard")`)
 -- @treturn table `{overview = {period, total_cost, total_requests, total_tokens,
 --   success_rate, avg_latency_ms, active_virtual_keys, total_virtual_keys, total_agents,
 --   total_members, total_departments}, live = {from, to, cost, requests, tokens,
@@ -38,10 +44,9 @@ end
 -- @return[2] nil
 -- @return[2] table error
 local function dashboard(client, opts)
-  opts = common.check_opts("dashboard", opts, { top = "number" })
-  local n = opts.top or 5
-  local ok, err = core.validate_integer(n, "top", 1, 10)
-  if not ok then return nil, err end
+  opts = options.check(OPTIONS, opts)
+  local n, err = options.value(OPTIONS, opts, "top")
+  if not n then return nil, err end
   local got
   got, err = common.together(client, { { "analytics.overview" }, { "analytics.live_24h", { limit = n } },
     { "analytics.sparklines", { metrics = "all" } } })

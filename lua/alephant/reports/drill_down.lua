@@ -11,13 +11,22 @@
 -- spent in the window (their models). The two costs calls go out together, then all the
 -- per-entity calls together (`client:batch`).
 -- @module alephant.reports.drill_down
-local core = require "alephant.core"
 local dates = require "alephant.reports.dates"
 local fields = require "alephant.reports.fields"
 local common = require "alephant.reports.common"
+local options = require "alephant.reports.options"
 
 local date_of, today = dates.date_of, dates.today
 local pick, usd, list_of, breakdowns = fields.pick, fields.usd, fields.list_of, fields.breakdowns
+
+-- The options: their one declaration (`alephant.reports.options`), read by the command line too.
+-- The days are the ones the per-agent and per-member analytics routes take.
+local OPTIONS = options.declare("drill_down", {
+  { name = "department_id", type = "uuid", help = "drill into this department" },
+  { name = "days", type = "integer", values = { 1, 7, 30 }, default = 30, help = "the last N days" },
+  { name = "top", type = "integer", min = 1, max = 50, default = 5, help = "models per agent or member" },
+  { name = "now", type = "number", cli = false, help = "seconds since the epoch" },
+})
 
 local function share(part, whole) return whole > 0 and part / whole * 100 or 0 end
 
@@ -54,8 +63,8 @@ end
 
 --- Departments → one department's members and agents → their models.
 -- @tparam Client client a client (PAT or JWT)
--- @tparam[opt] table opts `department_id` (drill into it), `days` (1, 7 or 30, default
---   30), `top` (models per agent or member, 1..50, default 5), `now`
+-- @tparam[opt] table opts `department_id` (drill into it), `days`, `top` (models per
+--   agent or member), `now`; rules and defaults: `OPTIONS` above (`alephant.reports.options.of("drill_down")`)
 -- @treturn table `{from, to, days, total, departments = {{id, name, cost, requests,
 --   share_pct}}, department = {id, name, cost, share_pct, agents = {{id, name, cost,
 --   share_pct, models = {{name, cost, requests, share_pct}}}}, members = {...}} (with
@@ -65,13 +74,12 @@ end
 -- @return[2] nil
 -- @return[2] table error
 local function drill_down(client, opts)
-  opts = common.check_opts("drill_down", opts, { department_id = "string", days = "number", top = "number",
-    now = "number" })
-  local days, n = opts.days or 30, opts.top or 5
-  local ok, err = core.validate_integer_in(days, "days", { 1, 7, 30 })
-  if ok then ok, err = core.validate_integer(n, "top", 1, 50) end
-  if ok and opts.department_id then ok, err = core.validate_uuid(opts.department_id, "department_id") end
-  if not ok then return nil, err end
+  opts = options.check(OPTIONS, opts)
+  local days, n, id, err
+  days, err = options.value(OPTIONS, opts, "days")
+  if days then n, err = options.value(OPTIONS, opts, "top") end
+  if n then id, err = options.value(OPTIONS, opts, "department_id") end
+  if not n or (opts.department_id and not id) then return nil, err end
   local t = today(opts.now)
   local from, to = date_of(t - days + 1), date_of(t)
   local first = { { "collector.costs", { from = from, to = to } } }

@@ -21,8 +21,8 @@ local pick, ID = fields.pick, fields.ID
 
 --- Idle agents and idle keys.
 -- @tparam Client client a client (PAT or JWT)
--- @tparam[opt] table opts `days` (1..3650, default 30), `progress` (function(what,
---   count, done)), `now`
+-- @tparam[opt] table opts `days`, `progress` (function(what, count, done)), `now`;
+--   limits and defaults: `alephant.reports.options.of("idle")` (declared in `activity`)
 -- @treturn table `{days, from, to, agents = {checked, items = {{id, name, department,
 --   environment, last_used, idle_days, basis, created_at}}}, keys = {checked, items =
 --   (as idle_keys)}, items = {{kind, id, name, last_used, idle_days, basis}}, calls}`

@@ -16,8 +16,9 @@ local scan = common.scan
 -- or a JWT: a virtual key cannot list the workspace's keys.
 --
 -- @tparam Client client a client
--- @tparam[opt] table opts `days` (1..3650, default 30), `progress`
---   (function(what, count, done)), `now` (seconds since the epoch)
+-- @tparam[opt] table opts `days`, `progress` (function(what, count, done)), `now`
+--   (seconds since the epoch); limits and defaults: `alephant.reports.options.of("idle_keys")`
+--   (declared in `activity`)
 -- @treturn table `{days, from, to, checked, items = {{id, label, entity_type,
 --   entity_id, entity_name, last_used, idle_days, basis, created_at}, ...}}`; keys
 --   whose last use is unknown come first, then the longest idle
