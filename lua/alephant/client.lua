@@ -279,44 +279,55 @@ local function scope_body(ctx)
 end
 
 -- Resolves the virtual key's workspace through cockpit.scope (once per TTL).
--- `failed` (a batch's) remembers a failed lookup: later calls get its error, unsent.
+-- `failed` (a batch's) remembers a failed lookup: later calls get its error, unsent
+-- (not a timeout or network failure, which another call's deadline could change).
 -- A context_store shares resolved contexts between clients (alephant.ngx: across nginx
--- workers): get() returns a context stored with its fetched_at, or nil plus a handle
--- (e.g. a lock) that set(ctx_or_nil, handle) receives after this client's own attempt.
+-- workers): get(wait) returns a context stored with its fetched_at, or nil plus a handle
+-- (e.g. a lock) that set(ctx_or_nil, handle) receives after this client's own attempt;
+-- `wait` is what the call's deadline leaves (nil: no deadline), the most get may wait.
 -- The lookup is a request of its own: the call's `timeout` and what remains of its
 -- deadline, never the call's headers (its own `x-request-id`). Returns the context and
 -- the call's options with the deadline the lookup left, or nil, err.
 function Client:_resolve_scope(opts, failed)
-  if failed and failed.err then return nil, failed.err end
-  local store, handle = self._context_store, nil
+  if failed and failed.err then -- each call its own copy: a caller may annotate its error
+    local copy = {}
+    for k, v in pairs(failed.err) do copy[k] = v end
+    return nil, setmetatable(copy, getmetatable(failed.err))
+  end
+  local started, deadline = self._now(), opts.deadline or self.deadline
+  local function left() -- what the call's deadline has left (nil: none)
+    return deadline and math.max(deadline - (self._now() - started), 0)
+  end
+  local store, handle, ctx = self._context_store, nil, nil
   if store then
     local stored
-    stored, handle = store:get()
-    if type(stored) == "table" and type(stored.fetched_at) == "number"
-      and self._state:accept_scope(scope_body(stored), stored.fetched_at) and self._state:context(os.time()) then
-      return true, opts
-    end
-  end
-  local now, started, deadline = os.time(), self._now(), opts.deadline or self.deadline
-  local req, err = self._state:prepare("cockpit.scope", nil, now)
-  local ctx, data
-  if req then
-    data, err = self:_send(req, { deadline = deadline, timeout = opts.timeout })
-    if data ~= nil then ctx, err = self._state:accept_scope(data, now) end
-  end
-  if store then
-    if ctx then ctx.fetched_at = now end
-    store:set(ctx, handle)
+    stored, handle = store:get(left()) -- waits at most what the deadline leaves
+    ctx = type(stored) == "table" and type(stored.fetched_at) == "number"
+      and self._state:accept_scope(scope_body(stored), stored.fetched_at) and self._state:context(os.time())
   end
   if not ctx then
-    if failed then failed.err = err end
-    return nil, err
+    local now = os.time()
+    local req, err = self._state:prepare("cockpit.scope", nil, now)
+    if req then
+      local data
+      data, err = self:_send(req, { deadline = left(), timeout = opts.timeout })
+      if data ~= nil then ctx, err = self._state:accept_scope(data, now) end
+    end
+    if store then
+      if ctx then ctx.fetched_at = now end
+      store:set(ctx, handle)
+    end
+    if not ctx then
+      -- remembered for the batch's other calls unless another call's time could change it
+      if failed and err.kind ~= "timeout" and err.kind ~= "network" then failed.err = err end
+      return nil, err
+    end
   end
   if deadline then -- the call has what the lookup left of its deadline (at least a try's worth of nothing)
-    local left = {}
-    for k, v in pairs(opts) do left[k] = v end
-    left.deadline = math.max(deadline - (self._now() - started), 0)
-    opts = left
+    local rest = {}
+    for k, v in pairs(opts) do rest[k] = v end
+    rest.deadline = left()
+    opts = rest
   end
   return ctx, opts
 end

@@ -63,11 +63,51 @@ describe("the scope lookup #integration", function()
     local results = c:batch(calls)
     assert.equal(1, #emu:requests("/api/v1/cockpit/scope"))
     assert.equal(0, #emu:requests("/v1/analytics/saas/usage"))
-    for _, r in ipairs(results) do
+    for i, r in ipairs(results) do
       assert.is_nil(r.data)
       assert.equal("http", r.err.kind, tostring(r.err))
       assert.equal(500, r.err.status)
       assert.equal("cockpit.scope", r.err.endpoint)
+      if i > 1 then assert.are_not.equal(results[1].err, r.err, "each call gets its own error table") end
     end
+  end)
+
+  it("in a batch, is not shared when it timed out on one call's own timeout", function()
+    emu:arm({ fault = "stall=1500", count = 1, path = "/api/v1/cockpit/scope" })
+    local c = emu:client("vk_agent", { max_retries = 0 })
+    local results = c:batch({
+      { "collector.usage", { from = today, to = today }, { timeout = 0.3 } },
+      { "collector.usage", { from = today, to = today } },
+    })
+    assert.equal("timeout", results[1].err and results[1].err.kind, tostring(results[1].err))
+    assert.equal("cockpit.scope", results[1].err.endpoint)
+    assert.is_table(results[2].data, tostring(results[2].err))
+    assert.equal(2, #emu:requests("/api/v1/cockpit/scope"))
+  end)
+
+  it("counts the wait for a context store against the call's deadline, and tells the store how long it may wait", function()
+    local t, waits = { now = 1000 }, {}
+    local store = {
+      get = function(_, wait)
+        waits[#waits + 1] = wait or "none"
+        t.now = t.now + 3 -- another holder of the store's lock took 3 s
+        return nil, "handle"
+      end,
+      set = function() end,
+    }
+    local c = emu:client("vk_agent", { max_retries = 0, context_store = store,
+      clock = function() return t.now end, sleep = function(s) t.now = t.now + s end })
+    local data, err = c.collector:usage({ from = today, to = today }, { deadline = 2 })
+    assert.is_nil(data)
+    assert.equal("timeout", err.kind, tostring(err))
+    assert.matches("deadline passed before the request could be sent", err.message)
+    assert.same({ 2 }, waits)
+    assert.equal(0, #emu:requests("/api/v1/cockpit/scope"))
+    -- without a deadline the store is told nothing
+    t.now, waits = 1000, {}
+    data, err = c.collector:usage({ from = today, to = today })
+    assert.is_table(data, tostring(err))
+    assert.same({ "none" }, waits)
+    assert.equal(1, #emu:requests("/api/v1/cockpit/scope"))
   end)
 end)

@@ -38,8 +38,9 @@ int al_url_policy(const char *scheme, const char *host, int allow_insecure_http,
  * .. token makes the token the host). Always NUL-terminates when cap > 0. */
 void al_url_show(const char *s, size_t n, char *out, size_t cap);
 
-/* Input quoted in a validation message: al_url_show into out (AL_QUOTE_CAP bytes: up
- * to 40 bytes of it, control bytes as '?', a token redacted); returns out. */
+/* Input quoted in a validation message: al_url_show into out (AL_QUOTE_CAP bytes: an
+ * input of up to 43 bytes whole, a longer one cut to 40 and "...", control bytes as '?',
+ * a token redacted); returns out. */
 #define AL_QUOTE_CAP 44
 const char *al_quote(const char *s, size_t n, char out[AL_QUOTE_CAP]);
 

@@ -206,8 +206,9 @@ end
 -- A context store (see alephant.client) over the shared cache, for one key.
 local function scope_store(cache, key, lock_timeout)
   return {
-    get = function()
-      return cache:acquire(key, yieldable[ngx.get_phase()] and lock_timeout or 0)
+    get = function(_, wait) -- wait: what the call's deadline leaves, nil for none
+      local most = wait and math.min(wait, lock_timeout) or lock_timeout
+      return cache:acquire(key, yieldable[ngx.get_phase()] and most or 0)
     end,
     set = function(_, ctx, handle)
       if type(ctx) == "table" and type(ctx.expires_at) == "number" then
