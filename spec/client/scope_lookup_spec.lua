@@ -85,7 +85,7 @@ describe("the scope lookup #integration", function()
     assert.equal(2, #emu:requests("/api/v1/cockpit/scope"))
   end)
 
-  it("counts the wait for a context store against the call's deadline, and tells the store how long it may wait", function()
+  it("counts the wait for a context store against the deadline and tells the store how long it may wait", function()
     local t, waits = { now = 1000 }, {}
     local store = {
       get = function(_, wait)
