@@ -302,8 +302,10 @@ function Client:_resolve_scope(opts, failed)
   if store then
     local stored
     stored, handle = store:get(left()) -- waits at most what the deadline leaves
-    ctx = type(stored) == "table" and type(stored.fetched_at) == "number"
-      and self._state:accept_scope(scope_body(stored), stored.fetched_at) and self._state:context(os.time())
+    if type(stored) == "table" and type(stored.fetched_at) == "number"
+      and self._state:accept_scope(scope_body(stored), stored.fetched_at) then
+      ctx = self._state:context(os.time())
+    end
   end
   if not ctx then
     local now = os.time()
