@@ -1,6 +1,6 @@
 --- Help text for the `alephant` command line, generated from the catalog (groups,
 -- commands, parameters with their types, limits and constraints) and from the reports'
--- option lists in `alephant.cli.args`.
+-- own option declarations (`alephant.reports.options`, through `alephant.cli.report_args`).
 -- @module alephant.cli.help
 local core = require "alephant.core"
 local format = require "alephant.cli.format"

@@ -155,12 +155,8 @@ end
 local function run_report(ctx, name, parsed)
   local opts = {}
   for k, v in pairs(parsed.params) do opts[k] = v end
-  local fn = REPORTS[name].fn
-  if report_args.REPORTS[name] then
-    local why
-    fn, why = report_args.adapt(name, parsed.words[3], opts)
-    if not fn then return fail(ctx, usage("%s; see alephant report %s --help", why, name)) end
-  end
+  local fn, why = report_args.adapt(name, parsed.words[3], opts) -- its action, its options in the report's shape
+  if not fn then return fail(ctx, usage("%s; see alephant report %s --help", why, name)) end
   local client, err = make_client(ctx)
   if not client then return fail(ctx, err) end
   using(ctx, client, { name = "report " .. name, params = REPORTS[name].params }) -- errors name its flags
