@@ -155,13 +155,42 @@ static const unsigned char byte_class[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
+/* Word-at-a-time: the 0x80 bit of each byte of the result is set for a byte of w
+ * that is not PLAIN ('"', '\\', below 0x20 or above 0x7F), and for no byte before
+ * the first such one (a borrow only runs towards the higher bytes). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+static uint64_t not_plain(uint64_t w) {
+  uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+  return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
+}
+
+/* The first byte at or after i that is not PLAIN, or n. */
+static size_t skip_plain(const unsigned char *s, size_t i, size_t n) {
+  while (n - i >= 8) {
+    uint64_t w, m;
+    memcpy(&w, s + i, 8);
+    m = not_plain(w) & HIGH;
+    if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return i + ((unsigned)__builtin_ctzll(m) >> 3);
+#else
+      break; /* the byte loop finds it within 8 bytes */
+#endif
+    }
+    i += 8;
+  }
+  while (i < n && (byte_class[s[i]] & PLAIN)) i++;
+  return i;
+}
+
 static al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   size_t n = sc->n, open = sc->pos, i = open + 1, saved = 0;
   int esc = 0;
   for (;;) {
     unsigned char c;
-    while (i < n && (byte_class[s[i]] & PLAIN)) i++;
+    i = skip_plain(s, i, n);
     if (i >= n) return fail(sc, open, "unterminated string (found end of input)");
     c = s[i];
     if (c == '"') break;
