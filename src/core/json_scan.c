@@ -368,6 +368,10 @@ static al_json_type scan_value(al_json_scanner *sc, al_json_token *tok, const ch
   return t;
 }
 
+/* The separators ':' and ',' are consumed on the way to the token after them, and a
+ * key takes the ':' that follows it: one pass through the loop per token in the
+ * usual compact or pretty-printed document. Messages and offsets are those of a
+ * pass per separator. */
 al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
@@ -391,6 +395,7 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
     c = pos < n ? s[pos] : 0;
     switch (sc->state) {
       case ST_VALUE:
+      value:
         return tok->type = scan_value(sc, tok, "a value");
       case ST_VALUE_OR_END:
         if (c == ']') return tok->type = close_container(sc, tok);
@@ -398,10 +403,18 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
       case ST_KEY_OR_END:
       case ST_KEY:
         if (sc->state == ST_KEY_OR_END && c == '}') return tok->type = close_container(sc, tok);
+      key:
         if (c != '"' || pos >= n)
           return expected(sc, pos, sc->state == ST_KEY ? "a string key after ','" : "a string key or '}'");
         if (scan_string(sc, tok) == AL_JSON_ERROR) return AL_JSON_ERROR;
-        sc->state = ST_COLON;
+        pos = sc->pos;
+        while (pos < n && (byte_class[s[pos]] & WS)) pos++;
+        if (pos < n && s[pos] == ':') { /* else the next call reports what stands there */
+          sc->pos = pos + 1;
+          sc->state = ST_VALUE;
+        } else {
+          sc->state = ST_COLON;
+        }
         return tok->type = AL_JSON_KEY;
       case ST_COLON:
         if (c != ':' || pos >= n) return expected(sc, pos, "':' after an object key");
@@ -414,7 +427,12 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
           if (c == ',') {
             pos++;
             sc->state = obj ? ST_KEY : ST_VALUE;
-            continue;
+            while (pos < n && (byte_class[s[pos]] & WS)) pos++;
+            sc->pos = pos;
+            if (pos >= n) continue; /* the loop reports the end of input */
+            c = s[pos];
+            if (obj) goto key;
+            goto value;
           }
           if (c == (obj ? '}' : ']')) return tok->type = close_container(sc, tok);
         }
