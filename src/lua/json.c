@@ -112,6 +112,8 @@ typedef struct {
   int slot;       /* stack index of the placeholder, then of the table */
   int object;     /* an object (key/value pairs pending), else an array */
   int created;    /* the table exists (flushed early) */
+  int maybe_dup;  /* objects: two keys may be equal (see push_key) */
+  unsigned seen;  /* objects: the key-cache entries its keys map to */
   lua_Integer n;  /* arrays: elements already in the table */
 } frame;
 
@@ -131,16 +133,22 @@ static void need_room(decoder *d) {
   }
 }
 
-static void push_key(decoder *d, const al_json_token *tok, scratch *sb) {
+/* Equal keys map to the same cache entry, so an object whose keys all map to
+ * distinct entries has no duplicate key (fr->seen); any other object is marked
+ * maybe_dup, and flush keeps its document order. */
+static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *sb) {
   lua_State *L = d->L;
   const unsigned char *k = (const unsigned char *)tok->str;
   key_slot *e;
   unsigned h;
   if (tok->escaped || tok->len == 0 || tok->len > KEY_CACHE_MAX) {
+    fr->maybe_dup = 1;
     push_string(L, tok, sb);
     return;
   }
   h = ((unsigned)tok->len * 31u + k[0] * 7u + k[tok->len - 1]) & (KEY_CACHE - 1);
+  if (fr->seen & (1u << h)) fr->maybe_dup = 1;
+  fr->seen |= 1u << h;
   e = &d->cache[h];
   if (e->len == tok->len && e->src != NULL && memcmp(e->src, tok->str, tok->len) == 0) {
     lua_pushvalue(L, d->keys + (int)h);
@@ -169,10 +177,16 @@ static void flush(decoder *d, frame *fr, int closing) {
       lua_replace(L, fr->slot);
       fr->created = 1;
     }
-    for (i = 0; i < pairs; i++) { /* in document order: a later duplicate wins */
-      lua_pushvalue(L, fr->slot + 1 + 2 * i);
-      lua_pushvalue(L, fr->slot + 2 + 2 * i);
-      lua_rawset(L, fr->slot); /* a nil value (null) leaves the key absent */
+    if (!fr->maybe_dup && pending % 2 == 0) {
+      /* no key twice: any order gives the same table, and lua_rawset takes the
+       * pairs from the top (a nil value, null, leaves the key absent) */
+      for (i = 0; i < pairs; i++) lua_rawset(L, fr->slot);
+    } else {
+      for (i = 0; i < pairs; i++) { /* in document order: a later duplicate wins */
+        lua_pushvalue(L, fr->slot + 1 + 2 * i);
+        lua_pushvalue(L, fr->slot + 2 + 2 * i);
+        lua_rawset(L, fr->slot);
+      }
     }
     if (pending % 2 && pairs > 0) { /* a key whose value is not there yet moves down */
       lua_replace(L, fr->slot + 1);
@@ -241,6 +255,8 @@ static int l_decode(lua_State *L) {
         fr->slot = lua_gettop(L);
         fr->object = tok.type == AL_JSON_OBJECT;
         fr->created = 0;
+        fr->maybe_dup = 0;
+        fr->seen = 0;
         fr->n = 0;
         continue;
       case AL_JSON_OBJECT_END:
@@ -250,7 +266,7 @@ static int l_decode(lua_State *L) {
         break; /* the finished table, at the placeholder's slot, is now the top */
       case AL_JSON_KEY:
         need_room(&d);
-        push_key(&d, &tok, &sb);
+        push_key(&d, &d.f[sc.depth], &tok, &sb);
         continue;
       case AL_JSON_STRING:
         need_room(&d);
