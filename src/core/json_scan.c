@@ -255,7 +255,7 @@ static const uint64_t pow10_8[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10
 
 /* The number of ASCII digits that start the 8 bytes at p (all readable), and
  * their value in *v: 8 digits at a time, without a loop. */
-static unsigned digits8(const unsigned char *p, uint64_t *v) {
+static inline __attribute__((always_inline)) unsigned digits8(const unsigned char *p, uint64_t *v) {
   uint64_t w, d, bad;
   unsigned k;
   memcpy(&w, p, 8);
