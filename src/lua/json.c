@@ -12,6 +12,7 @@
  * (correctly rounded; beyond the double range -> +-math.huge).
  *
  * Encoding: see l_encode. */
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -121,16 +122,22 @@ typedef struct {
   lua_State *L;
   int array_mt; /* stack index of core.array_mt */
   int keys;     /* stack index of the first key-cache slot */
-  int room;     /* pushes left before the next lua_checkstack */
+  int top;     /* the stack top, counted here (no lua_gettop per value) */
+  int limit;   /* the top up to which pushes need no lua_checkstack */
   key_slot cache[KEY_CACHE];
   frame f[AL_JSON_MAX_DEPTH + 1];
 } decoder;
 
+/* Counts the push that follows (exactly one slot), after making sure the stack has
+ * room for it and for a flush's temporaries. lua_checkstack's room stays: the
+ * stack never shrinks below what a running C function asked for, so the limit is
+ * a stack index, whatever flushes do in between. */
 static void need_room(decoder *d) {
-  if (--d->room <= 0) {
+  if (d->top >= d->limit) {
     luaL_checkstack(d->L, 64, "JSON document");
-    d->room = 56; /* 8 slots spare for a flush's temporaries */
+    d->limit = d->top + 56; /* 8 slots spare for a flush's temporaries */
   }
+  d->top++;
 }
 
 /* Equal keys map to the same cache entry, so an object whose keys all map to
@@ -166,10 +173,8 @@ static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *s
 static void flush(decoder *d, frame *fr, int closing) {
   lua_State *L = d->L;
   int object = fr->object;
-  int top = lua_gettop(L), pending = top - fr->slot, i;
-  /* The room credited back is what the stack actually shrank by: an object's key
-   * waiting for its value keeps its slot (crediting it would let later pushes skip
-   * lua_checkstack and write past the end of the stack on Lua 5.4). */
+  int pending = d->top - fr->slot, i;
+  assert(d->top == lua_gettop(L));
   if (object) {
     int pairs = pending / 2;
     if (!fr->created) {
@@ -207,7 +212,7 @@ static void flush(decoder *d, frame *fr, int closing) {
       lua_setmetatable(L, fr->slot);
     }
   }
-  d->room += top - lua_gettop(L);
+  d->top = lua_gettop(L); /* an object's key waiting for its value stays */
 }
 
 /* core.json_decode(s) -> value | nil, err */
@@ -229,7 +234,8 @@ static int l_decode(lua_State *L) {
   d.L = L;
   d.array_mt = 2;
   d.keys = 4;
-  d.room = 56;
+  d.top = 3 + KEY_CACHE;
+  d.limit = d.top + 56; /* within the KEY_CACHE + 64 checked above */
   memset(d.cache, 0, sizeof d.cache);
   sb.slot = 3;
   sb.cap = 0;
@@ -246,13 +252,13 @@ static int l_decode(lua_State *L) {
       case AL_JSON_ARRAY:
         if (sc.depth > 1) { /* the parent keeps few pending slots while the stack is deep */
           fr = &d.f[sc.depth - 1];
-          if (lua_gettop(L) - fr->slot > FLUSH || lua_gettop(L) > DEEP_STACK)
+          if (d.top - fr->slot > FLUSH || d.top > DEEP_STACK)
             flush(&d, fr, 0);
         }
         need_room(&d);
         lua_pushnil(L); /* the placeholder */
         fr = &d.f[sc.depth];
-        fr->slot = lua_gettop(L);
+        fr->slot = d.top;
         fr->object = tok.type == AL_JSON_OBJECT;
         fr->created = 0;
         fr->maybe_dup = 0;
@@ -292,7 +298,7 @@ static int l_decode(lua_State *L) {
         break;
     }
     /* a value: it waits on the stack for its container to close */
-    if (sc.depth > 0 && lua_gettop(L) - d.f[sc.depth].slot > FLUSH)
+    if (sc.depth > 0 && d.top - d.f[sc.depth].slot > FLUSH)
       flush(&d, &d.f[sc.depth], 0);
   }
 }
