@@ -140,6 +140,34 @@ static void need_room(decoder *d) {
   d->top++;
 }
 
+/* a[0..n) == b[0..n), for short keys: a few word compares instead of a memcmp call */
+static int same_key(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  uint32_t u, v;
+  if (n >= 8) {
+    size_t i;
+    for (i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8); /* the last 8 bytes, overlapping the ones compared */
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    if (u != v) return 0;
+    memcpy(&u, a + n - 4, 4);
+    memcpy(&v, b + n - 4, 4);
+    return u == v;
+  }
+  while (n--)
+    if (a[n] != b[n]) return 0;
+  return 1;
+}
+
 /* Equal keys map to the same cache entry, so an object whose keys all map to
  * distinct entries has no duplicate key (fr->seen); any other object is marked
  * maybe_dup, and flush keeps its document order. */
@@ -157,7 +185,7 @@ static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *s
   if (fr->seen & (1u << h)) fr->maybe_dup = 1;
   fr->seen |= 1u << h;
   e = &d->cache[h];
-  if (e->len == tok->len && e->src != NULL && memcmp(e->src, tok->str, tok->len) == 0) {
+  if (e->len == tok->len && e->src != NULL && same_key(e->src, tok->str, tok->len)) {
     lua_pushvalue(L, d->keys + (int)h);
     return;
   }
