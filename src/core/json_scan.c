@@ -7,6 +7,13 @@
 #include "json.h"
 #include "json_private.h"
 
+/* For the few small functions of the per-token path that GCC would keep out of line. */
+#if defined(__GNUC__)
+#define HOT inline __attribute__((always_inline))
+#else
+#define HOT inline
+#endif
+
 /* ---------------------------------------------------------------- UTF-8 ---- */
 
 size_t al_json_utf8_seq(const unsigned char *p, size_t avail) {
@@ -160,13 +167,13 @@ static const unsigned char byte_class[256] = {
  * the first such one (a borrow only runs towards the higher bytes). */
 #define ONES UINT64_C(0x0101010101010101)
 #define HIGH UINT64_C(0x8080808080808080)
-static uint64_t not_plain(uint64_t w) {
+static HOT uint64_t not_plain(uint64_t w) {
   uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
   return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
 }
 
 /* The first byte at or after i that is not PLAIN, or n. */
-static size_t skip_plain(const unsigned char *s, size_t i, size_t n) {
+static HOT size_t skip_plain(const unsigned char *s, size_t i, size_t n) {
   while (n - i >= 8) {
     uint64_t w, m;
     memcpy(&w, s + i, 8);
@@ -184,9 +191,11 @@ static size_t skip_plain(const unsigned char *s, size_t i, size_t n) {
   return i;
 }
 
-static al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
+/* A string with an escape or a non-ASCII byte, from i, its first such byte (or the
+ * end of input, or an invalid byte). */
+static al_json_type scan_string_rest(al_json_scanner *sc, al_json_token *tok, size_t i) {
   const unsigned char *s = (const unsigned char *)sc->s;
-  size_t n = sc->n, open = sc->pos, i = open + 1, saved = 0;
+  size_t n = sc->n, open = sc->pos, saved = 0;
   int esc = 0;
   for (;;) {
     unsigned char c;
@@ -247,6 +256,23 @@ static al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
   return AL_JSON_STRING;
 }
 
+/* The usual string, printable ASCII without escapes, here; any other goes on in
+ * scan_string_rest. */
+static HOT al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  size_t open = sc->pos, i = skip_plain(s, open + 1, sc->n);
+  if (i < sc->n && s[i] == '"') {
+    tok->offset = open;
+    tok->str = sc->s + open + 1;
+    tok->len = i - open - 1;
+    tok->decoded_len = tok->len;
+    tok->escaped = 0;
+    sc->pos = i + 1;
+    return AL_JSON_STRING;
+  }
+  return scan_string_rest(sc, tok, i);
+}
+
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -255,7 +281,7 @@ static const uint64_t pow10_8[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10
 
 /* The number of ASCII digits that start the 8 bytes at p (all readable), and
  * their value in *v: 8 digits at a time, without a loop. */
-static inline __attribute__((always_inline)) unsigned digits8(const unsigned char *p, uint64_t *v) {
+static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
   uint64_t w, d, bad;
   unsigned k;
   memcpy(&w, p, 8);
