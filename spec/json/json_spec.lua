@@ -48,6 +48,31 @@ describe("core.json_decode", function()
     assert.same({ a = 2 }, decode('{"a":1,"a":2}')) -- duplicate keys: the last wins
   end)
 
+  it("tells apart keys of one length, first and last byte that differ anywhere else", function()
+    -- such keys share a key-cache entry: only a compare of every byte tells them apart
+    for len = 3, 40 do
+      for at = 2, len - 1 do
+        local k1 = "a" .. ("m"):rep(len - 2) .. "z"
+        local k2 = k1:sub(1, at - 1) .. "n" .. k1:sub(at + 1)
+        local t = decode(('[{"%s":1},{"%s":2,"%s":3}]'):format(k1, k2, k1))
+        assert.same({ { [k1] = 1 }, { [k2] = 2, [k1] = 3 } }, t)
+      end
+    end
+  end)
+
+  it("keeps the last of duplicate keys however they are spelled or nested", function()
+    assert.same({ b = 2 }, decode('{"a":1,"b":2,"a":null}')) -- a null last: absent
+    assert.same({ a = 3, b = 2 }, decode('{"a":null,"b":2,"a":3}'))
+    assert.same({ ab = 2 }, decode('{"ab":1,"a\\u0062":2}')) -- escaped and plain: one key
+    assert.same({ ab = 1 }, decode('{"a\\u0062":2,"ab":1}'))
+    assert.same({ [""] = 2 }, decode('{"":1,"":2}'))
+    local long = ("k"):rep(50)
+    assert.same({ [long] = 2 }, decode(('{"%s":1,"%s":2}'):format(long, long)))
+    -- a child object using the same key does not hide its parent's duplicate
+    assert.same({ a = { a = 1, b = { a = 2 } } }, decode('{"a":0,"a":{"a":1,"b":{"a":2}}}'))
+    assert.same({ x = 2, c = { x = 1 } }, decode('{"x":1,"c":{"x":1},"x":2}'))
+  end)
+
   it("returns integers as integers on Lua 5.3+", function()
     assert.equal(10000, decode("10000"))
     assert.equal(-42, decode("-42"))

@@ -7,6 +7,13 @@
 #include "json.h"
 #include "json_private.h"
 
+/* For the few small functions of the per-token path that GCC would keep out of line. */
+#if defined(__GNUC__)
+#define HOT inline __attribute__((always_inline))
+#else
+#define HOT inline
+#endif
+
 /* ---------------------------------------------------------------- UTF-8 ---- */
 
 size_t al_json_utf8_seq(const unsigned char *p, size_t avail) {
@@ -155,13 +162,44 @@ static const unsigned char byte_class[256] = {
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-static al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
+/* Word-at-a-time: the 0x80 bit of each byte of the result is set for a byte of w
+ * that is not PLAIN ('"', '\\', below 0x20 or above 0x7F), and for no byte before
+ * the first such one (a borrow only runs towards the higher bytes). */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGH UINT64_C(0x8080808080808080)
+static HOT uint64_t not_plain(uint64_t w) {
+  uint64_t q = w ^ (ONES * '"'), b = w ^ (ONES * '\\');
+  return ((q - ONES) & ~q) | ((b - ONES) & ~b) | ((w - ONES * 0x20) & ~w) | w;
+}
+
+/* The first byte at or after i that is not PLAIN, or n. */
+static HOT size_t skip_plain(const unsigned char *s, size_t i, size_t n) {
+  while (n - i >= 8) {
+    uint64_t w, m;
+    memcpy(&w, s + i, 8);
+    m = not_plain(w) & HIGH;
+    if (m) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+      return i + ((unsigned)__builtin_ctzll(m) >> 3);
+#else
+      break; /* the byte loop finds it within 8 bytes */
+#endif
+    }
+    i += 8;
+  }
+  while (i < n && (byte_class[s[i]] & PLAIN)) i++;
+  return i;
+}
+
+/* A string with an escape or a non-ASCII byte, from i, its first such byte (or the
+ * end of input, or an invalid byte). */
+static al_json_type scan_string_rest(al_json_scanner *sc, al_json_token *tok, size_t i) {
   const unsigned char *s = (const unsigned char *)sc->s;
-  size_t n = sc->n, open = sc->pos, i = open + 1, saved = 0;
+  size_t n = sc->n, open = sc->pos, saved = 0;
   int esc = 0;
   for (;;) {
     unsigned char c;
-    while (i < n && (byte_class[s[i]] & PLAIN)) i++;
+    i = skip_plain(s, i, n);
     if (i >= n) return fail(sc, open, "unterminated string (found end of input)");
     c = s[i];
     if (c == '"') break;
@@ -218,7 +256,49 @@ static al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
   return AL_JSON_STRING;
 }
 
+/* The usual string, printable ASCII without escapes, here; any other goes on in
+ * scan_string_rest. */
+static HOT al_json_type scan_string(al_json_scanner *sc, al_json_token *tok) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  size_t open = sc->pos, i = skip_plain(s, open + 1, sc->n);
+  if (i < sc->n && s[i] == '"') {
+    tok->offset = open;
+    tok->str = sc->s + open + 1;
+    tok->len = i - open - 1;
+    tok->decoded_len = tok->len;
+    tok->escaped = 0;
+    sc->pos = i + 1;
+    return AL_JSON_STRING;
+  }
+  return scan_string_rest(sc, tok, i);
+}
+
 static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DIGITS8 1
+static const uint64_t pow10_8[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/* The number of ASCII digits that start the 8 bytes at p (all readable), and
+ * their value in *v: 8 digits at a time, without a loop. */
+static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
+  uint64_t w, d, bad;
+  unsigned k;
+  memcpy(&w, p, 8);
+  d = w - ONES * '0'; /* a byte below '0' borrows from the later bytes only */
+  bad = (d | (d + ONES * 0x76)) & HIGH; /* the first non-digit byte, and maybe later ones */
+  k = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+  if (k == 0) {
+    *v = 0;
+    return 0;
+  }
+  d <<= 8 * (8 - k); /* the k digits to the top, zeros before them */
+  d = ((d & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8;
+  d = ((d & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
+  *v = ((d & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
+  return k;
+}
+#endif
 
 /* One pass: the grammar, and the first 19 significant digits as an integer mantissa,
  * so that integers and short decimals need no second look at the text. */
@@ -236,6 +316,16 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
     i++;
     if (i < n && is_digit(s[i])) return fail(sc, start, "leading zeros are not allowed in numbers");
   } else if (i < n && is_digit(s[i])) {
+#ifdef DIGITS8
+    while (n - i >= 8 && sig <= 19 - 8) { /* m * 10^8 + v stays below 10^19 */
+      uint64_t v;
+      unsigned k = digits8(s + i, &v);
+      m = m * pow10_8[k] + v;
+      i += k;
+      sig += k;
+      if (k < 8) break;
+    }
+#endif
     for (; i < n && is_digit(s[i]); i++, sig++)
       if (sig < 19) m = m * 10 + (unsigned)(s[i] - '0');
   } else {
@@ -244,6 +334,17 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
   if (i < n && s[i] == '.') {
     i++;
     if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit after the decimal point");
+#ifdef DIGITS8
+    while (n - i >= 8 && sig <= 19 - 8) {
+      uint64_t v;
+      unsigned k = digits8(s + i, &v);
+      m = m * pow10_8[k] + v;
+      i += k;
+      sig += k;
+      nfrac += (int)k;
+      if (k < 8) break;
+    }
+#endif
     for (; i < n && is_digit(s[i]); i++, sig++) {
       if (sig < 19) {
         m = m * 10 + (unsigned)(s[i] - '0');
@@ -339,6 +440,10 @@ static al_json_type scan_value(al_json_scanner *sc, al_json_token *tok, const ch
   return t;
 }
 
+/* The separators ':' and ',' are consumed on the way to the token after them, and a
+ * key takes the ':' that follows it: one pass through the loop per token in the
+ * usual compact or pretty-printed document. Messages and offsets are those of a
+ * pass per separator. */
 al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
@@ -362,6 +467,7 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
     c = pos < n ? s[pos] : 0;
     switch (sc->state) {
       case ST_VALUE:
+      value:
         return tok->type = scan_value(sc, tok, "a value");
       case ST_VALUE_OR_END:
         if (c == ']') return tok->type = close_container(sc, tok);
@@ -369,10 +475,18 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
       case ST_KEY_OR_END:
       case ST_KEY:
         if (sc->state == ST_KEY_OR_END && c == '}') return tok->type = close_container(sc, tok);
+      key:
         if (c != '"' || pos >= n)
           return expected(sc, pos, sc->state == ST_KEY ? "a string key after ','" : "a string key or '}'");
         if (scan_string(sc, tok) == AL_JSON_ERROR) return AL_JSON_ERROR;
-        sc->state = ST_COLON;
+        pos = sc->pos;
+        while (pos < n && (byte_class[s[pos]] & WS)) pos++;
+        if (pos < n && s[pos] == ':') { /* else the next call reports what stands there */
+          sc->pos = pos + 1;
+          sc->state = ST_VALUE;
+        } else {
+          sc->state = ST_COLON;
+        }
         return tok->type = AL_JSON_KEY;
       case ST_COLON:
         if (c != ':' || pos >= n) return expected(sc, pos, "':' after an object key");
@@ -385,7 +499,12 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
           if (c == ',') {
             pos++;
             sc->state = obj ? ST_KEY : ST_VALUE;
-            continue;
+            while (pos < n && (byte_class[s[pos]] & WS)) pos++;
+            sc->pos = pos;
+            if (pos >= n) continue; /* the loop reports the end of input */
+            c = s[pos];
+            if (obj) goto key;
+            goto value;
           }
           if (c == (obj ? '}' : ']')) return tok->type = close_container(sc, tok);
         }

@@ -12,6 +12,7 @@
  * (correctly rounded; beyond the double range -> +-math.huge).
  *
  * Encoding: see l_encode. */
+#include <assert.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -112,6 +113,8 @@ typedef struct {
   int slot;       /* stack index of the placeholder, then of the table */
   int object;     /* an object (key/value pairs pending), else an array */
   int created;    /* the table exists (flushed early) */
+  int maybe_dup;  /* objects: two keys may be equal (see push_key) */
+  unsigned seen;  /* objects: the key-cache entries its keys map to */
   lua_Integer n;  /* arrays: elements already in the table */
 } frame;
 
@@ -119,30 +122,70 @@ typedef struct {
   lua_State *L;
   int array_mt; /* stack index of core.array_mt */
   int keys;     /* stack index of the first key-cache slot */
-  int room;     /* pushes left before the next lua_checkstack */
+  int top;     /* the stack top, counted here (no lua_gettop per value) */
+  int limit;   /* the top up to which pushes need no lua_checkstack */
   key_slot cache[KEY_CACHE];
   frame f[AL_JSON_MAX_DEPTH + 1];
 } decoder;
 
+/* Counts the push that follows (exactly one slot), after making sure the stack has
+ * room for it and for a flush's temporaries. lua_checkstack's room stays: the
+ * stack never shrinks below what a running C function asked for, so the limit is
+ * a stack index, whatever flushes do in between. */
 static void need_room(decoder *d) {
-  if (--d->room <= 0) {
+  if (d->top >= d->limit) {
     luaL_checkstack(d->L, 64, "JSON document");
-    d->room = 56; /* 8 slots spare for a flush's temporaries */
+    d->limit = d->top + 56; /* 8 slots spare for a flush's temporaries */
   }
+  d->top++;
 }
 
-static void push_key(decoder *d, const al_json_token *tok, scratch *sb) {
+/* a[0..n) == b[0..n), for short keys: a few word compares instead of a memcmp call */
+static int same_key(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  uint32_t u, v;
+  if (n >= 8) {
+    size_t i;
+    for (i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8); /* the last 8 bytes, overlapping the ones compared */
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    if (u != v) return 0;
+    memcpy(&u, a + n - 4, 4);
+    memcpy(&v, b + n - 4, 4);
+    return u == v;
+  }
+  while (n--)
+    if (a[n] != b[n]) return 0;
+  return 1;
+}
+
+/* Equal keys map to the same cache entry, so an object whose keys all map to
+ * distinct entries has no duplicate key (fr->seen); any other object is marked
+ * maybe_dup, and flush keeps its document order. */
+static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *sb) {
   lua_State *L = d->L;
   const unsigned char *k = (const unsigned char *)tok->str;
   key_slot *e;
   unsigned h;
   if (tok->escaped || tok->len == 0 || tok->len > KEY_CACHE_MAX) {
+    fr->maybe_dup = 1;
     push_string(L, tok, sb);
     return;
   }
   h = ((unsigned)tok->len * 31u + k[0] * 7u + k[tok->len - 1]) & (KEY_CACHE - 1);
+  if (fr->seen & (1u << h)) fr->maybe_dup = 1;
+  fr->seen |= 1u << h;
   e = &d->cache[h];
-  if (e->len == tok->len && e->src != NULL && memcmp(e->src, tok->str, tok->len) == 0) {
+  if (e->len == tok->len && e->src != NULL && same_key(e->src, tok->str, tok->len)) {
     lua_pushvalue(L, d->keys + (int)h);
     return;
   }
@@ -158,10 +201,8 @@ static void push_key(decoder *d, const al_json_token *tok, scratch *sb) {
 static void flush(decoder *d, frame *fr, int closing) {
   lua_State *L = d->L;
   int object = fr->object;
-  int top = lua_gettop(L), pending = top - fr->slot, i;
-  /* The room credited back is what the stack actually shrank by: an object's key
-   * waiting for its value keeps its slot (crediting it would let later pushes skip
-   * lua_checkstack and write past the end of the stack on Lua 5.4). */
+  int pending = d->top - fr->slot, i;
+  assert(d->top == lua_gettop(L));
   if (object) {
     int pairs = pending / 2;
     if (!fr->created) {
@@ -169,10 +210,16 @@ static void flush(decoder *d, frame *fr, int closing) {
       lua_replace(L, fr->slot);
       fr->created = 1;
     }
-    for (i = 0; i < pairs; i++) { /* in document order: a later duplicate wins */
-      lua_pushvalue(L, fr->slot + 1 + 2 * i);
-      lua_pushvalue(L, fr->slot + 2 + 2 * i);
-      lua_rawset(L, fr->slot); /* a nil value (null) leaves the key absent */
+    if (!fr->maybe_dup && pending % 2 == 0) {
+      /* no key twice: any order gives the same table, and lua_rawset takes the
+       * pairs from the top (a nil value, null, leaves the key absent) */
+      for (i = 0; i < pairs; i++) lua_rawset(L, fr->slot);
+    } else {
+      for (i = 0; i < pairs; i++) { /* in document order: a later duplicate wins */
+        lua_pushvalue(L, fr->slot + 1 + 2 * i);
+        lua_pushvalue(L, fr->slot + 2 + 2 * i);
+        lua_rawset(L, fr->slot);
+      }
     }
     if (pending % 2 && pairs > 0) { /* a key whose value is not there yet moves down */
       lua_replace(L, fr->slot + 1);
@@ -193,7 +240,7 @@ static void flush(decoder *d, frame *fr, int closing) {
       lua_setmetatable(L, fr->slot);
     }
   }
-  d->room += top - lua_gettop(L);
+  d->top = lua_gettop(L); /* an object's key waiting for its value stays */
 }
 
 /* core.json_decode(s) -> value | nil, err */
@@ -215,7 +262,8 @@ static int l_decode(lua_State *L) {
   d.L = L;
   d.array_mt = 2;
   d.keys = 4;
-  d.room = 56;
+  d.top = 3 + KEY_CACHE;
+  d.limit = d.top + 56; /* within the KEY_CACHE + 64 checked above */
   memset(d.cache, 0, sizeof d.cache);
   sb.slot = 3;
   sb.cap = 0;
@@ -232,15 +280,17 @@ static int l_decode(lua_State *L) {
       case AL_JSON_ARRAY:
         if (sc.depth > 1) { /* the parent keeps few pending slots while the stack is deep */
           fr = &d.f[sc.depth - 1];
-          if (lua_gettop(L) - fr->slot > FLUSH || lua_gettop(L) > DEEP_STACK)
+          if (d.top - fr->slot > FLUSH || d.top > DEEP_STACK)
             flush(&d, fr, 0);
         }
         need_room(&d);
         lua_pushnil(L); /* the placeholder */
         fr = &d.f[sc.depth];
-        fr->slot = lua_gettop(L);
+        fr->slot = d.top;
         fr->object = tok.type == AL_JSON_OBJECT;
         fr->created = 0;
+        fr->maybe_dup = 0;
+        fr->seen = 0;
         fr->n = 0;
         continue;
       case AL_JSON_OBJECT_END:
@@ -250,7 +300,7 @@ static int l_decode(lua_State *L) {
         break; /* the finished table, at the placeholder's slot, is now the top */
       case AL_JSON_KEY:
         need_room(&d);
-        push_key(&d, &tok, &sb);
+        push_key(&d, &d.f[sc.depth], &tok, &sb);
         continue;
       case AL_JSON_STRING:
         need_room(&d);
@@ -276,7 +326,7 @@ static int l_decode(lua_State *L) {
         break;
     }
     /* a value: it waits on the stack for its container to close */
-    if (sc.depth > 0 && lua_gettop(L) - d.f[sc.depth].slot > FLUSH)
+    if (sc.depth > 0 && d.top - d.f[sc.depth].slot > FLUSH)
       flush(&d, &d.f[sc.depth], 0);
   }
 }
