@@ -453,7 +453,7 @@ describe("JSON round trips", function()
       io.write("decoded")
     ]=]
     local out = sys.slurp(("LUA_PATH=%s LUA_CPATH=%s timeout 60 %s -e %s 2>&1"):format(sys.shq(package.path),
-      sys.shq(package.cpath), sys.lua_name(), sys.shq(script)))
+      sys.shq(package.cpath), sys.lua_command(), sys.shq(script)))
     assert.equal("decoded", out)
   end)
 end)
