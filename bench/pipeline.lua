@@ -10,12 +10,16 @@
 --             for decode; absent when cjson is not installed)
 --
 --   lua5.4|luajit bench/pipeline.lua BODY_FILE [SECONDS]   -> "<name> ops=<per second>" lines
+--   lua5.4|luajit bench/pipeline.lua BODY_FILE count CASE N
+--     -> exactly N operations of one case, untimed (bench/run.sh counts their
+--        instructions with valgrind --tool=callgrind: the difference between 2N and N)
 local alephant = require "alephant"
 local core = require "alephant.core"
 
 local body_file, seconds = arg[1], tonumber(arg[2]) or 0.5
-if not body_file then
-  io.stderr:write("usage: pipeline.lua BODY_FILE [SECONDS]\n")
+local count_case, count = arg[2] == "count" and arg[3], tonumber(arg[4])
+if not body_file or (arg[2] == "count" and not (count_case and count)) then
+  io.stderr:write("usage: pipeline.lua BODY_FILE [SECONDS] | BODY_FILE count CASE N\n")
   os.exit(2)
 end
 local f = assert(io.open(body_file, "rb"))
@@ -65,5 +69,16 @@ local function measure(fn)
   return calls / (os.clock() - t0)
 end
 
+if count_case then
+  for _, c in ipairs(cases) do
+    if c[1] == count_case then
+      local fn = c[2]
+      for _ = 1, count do fn() end
+      client:close()
+      return
+    end
+  end
+  error("unknown case " .. tostring(count_case))
+end
 for _, c in ipairs(cases) do print(("%s ops=%.0f"):format(c[1], measure(c[2]))) end
 client:close()

@@ -234,6 +234,13 @@ for _, v in ipairs(net_variants) do
   row("1d", v[2] .. ": instructions per call in the client process (callgrind)", i, fmt_instr,
     join({ allocs, v[1] ~= "libcurl" and i and base and ("%s the raw loop's"):format(fmt_ratio(i[1] / base[1])) }))
 end
+-- the same count without the network (in-memory transport) and for the decoding alone
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  row("1d", "SDK call without the network (in-memory transport), " .. labels[lua]
+    .. ": instructions per call (callgrind)", summary(series["instr:mem:pipeline_" .. lua]), fmt_instr, nil)
+  row("1d", "`core.json_decode` of the answer alone, " .. labels[lua] .. ": instructions per call (callgrind)",
+    summary(series["instr:mem:decode_" .. lua]), fmt_instr, nil)
+end
 local delayed_curl = series["calls:delayed_libcurl"]
 for _, lua in ipairs({ "lua5.4", "luajit" }) do
   local key = "calls:delayed_sdk_" .. lua
@@ -398,6 +405,21 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
       :format(labels[lua], sdk, raw, transport, cpu[1], decode[1], thousands(tonumber(info.body_bytes) or 0))
   end
 end
+-- the same split in instructions (1d), which do not depend on the machine's load
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local function instr(key)
+    local v = summary(series["instr:" .. key])
+    return v and v[1]
+  end
+  local sdk, transport = instr("net:sdk_" .. lua), instr("net:transport_" .. lua)
+  local raw, decode = instr("net:libcurl"), instr("mem:decode_" .. lua)
+  if sdk and transport and raw and decode then
+    budget[#budget + 1] = ("- %s, in instructions per call (1d): an SDK call %s = the transport %s (raw libcurl "
+      .. "%s of it) + decoding %s + the rest %s (parameters, request, headers and answer in Lua, the collector).")
+      :format(labels[lua], thousands(sdk), thousands(transport), thousands(raw), thousands(decode),
+        thousands(sdk - transport - decode))
+  end
+end
 for _, lua in ipairs({ "lua5.4", "luajit" }) do
   local r = ratios(series["calls:delayed_sdk_" .. lua], series["calls:delayed_libcurl"])
   local sdk, raw = us_of("calls:delayed_sdk_" .. lua), us_of("calls:delayed_libcurl")
@@ -457,6 +479,8 @@ local doc = {
   "   - 1d: instructions (`valgrind --tool=callgrind`) and heap allocations (`--tool=memcheck`, every",
   "     malloc/calloc/realloc of the process, Lua's own included) per call in the client process, as the",
   "     difference between 2N and N calls against the same nginx: reproducible where times are not.",
+  "     The same count for the SDK call with the in-memory transport and for `json_decode` of the answer",
+  "     alone (`bench/pipeline.lua count`) splits an SDK call into transport, decoding and the rest.",
   "   - 1b: SDK and raw libcurl against `/delayed/...`: the same answer after `usleep(1000)` in the nginx",
   "     worker (`ngx.sleep` would add 1 to 2 ms, as nginx timers tick in whole milliseconds).",
   "   - 1c: the same location over TLS 1.3 (a P-256 certificate from a CA made for the run, verified by",

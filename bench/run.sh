@@ -277,6 +277,17 @@ for tool in instr allocs; do
     with_lua "$lua" net_count "sdk_$lua" "$tool" "$lua" bench/sdk_calls.lua calls "$base"
   done
 done
+# The same count without the network, to split an SDK call: the whole call with the
+# in-memory transport (bench/pipeline.lua) and the decoding of the answer alone.
+for lua in lua5.4 luajit; do
+  for c in pipeline decode; do
+    a=$(with_lua "$lua" collected "$lua" bench/pipeline.lua bench/usage_body.json count "$c" "$net_instr_calls")
+    b=$(with_lua "$lua" collected "$lua" bench/pipeline.lua bench/usage_body.json count "$c" "$((2 * net_instr_calls))")
+    [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||
+      { echo "bench: callgrind gave no instruction count for $lua $c" >&2; exit 1; }
+    record instr "mem:${c}_$lua" 1 "$(awk -v a="$a" -v b="$b" -v n="$net_instr_calls" 'BEGIN { printf "%.1f", (b - a) / n }')"
+  done
+done
 
 # ---- 2. the C core alone: prepare ---------------------------------------------------
 echo "bench: 2. prepare [${SECONDS}s]"
