@@ -98,6 +98,11 @@ describe("prepare: one vocabulary", function()
   it("refuses control characters in anything that becomes a URL or header", function()
     refused("validation", nil, "LF", pat:prepare("agents.list", { search = "bot\nX-Evil: 1" }))
     refused("validation", nil, "CR", pat:prepare("virtual_keys.list", { status = "active\r" }))
+    -- typed values (dates, UUIDs, enums) get the control-character message, not their type's
+    refused("validation", nil, "^from must not contain LF %(byte 0x0A at position 10%)",
+      pat:prepare("analytics.usage", { from = "2026-10-2\n", to = "2026-11-27" }))
+    refused("validation", nil, "^agent_id must not contain NUL %(byte 0x00 at position 1%)",
+      pat:prepare("analytics.usage", { agent_id = "\0" .. ("0"):rep(35) }))
   end)
 end)
 
