@@ -109,6 +109,22 @@ end)
 describe("prepare: URLs", function()
   local vk = state(VK, { workspace_id = WS })
 
+  -- Lua 5.4: the state keeps the last URL it built (src/lua/state.c, push_url)
+  it("builds each call's own URL when calls repeat or alternate", function()
+    local pat = state(PAT, { workspace_id = WS })
+    local a = { from = "2026-10-29", to = "2026-11-27", agent_id = WS2 }
+    local b = { from = "2026-10-29", to = "2026-11-28", agent_id = WS2 } -- the same length
+    local url_a = "https://saas.test/api/v1/analytics/usage?dateFrom=2026-10-29&dateTo=2026-11-27&agentId=" .. WS2
+    local url_b = "https://saas.test/api/v1/analytics/usage?dateFrom=2026-10-29&dateTo=2026-11-28&agentId=" .. WS2
+    for _, p in ipairs({ a, a, b, b, a, b }) do
+      assert.equal(p == a and url_a or url_b, pat:prepare("analytics.usage", p).url)
+    end
+    local other = state(PAT, { workspace_id = WS, base_url = "https://saas2.test" })
+    assert.equal((url_a:gsub("saas%.test", "saas2.test", 1)), other:prepare("analytics.usage", a).url)
+    other:close()
+    pat:close()
+  end)
+
   it("joins base URLs without doubled slashes", function()
     assert.equal("https://saas.test/api/v1/cockpit/scope", vk:prepare("cockpit.scope").url)
     assert.equal("https://gw.test/v1/models", vk:prepare("gateway.models").url)
