@@ -269,6 +269,20 @@ describe("state lifecycle", function()
     collectgarbage()
   end)
 
+  -- under LuaJIT prepare is a Lua function around the C one (src/lua/state.c, prepare_lua)
+  it("raises the closed state at the line that called prepare", function()
+    local s = state(VK)
+    s:close()
+    local line
+    local ok, msg = pcall(function()
+      line = debug.getinfo(1, "l").currentline + 1
+      local req = s:prepare("cockpit.scope")
+      return req
+    end)
+    assert.is_false(ok)
+    assert.equal("spec/catalog/prepare_spec.lua:" .. line .. ": alephant: the client is closed", msg)
+  end)
+
   it("refuses an expired JWT at prepare time", function()
     local s = state(jwt.make('{"exp":2000}'), { workspace_id = WS })
     assert.is_table(s:prepare("workspaces.list", {}, 2060))
