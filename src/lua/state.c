@@ -588,7 +588,8 @@ static void push_body(lua_State *L, const fields_t *f) {
  * Under LuaJIT l_prepare returns the values in this order (push_values) and
  * state:prepare is a table constructor generated from the keys at load (prepare_lua):
  * LuaJIT copies a constructor's template with its keys in place (TDUP) instead of
- * inserting each key; analytics.usage 8,926 -> 6,7xx instructions a call (callgrind).
+ * inserting each key; analytics.usage 9,029 -> 8,127 instructions a call (callgrind,
+ * bench/prepare.lua, each request kept).
  * In Lua 5.4 a constructor inserts each key as lua_rawset does, and the extra call and
  * returns cost more than they save. */
 #define REQUEST_FIELDS(X)                                                                              \
