@@ -34,8 +34,15 @@ local call_options = { deadline = "number", timeout = "number", retry = "boolean
 -- The call options and their Lua types, also read by scripts/annotations.lua.
 Client.CALL_OPTIONS = call_options
 
+-- The options of a call made without any: one shared table, never written (a write
+-- raises), so that a call without options makes no table for them. A layer added with
+-- Client:around gets a table of its own (it may write to it).
+local NO_OPTIONS = setmetatable({}, { __newindex = function(_, k)
+  error("alephant: internal: the shared empty call options were written (" .. tostring(k) .. ")", 2)
+end })
+
 local function check_call_options(opts, level)
-  if opts == nil then return {} end
+  if opts == nil then return NO_OPTIONS end
   if type(opts) ~= "table" then error("alephant: call options must be a table, got " .. type(opts), level) end
   for k, v in pairs(opts) do
     local want = call_options[k]
@@ -90,7 +97,7 @@ for name, methods in pairs(groups) do
   for method, e in pairs(methods) do
     local endpoint, paging = e.name, e.paging
     index[method] = function(self, params, opts)
-      return Client.call(self._client, endpoint, params, opts) -- not through Client.__index
+      return Client._call(self._client, endpoint, params, opts) -- a group's client: no self check
     end
     if paging then
       -- the group's list endpoint gets each/all; other paged endpoints each_<name>/all_<name>
@@ -160,6 +167,7 @@ function Client.new(settings)
     _secrets = core.secrets():add(settings.token),
     _on_request = settings.on_request,
     _on_response = settings.on_response,
+    _observed = settings.on_request ~= nil or settings.on_response ~= nil, -- read per call (alephant.exchange)
   }, Client)
   for _, k in ipairs(public_settings) do self[k] = settings[k] end
   if not self._transport then
@@ -260,7 +268,7 @@ end
 -- err. `transport` replaces the client's for this call (streams pass one that keeps
 -- the response open).
 function Client:_send(req, opts, transport)
-  transport = transport or rawget(self, "_transport")
+  transport = transport or self._transport
   local ex, err = exchange.new(self, req, opts)
   if not ex then return nil, err end
   while true do
@@ -337,8 +345,10 @@ end
 -- A call once its arguments are checked: planned, sent. Layers added with
 -- Client:around run before it.
 -- (Client.x(self) rather than self:x(): a client's missing keys go through Client.__index)
-local function perform(self, name, params, opts, transport)
-  local req, call_opts, rid = Client._request(self, name, params, opts, transport ~= nil)
+-- `refused_checked`: Client.call has just run `refusal` on these very options (a layer
+-- may pass others: then it runs again in _request).
+local function perform(self, name, params, opts, transport, refused_checked)
+  local req, call_opts, rid = Client._request(self, name, params, opts, transport ~= nil, nil, refused_checked)
   if not req then return nil, call_opts end
   local data, err, meta = Client._send(self, req, call_opts, transport)
   if rid then -- a gateway call's own x-request-id, also when the server sent none (if it was sent)
@@ -368,13 +378,21 @@ end
 -- @return data, nil, meta on success; nil, err on failure
 function Client:call(name, params, opts, transport)
   guide.check_self(self, Client, "call")
+  return Client._call(self, name, params, opts, transport) -- a tail call: errors name the caller's line
+end
+
+-- Client:call once self is known to be a client (the group methods call this).
+function Client:_call(name, params, opts, transport)
   opts = Client._check(self, name, params, opts, 3)
   local refused = refusal(self, name, opts)
   if refused then return nil, refused end
   -- rawget: a private field that is nil would go through Client.__index
   local around = rawget(self, "_around")
-  if around then return scrub.result(self._secrets, around(self, name, params, opts, transport)) end
-  return scrub.result(self._secrets, perform(self, name, params, opts, transport))
+  if around then
+    if opts == NO_OPTIONS then opts = {} end -- a layer's own table
+    return scrub.result(self._secrets, around(self, name, params, opts, transport))
+  end
+  return scrub.result(self._secrets, perform(self, name, params, opts, transport, true))
 end
 
 --- Adds a layer around this client's calls: the hook point for code that decides
@@ -414,8 +432,8 @@ end
 -- A call's arguments: programmer errors raise at `level` (counted as `error` counts,
 -- from this function); returns the checked call options.
 function Client:_check(name, params, opts, level)
-  if type(name) ~= "string" then error("alephant: endpoint name must be a string", level) end
-  if not endpoints[name] then
+  if not endpoints[name] then -- its keys are strings: a name found is one
+    if type(name) ~= "string" then error("alephant: endpoint name must be a string", level) end
     local _, err = self._state:prepare(name, nil)
     error(err.message, level)
   end
@@ -433,10 +451,12 @@ function Client:_plan(name, params, opts, streaming, level, scope)
   return self:_request(name, params, self:_check(name, params, opts, level + 1), streaming, scope)
 end
 
--- A checked call turned into its request (see _plan).
-function Client:_request(name, params, opts, streaming, scope)
-  local refused = refusal(self, name, opts)
-  if refused then return nil, refused end
+-- A checked call turned into its request (see _plan); `refused_checked`: see perform.
+function Client:_request(name, params, opts, streaming, scope, refused_checked)
+  if not refused_checked then
+    local refused = refusal(self, name, opts)
+    if refused then return nil, refused end
+  end
   local rid, extra = nil, opts.extra
   if endpoints[name].family == "gateway" then -- tracking options become headers (alephant.gateway)
     params, opts, rid = gateway.plan(name, params, opts, streaming)

@@ -62,16 +62,16 @@ function exchange.new(client, req, opts)
     headers[rid_name] = core.uuid4()
   end
   local may_retry = req.idempotent or opts.retry == true
-  -- rawget: the client's nil private fields and options would go through Client.__index
-  local observed = rawget(client, "_on_request") ~= nil or rawget(client, "_on_response") ~= nil
-  return setmetatable({
-    request_id = observed and headers[rid_name] or nil,
+  -- rawget: the client's nil options would go through Client.__index
+  local ex = setmetatable({
     client = client, req = req, body = body, headers = headers,
     may_retry = may_retry, max_attempts = may_retry and client.max_retries + 1 or 1,
     start = client._now(), deadline = opts.deadline or rawget(client, "deadline"),
     timeout = opts.timeout or client.timeout,
-    attempt = 0, last_err = nil,
+    attempt = 0, -- later: last_err, and with hooks request_id, info, sent_at
   }, Exchange)
+  if client._observed then ex.request_id = headers[rid_name] end -- on_request or on_response
+  return ex
 end
 
 --- The next attempt's transport request (`{method, url, headers, body, timeout}`),
@@ -114,11 +114,8 @@ function settle(self, res, terr)
   local c, req = self.client, self.req
   local wait
   if res then
-    local data, err, meta = response.handle(req, res, req.family)
-    if data ~= nil then
-      meta.attempts = self.attempt
-      return "done", data, nil, meta
-    end
+    local data, err, meta = response.handle(req, res, req.family, self.attempt)
+    if data ~= nil then return "done", data, nil, meta end
     err.attempts = self.attempt
     if res.status == 401 and c._state:token_kind() == "virtual_key" then c._state:invalidate_scope() end
     if not err.retryable then return "done", nil, err end

@@ -88,24 +88,19 @@ end
 -- @tparam table req the prepared request
 -- @tparam table res `{status, headers, body}`
 -- @tparam string family the route family of the endpoint
+-- @tparam[opt] integer attempts the attempt that got this answer (meta.attempts)
 -- @return data, nil, meta on success; nil, err on failure
-function response.handle(req, res, family)
-  local meta = {
-    status = res.status,
-    headers = res.headers,
-    request_id = header(res, "x-request-id"),
-    endpoint = req.endpoint,
-    -- set below or by the exchange: named here so that the table is made at its full size
-    attempts = nil, degraded = nil, data_source = nil, pagination = nil,
-  }
+function response.handle(req, res, family, attempts)
+  local request_id = header(res, "x-request-id")
   local body, derr
   local raw = res.body or ""
-  if raw:find("%S") then
+  local first = raw:byte(1) -- past a space (32) a body is not blank: no pattern search
+  if first and (first > 32 or raw:find("%S")) then
     body, derr = core.json_decode(raw)
     if body == nil then
       if res.status >= 300 then return nil, response.http_error(req, res, nil) end
       return nil, errors.new("decode", ("%s: the response is not valid JSON (%s)"):format(req.endpoint,
-        derr and derr.message or "?"), { status = res.status, request_id = meta.request_id,
+        derr and derr.message or "?"), { status = res.status, request_id = request_id,
         endpoint = req.endpoint, retryable = false })
     end
   end
@@ -113,15 +108,17 @@ function response.handle(req, res, family)
   if family == "analytics" and type(body) == "table" and type(body.code) == "number" and body.code ~= 0 then
     return nil, response.http_error(req, res, body)
   end
-  if body == nil then return true, nil, meta end -- 204 No Content and friends
-  local data = unwrap(family, body)
+  local data, degraded, data_source, pagination = true, nil, nil, nil -- true: 204 No Content and friends
+  if body ~= nil then data = unwrap(family, body) end
   if type(body) == "table" then
     local src = type(data) == "table" and data or body
-    meta.degraded = body.degraded == true or src.degraded == true
-    meta.data_source = body.data_source or src.data_source
-    meta.pagination = body.pagination or src.pagination or src.meta
+    degraded = body.degraded == true or src.degraded == true
+    data_source = body.data_source or src.data_source
+    pagination = body.pagination or src.pagination or src.meta
   end
-  return data, nil, meta
+  -- one constructor with every value: the table made at its size, no key added later
+  return data, nil, { status = res.status, headers = res.headers, request_id = request_id, endpoint = req.endpoint,
+    attempts = attempts, degraded = degraded, data_source = data_source, pagination = pagination }
 end
 
 return response

@@ -98,11 +98,32 @@ describe("prepare: one vocabulary", function()
   it("refuses control characters in anything that becomes a URL or header", function()
     refused("validation", nil, "LF", pat:prepare("agents.list", { search = "bot\nX-Evil: 1" }))
     refused("validation", nil, "CR", pat:prepare("virtual_keys.list", { status = "active\r" }))
+    -- typed values (dates, UUIDs, enums) get the control-character message, not their type's
+    refused("validation", nil, "^from must not contain LF %(byte 0x0A at position 10%)",
+      pat:prepare("analytics.usage", { from = "2026-10-2\n", to = "2026-11-27" }))
+    refused("validation", nil, "^agent_id must not contain NUL %(byte 0x00 at position 1%)",
+      pat:prepare("analytics.usage", { agent_id = "\0" .. ("0"):rep(35) }))
   end)
 end)
 
 describe("prepare: URLs", function()
   local vk = state(VK, { workspace_id = WS })
+
+  -- Lua 5.4: the state keeps the last URL it built (src/lua/state.c, push_url)
+  it("builds each call's own URL when calls repeat or alternate", function()
+    local pat = state(PAT, { workspace_id = WS })
+    local a = { from = "2026-10-29", to = "2026-11-27", agent_id = WS2 }
+    local b = { from = "2026-10-29", to = "2026-11-28", agent_id = WS2 } -- the same length
+    local url_a = "https://saas.test/api/v1/analytics/usage?dateFrom=2026-10-29&dateTo=2026-11-27&agentId=" .. WS2
+    local url_b = "https://saas.test/api/v1/analytics/usage?dateFrom=2026-10-29&dateTo=2026-11-28&agentId=" .. WS2
+    for _, p in ipairs({ a, a, b, b, a, b }) do
+      assert.equal(p == a and url_a or url_b, pat:prepare("analytics.usage", p).url)
+    end
+    local other = state(PAT, { workspace_id = WS, base_url = "https://saas2.test" })
+    assert.equal((url_a:gsub("saas%.test", "saas2.test", 1)), other:prepare("analytics.usage", a).url)
+    other:close()
+    pat:close()
+  end)
 
   it("joins base URLs without doubled slashes", function()
     assert.equal("https://saas.test/api/v1/cockpit/scope", vk:prepare("cockpit.scope").url)
@@ -246,6 +267,20 @@ describe("state lifecycle", function()
     assert.equal("alephant.state<closed>", tostring(s))
     assert.has_error(function() s:prepare("cockpit.scope") end, "alephant: the client is closed")
     collectgarbage()
+  end)
+
+  -- under LuaJIT prepare is a Lua function around the C one (src/lua/state.c, prepare_lua)
+  it("raises the closed state at the line that called prepare", function()
+    local s = state(VK)
+    s:close()
+    local line
+    local ok, msg = pcall(function()
+      line = debug.getinfo(1, "l").currentline + 1
+      local req = s:prepare("cockpit.scope")
+      return req
+    end)
+    assert.is_false(ok)
+    assert.equal("spec/catalog/prepare_spec.lua:" .. line .. ": alephant: the client is closed", msg)
   end)
 
   it("refuses an expired JWT at prepare time", function()

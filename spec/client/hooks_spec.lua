@@ -186,6 +186,20 @@ describe("client hooks #integration", function()
       assert.same({ "cockpit.scope", "cockpit.budget_status" }, names)
     end)
 
+    it("gives each call made without options a table of its own, which a layer may write to", function()
+      local c = client("vk_agent")
+      local seen = {}
+      c:around(function(call, name, params, opts)
+        seen[#seen + 1] = opts.timeout or "none"
+        opts.timeout = 7 -- this call's only
+        return call(name, params, opts)
+      end)
+      assert(c.cockpit:scope())
+      assert(c.cockpit:budget_status())
+      assert(c:call("cockpit.budget_status"))
+      assert.same({ "none", "none", "none" }, seen)
+    end)
+
     it("answers without a request when a layer does not call on", function()
       local c = client("vk_agent")
       c:around(function(call, name, params, opts)

@@ -14,6 +14,7 @@ static int under_n(const char *path, const char *prefix, size_t k) {
 #define under(path, prefix) under_n(path, prefix, sizeof(prefix) - 1)
 
 void al_policy_for(al_api api, const char *path, al_policy *out) {
+  char next;
   switch (api) {
     case AL_API_GATEWAY:
       if (al_raw_gateway_root(path, strlen(path))) {
@@ -41,7 +42,14 @@ void al_policy_for(al_api api, const char *path, al_policy *out) {
     case AL_API_SAAS:
       break;
   }
-  if (under(path, "/api/v1/cockpit/health")) {
+  /* the prefixes below all start with "/api/v1/" and go on with c, l, m, p or w: any other
+   * route (most of the catalog) is a workspace route without comparing it with each */
+  next = strncmp(path, "/api/v1/", 8) == 0 ? path[8] : '\0';
+  if (next != 'c' && next != 'l' && next != 'm' && next != 'p' && next != 'w') {
+    out->family = "workspace";
+    out->kinds = AL_TOKEN_JWT | AL_TOKEN_PAT;
+    out->workspace = AL_WS_REQUIRED;
+  } else if (under(path, "/api/v1/cockpit/health")) {
     out->family = "public";
     out->kinds = 0;
     out->workspace = AL_WS_NEVER;

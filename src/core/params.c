@@ -29,9 +29,8 @@ static int check_int(const al_param *p, al_value *v, al_error *err) {
   return al_check_range(v->i, p->min, p->max, p->name, err);
 }
 
-static int check_string(const al_param *p, al_value *v, al_error *err) {
-  /* everything but bodies ends up in a URL or a header: no control characters */
-  if (p->in != AL_IN_BODY && al_check_header_value(v->s, v->n, p->name, err)) return -1;
+/* The check of a value's type (a UUID, a date, ...). */
+static int check_typed(const al_param *p, al_value *v, al_error *err) {
   switch ((al_param_type)p->type) {
     case AL_T_UUID: return al_check_uuid(v->s, v->n, p->name, err);
     case AL_T_DATE: { /* the instant is kept for the window check: each date is parsed once */
@@ -50,6 +49,21 @@ static int check_string(const al_param *p, al_value *v, al_error *err) {
       if (p->max > 0) return al_check_length(v->s, v->n, (long)p->min, (long)p->max, p->name, err);
       return 0;
   }
+}
+
+/* Everything but bodies ends up in a URL or a header: no control characters, checked
+ * first (its message wins). A UUID, date, datetime or enum value that passes its typed
+ * check has none (hex digits, digits, '-', ':', 'T', the enum's own text), so for them
+ * the control check runs only when the typed check fails: the same messages, without a
+ * second pass over every valid value. */
+static int check_string(const al_param *p, al_value *v, al_error *err) {
+  int printable_when_valid = p->type == AL_T_UUID || p->type == AL_T_DATE || p->type == AL_T_DATETIME ||
+                             p->type == AL_T_ENUM;
+  if (p->in == AL_IN_BODY) return check_typed(p, v, err);
+  if (!printable_when_valid && al_check_header_value(v->s, v->n, p->name, err)) return -1;
+  if (check_typed(p, v, err) == 0) return 0;
+  if (printable_when_valid) al_check_header_value(v->s, v->n, p->name, err); /* its message when it fails */
+  return -1;
 }
 
 /* "all" alone, or a comma list of the enum's other values without repeats or blanks */

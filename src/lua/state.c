@@ -20,6 +20,13 @@
 #include "binding.h"
 
 #define STATE_MT "alephant.State"
+/* Under LuaJIT state:prepare is a Lua function around l_prepare, generated from
+ * request_fields and header_fields at load (prepare_lua): see request_fields. */
+#if LUA_VERSION_NUM < 502
+#define PREPARE_IN_LUA 1
+#else
+#define PREPARE_IN_LUA 0
+#endif
 #define MAX_PARAMS 32
 
 typedef struct {
@@ -59,6 +66,9 @@ static const char *const cached_strings[S_COUNT] = {
     "cockpit", "public", "jwt_only", "workspace", "models",
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 
+/* The names of the plan's headers by al_header_kind (AL_H_PARAM: the parameter's own). */
+static const int header_fields[] = {S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, 0, S_CONTENT_TYPE};
+
 /* The upvalues of prepare and prepare_raw: the endpoints table, the state's metatable,
  * then the cached strings (S_METHOD ... S_COUNT). */
 /* name -> light userdata of its catalog entry (static, the same in every VM): each
@@ -90,13 +100,6 @@ static const al_endpoint *endpoint_at(lua_State *L, int idx) {
 
 static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvalueindex(which + 2)); }
 
-/* t[cached key] = value on top; t is the table just below the value */
-static void set_cached(lua_State *L, int key) {
-  push_cached(L, key);
-  lua_insert(L, -2);
-  lua_rawset(L, -3);
-}
-
 /* A plan's text (a method, a family) from the cached strings from..to when it is one of
  * them, else as a new string. */
 static void push_text(lua_State *L, const char *text, int from, int to) {
@@ -110,10 +113,13 @@ static void push_text(lua_State *L, const char *text, int from, int to) {
 }
 
 /* Each state's Lua-side cache (a table: [1] = the Authorization value, built once, [2] =
- * the configured workspace id, [3] = the resolved context's workspace id), held
+ * the configured workspace id, [3] = the resolved context's workspace id, [4] = the last
+ * URL prepare built, CACHE_URL), held
  * as the userdata's user value (5.4) or environment (5.1, LuaJIT: must be a table). The
  * value lives as long as the state, as each request's header string used to until the
  * next collection; close() drops it with the C copy of the token. */
+#define CACHE_URL 4
+
 static void push_state_cache(lua_State *L, int idx) {
 #if LUA_VERSION_NUM >= 504
   lua_getiuservalue(L, idx, 1);
@@ -175,15 +181,19 @@ static state_t *check_open(lua_State *L) {
 /* check_open for prepare and prepare_raw: the metatable compared with the one kept with
  * the cached strings (luaL_checkudata looks it up by name in the registry on every call);
  * anything else gets check_open's error. */
-static state_t *check_open_cached(lua_State *L) {
+static state_t *check_open_cached(lua_State *L, int level) {
   state_box *b = NULL;
   if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
-    lua_pushvalue(L, STATE_METATABLE);
-    if (lua_rawequal(L, -1, -2)) b = (state_box *)lua_touserdata(L, 1);
-    lua_pop(L, 2);
+    if (lua_rawequal(L, -1, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
+    lua_pop(L, 1);
   }
   if (b == NULL) return check_open(L);
-  if (b->s == NULL) luaL_error(L, "alephant: the client is closed");
+  if (b->s == NULL) { /* at the caller's line: level 2 when a Lua function runs this one (prepare_lua) */
+    luaL_where(L, level);
+    lua_pushliteral(L, "alephant: the client is closed");
+    lua_concat(L, 2);
+    lua_error(L);
+  }
   return b->s;
 }
 
@@ -451,57 +461,66 @@ static int check_string_list(lua_State *L, int idx, const al_param *p, al_error 
   return 0;
 }
 
-/* A new headers table on the stack from the plan's headers: keys and constant values
- * from the upvalue (see cached_strings), the Authorization value and the workspace ids
- * from the state's cache. Each key is pushed before its value (no lua_insert). */
-static void push_headers(lua_State *L, const state_t *s, const al_request *r) {
+/* The value of one of the plan's headers: constant values from the upvalues, the
+ * Authorization value and the workspace ids from the state's cache (at cache). */
+static void push_header_value(lua_State *L, const state_t *s, const al_header *x, int cache) {
+  size_t n = 0;
+  const char *v;
+  switch (x->kind) {
+    case AL_H_ACCEPT:
+    case AL_H_CONTENT_TYPE: push_cached(L, S_JSON); return;
+    case AL_H_AUTHORIZATION:
+    case AL_H_WORKSPACE:
+      lua_rawgeti(L, cache, x->kind == AL_H_AUTHORIZATION ? 1 : x->value == s->workspace ? 2 : 3);
+      v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+      if (x->kind == AL_H_WORKSPACE && (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0)) {
+        lua_pop(L, 1); /* not the cached one: a new string */
+        lua_pushlstring(L, x->value, x->value_n);
+      }
+      return;
+    default: lua_pushlstring(L, x->value, x->value_n); return;
+  }
+}
+
+/* A new headers table on the stack from the plan's headers (header_fields' names, a
+ * parameter's own). Each key is pushed before its value (no lua_insert). */
+static void push_headers(lua_State *L, const state_t *s, const al_request *r, int cache) {
   unsigned i;
-  int h, cache = 0;
+  int h;
   lua_createtable(L, 0, (int)r->nheaders);
   h = lua_gettop(L);
   for (i = 0; i < r->nheaders; i++) {
     const al_header *x = &r->headers[i];
-    switch (x->kind) {
-      case AL_H_ACCEPT:
-        push_cached(L, S_ACCEPT);
-        push_cached(L, S_JSON);
-        break;
-      case AL_H_CONTENT_TYPE:
-        push_cached(L, S_CONTENT_TYPE);
-        push_cached(L, S_JSON);
-        break;
-      case AL_H_AUTHORIZATION:
-      case AL_H_WORKSPACE: {
-        size_t n = 0;
-        const char *v;
-        if (!cache) {
-          push_state_cache(L, 1);
-          cache = lua_gettop(L);
-        }
-        push_cached(L, x->kind == AL_H_AUTHORIZATION ? S_AUTHORIZATION : S_WORKSPACE);
-        lua_rawgeti(L, cache, x->kind == AL_H_AUTHORIZATION ? 1 : x->value == s->workspace ? 2 : 3);
-        v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-        if (x->kind == AL_H_WORKSPACE && (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0)) {
-          /* not the cached one: a new string */
-          lua_pop(L, 1);
-          lua_pushlstring(L, x->value, x->value_n);
-        }
-        break;
-      }
-      default:
-        lua_pushstring(L, x->name);
-        lua_pushlstring(L, x->value, x->value_n);
-        break;
-    }
+    if (x->kind == AL_H_PARAM) lua_pushstring(L, x->name);
+    else push_cached(L, header_fields[x->kind]);
+    push_header_value(L, s, x, cache);
     lua_rawset(L, h);
   }
-  if (cache) lua_remove(L, cache);
 }
 
-/* req.url from the plan: the URL is in small when it fitted, else built again. */
-static void push_url(lua_State *L, const al_request *r, const char *small, size_t cap) {
+/* req.url from the plan: the URL is in small when it fitted, else built again.
+ * Lua 5.4 does not intern strings longer than 40 bytes: each URL would be a new
+ * allocation, and garbage for the collector. The state's cache keeps the last one, so a
+ * call repeated with the same parameters (polling, a budget check per request) gets that
+ * string again: analytics.usage 10,164 -> 9,715 instructions a call when it repeats,
+ * 10,415 -> 10,637 when two URLs alternate (callgrind). LuaJIT interns every string (a
+ * repeated URL is found, not allocated): there the look-up would only add to a miss. */
+static void push_url(lua_State *L, const al_request *r, const char *small, size_t cap, int cache) {
   if (r->url_n < cap) {
+#if LUA_VERSION_NUM >= 504
+    size_t n = 0;
+    const char *last;
+    lua_rawgeti(L, cache, CACHE_URL);
+    last = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
+    if (last && n == r->url_n && memcmp(last, small, n) == 0) return;
+    lua_pop(L, 1);
     lua_pushlstring(L, small, r->url_n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, cache, CACHE_URL);
+#else
+    (void)cache;
+    lua_pushlstring(L, small, r->url_n);
+#endif
   } else {
     char *big = (char *)lua_newuserdata(L, r->url_n + 1);
     al_request_url(r, big, r->url_n + 1);
@@ -510,40 +529,132 @@ static void push_url(lua_State *L, const al_request *r, const char *small, size_
   }
 }
 
-/* The request table's fields every route has, from the plan; the endpoint name (the
- * catalog's, or "METHOD /path") is at name_idx. Keys are pushed before their values. */
-static void push_request(lua_State *L, const state_t *s, const al_request *r, const char *small, size_t cap,
-                         int name_idx) {
+/* What the request's fields are made from. */
+typedef struct {
+  const state_t *s;
+  const al_request *r;
+  const char *small; /* the URL when it fitted (r->url_n < cap) */
+  size_t cap;
+  int name_idx;      /* the endpoint name: the catalog's, or "METHOD /path" */
+  int cache;         /* the state's cache table, on the stack */
+  const al_endpoint *e; /* prepare: the body's parameters, read from the params table at 3;
+                         * NULL for prepare_raw (the body is the caller's) */
+  const al_value *values;
+  int extra; /* an open body has keys the catalog does not know */
+} fields_t;
+
+/* req.body: a table keyed by wire names from the params table at 3 (the values are
+ * Lua's); an open body also takes everything the catalog does not know, as given. */
+static void push_body(lua_State *L, const fields_t *f) {
+  const al_endpoint *e = f->e;
+  unsigned i;
+  lua_newtable(L);
+  for (i = 0; i < e->nparams; i++) {
+    if (e->params[i]->in != AL_IN_BODY || f->values[i].type == AL_V_ABSENT) continue;
+    lua_getfield(L, 3, e->params[i]->name);
+    if (e->params[i]->type == AL_T_STRING_LIST) { /* a copy marked as an array: [] stays [] */
+      size_t k, n = alc_rawlen(L, -1);
+      lua_createtable(L, (int)n, 0);
+      for (k = 1; k <= n; k++) {
+        lua_rawgeti(L, -2, (int)k);
+        lua_rawseti(L, -2, (int)k);
+      }
+      luaL_getmetatable(L, "alephant.array");
+      lua_setmetatable(L, -2);
+      lua_remove(L, -2);
+    }
+    lua_setfield(L, -2, e->params[i]->wire);
+  }
+  if (f->extra) {
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+      size_t kn;
+      const char *k = lua_tolstring(L, -2, &kn);
+      if (al_endpoint_param(e, k, kn) < 0) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+      } else {
+        lua_pop(L, 1);
+      }
+    }
+  }
+}
+
+/* The request table, declared once: X(key, whether the request has it, how its value
+ * is pushed) for each field, in order, with L, f (fields_t) and r (f->r) at hand; a
+ * field the request has not is left out (paging, body). Lua 5.4 (and prepare_raw
+ * everywhere) builds the table in C, each key set as its value is made (push_request).
+ * Under LuaJIT l_prepare returns the values in this order (push_values) and
+ * state:prepare is a table constructor generated from the keys at load (prepare_lua):
+ * LuaJIT copies a constructor's template with its keys in place (TDUP) instead of
+ * inserting each key; analytics.usage 9,029 -> 8,127 instructions a call (callgrind,
+ * bench/prepare.lua, each request kept).
+ * In Lua 5.4 a constructor inserts each key as lua_rawset does, and the extra call and
+ * returns cost more than they save. */
+#define REQUEST_FIELDS(X)                                                                              \
+  X(S_METHOD, 1, push_text(L, r->method, S_GET, S_OPTIONS))                                            \
+  X(S_URL, 1, push_url(L, r, f->small, f->cap, f->cache))                                              \
+  X(S_HEADERS, 1, push_headers(L, f->s, r, f->cache))                                                  \
+  X(S_ENDPOINT, 1, lua_pushvalue(L, f->name_idx))                                                      \
+  X(S_API, 1, push_cached(L, S_SAAS + (int)r->api))                                                    \
+  X(S_FAMILY, 1, push_text(L, r->family, S_ANALYTICS, S_MODELS)) /* how answers are unwrapped */       \
+  X(S_IDEMPOTENT, 1, lua_pushboolean(L, r->idempotent))                                                \
+  X(S_PAGING, r->paging != AL_PAGING_NONE, push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET)) \
+  X(S_BODY, r->has_body && f->e != NULL, push_body(L, f))
+
+/* The request table on the stack: each key pushed before its value. */
+static void push_request(lua_State *L, fields_t *f) {
+  const al_request *r = f->r;
   int t;
   lua_createtable(L, 0, 8);
   t = lua_gettop(L);
-  push_cached(L, S_METHOD);
-  push_text(L, r->method, S_GET, S_OPTIONS);
-  lua_rawset(L, t);
-  push_cached(L, S_URL);
-  push_url(L, r, small, cap);
-  lua_rawset(L, t);
-  push_cached(L, S_HEADERS);
-  push_headers(L, s, r);
-  lua_rawset(L, t);
-  push_cached(L, S_ENDPOINT);
-  lua_pushvalue(L, name_idx);
-  lua_rawset(L, t);
-  push_cached(L, S_API);
-  push_cached(L, S_SAAS + (int)r->api);
-  lua_rawset(L, t);
-  push_cached(L, S_FAMILY); /* how its answers are unwrapped (alephant.response) */
-  push_text(L, r->family, S_ANALYTICS, S_MODELS);
-  lua_rawset(L, t);
-  push_cached(L, S_IDEMPOTENT);
-  lua_pushboolean(L, r->idempotent);
-  lua_rawset(L, t);
-  if (r->paging != AL_PAGING_NONE) {
-    push_cached(L, S_PAGING);
-    push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET);
-    lua_rawset(L, t);
+  push_state_cache(L, 1);
+  f->cache = t + 1;
+#define SET_FIELD(key, has, push) \
+  if (has) {                      \
+    push_cached(L, key);          \
+    push;                         \
+    lua_rawset(L, t);             \
   }
+  REQUEST_FIELDS(SET_FIELD)
+#undef SET_FIELD
+  lua_settop(L, t); /* the cache */
 }
+
+#if PREPARE_IN_LUA
+/* The request's values for prepare's constructor (prepare_lua), on the stack from
+ * index 5: REQUEST_FIELDS' values in their order, then those of header_fields (but
+ * AL_H_PARAM) in theirs; nil for what the request has not. When the plan has header
+ * parameters, the headers' value is the whole table and header_fields' values are nil.
+ * Returns how many. */
+static int push_values(lua_State *L, fields_t *f) {
+  const al_request *r = f->r;
+  unsigned i, k;
+  int whole = 0;
+  lua_settop(L, 3);
+  push_state_cache(L, 1);
+  f->cache = 4;
+  for (i = 0; i < r->nheaders; i++) whole |= r->headers[i].kind == AL_H_PARAM;
+#define PUSH_VALUE(key, has, push)            \
+  if ((has) && ((key) != S_HEADERS || whole)) { \
+    push;                                     \
+  } else {                                    \
+    lua_pushnil(L);                           \
+  }
+  REQUEST_FIELDS(PUSH_VALUE)
+#undef PUSH_VALUE
+  for (k = 0; k < sizeof header_fields / sizeof header_fields[0]; k++) {
+    const al_header *x = NULL;
+    if (k == AL_H_PARAM) continue;
+    for (i = 0; i < r->nheaders && !whole; i++)
+      if (r->headers[i].kind == (al_header_kind)k) x = &r->headers[i];
+    if (x) push_header_value(L, f->s, x, f->cache);
+    else lua_pushnil(L);
+  }
+  return lua_gettop(L) - 4;
+}
+#endif
 
 /* The plan's outcome as prepare's returns: false, "scope" (1) or nil, err (-1). */
 static int plan_failed(lua_State *L, int rc, al_error *err) {
@@ -559,10 +670,11 @@ static int plan_failed(lua_State *L, int rc, al_error *err) {
  * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
  *        api, family, idempotent, paging}: the plan of al_request_plan as a table. */
 static int l_prepare(lua_State *L) {
-  state_t *s = check_open_cached(L);
+  state_t *s = check_open_cached(L, PREPARE_IN_LUA ? 2 : 1);
   al_error err;
   al_value values[MAX_PARAMS];
   al_request r;
+  fields_t f;
   size_t name_n;
   const char *name = luaL_checklstring(L, 2, &name_n);
   const al_endpoint *e = endpoint_at(L, 2);
@@ -617,42 +729,20 @@ static int l_prepare(lua_State *L) {
   if (rc) return plan_failed(L, rc, &err);
 
   /* 3. the request; the body from the params table (the values are Lua's) */
-  push_request(L, s, &r, small, sizeof small, 2); /* the name asked for is the catalog's name */
-  if (r.has_body) {
-    lua_newtable(L);
-    for (i = 0; i < e->nparams; i++) {
-      if (e->params[i]->in != AL_IN_BODY || values[i].type == AL_V_ABSENT) continue;
-      lua_getfield(L, 3, e->params[i]->name);
-      if (e->params[i]->type == AL_T_STRING_LIST) { /* a copy marked as an array: [] stays [] */
-        size_t k, n = alc_rawlen(L, -1);
-        lua_createtable(L, (int)n, 0);
-        for (k = 1; k <= n; k++) {
-          lua_rawgeti(L, -2, (int)k);
-          lua_rawseti(L, -2, (int)k);
-        }
-        luaL_getmetatable(L, "alephant.array");
-        lua_setmetatable(L, -2);
-        lua_remove(L, -2);
-      }
-      lua_setfield(L, -2, e->params[i]->wire);
-    }
-    if (extra) { /* open bodies: everything the catalog does not know goes as given */
-      lua_pushnil(L);
-      while (lua_next(L, 3)) {
-        size_t kn;
-        const char *k = lua_tolstring(L, -2, &kn);
-        if (al_endpoint_param(e, k, kn) < 0) {
-          lua_pushvalue(L, -2);
-          lua_insert(L, -2);
-          lua_rawset(L, -4);
-        } else {
-          lua_pop(L, 1);
-        }
-      }
-    }
-    set_cached(L, S_BODY);
-  }
+  f.s = s;
+  f.r = &r;
+  f.small = small;
+  f.cap = sizeof small;
+  f.name_idx = 2; /* the name asked for is the catalog's name */
+  f.e = e;
+  f.values = values;
+  f.extra = extra;
+#if PREPARE_IN_LUA
+  return push_values(L, &f);
+#else
+  push_request(L, &f);
   return 1;
+#endif
 }
 
 /* prepare_raw(method, path, api?, query_pairs, has_body, now?) -> req | nil, err | false, "scope"
@@ -662,9 +752,10 @@ static int l_prepare(lua_State *L) {
  * endpoint ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
 static int l_prepare_raw(lua_State *L) {
   static const char *const apis[] = {"saas", "analytics", "gateway", NULL};
-  state_t *s = check_open_cached(L);
+  state_t *s = check_open_cached(L, 1);
   al_error err;
   al_request r;
+  fields_t f;
   al_kv q[AL_MAX_PAIRS];
   size_t mn, pn, nq;
   const char *method = luaL_checklstring(L, 2, &mn), *path = luaL_checklstring(L, 3, &pn);
@@ -678,9 +769,63 @@ static int l_prepare_raw(lua_State *L) {
   if (rc) return plan_failed(L, rc, &err);
   lua_settop(L, 5);
   lua_pushfstring(L, "%s %s", method, path);
-  push_request(L, s, &r, small, sizeof small, 6);
+  f.s = s;
+  f.r = &r;
+  f.small = small;
+  f.cap = sizeof small;
+  f.name_idx = 6;
+  f.e = NULL;
+  f.values = NULL;
+  f.extra = 0;
+  push_request(L, &f);
   return 1;
 }
+
+#if PREPARE_IN_LUA
+/* Replaces the l_prepare closure on top of the stack by state:prepare for LuaJIT: a Lua
+ * function that calls it and builds the request with one constructor whose keys come
+ * from REQUEST_FIELDS and header_fields (the keys hold no quote or backslash):
+ *   return {["method"] = v1, ..., ["headers"] = v3 or {["Accept"] = v10, ...}, ...}
+ * l_prepare's nil, err and false, "scope" pass through. */
+static void prepare_lua(lua_State *L) {
+  static const int keys[] = {
+#define KEY(key, has, push) key,
+      REQUEST_FIELDS(KEY)
+#undef KEY
+  };
+  const int nkeys = (int)(sizeof keys / sizeof keys[0]);
+  int c = lua_gettop(L), i, k, v;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "local prepare = ...\nreturn function(state, name, params, now)\n  local v1");
+  for (i = 2; i <= nkeys + 4; i++) {
+    lua_pushfstring(L, ", v%d", i);
+    luaL_addvalue(&b);
+  }
+  luaL_addstring(&b, " = prepare(state, name, params, now)\n  if not v1 then return v1, v2 end\n  return {");
+  for (i = 0; i < nkeys; i++) {
+    lua_pushfstring(L, "%s[\"%s\"] = v%d", i ? ", " : "", cached_strings[keys[i] - 1], i + 1);
+    luaL_addvalue(&b);
+    if (keys[i] != S_HEADERS) continue;
+    luaL_addstring(&b, " or {");
+    for (k = 0, v = nkeys + 1; k < (int)(sizeof header_fields / sizeof header_fields[0]); k++) {
+      if (k == AL_H_PARAM) continue;
+      lua_pushfstring(L, "%s[\"%s\"] = v%d", v > nkeys + 1 ? ", " : "", cached_strings[header_fields[k] - 1], v);
+      luaL_addvalue(&b);
+      v++;
+    }
+    luaL_addstring(&b, "}");
+  }
+  luaL_addstring(&b, "}\nend\n");
+  luaL_pushresult(&b); /* c + 1 */
+  if (luaL_loadbuffer(L, lua_tostring(L, c + 1), lua_objlen(L, c + 1), "=alephant.state.prepare") != 0)
+    lua_error(L);
+  lua_remove(L, c + 1);
+  lua_pushvalue(L, c);
+  lua_call(L, 1, 1);
+  lua_replace(L, c);
+}
+#endif
 
 static const luaL_Reg methods[] = {{"needs_scope", l_needs_scope},
                                    {"accept_scope", l_accept_scope},
@@ -705,6 +850,9 @@ void alb_open_state(lua_State *L) {
       lua_pushvalue(L, mt);
       for (i = 0; i < S_COUNT; i++) lua_pushstring(L, cached_strings[i]);
       lua_pushcclosure(L, k == 0 ? l_prepare : l_prepare_raw, UPVALUES);
+#if PREPARE_IN_LUA
+      if (k == 0) prepare_lua(L);
+#endif
       lua_setfield(L, mt + 1, k == 0 ? "prepare" : "prepare_raw");
     }
   }
