@@ -248,6 +248,7 @@ static int l_decode(lua_State *L) {
   decoder d;
   al_json_scanner sc;
   al_json_token tok;
+  al_json_type t;
   scratch sb;
   size_t n;
   const char *s;
@@ -268,14 +269,13 @@ static int l_decode(lua_State *L) {
   sb.slot = 3;
   sb.cap = 0;
   al_json_scanner_init(&sc, s, n);
+  d.f[0].object = 0; /* the top level: a null there is core.null */
+  /* Descent without recursion: the scanner is asked for what the grammar allows at
+   * each place, and t is a value, or an opening, to take. */
+  t = al_json_value(&sc, &tok);
   for (;;) {
     frame *fr;
-    switch (al_json_next(&sc, &tok)) {
-      case AL_JSON_END:
-        return 1; /* the value is on top */
-      case AL_JSON_ERROR:
-        lua_settop(L, 3);
-        return decode_error(L, &sc);
+    switch (t) {
       case AL_JSON_OBJECT:
       case AL_JSON_ARRAY:
         if (sc.depth > 1) { /* the parent keeps few pending slots while the stack is deep */
@@ -287,20 +287,17 @@ static int l_decode(lua_State *L) {
         lua_pushnil(L); /* the placeholder */
         fr = &d.f[sc.depth];
         fr->slot = d.top;
-        fr->object = tok.type == AL_JSON_OBJECT;
+        fr->object = t == AL_JSON_OBJECT;
         fr->created = 0;
         fr->maybe_dup = 0;
         fr->seen = 0;
         fr->n = 0;
-        continue;
-      case AL_JSON_OBJECT_END:
-      case AL_JSON_ARRAY_END:
-        fr = &d.f[sc.depth + 1];
-        flush(&d, fr, 1);
-        break; /* the finished table, at the placeholder's slot, is now the top */
-      case AL_JSON_KEY:
-        need_room(&d);
-        push_key(&d, &d.f[sc.depth], &tok, &sb);
+        if (t == AL_JSON_OBJECT) {
+          t = al_json_first_key(&sc, &tok);
+          goto member;
+        }
+        t = al_json_first_element(&sc, &tok);
+        if (t == AL_JSON_ARRAY_END) goto close;
         continue;
       case AL_JSON_STRING:
         need_room(&d);
@@ -317,18 +314,44 @@ static int l_decode(lua_State *L) {
       case AL_JSON_TRUE:
       case AL_JSON_FALSE:
         need_room(&d);
-        lua_pushboolean(L, tok.type == AL_JSON_TRUE);
+        lua_pushboolean(L, t == AL_JSON_TRUE);
         break;
       case AL_JSON_NULL:
         need_room(&d);
-        if (al_json_container(&sc) == AL_JSON_OBJECT) lua_pushnil(L); /* absent (and undoes a duplicate) */
+        if (d.f[sc.depth].object) lua_pushnil(L); /* absent (and undoes a duplicate) */
         else lua_pushlightuserdata(L, NULL_UD);
         break;
+      default:
+        goto fail;
     }
-    /* a value: it waits on the stack for its container to close */
-    if (sc.depth > 0 && d.top - d.f[sc.depth].slot > FLUSH)
-      flush(&d, &d.f[sc.depth], 0);
+  value_done: /* a value: it waits on the stack for its container to close */
+    if (sc.depth == 0) {
+      if (al_json_end(&sc, &tok) == AL_JSON_END) return 1; /* the value is on top */
+      goto fail;
+    }
+    fr = &d.f[sc.depth];
+    if (d.top - fr->slot > FLUSH) flush(&d, fr, 0);
+    if (!fr->object) {
+      t = al_json_next_element(&sc, &tok);
+      if (t == AL_JSON_ARRAY_END) goto close;
+      continue;
+    }
+    t = al_json_next_key(&sc, &tok);
+  member:
+    if (t == AL_JSON_KEY) {
+      need_room(&d);
+      push_key(&d, &d.f[sc.depth], &tok, &sb);
+      t = al_json_value(&sc, &tok);
+      continue;
+    }
+    if (t != AL_JSON_OBJECT_END) goto fail;
+  close:
+    flush(&d, &d.f[sc.depth + 1], 1);
+    goto value_done; /* the finished table, at the placeholder's slot, is now the top */
   }
+fail:
+  lua_settop(L, 3);
+  return decode_error(L, &sc);
 }
 
 /* ------------------------------------------------------------------ encode ---- */
