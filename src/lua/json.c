@@ -212,7 +212,8 @@ static void flush(decoder *d, frame *fr, int closing) {
     }
     if (!fr->maybe_dup && pending % 2 == 0) {
       /* no key twice: any order gives the same table, and lua_rawset takes the
-       * pairs from the top (a nil value, null, leaves the key absent) */
+       * pairs from the top (a nil value, null, leaves the key absent), down to
+       * the table */
       for (i = 0; i < pairs; i++) lua_rawset(L, fr->slot);
     } else {
       for (i = 0; i < pairs; i++) { /* in document order: a later duplicate wins */
@@ -220,13 +221,14 @@ static void flush(decoder *d, frame *fr, int closing) {
         lua_pushvalue(L, fr->slot + 2 + 2 * i);
         lua_rawset(L, fr->slot);
       }
+      if (pending % 2 && pairs > 0) { /* a key whose value is not there yet moves down */
+        lua_replace(L, fr->slot + 1);
+        lua_settop(L, fr->slot + 1);
+      } else if (pending % 2 == 0) {
+        lua_settop(L, fr->slot);
+      }
     }
-    if (pending % 2 && pairs > 0) { /* a key whose value is not there yet moves down */
-      lua_replace(L, fr->slot + 1);
-      lua_settop(L, fr->slot + 1);
-    } else if (pending % 2 == 0) {
-      lua_settop(L, fr->slot);
-    }
+    d->top = fr->slot + pending % 2; /* an object's key waiting for its value stays */
   } else {
     if (!fr->created) {
       lua_createtable(L, pending, 0);
@@ -239,8 +241,9 @@ static void flush(decoder *d, frame *fr, int closing) {
       lua_pushvalue(L, d->array_mt);
       lua_setmetatable(L, fr->slot);
     }
+    d->top = fr->slot;
   }
-  d->top = lua_gettop(L); /* an object's key waiting for its value stays */
+  assert(d->top == lua_gettop(L));
 }
 
 /* core.json_decode(s) -> value | nil, err */
