@@ -323,11 +323,14 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
       m = m * pow10_8[k] + v;
       i += k;
       sig += k;
-      if (k < 8) break;
+      if (k < 8) goto int_done; /* s[i] is not a digit */
     }
 #endif
     for (; i < n && is_digit(s[i]); i++, sig++)
       if (sig < 19) m = m * 10 + (unsigned)(s[i] - '0');
+#ifdef DIGITS8
+  int_done:;
+#endif
   } else {
     return expected(sc, i, "a digit after '-'");
   }
@@ -342,7 +345,7 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
       i += k;
       sig += k;
       nfrac += (int)k;
-      if (k < 8) break;
+      if (k < 8) goto frac_done;
     }
 #endif
     for (; i < n && is_digit(s[i]); i++, sig++) {
@@ -351,6 +354,9 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
         nfrac++;
       }
     }
+#ifdef DIGITS8
+  frac_done:
+#endif
     integral = 0;
   }
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
