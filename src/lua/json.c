@@ -252,6 +252,7 @@ static int l_decode(lua_State *L) {
   al_json_scanner sc;
   al_json_token tok;
   al_json_type t;
+  frame *cur;
   scratch sb;
   size_t n;
   const char *s;
@@ -272,29 +273,26 @@ static int l_decode(lua_State *L) {
   sb.slot = 3;
   sb.cap = 0;
   al_json_scanner_init(&sc, s, n);
-  d.f[0].object = 0; /* the top level: a null there is core.null */
+  cur = d.f; /* the innermost open container's frame; f[0]: the top level */
+  cur->object = 0; /* a null there is core.null */
   /* Descent without recursion: the scanner is asked for what the grammar allows at
    * each place, and t is a value, or an opening, to take. */
   t = al_json_value(&sc, &tok);
   for (;;) {
-    frame *fr;
     switch (t) {
       case AL_JSON_OBJECT:
       case AL_JSON_ARRAY:
-        if (sc.depth > 1) { /* the parent keeps few pending slots while the stack is deep */
-          fr = &d.f[sc.depth - 1];
-          if (d.top - fr->slot > FLUSH || d.top > DEEP_STACK)
-            flush(&d, fr, 0);
-        }
+        /* the parent keeps few pending slots while the stack is deep */
+        if (cur != d.f && (d.top - cur->slot > FLUSH || d.top > DEEP_STACK)) flush(&d, cur, 0);
         need_room(&d);
         lua_pushnil(L); /* the placeholder */
-        fr = &d.f[sc.depth];
-        fr->slot = d.top;
-        fr->object = t == AL_JSON_OBJECT;
-        fr->created = 0;
-        fr->maybe_dup = 0;
-        fr->seen = 0;
-        fr->n = 0;
+        cur++; /* == &d.f[sc.depth] */
+        cur->slot = d.top;
+        cur->object = t == AL_JSON_OBJECT;
+        cur->created = 0;
+        cur->maybe_dup = 0;
+        cur->seen = 0;
+        cur->n = 0;
         if (t == AL_JSON_OBJECT) {
           t = al_json_first_key(&sc, &tok);
           goto member;
@@ -321,20 +319,19 @@ static int l_decode(lua_State *L) {
         break;
       case AL_JSON_NULL:
         need_room(&d);
-        if (d.f[sc.depth].object) lua_pushnil(L); /* absent (and undoes a duplicate) */
+        if (cur->object) lua_pushnil(L); /* absent (and undoes a duplicate) */
         else lua_pushlightuserdata(L, NULL_UD);
         break;
       default:
         goto fail;
     }
   value_done: /* a value: it waits on the stack for its container to close */
-    if (sc.depth == 0) {
+    if (cur == d.f) {
       if (al_json_end(&sc, &tok) == AL_JSON_END) return 1; /* the value is on top */
       goto fail;
     }
-    fr = &d.f[sc.depth];
-    if (d.top - fr->slot > FLUSH) flush(&d, fr, 0);
-    if (!fr->object) {
+    if (d.top - cur->slot > FLUSH) flush(&d, cur, 0);
+    if (!cur->object) {
       t = al_json_next_element(&sc, &tok);
       if (t == AL_JSON_ARRAY_END) goto close;
       continue;
@@ -343,13 +340,14 @@ static int l_decode(lua_State *L) {
   member:
     if (t == AL_JSON_KEY) {
       need_room(&d);
-      push_key(&d, &d.f[sc.depth], &tok, &sb);
+      push_key(&d, cur, &tok, &sb);
       t = al_json_value(&sc, &tok);
       continue;
     }
     if (t != AL_JSON_OBJECT_END) goto fail;
   close:
-    flush(&d, &d.f[sc.depth + 1], 1);
+    flush(&d, cur, 1);
+    cur--;
     goto value_done; /* the finished table, at the placeholder's slot, is now the top */
   }
 fail:
