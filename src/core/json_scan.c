@@ -7,6 +7,10 @@
 #include "json.h"
 #include "json_private.h"
 
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
 /* For the few small functions of the per-token path that GCC would keep out of line. */
 #if defined(__GNUC__)
 #define HOT inline __attribute__((always_inline))
@@ -87,7 +91,7 @@ static long hex4(const unsigned char *p, size_t avail) {
 
 /* ----------------------------------------------------------------- scanner ---- */
 
-enum { ST_VALUE, ST_VALUE_OR_END, ST_KEY_OR_END, ST_KEY, ST_COLON, ST_COMMA_OR_END, ST_DONE, ST_ERROR };
+enum { ST_VALUE, ST_VALUE_OR_END, ST_KEY_OR_END, ST_COLON, ST_COMMA_OR_END, ST_DONE, ST_ERROR };
 
 void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n) {
   memset(sc, 0, sizeof *sc);
@@ -174,6 +178,20 @@ static HOT uint64_t not_plain(uint64_t w) {
 
 /* The first byte at or after i that is not PLAIN, or n. */
 static HOT size_t skip_plain(const unsigned char *s, size_t i, size_t n) {
+#if defined(__SSE2__) && defined(__GNUC__)
+  /* 16 bytes at a time where the input has them: '"', '\\', and below 0x20 or
+   * above 0x7F at once (a signed compare with 0x20). Vector registers: the words'
+   * five constants would cost the callers saved registers. */
+  const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+  while (n - i >= 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                             _mm_cmplt_epi8(v, space));
+    unsigned bits = (unsigned)_mm_movemask_epi8(m);
+    if (bits) return i + (unsigned)__builtin_ctz(bits);
+    i += 16;
+  }
+#endif
   while (n - i >= 8) {
     uint64_t w, m;
     memcpy(&w, s + i, 8);
@@ -323,11 +341,14 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
       m = m * pow10_8[k] + v;
       i += k;
       sig += k;
-      if (k < 8) break;
+      if (k < 8) goto int_done; /* s[i] is not a digit */
     }
 #endif
     for (; i < n && is_digit(s[i]); i++, sig++)
       if (sig < 19) m = m * 10 + (unsigned)(s[i] - '0');
+#ifdef DIGITS8
+  int_done:;
+#endif
   } else {
     return expected(sc, i, "a digit after '-'");
   }
@@ -342,7 +363,7 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
       i += k;
       sig += k;
       nfrac += (int)k;
-      if (k < 8) break;
+      if (k < 8) goto frac_done;
     }
 #endif
     for (; i < n && is_digit(s[i]); i++, sig++) {
@@ -351,6 +372,9 @@ static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
         nfrac++;
       }
     }
+#ifdef DIGITS8
+  frac_done:
+#endif
     integral = 0;
   }
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
@@ -394,7 +418,17 @@ static al_json_type scan_literal(al_json_scanner *sc, const char *word, al_json_
   return expected(sc, sc->pos, "a value");
 }
 
-static void after_value(al_json_scanner *sc) { sc->state = sc->depth ? ST_COMMA_OR_END : ST_DONE; }
+static HOT size_t skip_ws(const unsigned char *s, size_t pos, size_t n) {
+  while (pos < n && (byte_class[s[pos]] & WS)) pos++;
+  return pos;
+}
+
+/* skip_ws, but for c at pos first: the separators of compact JSON are found with
+ * one compare (the caller's compare after this one folds into it). */
+static HOT size_t skip_ws_to(const unsigned char *s, size_t pos, size_t n, unsigned char c) {
+  if (pos < n && s[pos] == c) return pos;
+  return skip_ws(s, pos, n);
+}
 
 static al_json_type open_container(al_json_scanner *sc, al_json_token *tok, int object) {
   unsigned d = sc->depth;
@@ -403,118 +437,154 @@ static al_json_type open_container(al_json_scanner *sc, al_json_token *tok, int 
   else sc->objects[d / 8] &= (unsigned char)~(1u << (d % 8));
   sc->depth++;
   tok->offset = sc->pos++;
-  sc->state = object ? ST_KEY_OR_END : ST_VALUE_OR_END;
   return object ? AL_JSON_OBJECT : AL_JSON_ARRAY;
 }
 
-static al_json_type close_container(al_json_scanner *sc, al_json_token *tok) {
-  int object = al_json_container(sc) == AL_JSON_OBJECT;
+/* The '}' or ']' at pos (the caller knows which container it closes). */
+static HOT al_json_type close_at(al_json_scanner *sc, al_json_token *tok, size_t pos, al_json_type t) {
   sc->depth--;
-  tok->offset = sc->pos++;
-  after_value(sc);
-  return object ? AL_JSON_OBJECT_END : AL_JSON_ARRAY_END;
+  tok->offset = pos;
+  sc->pos = pos + 1;
+  return t;
 }
 
+/* The value at sc->pos (whitespace already skipped); what: the message's "expected"
+ * part when none stands there. */
 static al_json_type scan_value(al_json_scanner *sc, al_json_token *tok, const char *what) {
   const unsigned char *s = (const unsigned char *)sc->s;
-  al_json_type t;
   tok->offset = sc->pos;
   if (sc->pos >= sc->n) return expected(sc, sc->pos, what);
   switch (s[sc->pos]) {
     case '{': return open_container(sc, tok, 1);
     case '[': return open_container(sc, tok, 0);
-    case '"': t = scan_string(sc, tok); break;
-    case 't': t = scan_literal(sc, "true", AL_JSON_TRUE); break;
-    case 'f': t = scan_literal(sc, "false", AL_JSON_FALSE); break;
-    case 'n': t = scan_literal(sc, "null", AL_JSON_NULL); break;
+    case '"': return scan_string(sc, tok);
+    case 't': return scan_literal(sc, "true", AL_JSON_TRUE);
+    case 'f': return scan_literal(sc, "false", AL_JSON_FALSE);
+    case 'n': return scan_literal(sc, "null", AL_JSON_NULL);
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
-      t = scan_number(sc, tok);
-      break;
+      return scan_number(sc, tok);
     default:
       if (sc->pos == 0 && sc->n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
         return fail(sc, 0, "byte order mark (U+FEFF) before the value is not allowed");
       return expected(sc, sc->pos, what);
   }
-  if (t != AL_JSON_ERROR) after_value(sc);
-  return t;
 }
 
-/* The separators ':' and ',' are consumed on the way to the token after them, and a
- * key takes the ':' that follows it: one pass through the loop per token in the
- * usual compact or pretty-printed document. Messages and offsets are those of a
- * pass per separator. */
-al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
+/* A key at pos (where its '"' should be) and the ':' after it, which is consumed.
+ * Without the ':', a strict caller gets the error now; al_json_next gets the key,
+ * and the error at its next call (state ST_COLON), as a pass per separator would. */
+static HOT al_json_type scan_key(al_json_scanner *sc, al_json_token *tok, size_t pos, const char *what, int strict) {
   const unsigned char *s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
-  size_t pos = sc->pos;
-  tok->type = AL_JSON_ERROR;
-  for (;;) {
-    unsigned char c;
-    int obj;
-    if (sc->state == ST_ERROR) return AL_JSON_ERROR;
-    while (pos < n && (byte_class[s[pos]] & WS)) pos++;
-    sc->pos = pos;
-    if (pos >= n) {
-      switch (sc->state) {
-        case ST_DONE: tok->offset = pos; return tok->type = AL_JSON_END;
-        case ST_VALUE:
-          if (sc->depth == 0) return fail(sc, pos, "empty input (expected a JSON value)");
-          break;
-        default: break;
-      }
-    }
-    c = pos < n ? s[pos] : 0;
-    switch (sc->state) {
-      case ST_VALUE:
-      value:
-        return tok->type = scan_value(sc, tok, "a value");
-      case ST_VALUE_OR_END:
-        if (c == ']') return tok->type = close_container(sc, tok);
-        return tok->type = scan_value(sc, tok, "a value or ']'");
-      case ST_KEY_OR_END:
-      case ST_KEY:
-        if (sc->state == ST_KEY_OR_END && c == '}') return tok->type = close_container(sc, tok);
-      key:
-        if (c != '"' || pos >= n)
-          return expected(sc, pos, sc->state == ST_KEY ? "a string key after ','" : "a string key or '}'");
-        if (scan_string(sc, tok) == AL_JSON_ERROR) return AL_JSON_ERROR;
-        pos = sc->pos;
-        while (pos < n && (byte_class[s[pos]] & WS)) pos++;
-        if (pos < n && s[pos] == ':') { /* else the next call reports what stands there */
-          sc->pos = pos + 1;
-          sc->state = ST_VALUE;
-        } else {
-          sc->state = ST_COLON;
-        }
-        return tok->type = AL_JSON_KEY;
-      case ST_COLON:
-        if (c != ':' || pos >= n) return expected(sc, pos, "':' after an object key");
-        pos++;
-        sc->state = ST_VALUE;
-        continue;
-      case ST_COMMA_OR_END:
-        obj = al_json_container(sc) == AL_JSON_OBJECT;
-        if (pos < n) {
-          if (c == ',') {
-            pos++;
-            sc->state = obj ? ST_KEY : ST_VALUE;
-            while (pos < n && (byte_class[s[pos]] & WS)) pos++;
-            sc->pos = pos;
-            if (pos >= n) continue; /* the loop reports the end of input */
-            c = s[pos];
-            if (obj) goto key;
-            goto value;
-          }
-          if (c == (obj ? '}' : ']')) return tok->type = close_container(sc, tok);
-        }
-        return expected(sc, pos, obj ? "',' or '}' after an object member" : "',' or ']' after an array element");
-      case ST_DONE:
-        return expected(sc, pos, "end of input after the JSON value");
-      default:
-        return AL_JSON_ERROR;
-    }
+  if (pos >= n || s[pos] != '"') return expected(sc, pos, what);
+  sc->pos = pos;
+  if (scan_string(sc, tok) == AL_JSON_ERROR) return AL_JSON_ERROR;
+  pos = skip_ws_to(s, sc->pos, n, ':');
+  if (pos < n && s[pos] == ':') {
+    sc->pos = pos + 1;
+    return AL_JSON_KEY;
   }
+  sc->pos = pos;
+  if (strict) return expected(sc, pos, "':' after an object key");
+  sc->state = ST_COLON;
+  return AL_JSON_KEY;
+}
+
+static HOT al_json_type first_key(al_json_scanner *sc, al_json_token *tok, int strict) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  size_t pos = skip_ws_to(s, sc->pos, sc->n, '"');
+  if (pos < sc->n && s[pos] == '}') return close_at(sc, tok, pos, AL_JSON_OBJECT_END);
+  return scan_key(sc, tok, pos, "a string key or '}'", strict);
+}
+
+static HOT al_json_type next_key(al_json_scanner *sc, al_json_token *tok, int strict) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  const size_t n = sc->n;
+  size_t pos = skip_ws_to(s, sc->pos, n, ',');
+  if (pos < n) {
+    if (s[pos] == ',') return scan_key(sc, tok, skip_ws_to(s, pos + 1, n, '"'), "a string key after ','", strict);
+    if (s[pos] == '}') return close_at(sc, tok, pos, AL_JSON_OBJECT_END);
+  }
+  return expected(sc, pos, "',' or '}' after an object member");
+}
+
+al_json_type al_json_value(al_json_scanner *sc, al_json_token *tok) {
+  size_t pos = skip_ws((const unsigned char *)sc->s, sc->pos, sc->n);
+  sc->pos = pos;
+  if (pos >= sc->n && sc->depth == 0) return fail(sc, pos, "empty input (expected a JSON value)");
+  return scan_value(sc, tok, "a value");
+}
+
+al_json_type al_json_first_key(al_json_scanner *sc, al_json_token *tok) { return first_key(sc, tok, 1); }
+
+al_json_type al_json_next_key(al_json_scanner *sc, al_json_token *tok) { return next_key(sc, tok, 1); }
+
+al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  size_t pos = skip_ws(s, sc->pos, sc->n);
+  if (pos < sc->n && s[pos] == ']') return close_at(sc, tok, pos, AL_JSON_ARRAY_END);
+  sc->pos = pos;
+  return scan_value(sc, tok, "a value or ']'");
+}
+
+al_json_type al_json_next_element(al_json_scanner *sc, al_json_token *tok) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  const size_t n = sc->n;
+  size_t pos = skip_ws_to(s, sc->pos, n, ',');
+  if (pos < n) {
+    if (s[pos] == ',') {
+      sc->pos = skip_ws(s, pos + 1, n);
+      return scan_value(sc, tok, "a value");
+    }
+    if (s[pos] == ']') return close_at(sc, tok, pos, AL_JSON_ARRAY_END);
+  }
+  return expected(sc, pos, "',' or ']' after an array element");
+}
+
+al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok) {
+  size_t pos = skip_ws((const unsigned char *)sc->s, sc->pos, sc->n);
+  sc->pos = pos;
+  if (pos >= sc->n) {
+    tok->offset = pos;
+    return AL_JSON_END;
+  }
+  return expected(sc, pos, "end of input after the JSON value");
+}
+
+/* The generic pull: what the grammar expects next is the state, and the entry
+ * point for it does the rest. */
+al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
+  al_json_type t;
+  size_t pos;
+  tok->type = AL_JSON_ERROR;
+  switch (sc->state) {
+    case ST_VALUE: t = al_json_value(sc, tok); break;
+    case ST_VALUE_OR_END: t = al_json_first_element(sc, tok); break;
+    case ST_KEY_OR_END: t = first_key(sc, tok, 0); break;
+    case ST_COLON:
+      pos = skip_ws((const unsigned char *)sc->s, sc->pos, sc->n);
+      if (pos >= sc->n || sc->s[pos] != ':') return expected(sc, pos, "':' after an object key");
+      sc->pos = pos + 1;
+      t = al_json_value(sc, tok);
+      break;
+    case ST_COMMA_OR_END:
+      t = al_json_container(sc) == AL_JSON_OBJECT ? next_key(sc, tok, 0) : al_json_next_element(sc, tok);
+      break;
+    case ST_DONE: t = al_json_end(sc, tok); break;
+    default: return AL_JSON_ERROR;
+  }
+  switch (t) {
+    case AL_JSON_ERROR:
+    case AL_JSON_END: return tok->type = t;
+    case AL_JSON_OBJECT: sc->state = ST_KEY_OR_END; break;
+    case AL_JSON_ARRAY: sc->state = ST_VALUE_OR_END; break;
+    case AL_JSON_KEY:
+      if (sc->state != ST_COLON) sc->state = ST_VALUE; /* else the ':' is missing */
+      break;
+    default: sc->state = sc->depth ? ST_COMMA_OR_END : ST_DONE; break;
+  }
+  return tok->type = t;
 }
 
 void al_json_unescape(const al_json_token *tok, char *out) {

@@ -212,7 +212,8 @@ static void flush(decoder *d, frame *fr, int closing) {
     }
     if (!fr->maybe_dup && pending % 2 == 0) {
       /* no key twice: any order gives the same table, and lua_rawset takes the
-       * pairs from the top (a nil value, null, leaves the key absent) */
+       * pairs from the top (a nil value, null, leaves the key absent), down to
+       * the table */
       for (i = 0; i < pairs; i++) lua_rawset(L, fr->slot);
     } else {
       for (i = 0; i < pairs; i++) { /* in document order: a later duplicate wins */
@@ -220,13 +221,14 @@ static void flush(decoder *d, frame *fr, int closing) {
         lua_pushvalue(L, fr->slot + 2 + 2 * i);
         lua_rawset(L, fr->slot);
       }
+      if (pending % 2 && pairs > 0) { /* a key whose value is not there yet moves down */
+        lua_replace(L, fr->slot + 1);
+        lua_settop(L, fr->slot + 1);
+      } else if (pending % 2 == 0) {
+        lua_settop(L, fr->slot);
+      }
     }
-    if (pending % 2 && pairs > 0) { /* a key whose value is not there yet moves down */
-      lua_replace(L, fr->slot + 1);
-      lua_settop(L, fr->slot + 1);
-    } else if (pending % 2 == 0) {
-      lua_settop(L, fr->slot);
-    }
+    d->top = fr->slot + pending % 2; /* an object's key waiting for its value stays */
   } else {
     if (!fr->created) {
       lua_createtable(L, pending, 0);
@@ -239,8 +241,9 @@ static void flush(decoder *d, frame *fr, int closing) {
       lua_pushvalue(L, d->array_mt);
       lua_setmetatable(L, fr->slot);
     }
+    d->top = fr->slot;
   }
-  d->top = lua_gettop(L); /* an object's key waiting for its value stays */
+  assert(d->top == lua_gettop(L));
 }
 
 /* core.json_decode(s) -> value | nil, err */
@@ -248,6 +251,8 @@ static int l_decode(lua_State *L) {
   decoder d;
   al_json_scanner sc;
   al_json_token tok;
+  al_json_type t;
+  frame *cur;
   scratch sb;
   size_t n;
   const char *s;
@@ -268,39 +273,32 @@ static int l_decode(lua_State *L) {
   sb.slot = 3;
   sb.cap = 0;
   al_json_scanner_init(&sc, s, n);
+  cur = d.f; /* the innermost open container's frame; f[0]: the top level */
+  cur->object = 0; /* a null there is core.null */
+  /* Descent without recursion: the scanner is asked for what the grammar allows at
+   * each place, and t is a value, or an opening, to take. */
+  t = al_json_value(&sc, &tok);
   for (;;) {
-    frame *fr;
-    switch (al_json_next(&sc, &tok)) {
-      case AL_JSON_END:
-        return 1; /* the value is on top */
-      case AL_JSON_ERROR:
-        lua_settop(L, 3);
-        return decode_error(L, &sc);
+    switch (t) {
       case AL_JSON_OBJECT:
       case AL_JSON_ARRAY:
-        if (sc.depth > 1) { /* the parent keeps few pending slots while the stack is deep */
-          fr = &d.f[sc.depth - 1];
-          if (d.top - fr->slot > FLUSH || d.top > DEEP_STACK)
-            flush(&d, fr, 0);
-        }
+        /* the parent keeps few pending slots while the stack is deep */
+        if (cur != d.f && (d.top - cur->slot > FLUSH || d.top > DEEP_STACK)) flush(&d, cur, 0);
         need_room(&d);
         lua_pushnil(L); /* the placeholder */
-        fr = &d.f[sc.depth];
-        fr->slot = d.top;
-        fr->object = tok.type == AL_JSON_OBJECT;
-        fr->created = 0;
-        fr->maybe_dup = 0;
-        fr->seen = 0;
-        fr->n = 0;
-        continue;
-      case AL_JSON_OBJECT_END:
-      case AL_JSON_ARRAY_END:
-        fr = &d.f[sc.depth + 1];
-        flush(&d, fr, 1);
-        break; /* the finished table, at the placeholder's slot, is now the top */
-      case AL_JSON_KEY:
-        need_room(&d);
-        push_key(&d, &d.f[sc.depth], &tok, &sb);
+        cur++; /* == &d.f[sc.depth] */
+        cur->slot = d.top;
+        cur->object = t == AL_JSON_OBJECT;
+        cur->created = 0;
+        cur->maybe_dup = 0;
+        cur->seen = 0;
+        cur->n = 0;
+        if (t == AL_JSON_OBJECT) {
+          t = al_json_first_key(&sc, &tok);
+          goto member;
+        }
+        t = al_json_first_element(&sc, &tok);
+        if (t == AL_JSON_ARRAY_END) goto close;
         continue;
       case AL_JSON_STRING:
         need_room(&d);
@@ -317,18 +315,44 @@ static int l_decode(lua_State *L) {
       case AL_JSON_TRUE:
       case AL_JSON_FALSE:
         need_room(&d);
-        lua_pushboolean(L, tok.type == AL_JSON_TRUE);
+        lua_pushboolean(L, t == AL_JSON_TRUE);
         break;
       case AL_JSON_NULL:
         need_room(&d);
-        if (al_json_container(&sc) == AL_JSON_OBJECT) lua_pushnil(L); /* absent (and undoes a duplicate) */
+        if (cur->object) lua_pushnil(L); /* absent (and undoes a duplicate) */
         else lua_pushlightuserdata(L, NULL_UD);
         break;
+      default:
+        goto fail;
     }
-    /* a value: it waits on the stack for its container to close */
-    if (sc.depth > 0 && d.top - d.f[sc.depth].slot > FLUSH)
-      flush(&d, &d.f[sc.depth], 0);
+  value_done: /* a value: it waits on the stack for its container to close */
+    if (cur == d.f) {
+      if (al_json_end(&sc, &tok) == AL_JSON_END) return 1; /* the value is on top */
+      goto fail;
+    }
+    if (d.top - cur->slot > FLUSH) flush(&d, cur, 0);
+    if (!cur->object) {
+      t = al_json_next_element(&sc, &tok);
+      if (t == AL_JSON_ARRAY_END) goto close;
+      continue;
+    }
+    t = al_json_next_key(&sc, &tok);
+  member:
+    if (t == AL_JSON_KEY) {
+      need_room(&d);
+      push_key(&d, cur, &tok, &sb);
+      t = al_json_value(&sc, &tok);
+      continue;
+    }
+    if (t != AL_JSON_OBJECT_END) goto fail;
+  close:
+    flush(&d, cur, 1);
+    cur--;
+    goto value_done; /* the finished table, at the placeholder's slot, is now the top */
   }
+fail:
+  lua_settop(L, 3);
+  return decode_error(L, &sc);
 }
 
 /* ------------------------------------------------------------------ encode ---- */
