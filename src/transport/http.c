@@ -224,6 +224,14 @@ static int ieq(const char *a, size_t n, const char *lit) {
   return 1;
 }
 
+/* snprintf(dst, cap, "%s", src) without the formatting machinery (cap > 0). */
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = strlen(src);
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
 /* Copies libcurl's message as one line without trailing blanks. */
 static void one_line(char *dst, size_t cap, const char *src) {
   size_t i = 0;
@@ -723,7 +731,9 @@ void al_http_free(al_http *h) {
 int al_http_check_header(const al_http_header *hdr, al_error *err) {
   char label[80];
   if (al_check_header_name(hdr->name, hdr->name_len, "headers", err)) return -1;
-  /* the name is a token, safe to show; the value never is (it may be a secret) */
+  if (al_check_header_value(hdr->value, hdr->value_len, "headers", err) == 0) return 0;
+  /* refused: the message names the header (the name is a token, safe to show; the value
+   * never is, it may be a secret), so check again with that label */
   snprintf(label, sizeof label, "header %.*s", (int)(hdr->name_len > 64 ? 64 : hdr->name_len), hdr->name);
   if (al_check_header_value(hdr->value, hdr->value_len, label, err)) {
     snprintf(err->field, sizeof err->field, "headers");
@@ -746,8 +756,8 @@ static int check_url(al_http *h, const char *url, xfer *x, int *plain, int *loop
   url_origin *o = &h->last;
   size_t on = origin_length(url);
   if (o->origin && on == o->origin_n && memcmp(url, o->origin, on) == 0) {
-    snprintf(x->host, sizeof x->host, "%s", o->host);
-    snprintf(target, cap, "%s", o->target);
+    copy_str(x->host, sizeof x->host, o->host);
+    copy_str(target, cap, o->target);
     *plain = o->plain;
     *loopback = o->loopback;
     return 0;
@@ -762,8 +772,8 @@ static int check_url(al_http *h, const char *url, xfer *x, int *plain, int *loop
   if (o->origin) {
     memcpy(o->origin, url, on);
     o->origin_n = on;
-    snprintf(o->host, sizeof o->host, "%s", x->host);
-    snprintf(o->target, sizeof o->target, "%s", target);
+    copy_str(o->host, sizeof o->host, x->host);
+    copy_str(o->target, sizeof o->target, target);
     o->plain = *plain;
     o->loopback = *loopback;
   }
@@ -900,7 +910,7 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   x->max_body = h->max_body;
   x->timeout_ms = timeout;
   x->connect_timeout_ms = h->connect_timeout_ms;
-  snprintf(x->host, sizeof x->host, "%s", "(unknown host)");
+  copy_str(x->host, sizeof x->host, "(unknown host)");
   if (req->url == NULL) {
     al_fail(err, AL_ERR_CONFIG, "url", "url is required");
     goto fail;
@@ -989,6 +999,11 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
       SET(CURLOPT_HTTPGET, 1L);
       if (strcmp(method, "GET") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
     }
+    if (!plain || loopback) { /* the same options for every request on this route */
+      prc = set_proxy(h, x, e, plain, loopback, target, err);
+      if (prc == -2) goto setopt_fail;
+      if (prc) goto fail; /* not configured: set up again next time */
+    }
     x->st.kind = kind;
     memcpy(x->st.method, method, mlen + 1);
     x->st.plain = plain;
@@ -996,10 +1011,14 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
     x->st.multiplex = x->multiplex;
     x->st.configured = 1;
   }
-  /* the same route as when the handle was set up: set_proxy sets the same options */
-  prc = set_proxy(h, x, e, plain, loopback, target, err);
-  if (prc == -2) goto setopt_fail;
-  if (prc) goto fail;
+  /* plain http beyond loopback: whether it may go and through which proxy depends on
+   * the environment, read for every request (set_proxy sets both options each time);
+   * loopback and https routes were set with the handle (the environment plays no part) */
+  if (plain && !loopback) {
+    prc = set_proxy(h, x, e, plain, loopback, target, err);
+    if (prc == -2) goto setopt_fail;
+    if (prc) goto fail;
+  }
   /* what may change from one request to the next, set only when it does */
   if (!headers_same(&x->st, req)) {
     struct curl_slist *list = NULL;
