@@ -207,6 +207,19 @@ describe("core.http transport", function()
       assert.equal("headers", res.body)
     end)
 
+    it("joins repeated headers in arrival order and continues a folded line's own value", function()
+      local res = assert(http:request({ url = srv.url .. "/raw-headers" }))
+      assert.equal(200, res.status)
+      assert.same({
+        ["content-length"] = "2",
+        connection = "close",
+        ["x-a"] = "1, 3 folded",
+        ["x-b"] = "2, 4",
+        ["x-empty"] = "",
+      }, res.headers)
+      assert.equal("ok", res.body)
+    end)
+
     it("asks for compression and decodes gzip", function()
       local res = assert(http:request({ url = srv.url .. "/gzip?n=20000" }))
       assert.equal("gzip", res.headers["content-encoding"])

@@ -219,9 +219,15 @@ static int l_guard_gc(lua_State *L) {
   return 0;
 }
 
+/* Headers of one request read into the caller's C array when they fit (no allocation,
+ * nothing to leak when a raise unwinds it), else into a scratch userdata. */
+#define LOCAL_HEADERS 16
+
 /* Reads a request table (argument 2) into *req. Header names and values are checked
- * here, before any traffic; a problem fills *err and returns -1. Type errors raise. */
-static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al_error *err) {
+ * here, before any traffic; a problem fills *err and returns -1. Type errors raise.
+ * local: room for LOCAL_HEADERS headers, or NULL (request_many: every request's
+ * headers must outlive this call). */
+static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al_http_header *local, al_error *err) {
   size_t n, url_len;
   memset(req, 0, sizeof *req);
   luaL_checktype(L, tbl, LUA_TTABLE);
@@ -244,7 +250,8 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
   req->timeout_ms = opt_seconds(L, arg, tbl, "timeout");
   if (strlen(req->url) != url_len) return al_fail(err, AL_ERR_CONFIG, "url", "url must not contain NUL bytes");
 
-  /* headers: {["Name"] = "value"}, copied into a scratch userdata left on the stack */
+  /* headers: {["Name"] = "value"}, pointers into its strings (the table stays on the
+   * stack) copied into local or else a scratch userdata left on the stack */
   lua_getfield(L, tbl, "headers");
   if (lua_isnil(L, -1)) return 0;
   if (lua_type(L, -1) != LUA_TTABLE) field_error(L, arg, "headers", "a table of name = value strings");
@@ -257,10 +264,14 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
     lua_pop(L, 1);
   }
   {
-    al_http_header *hs = lua_newuserdata(L, (n ? n : 1) * sizeof *hs);
+    al_http_header *hs;
     size_t i = 0;
+    if (local && n <= LOCAL_HEADERS)
+      hs = local;
+    else
+      hs = lua_newuserdata(L, (n ? n : 1) * sizeof *hs);
     lua_pushnil(L);
-    while (lua_next(L, -3)) {
+    while (lua_next(L, hs == local ? -2 : -3)) {
       al_http_header *hd;
       if (i == n) { /* the table grew since it was counted (a finalizer run by
                      * lua_newuserdata's allocation): the rest is not sent */
@@ -288,10 +299,11 @@ static void push_response(lua_State *L, const al_http_response *res);
 static int l_http_request(lua_State *L) {
   http_box *box = check_http(L);
   al_http_request req;
+  al_http_header local[LOCAL_HEADERS];
   al_http_response *res;
   al_error err;
   int rc;
-  if (read_request(L, 2, 2, &req, &err)) return alb_push_error(L, &err);
+  if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
   if (box->h == NULL) return push_closed(L, "transport");
   res = lua_newuserdata(L, sizeof *res);
   memset(res, 0, sizeof *res);
@@ -300,7 +312,9 @@ static int l_http_request(lua_State *L) {
   rc = al_http_perform(box->h, &req, res, &err);
   if (rc) return push_failure(L, &err);
   push_response(L, res);
-  al_http_response_free(res); /* now, not at the next GC: bodies can be large */
+  /* now, not at the next GC (bodies can be large): its buffers serve the next request;
+   * box->h is re-read, as a finalizer run while pushing may have closed the transport */
+  al_http_response_recycle(box->h, res);
   return 1;
 }
 
@@ -389,7 +403,7 @@ static int l_http_request_many(lua_State *L) {
       lua_pushfstring(L, "request %d must be a table, got %s", (int)i + 1, luaL_typename(L, t));
       luaL_argerror(L, 2, lua_tostring(L, -1));
     }
-    pre[i] = read_request(L, 2, t, &one, &errs[i]);
+    pre[i] = read_request(L, 2, t, &one, NULL, &errs[i]);
     while (lua_gettop(L) >= t) lua_rawseti(L, anchor, ++anchored); /* pops the top */
     if (pre[i] == 0) {
       slot[nsend] = i;
@@ -439,9 +453,10 @@ static stream_box *check_stream(lua_State *L) { return luaL_checkudata(L, 1, STR
 static int l_http_stream(lua_State *L) {
   http_box *box = check_http(L);
   al_http_request req;
+  al_http_header local[LOCAL_HEADERS];
   al_error err;
   stream_box *sb;
-  if (read_request(L, 2, 2, &req, &err)) return alb_push_error(L, &err);
+  if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
   if (box->h == NULL) return push_closed(L, "transport");
   sb = lua_newuserdata(L, sizeof *sb);
   sb->s = NULL;

@@ -57,6 +57,10 @@
 /* distinct response header names: each new one is compared with those stored, so
  * the cap also bounds that work (a hostile server's tens of thousands of names) */
 #define MAX_HEADER_FIELDS 512
+/* buffers up to this size are kept by the transport for the next request: the steady
+ * path then allocates nothing for the body and the response headers */
+#define SPARE_MAX ((size_t)64 * 1024)
+#define FOLD_BIT 0x80000000u /* a header value piece continued by line folding */
 #define MAX_CONNECTIONS 8L                     /* idle connections kept per transport */
 #define POLL_SLICE_MS 1000L                    /* longest single curl_multi_poll */
 #define DEADLINE_GRACE_MS 1000L                /* our own backstop behind libcurl's timer */
@@ -85,6 +89,16 @@ typedef struct {
   size_t hsrc_len, hsrc_cap, hcount;
 } easy_state;
 
+/* A distinct response header name: the name in the arena, and its value pieces, each
+ * [uint32 next][uint32 length | FOLD_BIT][bytes] in the arena (next 0 = the last one;
+ * no piece starts at 0, where the first name is). Offsets fit 32 bits: the arena holds
+ * at most MAX_HEADER_BYTES of lines plus 8 bytes per line. */
+typedef struct {
+  uint32_t name_off, name_len;
+  uint32_t first, last; /* 0 = no piece yet */
+  size_t value_len;     /* of the joined value */
+} hname;
+
 typedef struct {
   al_http *http;
   CURL *easy;
@@ -99,8 +113,15 @@ typedef struct {
   /* response */
   long status;
   int headers_done;
-  al_http_field *fields;
-  size_t nfields, capfields;
+  /* response headers as they arrive: each distinct (lower-cased) name once, its value
+   * as a chain of pieces, all in one arena; fields_build joins them into one block */
+  hname *hn;
+  size_t nhn, caphn;
+  char *ha;
+  size_t ha_len, ha_cap;
+  size_t fold_to; /* 1 + index of the previous header line's name (line folding); 0 = none */
+  al_http_field *fields; /* built: names and values in the same block */
+  size_t nfields, fields_cap;
   size_t header_bytes;
   char *body;
   size_t len, cap;
@@ -164,6 +185,11 @@ struct al_http {
   tracked_socket *socks;
   size_t nsocks, capsocks;
   url_origin last; /* the URL checks of the last accepted scheme://authority */
+  /* buffers of finished requests, kept for the next one (at most SPARE_MAX bytes each) */
+  char *spare_body, *spare_ha, *spare_fields;
+  size_t spare_body_cap, spare_ha_cap, spare_fields_cap;
+  hname *spare_hn;
+  size_t spare_hn_cap;
 };
 
 /* ---- process-wide initialisation ------------------------------------------------- */
@@ -294,16 +320,35 @@ static int close_socket(void *clientp, curl_socket_t fd) {
 
 /* ---- response headers ------------------------------------------------------------ */
 
-static void fields_free(al_http_field *f, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) free(f[i].name);
-  free(f);
+/* A buffer back to its spare slot when that is empty and the buffer small, else freed. */
+static void spare_put(void **slot, size_t *slot_cap, void *p, size_t cap) {
+  if (p == NULL) return;
+  if (*slot == NULL && cap <= SPARE_MAX) {
+    *slot = p;
+    *slot_cap = cap;
+  } else {
+    free(p);
+  }
 }
 
+static void *spare_take(void **slot, size_t *slot_cap, size_t *cap) {
+  void *p = *slot;
+  *cap = p ? *slot_cap : 0;
+  *slot = NULL;
+  *slot_cap = 0;
+  return p;
+}
+
+/* Forgets the headers collected so far (a new response begins, after a 1xx). */
 static void fields_clear(xfer *x) {
-  size_t i;
-  for (i = 0; i < x->nfields; i++) free(x->fields[i].name);
-  x->nfields = 0;
+  x->nhn = 0;
+  x->ha_len = 0;
+  x->fold_to = 0;
+  if (x->fields) { /* built already (a stream): not valid any more */
+    free(x->fields);
+    x->fields = NULL;
+    x->nfields = x->fields_cap = 0;
+  }
 }
 
 static void trim(const char **s, size_t *n) {
@@ -311,48 +356,130 @@ static void trim(const char **s, size_t *n) {
   while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t')) (*n)--;
 }
 
-/* Appends sep + v to field f (one block: "name\0value\0"). */
-static int field_append(al_http_field *f, const char *sep, const char *v, size_t vn) {
-  size_t sn = strlen(sep);
-  char *block = realloc(f->name, f->name_len + 1 + f->value_len + sn + vn + 1);
-  if (block == NULL) return -1;
-  f->name = block;
-  f->value = block + f->name_len + 1;
-  memcpy(f->value + f->value_len, sep, sn);
-  memcpy(f->value + f->value_len + sn, v, vn);
-  f->value_len += sn + vn;
-  f->value[f->value_len] = '\0';
+static int arena_reserve(xfer *x, size_t extra) {
+  size_t want = x->ha_len + extra, cap;
+  char *p;
+  if (want <= x->ha_cap) return 0;
+  cap = x->ha_cap ? x->ha_cap : 1024;
+  while (cap < want) cap *= 2; /* bounded: MAX_HEADER_BYTES of lines */
+  p = realloc(x->ha, cap);
+  if (p == NULL) return -1;
+  x->ha = p;
+  x->ha_cap = cap;
   return 0;
+}
+
+/* Appends a value piece to name f; fold: joined with " " (line folding), else ", ". */
+static int piece_add(xfer *x, size_t fi, const char *v, size_t vn, int fold) {
+  hname *f;
+  uint32_t off, next = 0, lenf = (uint32_t)vn | (fold ? FOLD_BIT : 0);
+  if (arena_reserve(x, 8 + vn)) return -1;
+  off = (uint32_t)x->ha_len;
+  memcpy(x->ha + off, &next, 4);
+  memcpy(x->ha + off + 4, &lenf, 4);
+  if (vn) memcpy(x->ha + off + 8, v, vn);
+  x->ha_len += 8 + vn;
+  f = &x->hn[fi];
+  if (f->first == 0) {
+    f->first = f->last = off;
+    f->value_len = vn;
+  } else {
+    memcpy(x->ha + f->last, &off, 4);
+    f->last = off;
+    f->value_len += (fold ? 1 : 2) + vn;
+  }
+  x->fold_to = fi + 1;
+  return 0;
+}
+
+static int lower_eq(const char *lower, const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (c != lower[i]) return 0;
+  }
+  return 1;
 }
 
 static int field_add(xfer *x, const char *name, size_t nn, const char *v, size_t vn) {
   size_t i;
-  al_http_field *f;
-  char *block;
-  for (i = 0; i < x->nfields; i++)
-    if (ieq(name, nn, x->fields[i].name)) return field_append(&x->fields[i], ", ", v, vn);
-  if (x->nfields == MAX_HEADER_FIELDS) {
+  hname *f;
+  char *dst;
+  for (i = 0; i < x->nhn; i++)
+    if (x->hn[i].name_len == nn && lower_eq(x->ha + x->hn[i].name_off, name, nn)) return piece_add(x, i, v, vn, 0);
+  if (x->nhn == MAX_HEADER_FIELDS) {
     x->too_large = 3;
     return -1;
   }
-  if (x->nfields == x->capfields) {
-    size_t cap = x->capfields ? x->capfields * 2 : 16;
-    al_http_field *p = realloc(x->fields, cap * sizeof *p);
+  if (x->nhn == x->caphn) {
+    size_t cap = x->caphn ? x->caphn * 2 : 16;
+    hname *p = realloc(x->hn, cap * sizeof *p);
     if (p == NULL) return -1;
-    x->fields = p;
-    x->capfields = cap;
+    x->hn = p;
+    x->caphn = cap;
   }
-  block = malloc(nn + 1 + vn + 1);
-  if (block == NULL) return -1;
-  for (i = 0; i < nn; i++) block[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
-  block[nn] = '\0';
-  memcpy(block + nn + 1, v, vn);
-  block[nn + 1 + vn] = '\0';
-  f = &x->fields[x->nfields++];
-  f->name = block;
-  f->name_len = nn;
-  f->value = block + nn + 1;
-  f->value_len = vn;
+  if (arena_reserve(x, nn)) return -1;
+  dst = x->ha + x->ha_len;
+  for (i = 0; i < nn; i++) dst[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+  f = &x->hn[x->nhn++];
+  f->name_off = (uint32_t)x->ha_len;
+  f->name_len = (uint32_t)nn;
+  f->first = f->last = 0;
+  f->value_len = 0;
+  x->ha_len += nn;
+  return piece_add(x, x->nhn - 1, v, vn, 0);
+}
+
+/* Joins the collected headers into x->fields: one block, the field array first, then
+ * each "name\0value\0". 0, or -1 out of memory. */
+static int fields_build(al_http *h, xfer *x) {
+  size_t i, size = x->nhn * sizeof(al_http_field), cap;
+  char *block, *p;
+  if (x->fields) return 0;
+  if (x->nhn == 0) return 0;
+  for (i = 0; i < x->nhn; i++) size += x->hn[i].name_len + 1 + x->hn[i].value_len + 1;
+  block = h ? spare_take((void **)&h->spare_fields, &h->spare_fields_cap, &cap) : NULL;
+  if (block == NULL || cap < size) {
+    free(block);
+    block = malloc(size);
+    if (block == NULL) return -1;
+    cap = size;
+  }
+  x->fields = (al_http_field *)(void *)block;
+  x->fields_cap = cap;
+  x->nfields = x->nhn;
+  p = block + x->nhn * sizeof(al_http_field);
+  for (i = 0; i < x->nhn; i++) {
+    const hname *n = &x->hn[i];
+    al_http_field *f = &x->fields[i];
+    uint32_t off = n->first;
+    f->name = p;
+    f->name_len = n->name_len;
+    memcpy(p, x->ha + n->name_off, n->name_len);
+    p += n->name_len;
+    *p++ = '\0';
+    f->value = p;
+    f->value_len = n->value_len;
+    while (off) {
+      uint32_t next, lenf, len;
+      memcpy(&next, x->ha + off, 4);
+      memcpy(&lenf, x->ha + off + 4, 4);
+      len = lenf & ~FOLD_BIT;
+      if (off != n->first) {
+        if (lenf & FOLD_BIT) {
+          *p++ = ' ';
+        } else {
+          *p++ = ',';
+          *p++ = ' ';
+        }
+      }
+      memcpy(p, x->ha + off + 8, len);
+      p += len;
+      off = next;
+    }
+    *p++ = '\0';
+  }
   return 0;
 }
 
@@ -391,11 +518,11 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *ud) {
     if (x->status < 100 || x->status >= 200) x->headers_done = 1;
     return total;
   }
-  if ((p[0] == ' ' || p[0] == '\t') && x->nfields) { /* obsolete line folding */
+  if ((p[0] == ' ' || p[0] == '\t') && x->fold_to) { /* obsolete line folding */
     value = p;
     vn = n;
     trim(&value, &vn);
-    if (field_append(&x->fields[x->nfields - 1], " ", value, vn)) goto oom;
+    if (piece_add(x, x->fold_to - 1, value, vn, 1)) goto oom; /* to the previous line's value */
     return total;
   }
   colon = memchr(p, ':', n);
@@ -628,13 +755,37 @@ static void xfer_release(al_http *h, xfer *x) {
   easy_state_free(&x->st);
 }
 
-static void xfer_free_buffers(xfer *x) {
-  fields_free(x->fields, x->nfields);
+/* Frees x's buffers, or keeps them in h's spare slots for the next request (h may be NULL). */
+static void xfer_free_buffers(al_http *h, xfer *x) {
+  if (h) {
+    spare_put((void **)&h->spare_fields, &h->spare_fields_cap, x->fields, x->fields_cap);
+    spare_put((void **)&h->spare_hn, &h->spare_hn_cap, x->hn, x->caphn * sizeof *x->hn);
+    spare_put((void **)&h->spare_ha, &h->spare_ha_cap, x->ha, x->ha_cap);
+    spare_put((void **)&h->spare_body, &h->spare_body_cap, x->body, x->cap);
+  } else {
+    free(x->fields);
+    free(x->hn);
+    free(x->ha);
+    free(x->body);
+  }
   x->fields = NULL;
-  x->nfields = x->capfields = 0;
-  free(x->body);
+  x->nfields = x->fields_cap = 0;
+  x->hn = NULL;
+  x->nhn = x->caphn = 0;
+  x->ha = NULL;
+  x->ha_len = x->ha_cap = 0;
+  x->fold_to = 0;
   x->body = NULL;
   x->len = x->cap = 0;
+}
+
+/* A blocking request starts with the buffers the previous one left (see SPARE_MAX). */
+static void xfer_take_spares(al_http *h, xfer *x) {
+  size_t bytes;
+  x->body = spare_take((void **)&h->spare_body, &h->spare_body_cap, &x->cap);
+  x->ha = spare_take((void **)&h->spare_ha, &h->spare_ha_cap, &x->ha_cap);
+  x->hn = spare_take((void **)&h->spare_hn, &h->spare_hn_cap, &bytes);
+  x->caphn = bytes / sizeof *x->hn;
 }
 
 /* Stream whose transport went away: its transfer is gone, the struct stays with its owner. */
@@ -725,6 +876,10 @@ void al_http_free(al_http *h) {
   free(h->proxy);
   free(h->user_agent);
   free(h->last.origin);
+  free(h->spare_body);
+  free(h->spare_ha);
+  free(h->spare_hn);
+  free(h->spare_fields);
   free(h);
 }
 
@@ -1083,6 +1238,7 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   }
   x->attached = 1;
   x->deadline = now_ms() + timeout + DEADLINE_GRACE_MS;
+  if (!streaming) xfer_take_spares(h, x); /* a stream keeps its buffers while it is open */
   return 0;
 setopt_fail:
   al_fail(err, AL_ERR_CONFIG, "", "libcurl refused an option for the request to %s", x->host);
@@ -1141,6 +1297,23 @@ static long info_long(CURL *e, CURLINFO what) {
   return v;
 }
 
+/* Moves x's headers (joined now) and body into res. */
+static int response_take(al_http *h, xfer *x, al_http_response *res, al_error *err) {
+  if (fields_build(h, x))
+    return al_fail(err, AL_ERR_NETWORK, "", "out of memory reading the response from %s", x->host);
+  res->headers = x->fields;
+  res->nheaders = x->nfields;
+  res->headers_cap = x->fields_cap;
+  res->body = x->body;
+  res->body_len = x->len;
+  res->body_cap = x->cap;
+  x->fields = NULL;
+  x->nfields = x->fields_cap = 0;
+  x->body = NULL;
+  x->len = x->cap = 0;
+  return 0;
+}
+
 int al_http_perform(al_http *h, const al_http_request *req, al_http_response *res, al_error *err) {
   xfer x;
   int rc;
@@ -1154,17 +1327,10 @@ int al_http_perform(al_http *h, const al_http_request *req, al_http_response *re
     if (res->status == 0) res->status = x.status;
     res->new_connections = info_long(x.easy, CURLINFO_NUM_CONNECTS);
     res->local_port = info_long(x.easy, CURLINFO_LOCAL_PORT);
-    res->headers = x.fields;
-    res->nheaders = x.nfields;
-    res->body = x.body;
-    res->body_len = x.len;
-    x.fields = NULL;
-    x.nfields = 0;
-    x.body = NULL;
-    x.len = 0;
+    rc = response_take(h, &x, res, err);
   }
   xfer_release(h, &x);
-  xfer_free_buffers(&x);
+  xfer_free_buffers(h, &x);
   return rc;
 }
 
@@ -1178,17 +1344,10 @@ static int batch_finish(al_http *h, xfer *x, al_http_response *res, al_error *er
     if (res->status == 0) res->status = x->status;
     res->new_connections = info_long(x->easy, CURLINFO_NUM_CONNECTS);
     res->local_port = info_long(x->easy, CURLINFO_LOCAL_PORT);
-    res->headers = x->fields;
-    res->nheaders = x->nfields;
-    res->body = x->body;
-    res->body_len = x->len;
-    x->fields = NULL;
-    x->nfields = 0;
-    x->body = NULL;
-    x->len = 0;
+    rc = response_take(h, x, res, err);
   }
   xfer_release(h, x);
-  xfer_free_buffers(x);
+  xfer_free_buffers(h, x);
   return rc;
 }
 
@@ -1266,8 +1425,19 @@ int al_http_perform_many(al_http *h, const al_http_request *reqs, size_t n, size
 
 void al_http_response_free(al_http_response *res) {
   if (res == NULL) return;
-  fields_free(res->headers, res->nheaders);
+  free(res->headers);
   free(res->body);
+  memset(res, 0, sizeof *res);
+}
+
+void al_http_response_recycle(al_http *h, al_http_response *res) {
+  if (res == NULL) return;
+  if (h == NULL) {
+    al_http_response_free(res);
+    return;
+  }
+  spare_put((void **)&h->spare_fields, &h->spare_fields_cap, res->headers, res->headers_cap);
+  spare_put((void **)&h->spare_body, &h->spare_body_cap, res->body, res->body_cap);
   memset(res, 0, sizeof *res);
 }
 
@@ -1313,10 +1483,12 @@ int al_http_stream_open(al_http *h, const al_http_request *req, al_http_stream *
   rc = drive(h, &s->x, headers_known, err);
   if (rc == 0 && !s->x.headers_done) /* ended before a response began */
     rc = xfer_error(&s->x, s->x.result != CURLE_OK ? s->x.result : CURLE_GOT_NOTHING, err);
+  if (rc == 0 && fields_build(h, &s->x))
+    rc = al_fail(err, AL_ERR_NETWORK, "", "out of memory reading the response from %s", s->x.host);
   if (rc) {
     stream_unlink(s);
     xfer_release(h, &s->x);
-    xfer_free_buffers(&s->x);
+    xfer_free_buffers(h, &s->x);
     free(s);
     return -1;
   }
@@ -1393,6 +1565,6 @@ void al_http_stream_free(al_http_stream *s) {
     xfer_release(s->x.http, &s->x); /* removing a running transfer aborts it */
   }
   easy_state_free(&s->x.st);
-  xfer_free_buffers(&s->x);
+  xfer_free_buffers(NULL, &s->x);
   free(s);
 }
