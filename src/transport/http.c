@@ -185,6 +185,9 @@ struct al_http {
   tracked_socket *socks;
   size_t nsocks, capsocks;
   url_origin last; /* the URL checks of the last accepted scheme://authority */
+  /* "Accept-Encoding: ..." naming what CURLOPT_ACCEPT_ENCODING "" asks for, sent in the
+   * header list ("" = left to libcurl); see accept_encoding_line */
+  char accept_encoding[64];
   /* buffers of finished requests, kept for the next one (at most SPARE_MAX bytes each) */
   char *spare_body, *spare_ha, *spare_fields;
   size_t spare_body_cap, spare_ha_cap, spare_fields_cap;
@@ -205,6 +208,29 @@ static void curl_init_once(void) {
 }
 
 static void library_init(void) { (void)pthread_once(&al_curl_once, curl_init_once); }
+
+/* The Accept-Encoding line libcurl would send for CURLOPT_ACCEPT_ENCODING "" (every
+ * encoding it can decode, in its order), or "" to let libcurl send it. libcurl 7.x
+ * formats its own line byte by byte, twice, on every request (about 4k instructions);
+ * from the header list it is copied once. CURLOPT_ACCEPT_ENCODING stays set: it is what
+ * turns decoding on, and libcurl adds no second line when the list has one. */
+static void accept_encoding_line(char *out, size_t cap) {
+  const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+  out[0] = '\0';
+  if (!(v->features & CURL_VERSION_LIBZ)) return; /* unusual builds: libcurl's own line */
+  snprintf(out, cap, "Accept-Encoding: deflate, gzip%s%s",
+#ifdef CURL_VERSION_BROTLI
+           (v->features & CURL_VERSION_BROTLI) ? ", br" : "",
+#else
+           "",
+#endif
+#ifdef CURL_VERSION_ZSTD
+           (v->features & CURL_VERSION_ZSTD) ? ", zstd" : ""
+#else
+           ""
+#endif
+  );
+}
 
 void al_http_library_info(al_http_info *info) {
   const curl_version_info_data *v;
@@ -715,6 +741,7 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->cafile = dup_opt(o->cafile, &oom);
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
+  accept_encoding_line(h->accept_encoding, sizeof h->accept_encoding);
   /* The multi handle and the fork marker are made by the first request (ensure_ready):
    * libcurl's multi holds a wake-up socket pair, two descriptors per transport, the
    * marker a page and two system calls, and a client that never sends (one of many
@@ -1007,9 +1034,10 @@ static int headers_remember(easy_state *st, const al_http_request *req) {
 /* Checks the request's headers and builds libcurl's list of them into *out. with_body:
  * the request sends a body (REQ_BODY), the only kind libcurl adds Expect or a form
  * Content-Type to; the list is rebuilt when the kind changes (the handle is reset). */
-static int build_headers(struct curl_slist **out, const al_http_request *req, int with_body, al_error *err) {
+static int build_headers(struct curl_slist **out, const al_http_request *req, int with_body, const char *accept_line,
+                         al_error *err) {
   size_t i, total = 0;
-  int has_expect = 0, has_ctype = 0;
+  int has_expect = 0, has_ctype = 0, has_accept_encoding = 0;
   for (i = 0; i < req->nheaders; i++) {
     const al_http_header *hd = &req->headers[i];
     char *line;
@@ -1022,6 +1050,7 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, in
                      AL_HTTP_MAX_REQUEST_HEADER_BYTES);
     if (ieq(hd->name, hd->name_len, "expect")) has_expect = 1;
     if (ieq(hd->name, hd->name_len, "content-type")) has_ctype = 1;
+    if (ieq(hd->name, hd->name_len, "accept-encoding")) has_accept_encoding = 1;
     n = hd->name_len + 2 + hd->value_len + 1;
     line = malloc(n);
     if (line == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
@@ -1041,6 +1070,9 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, in
     }
     free(line);
   }
+  /* Compression, unless the caller asked otherwise (libcurl, too, sends none then). */
+  if (!has_accept_encoding && accept_line[0] && add_header(out, accept_line))
+    return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
   /* No "Expect: 100-continue" wait for large bodies, and no invented form Content-Type.
    * Without a body libcurl adds neither: two entries fewer for it to scan per request. */
   if (!with_body) return 0;
@@ -1181,7 +1213,7 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   /* what may change from one request to the next, set only when it does */
   if (!headers_same(&x->st, req)) {
     struct curl_slist *list = NULL;
-    if (build_headers(&list, req, kind == REQ_BODY, err)) {
+    if (build_headers(&list, req, kind == REQ_BODY, h->accept_encoding, err)) {
       curl_slist_free_all(list);
       goto fail;
     }
