@@ -456,6 +456,26 @@ describe("core.http transport", function()
       assert.equal(before + 1, seen())
     end)
 
+    -- up to 16 headers are read into a C array, more into a scratch userdata: both ways
+    -- send every header and refuse a bad one before sending anything
+    it("sends and checks requests with few and with many headers alike", function()
+      local before = seen()
+      for _, count in ipairs({ 3, 16, 17, 40 }) do
+        local headers = {}
+        for i = 1, count do headers["X-H" .. i] = "v" .. i end
+        local got = echo(http:request({ url = srv.url .. "/echo", headers = headers }))
+        for i = 1, count do assert.equal("v" .. i, got.headers["X-H" .. i], count .. " headers") end
+        headers["X-H" .. count] = "bad\r\nX-Injected: 1"
+        local res, err = http:request({ url = srv.url .. "/echo", headers = headers })
+        assert.is_nil(res)
+        assert.equal("validation", err.kind)
+        assert.equal("headers", err.field)
+        assert.equal("header X-H" .. count .. " must not contain CR (byte 0x0D at position 4): it would end up "
+          .. "in an HTTP header", err.message)
+      end
+      assert.equal(before + 5, seen()) -- the four good requests and this one
+    end)
+
     it("refuses a user_agent with control characters", function()
       local h, err = core.http_new({ user_agent = "agent\r\nX-Evil: 1" })
       assert.is_nil(h)

@@ -251,27 +251,40 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
   if (strlen(req->url) != url_len) return al_fail(err, AL_ERR_CONFIG, "url", "url must not contain NUL bytes");
 
   /* headers: {["Name"] = "value"}, pointers into its strings (the table stays on the
-   * stack) copied into local or else a scratch userdata left on the stack */
+   * stack) copied into local, or else into a scratch userdata left on the stack */
   lua_getfield(L, tbl, "headers");
   if (lua_isnil(L, -1)) return 0;
   if (lua_type(L, -1) != LUA_TTABLE) field_error(L, arg, "headers", "a table of name = value strings");
+  /* one pass: types checked (raised) for every entry, values read into local and
+   * checked while they fit; the first refused header is reported after the pass */
   n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-      luaL_argerror(L, arg, "headers must map string names to string values");
-    n++;
-    lua_pop(L, 1);
-  }
   {
-    al_http_header *hs;
-    size_t i = 0;
-    if (local && n <= LOCAL_HEADERS)
-      hs = local;
-    else
-      hs = lua_newuserdata(L, (n ? n : 1) * sizeof *hs);
+    int hidx = lua_gettop(L), refused = 0;
     lua_pushnil(L);
-    while (lua_next(L, hs == local ? -2 : -3)) {
+    while (lua_next(L, hidx)) {
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        luaL_argerror(L, arg, "headers must map string names to string values");
+      if (local && n < LOCAL_HEADERS) {
+        al_http_header *hd = &local[n];
+        hd->name = lua_tolstring(L, -2, &hd->name_len);
+        hd->value = lua_tolstring(L, -1, &hd->value_len);
+        if (!refused && al_http_check_header(hd, err)) refused = 1;
+      }
+      n++;
+      lua_pop(L, 1);
+    }
+    if (local && n <= LOCAL_HEADERS) {
+      if (refused) return -1;
+      req->headers = local;
+      req->nheaders = n;
+      return 0;
+    }
+  }
+  { /* more than fit in local: a scratch userdata, filled in a second pass */
+    al_http_header *hs = lua_newuserdata(L, (n ? n : 1) * sizeof *hs);
+    size_t i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, -3)) {
       al_http_header *hd;
       if (i == n) { /* the table grew since it was counted (a finalizer run by
                      * lua_newuserdata's allocation): the rest is not sent */
