@@ -77,8 +77,7 @@ static void check_keys(lua_State *L, int idx, int arg, const char *const known[]
     int i, ok = 0;
     if (lua_type(L, -2) == LUA_TSTRING) {
       const char *k = lua_tostring(L, -2);
-      for (i = 0; known[i]; i++)
-        if (strcmp(k, known[i]) == 0) ok = 1;
+      for (i = 0; known[i] && !ok; i++) ok = k[0] == known[i][0] && strcmp(k, known[i]) == 0;
     }
     if (!ok) {
       luaL_Buffer b;
