@@ -6,6 +6,7 @@ local cjson = require("cjson.safe")
 local socket = require("socket")
 local server = require("spec.transport.server")
 local fork = require("spec.support.fork")
+local sys = require("spec.support.sys")
 
 local function echo(res)
   assert.is_table(res)
@@ -545,6 +546,59 @@ describe("core.http transport", function()
       local s, serr = http:stream({ url = srv.url .. "/echo" })
       assert.is_nil(s)
       assert.equal("transport is closed", serr.message)
+    end)
+
+    -- A request's response is pushed into Lua from the transport object itself; a
+    -- finalizer run meanwhile (the allocations of the push run them) may use the same
+    -- transport again, or close it. Every answer must still be whole (under check-asan:
+    -- no buffer freed or reused early). A child interpreter, whose small heap lets a
+    -- restless collector run the finalizers inside the requests.
+    it("answers requests made and closes made by finalizers while a response is pushed", function()
+      local script = [=[
+        local core = require("alephant.core")
+        local url = assert(URL)
+        local function whole(res)
+          return res and res.status == 200 and res.body == "headers" and res.headers["x-multi"] == "one, two"
+            and res.headers["x-mixed-case"] == "Value Kept"
+        end
+        local function garbage(fn)
+          if _VERSION == "Lua 5.1" then -- LuaJIT: __gc on userdata only
+            local p = newproxy(true)
+            getmetatable(p).__gc = fn
+          else
+            setmetatable({}, { __gc = fn })
+          end
+        end
+        -- a restless collector: big steps (Lua 5.4: the default pause, with which its
+        -- finalizers run inside the pushes here; LuaJIT: no pause)
+        if _VERSION == "Lua 5.4" then collectgarbage("incremental", 0, 1000, 0) else
+          collectgarbage("setpause", 0)
+          collectgarbage("setstepmul", 1000)
+        end
+        local http = core.http_new({ timeout = 5 })
+        local nested, nested_ok, bad = 0, 0, 0
+        local function finalizer()
+          nested = nested + 1
+          if whole(http:request({ url = url })) then nested_ok = nested_ok + 1 end
+        end
+        for _ = 1, 300 do
+          garbage(finalizer)
+          garbage(finalizer)
+          if not whole(http:request({ url = url })) then bad = bad + 1 end
+        end
+        -- a finalizer closes the transport: every answer before is whole, then it is closed
+        local closer, closed = core.http_new({ timeout = 5 }), "never"
+        for _ = 1, 300 do
+          garbage(function() closer:close() end)
+          local res, err = closer:request({ url = url })
+          if not res then closed = err.message break end
+          if not whole(res) then bad = bad + 1 end
+        end
+        io.write(("nested=%s whole=%s bad=%d closed=%s"):format(nested > 0, nested == nested_ok, bad, closed))
+      ]=]
+      local out = sys.slurp(("LUA_PATH=%s LUA_CPATH=%s timeout 60 %s -e %s 2>&1"):format(sys.shq(package.path),
+        sys.shq(package.cpath), sys.lua_command(), sys.shq(("URL = %q\n"):format(srv.url .. "/headers") .. script)))
+      assert.equal("nested=true whole=true bad=0 closed=transport is closed", out)
     end)
 
     it("collects open transports and streams", function()

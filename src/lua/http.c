@@ -35,6 +35,13 @@
 
 typedef struct {
   al_http *h;
+  /* The response that l_http_request is turning into Lua values. It lives here, not in
+   * a guard userdata of its own (an allocation and a finalizer per request), because
+   * pushing may raise (out of memory) and the box's __gc then frees it. A finalizer run
+   * while pushing may call request on this transport again: `pushing` (the thread
+   * doing it) sends such a call down the guard path. */
+  al_http_response res;
+  lua_State *pushing;
 } http_box;
 
 typedef struct {
@@ -186,7 +193,7 @@ static int l_http_new(lua_State *L) {
   /* The userdata exists (with its __gc) before the C object: nothing can raise between
    * al_http_new and storing its pointer. */
   box = lua_newuserdata(L, sizeof *box);
-  box->h = NULL;
+  memset(box, 0, sizeof *box);
   luaL_getmetatable(L, HTTP_MT);
   lua_setmetatable(L, -2);
   box->h = al_http_new(&o, &err);
@@ -194,8 +201,9 @@ static int l_http_new(lua_State *L) {
   return 1;
 }
 
-/* close, __gc and __close: idempotent. Open streams are detached (they report that
- * the transport is closed). */
+/* close and __close: idempotent. Open streams are detached (they report that the
+ * transport is closed). A response being pushed stays (box->res is not the
+ * transport's): the request that pushes it frees it. */
 static int l_http_close(lua_State *L) {
   http_box *box = check_http(L);
   al_http *h = box->h;
@@ -203,6 +211,15 @@ static int l_http_close(lua_State *L) {
   al_http_free(h);
   lua_pushboolean(L, 1);
   return 1;
+}
+
+/* __gc: nothing can be pushing from an unreachable box, so a response left in it (a
+ * push that raised) goes too. */
+static int l_http_gc(lua_State *L) {
+  http_box *box = check_http(L);
+  al_http_response_free(&box->res);
+  box->pushing = NULL;
+  return l_http_close(L);
 }
 
 static int l_http_tostring(lua_State *L) {
@@ -307,6 +324,23 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
 
 static void push_response(lua_State *L, const al_http_response *res);
 
+static int l_http_request(lua_State *L);
+
+/* An l_http_request call is active in L below the current one. */
+static int request_on_stack(lua_State *L) {
+  lua_Debug ar;
+  int level;
+  luaL_checkstack(L, 2, "request");
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    lua_CFunction f;
+    if (!lua_getinfo(L, "f", &ar)) continue;
+    f = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (f == l_http_request) return 1;
+  }
+  return 0;
+}
+
 /* http:request{method, url, headers, body, timeout} -> response | nil, err */
 static int l_http_request(lua_State *L) {
   http_box *box = check_http(L);
@@ -317,6 +351,25 @@ static int l_http_request(lua_State *L) {
   int rc;
   if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
   if (box->h == NULL) return push_closed(L, "transport");
+  /* set, but no request of this thread is pushing: that push raised, its response is
+   * left over (a finalizer in another thread may not tell: it takes the guard path) */
+  if (box->pushing == L && !request_on_stack(L)) {
+    al_http_response_free(&box->res);
+    box->pushing = NULL;
+  }
+  if (box->pushing == NULL) { /* the steady path: the response in the box */
+    res = &box->res;
+    rc = al_http_perform(box->h, &req, res, &err); /* res stays empty on failure */
+    if (rc) return push_failure(L, &err);
+    box->pushing = L;
+    push_response(L, res);
+    box->pushing = NULL;
+    /* its buffers serve the next request; box->h is re-read, as a finalizer run while
+     * pushing may have closed the transport */
+    al_http_response_recycle(box->h, res);
+    return 1;
+  }
+  /* called again while a response is being pushed (from a finalizer): a guard of its own */
   res = lua_newuserdata(L, sizeof *res);
   memset(res, 0, sizeof *res);
   luaL_getmetatable(L, GUARD_MT);
@@ -600,6 +653,10 @@ static const luaL_Reg stream_methods[] = {{"next", l_stream_next},
 
 void alb_open_http(lua_State *L) {
   alb_new_class(L, HTTP_MT, http_methods, l_http_close, l_http_tostring);
+  luaL_getmetatable(L, HTTP_MT); /* __gc also frees a response a raise left in the box */
+  lua_pushcfunction(L, l_http_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
   alb_new_class(L, STREAM_MT, stream_methods, l_stream_close, l_stream_tostring);
   if (luaL_newmetatable(L, GUARD_MT)) {
     lua_pushcfunction(L, l_guard_gc);
