@@ -24,6 +24,8 @@
 --   /paging/same/...     the same page (same items, hasMore) whatever the page/offset asked
 --   /http09              an HTTP/0.9 answer: the body alone, no status line, then close
 --   /many-headers?n=N    a 200 with N header lines of distinct names ("h1: v" ...), then close
+--   /raw-headers         a 100 Continue, then a 200 whose header lines repeat names out of
+--                        order, fold a line and leave a value empty, then close
 local socket = require("socket")
 local sys = require("spec.support.sys")
 local sh, slurp, read, write = sys.sh, sys.slurp, sys.read, sys.write
@@ -194,6 +196,15 @@ http {
       content_by_lua_block {
         local sock = ngx.req.socket(true)
         sock:send("hello from 1991\n")
+        ngx.exit(444)
+      }
+    }
+    location = /raw-headers {
+      content_by_lua_block {
+        local sock = ngx.req.socket(true)
+        sock:send("HTTP/1.1 100 Continue\r\nX-Early: dropped\r\n\r\n"
+          .. "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+          .. "X-A: 1\r\nX-B: 2\r\nx-a: 3\r\n  folded \r\nX-Empty:\r\nX-B:  4 \r\n\r\nok")
         ngx.exit(444)
       }
     }

@@ -35,6 +35,13 @@
 
 typedef struct {
   al_http *h;
+  /* The response that l_http_request is turning into Lua values. It lives here, not in
+   * a guard userdata of its own (an allocation and a finalizer per request), because
+   * pushing may raise (out of memory) and the box's __gc then frees it. A finalizer run
+   * while pushing may call request on this transport again: `pushing` (the thread
+   * doing it) sends such a call down the guard path. */
+  al_http_response res;
+  lua_State *pushing;
 } http_box;
 
 typedef struct {
@@ -77,8 +84,7 @@ static void check_keys(lua_State *L, int idx, int arg, const char *const known[]
     int i, ok = 0;
     if (lua_type(L, -2) == LUA_TSTRING) {
       const char *k = lua_tostring(L, -2);
-      for (i = 0; known[i]; i++)
-        if (strcmp(k, known[i]) == 0) ok = 1;
+      for (i = 0; known[i] && !ok; i++) ok = k[0] == known[i][0] && strcmp(k, known[i]) == 0;
     }
     if (!ok) {
       luaL_Buffer b;
@@ -187,7 +193,7 @@ static int l_http_new(lua_State *L) {
   /* The userdata exists (with its __gc) before the C object: nothing can raise between
    * al_http_new and storing its pointer. */
   box = lua_newuserdata(L, sizeof *box);
-  box->h = NULL;
+  memset(box, 0, sizeof *box);
   luaL_getmetatable(L, HTTP_MT);
   lua_setmetatable(L, -2);
   box->h = al_http_new(&o, &err);
@@ -195,8 +201,9 @@ static int l_http_new(lua_State *L) {
   return 1;
 }
 
-/* close, __gc and __close: idempotent. Open streams are detached (they report that
- * the transport is closed). */
+/* close and __close: idempotent. Open streams are detached (they report that the
+ * transport is closed). A response being pushed stays (box->res is not the
+ * transport's): the request that pushes it frees it. */
 static int l_http_close(lua_State *L) {
   http_box *box = check_http(L);
   al_http *h = box->h;
@@ -204,6 +211,15 @@ static int l_http_close(lua_State *L) {
   al_http_free(h);
   lua_pushboolean(L, 1);
   return 1;
+}
+
+/* __gc: nothing can be pushing from an unreachable box, so a response left in it (a
+ * push that raised) goes too. */
+static int l_http_gc(lua_State *L) {
+  http_box *box = check_http(L);
+  al_http_response_free(&box->res);
+  box->pushing = NULL;
+  return l_http_close(L);
 }
 
 static int l_http_tostring(lua_State *L) {
@@ -219,9 +235,15 @@ static int l_guard_gc(lua_State *L) {
   return 0;
 }
 
+/* Headers of one request read into the caller's C array when they fit (no allocation,
+ * nothing to leak when a raise unwinds it), else into a scratch userdata. */
+#define LOCAL_HEADERS 16
+
 /* Reads a request table (argument 2) into *req. Header names and values are checked
- * here, before any traffic; a problem fills *err and returns -1. Type errors raise. */
-static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al_error *err) {
+ * here, before any traffic; a problem fills *err and returns -1. Type errors raise.
+ * local: room for LOCAL_HEADERS headers, or NULL (request_many: every request's
+ * headers must outlive this call). */
+static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al_http_header *local, al_error *err) {
   size_t n, url_len;
   memset(req, 0, sizeof *req);
   luaL_checktype(L, tbl, LUA_TTABLE);
@@ -244,19 +266,37 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
   req->timeout_ms = opt_seconds(L, arg, tbl, "timeout");
   if (strlen(req->url) != url_len) return al_fail(err, AL_ERR_CONFIG, "url", "url must not contain NUL bytes");
 
-  /* headers: {["Name"] = "value"}, copied into a scratch userdata left on the stack */
+  /* headers: {["Name"] = "value"}, pointers into its strings (the table stays on the
+   * stack) copied into local, or else into a scratch userdata left on the stack */
   lua_getfield(L, tbl, "headers");
   if (lua_isnil(L, -1)) return 0;
   if (lua_type(L, -1) != LUA_TTABLE) field_error(L, arg, "headers", "a table of name = value strings");
+  /* one pass: types checked (raised) for every entry, values read into local and
+   * checked while they fit; the first refused header is reported after the pass */
   n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, -2)) {
-    if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-      luaL_argerror(L, arg, "headers must map string names to string values");
-    n++;
-    lua_pop(L, 1);
-  }
   {
+    int hidx = lua_gettop(L), refused = 0;
+    lua_pushnil(L);
+    while (lua_next(L, hidx)) {
+      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
+        luaL_argerror(L, arg, "headers must map string names to string values");
+      if (local && n < LOCAL_HEADERS) {
+        al_http_header *hd = &local[n];
+        hd->name = lua_tolstring(L, -2, &hd->name_len);
+        hd->value = lua_tolstring(L, -1, &hd->value_len);
+        if (!refused && al_http_check_header(hd, err)) refused = 1;
+      }
+      n++;
+      lua_pop(L, 1);
+    }
+    if (local && n <= LOCAL_HEADERS) {
+      if (refused) return -1;
+      req->headers = local;
+      req->nheaders = n;
+      return 0;
+    }
+  }
+  { /* more than fit in local: a scratch userdata, filled in a second pass */
     al_http_header *hs = lua_newuserdata(L, (n ? n : 1) * sizeof *hs);
     size_t i = 0;
     lua_pushnil(L);
@@ -284,15 +324,52 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
 
 static void push_response(lua_State *L, const al_http_response *res);
 
+static int l_http_request(lua_State *L);
+
+/* An l_http_request call is active in L below the current one. */
+static int request_on_stack(lua_State *L) {
+  lua_Debug ar;
+  int level;
+  luaL_checkstack(L, 2, "request");
+  for (level = 1; lua_getstack(L, level, &ar); level++) {
+    lua_CFunction f;
+    if (!lua_getinfo(L, "f", &ar)) continue;
+    f = lua_tocfunction(L, -1);
+    lua_pop(L, 1);
+    if (f == l_http_request) return 1;
+  }
+  return 0;
+}
+
 /* http:request{method, url, headers, body, timeout} -> response | nil, err */
 static int l_http_request(lua_State *L) {
   http_box *box = check_http(L);
   al_http_request req;
+  al_http_header local[LOCAL_HEADERS];
   al_http_response *res;
   al_error err;
   int rc;
-  if (read_request(L, 2, 2, &req, &err)) return alb_push_error(L, &err);
+  if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
   if (box->h == NULL) return push_closed(L, "transport");
+  /* set, but no request of this thread is pushing: that push raised, its response is
+   * left over (a finalizer in another thread may not tell: it takes the guard path) */
+  if (box->pushing == L && !request_on_stack(L)) {
+    al_http_response_free(&box->res);
+    box->pushing = NULL;
+  }
+  if (box->pushing == NULL) { /* the steady path: the response in the box */
+    res = &box->res;
+    rc = al_http_perform(box->h, &req, res, &err); /* res stays empty on failure */
+    if (rc) return push_failure(L, &err);
+    box->pushing = L;
+    push_response(L, res);
+    box->pushing = NULL;
+    /* its buffers serve the next request; box->h is re-read, as a finalizer run while
+     * pushing may have closed the transport */
+    al_http_response_recycle(box->h, res);
+    return 1;
+  }
+  /* called again while a response is being pushed (from a finalizer): a guard of its own */
   res = lua_newuserdata(L, sizeof *res);
   memset(res, 0, sizeof *res);
   luaL_getmetatable(L, GUARD_MT);
@@ -300,7 +377,9 @@ static int l_http_request(lua_State *L) {
   rc = al_http_perform(box->h, &req, res, &err);
   if (rc) return push_failure(L, &err);
   push_response(L, res);
-  al_http_response_free(res); /* now, not at the next GC: bodies can be large */
+  /* now, not at the next GC (bodies can be large): its buffers serve the next request;
+   * box->h is re-read, as a finalizer run while pushing may have closed the transport */
+  al_http_response_recycle(box->h, res);
   return 1;
 }
 
@@ -389,7 +468,7 @@ static int l_http_request_many(lua_State *L) {
       lua_pushfstring(L, "request %d must be a table, got %s", (int)i + 1, luaL_typename(L, t));
       luaL_argerror(L, 2, lua_tostring(L, -1));
     }
-    pre[i] = read_request(L, 2, t, &one, &errs[i]);
+    pre[i] = read_request(L, 2, t, &one, NULL, &errs[i]);
     while (lua_gettop(L) >= t) lua_rawseti(L, anchor, ++anchored); /* pops the top */
     if (pre[i] == 0) {
       slot[nsend] = i;
@@ -439,9 +518,10 @@ static stream_box *check_stream(lua_State *L) { return luaL_checkudata(L, 1, STR
 static int l_http_stream(lua_State *L) {
   http_box *box = check_http(L);
   al_http_request req;
+  al_http_header local[LOCAL_HEADERS];
   al_error err;
   stream_box *sb;
-  if (read_request(L, 2, 2, &req, &err)) return alb_push_error(L, &err);
+  if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
   if (box->h == NULL) return push_closed(L, "transport");
   sb = lua_newuserdata(L, sizeof *sb);
   sb->s = NULL;
@@ -573,6 +653,10 @@ static const luaL_Reg stream_methods[] = {{"next", l_stream_next},
 
 void alb_open_http(lua_State *L) {
   alb_new_class(L, HTTP_MT, http_methods, l_http_close, l_http_tostring);
+  luaL_getmetatable(L, HTTP_MT); /* __gc also frees a response a raise left in the box */
+  lua_pushcfunction(L, l_http_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
   alb_new_class(L, STREAM_MT, stream_methods, l_stream_close, l_stream_tostring);
   if (luaL_newmetatable(L, GUARD_MT)) {
     lua_pushcfunction(L, l_guard_gc);

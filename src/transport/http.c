@@ -57,6 +57,10 @@
 /* distinct response header names: each new one is compared with those stored, so
  * the cap also bounds that work (a hostile server's tens of thousands of names) */
 #define MAX_HEADER_FIELDS 512
+/* buffers up to this size are kept by the transport for the next request: the steady
+ * path then allocates nothing for the body and the response headers */
+#define SPARE_MAX ((size_t)64 * 1024)
+#define FOLD_BIT 0x80000000u /* a header value piece continued by line folding */
 #define MAX_CONNECTIONS 8L                     /* idle connections kept per transport */
 #define POLL_SLICE_MS 1000L                    /* longest single curl_multi_poll */
 #define DEADLINE_GRACE_MS 1000L                /* our own backstop behind libcurl's timer */
@@ -85,6 +89,16 @@ typedef struct {
   size_t hsrc_len, hsrc_cap, hcount;
 } easy_state;
 
+/* A distinct response header name: the name in the arena, and its value pieces, each
+ * [uint32 next][uint32 length | FOLD_BIT][bytes] in the arena (next 0 = the last one;
+ * no piece starts at 0, where the first name is). Offsets fit 32 bits: the arena holds
+ * at most MAX_HEADER_BYTES of lines plus 8 bytes per line. */
+typedef struct {
+  uint32_t name_off, name_len;
+  uint32_t first, last; /* 0 = no piece yet */
+  size_t value_len;     /* of the joined value */
+} hname;
+
 typedef struct {
   al_http *http;
   CURL *easy;
@@ -99,8 +113,15 @@ typedef struct {
   /* response */
   long status;
   int headers_done;
-  al_http_field *fields;
-  size_t nfields, capfields;
+  /* response headers as they arrive: each distinct (lower-cased) name once, its value
+   * as a chain of pieces, all in one arena; fields_build joins them into one block */
+  hname *hn;
+  size_t nhn, caphn;
+  char *ha;
+  size_t ha_len, ha_cap;
+  size_t fold_to; /* 1 + index of the previous header line's name (line folding); 0 = none */
+  al_http_field *fields; /* built: names and values in the same block */
+  size_t nfields, fields_cap;
   size_t header_bytes;
   char *body;
   size_t len, cap;
@@ -164,6 +185,14 @@ struct al_http {
   tracked_socket *socks;
   size_t nsocks, capsocks;
   url_origin last; /* the URL checks of the last accepted scheme://authority */
+  /* "Accept-Encoding: ..." naming what CURLOPT_ACCEPT_ENCODING "" asks for, sent in the
+   * header list ("" = left to libcurl); see accept_encoding_line */
+  char accept_encoding[64];
+  /* buffers of finished requests, kept for the next one (at most SPARE_MAX bytes each) */
+  char *spare_body, *spare_ha, *spare_fields;
+  size_t spare_body_cap, spare_ha_cap, spare_fields_cap;
+  hname *spare_hn;
+  size_t spare_hn_cap;
 };
 
 /* ---- process-wide initialisation ------------------------------------------------- */
@@ -179,6 +208,29 @@ static void curl_init_once(void) {
 }
 
 static void library_init(void) { (void)pthread_once(&al_curl_once, curl_init_once); }
+
+/* The Accept-Encoding line libcurl would send for CURLOPT_ACCEPT_ENCODING "" (every
+ * encoding it can decode, in its order), or "" to let libcurl send it. libcurl 7.x
+ * formats its own line byte by byte, twice, on every request (about 4k instructions);
+ * from the header list it is copied once. CURLOPT_ACCEPT_ENCODING stays set: it is what
+ * turns decoding on, and libcurl adds no second line when the list has one. */
+static void accept_encoding_line(char *out, size_t cap) {
+  const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+  out[0] = '\0';
+  if (!(v->features & CURL_VERSION_LIBZ)) return; /* unusual builds: libcurl's own line */
+  snprintf(out, cap, "Accept-Encoding: deflate, gzip%s%s",
+#ifdef CURL_VERSION_BROTLI
+           (v->features & CURL_VERSION_BROTLI) ? ", br" : "",
+#else
+           "",
+#endif
+#ifdef CURL_VERSION_ZSTD
+           (v->features & CURL_VERSION_ZSTD) ? ", zstd" : ""
+#else
+           ""
+#endif
+  );
+}
 
 void al_http_library_info(al_http_info *info) {
   const curl_version_info_data *v;
@@ -222,6 +274,14 @@ static int ieq(const char *a, size_t n, const char *lit) {
     if (c != lit[i]) return 0;
   }
   return 1;
+}
+
+/* snprintf(dst, cap, "%s", src) without the formatting machinery (cap > 0). */
+static void copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = strlen(src);
+  if (n >= cap) n = cap - 1;
+  memcpy(dst, src, n);
+  dst[n] = '\0';
 }
 
 /* Copies libcurl's message as one line without trailing blanks. */
@@ -286,16 +346,35 @@ static int close_socket(void *clientp, curl_socket_t fd) {
 
 /* ---- response headers ------------------------------------------------------------ */
 
-static void fields_free(al_http_field *f, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) free(f[i].name);
-  free(f);
+/* A buffer back to its spare slot when that is empty and the buffer small, else freed. */
+static void spare_put(void **slot, size_t *slot_cap, void *p, size_t cap) {
+  if (p == NULL) return;
+  if (*slot == NULL && cap <= SPARE_MAX) {
+    *slot = p;
+    *slot_cap = cap;
+  } else {
+    free(p);
+  }
 }
 
+static void *spare_take(void **slot, size_t *slot_cap, size_t *cap) {
+  void *p = *slot;
+  *cap = p ? *slot_cap : 0;
+  *slot = NULL;
+  *slot_cap = 0;
+  return p;
+}
+
+/* Forgets the headers collected so far (a new response begins, after a 1xx). */
 static void fields_clear(xfer *x) {
-  size_t i;
-  for (i = 0; i < x->nfields; i++) free(x->fields[i].name);
-  x->nfields = 0;
+  x->nhn = 0;
+  x->ha_len = 0;
+  x->fold_to = 0;
+  if (x->fields) { /* built already (a stream): not valid any more */
+    free(x->fields);
+    x->fields = NULL;
+    x->nfields = x->fields_cap = 0;
+  }
 }
 
 static void trim(const char **s, size_t *n) {
@@ -303,48 +382,130 @@ static void trim(const char **s, size_t *n) {
   while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t')) (*n)--;
 }
 
-/* Appends sep + v to field f (one block: "name\0value\0"). */
-static int field_append(al_http_field *f, const char *sep, const char *v, size_t vn) {
-  size_t sn = strlen(sep);
-  char *block = realloc(f->name, f->name_len + 1 + f->value_len + sn + vn + 1);
-  if (block == NULL) return -1;
-  f->name = block;
-  f->value = block + f->name_len + 1;
-  memcpy(f->value + f->value_len, sep, sn);
-  memcpy(f->value + f->value_len + sn, v, vn);
-  f->value_len += sn + vn;
-  f->value[f->value_len] = '\0';
+static int arena_reserve(xfer *x, size_t extra) {
+  size_t want = x->ha_len + extra, cap;
+  char *p;
+  if (want <= x->ha_cap) return 0;
+  cap = x->ha_cap ? x->ha_cap : 1024;
+  while (cap < want) cap *= 2; /* bounded: MAX_HEADER_BYTES of lines */
+  p = realloc(x->ha, cap);
+  if (p == NULL) return -1;
+  x->ha = p;
+  x->ha_cap = cap;
   return 0;
+}
+
+/* Appends a value piece to name f; fold: joined with " " (line folding), else ", ". */
+static int piece_add(xfer *x, size_t fi, const char *v, size_t vn, int fold) {
+  hname *f;
+  uint32_t off, next = 0, lenf = (uint32_t)vn | (fold ? FOLD_BIT : 0);
+  if (arena_reserve(x, 8 + vn)) return -1;
+  off = (uint32_t)x->ha_len;
+  memcpy(x->ha + off, &next, 4);
+  memcpy(x->ha + off + 4, &lenf, 4);
+  if (vn) memcpy(x->ha + off + 8, v, vn);
+  x->ha_len += 8 + vn;
+  f = &x->hn[fi];
+  if (f->first == 0) {
+    f->first = f->last = off;
+    f->value_len = vn;
+  } else {
+    memcpy(x->ha + f->last, &off, 4);
+    f->last = off;
+    f->value_len += (fold ? 1 : 2) + vn;
+  }
+  x->fold_to = fi + 1;
+  return 0;
+}
+
+static int lower_eq(const char *lower, const char *s, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (c != lower[i]) return 0;
+  }
+  return 1;
 }
 
 static int field_add(xfer *x, const char *name, size_t nn, const char *v, size_t vn) {
   size_t i;
-  al_http_field *f;
-  char *block;
-  for (i = 0; i < x->nfields; i++)
-    if (ieq(name, nn, x->fields[i].name)) return field_append(&x->fields[i], ", ", v, vn);
-  if (x->nfields == MAX_HEADER_FIELDS) {
+  hname *f;
+  char *dst;
+  for (i = 0; i < x->nhn; i++)
+    if (x->hn[i].name_len == nn && lower_eq(x->ha + x->hn[i].name_off, name, nn)) return piece_add(x, i, v, vn, 0);
+  if (x->nhn == MAX_HEADER_FIELDS) {
     x->too_large = 3;
     return -1;
   }
-  if (x->nfields == x->capfields) {
-    size_t cap = x->capfields ? x->capfields * 2 : 16;
-    al_http_field *p = realloc(x->fields, cap * sizeof *p);
+  if (x->nhn == x->caphn) {
+    size_t cap = x->caphn ? x->caphn * 2 : 16;
+    hname *p = realloc(x->hn, cap * sizeof *p);
     if (p == NULL) return -1;
-    x->fields = p;
-    x->capfields = cap;
+    x->hn = p;
+    x->caphn = cap;
   }
-  block = malloc(nn + 1 + vn + 1);
-  if (block == NULL) return -1;
-  for (i = 0; i < nn; i++) block[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
-  block[nn] = '\0';
-  memcpy(block + nn + 1, v, vn);
-  block[nn + 1 + vn] = '\0';
-  f = &x->fields[x->nfields++];
-  f->name = block;
-  f->name_len = nn;
-  f->value = block + nn + 1;
-  f->value_len = vn;
+  if (arena_reserve(x, nn)) return -1;
+  dst = x->ha + x->ha_len;
+  for (i = 0; i < nn; i++) dst[i] = (name[i] >= 'A' && name[i] <= 'Z') ? (char)(name[i] - 'A' + 'a') : name[i];
+  f = &x->hn[x->nhn++];
+  f->name_off = (uint32_t)x->ha_len;
+  f->name_len = (uint32_t)nn;
+  f->first = f->last = 0;
+  f->value_len = 0;
+  x->ha_len += nn;
+  return piece_add(x, x->nhn - 1, v, vn, 0);
+}
+
+/* Joins the collected headers into x->fields: one block, the field array first, then
+ * each "name\0value\0". 0, or -1 out of memory. */
+static int fields_build(al_http *h, xfer *x) {
+  size_t i, size = x->nhn * sizeof(al_http_field), cap;
+  char *block, *p;
+  if (x->fields) return 0;
+  if (x->nhn == 0) return 0;
+  for (i = 0; i < x->nhn; i++) size += x->hn[i].name_len + 1 + x->hn[i].value_len + 1;
+  block = h ? spare_take((void **)&h->spare_fields, &h->spare_fields_cap, &cap) : NULL;
+  if (block == NULL || cap < size) {
+    free(block);
+    block = malloc(size);
+    if (block == NULL) return -1;
+    cap = size;
+  }
+  x->fields = (al_http_field *)(void *)block;
+  x->fields_cap = cap;
+  x->nfields = x->nhn;
+  p = block + x->nhn * sizeof(al_http_field);
+  for (i = 0; i < x->nhn; i++) {
+    const hname *n = &x->hn[i];
+    al_http_field *f = &x->fields[i];
+    uint32_t off = n->first;
+    f->name = p;
+    f->name_len = n->name_len;
+    memcpy(p, x->ha + n->name_off, n->name_len);
+    p += n->name_len;
+    *p++ = '\0';
+    f->value = p;
+    f->value_len = n->value_len;
+    while (off) {
+      uint32_t next, lenf, len;
+      memcpy(&next, x->ha + off, 4);
+      memcpy(&lenf, x->ha + off + 4, 4);
+      len = lenf & ~FOLD_BIT;
+      if (off != n->first) {
+        if (lenf & FOLD_BIT) {
+          *p++ = ' ';
+        } else {
+          *p++ = ',';
+          *p++ = ' ';
+        }
+      }
+      memcpy(p, x->ha + off + 8, len);
+      p += len;
+      off = next;
+    }
+    *p++ = '\0';
+  }
   return 0;
 }
 
@@ -383,11 +544,11 @@ static size_t on_header(char *p, size_t size, size_t nitems, void *ud) {
     if (x->status < 100 || x->status >= 200) x->headers_done = 1;
     return total;
   }
-  if ((p[0] == ' ' || p[0] == '\t') && x->nfields) { /* obsolete line folding */
+  if ((p[0] == ' ' || p[0] == '\t') && x->fold_to) { /* obsolete line folding */
     value = p;
     vn = n;
     trim(&value, &vn);
-    if (field_append(&x->fields[x->nfields - 1], " ", value, vn)) goto oom;
+    if (piece_add(x, x->fold_to - 1, value, vn, 1)) goto oom; /* to the previous line's value */
     return total;
   }
   colon = memchr(p, ':', n);
@@ -580,6 +741,7 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->cafile = dup_opt(o->cafile, &oom);
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
+  accept_encoding_line(h->accept_encoding, sizeof h->accept_encoding);
   /* The multi handle and the fork marker are made by the first request (ensure_ready):
    * libcurl's multi holds a wake-up socket pair, two descriptors per transport, the
    * marker a page and two system calls, and a client that never sends (one of many
@@ -620,13 +782,37 @@ static void xfer_release(al_http *h, xfer *x) {
   easy_state_free(&x->st);
 }
 
-static void xfer_free_buffers(xfer *x) {
-  fields_free(x->fields, x->nfields);
+/* Frees x's buffers, or keeps them in h's spare slots for the next request (h may be NULL). */
+static void xfer_free_buffers(al_http *h, xfer *x) {
+  if (h) {
+    spare_put((void **)&h->spare_fields, &h->spare_fields_cap, x->fields, x->fields_cap);
+    spare_put((void **)&h->spare_hn, &h->spare_hn_cap, x->hn, x->caphn * sizeof *x->hn);
+    spare_put((void **)&h->spare_ha, &h->spare_ha_cap, x->ha, x->ha_cap);
+    spare_put((void **)&h->spare_body, &h->spare_body_cap, x->body, x->cap);
+  } else {
+    free(x->fields);
+    free(x->hn);
+    free(x->ha);
+    free(x->body);
+  }
   x->fields = NULL;
-  x->nfields = x->capfields = 0;
-  free(x->body);
+  x->nfields = x->fields_cap = 0;
+  x->hn = NULL;
+  x->nhn = x->caphn = 0;
+  x->ha = NULL;
+  x->ha_len = x->ha_cap = 0;
+  x->fold_to = 0;
   x->body = NULL;
   x->len = x->cap = 0;
+}
+
+/* A blocking request starts with the buffers the previous one left (see SPARE_MAX). */
+static void xfer_take_spares(al_http *h, xfer *x) {
+  size_t bytes;
+  x->body = spare_take((void **)&h->spare_body, &h->spare_body_cap, &x->cap);
+  x->ha = spare_take((void **)&h->spare_ha, &h->spare_ha_cap, &x->ha_cap);
+  x->hn = spare_take((void **)&h->spare_hn, &h->spare_hn_cap, &bytes);
+  x->caphn = bytes / sizeof *x->hn;
 }
 
 /* Stream whose transport went away: its transfer is gone, the struct stays with its owner. */
@@ -717,13 +903,19 @@ void al_http_free(al_http *h) {
   free(h->proxy);
   free(h->user_agent);
   free(h->last.origin);
+  free(h->spare_body);
+  free(h->spare_ha);
+  free(h->spare_hn);
+  free(h->spare_fields);
   free(h);
 }
 
 int al_http_check_header(const al_http_header *hdr, al_error *err) {
   char label[80];
   if (al_check_header_name(hdr->name, hdr->name_len, "headers", err)) return -1;
-  /* the name is a token, safe to show; the value never is (it may be a secret) */
+  if (al_check_header_value(hdr->value, hdr->value_len, "headers", err) == 0) return 0;
+  /* refused: the message names the header (the name is a token, safe to show; the value
+   * never is, it may be a secret), so check again with that label */
   snprintf(label, sizeof label, "header %.*s", (int)(hdr->name_len > 64 ? 64 : hdr->name_len), hdr->name);
   if (al_check_header_value(hdr->value, hdr->value_len, label, err)) {
     snprintf(err->field, sizeof err->field, "headers");
@@ -746,8 +938,8 @@ static int check_url(al_http *h, const char *url, xfer *x, int *plain, int *loop
   url_origin *o = &h->last;
   size_t on = origin_length(url);
   if (o->origin && on == o->origin_n && memcmp(url, o->origin, on) == 0) {
-    snprintf(x->host, sizeof x->host, "%s", o->host);
-    snprintf(target, cap, "%s", o->target);
+    copy_str(x->host, sizeof x->host, o->host);
+    copy_str(target, cap, o->target);
     *plain = o->plain;
     *loopback = o->loopback;
     return 0;
@@ -762,8 +954,8 @@ static int check_url(al_http *h, const char *url, xfer *x, int *plain, int *loop
   if (o->origin) {
     memcpy(o->origin, url, on);
     o->origin_n = on;
-    snprintf(o->host, sizeof o->host, "%s", x->host);
-    snprintf(o->target, sizeof o->target, "%s", target);
+    copy_str(o->host, sizeof o->host, x->host);
+    copy_str(o->target, sizeof o->target, target);
     o->plain = *plain;
     o->loopback = *loopback;
   }
@@ -839,10 +1031,13 @@ static int headers_remember(easy_state *st, const al_http_request *req) {
   return 0;
 }
 
-/* Checks the request's headers and builds libcurl's list of them into *out. */
-static int build_headers(struct curl_slist **out, const al_http_request *req, al_error *err) {
+/* Checks the request's headers and builds libcurl's list of them into *out. with_body:
+ * the request sends a body (REQ_BODY), the only kind libcurl adds Expect or a form
+ * Content-Type to; the list is rebuilt when the kind changes (the handle is reset). */
+static int build_headers(struct curl_slist **out, const al_http_request *req, int with_body, const char *accept_line,
+                         al_error *err) {
   size_t i, total = 0;
-  int has_expect = 0, has_ctype = 0;
+  int has_expect = 0, has_ctype = 0, has_accept_encoding = 0;
   for (i = 0; i < req->nheaders; i++) {
     const al_http_header *hd = &req->headers[i];
     char *line;
@@ -855,6 +1050,7 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, al
                      AL_HTTP_MAX_REQUEST_HEADER_BYTES);
     if (ieq(hd->name, hd->name_len, "expect")) has_expect = 1;
     if (ieq(hd->name, hd->name_len, "content-type")) has_ctype = 1;
+    if (ieq(hd->name, hd->name_len, "accept-encoding")) has_accept_encoding = 1;
     n = hd->name_len + 2 + hd->value_len + 1;
     line = malloc(n);
     if (line == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
@@ -874,7 +1070,12 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, al
     }
     free(line);
   }
-  /* No "Expect: 100-continue" wait for large bodies, and no invented form Content-Type. */
+  /* Compression, unless the caller asked otherwise (libcurl, too, sends none then). */
+  if (!has_accept_encoding && accept_line[0] && add_header(out, accept_line))
+    return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
+  /* No "Expect: 100-continue" wait for large bodies, and no invented form Content-Type.
+   * Without a body libcurl adds neither: two entries fewer for it to scan per request. */
+  if (!with_body) return 0;
   if ((!has_expect && add_header(out, "Expect:")) || (!has_ctype && add_header(out, "Content-Type:")))
     return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
   return 0;
@@ -900,7 +1101,7 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   x->max_body = h->max_body;
   x->timeout_ms = timeout;
   x->connect_timeout_ms = h->connect_timeout_ms;
-  snprintf(x->host, sizeof x->host, "%s", "(unknown host)");
+  copy_str(x->host, sizeof x->host, "(unknown host)");
   if (req->url == NULL) {
     al_fail(err, AL_ERR_CONFIG, "url", "url is required");
     goto fail;
@@ -989,6 +1190,11 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
       SET(CURLOPT_HTTPGET, 1L);
       if (strcmp(method, "GET") != 0) SET(CURLOPT_CUSTOMREQUEST, method);
     }
+    if (!plain || loopback) { /* the same options for every request on this route */
+      prc = set_proxy(h, x, e, plain, loopback, target, err);
+      if (prc == -2) goto setopt_fail;
+      if (prc) goto fail; /* not configured: set up again next time */
+    }
     x->st.kind = kind;
     memcpy(x->st.method, method, mlen + 1);
     x->st.plain = plain;
@@ -996,14 +1202,18 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
     x->st.multiplex = x->multiplex;
     x->st.configured = 1;
   }
-  /* the same route as when the handle was set up: set_proxy sets the same options */
-  prc = set_proxy(h, x, e, plain, loopback, target, err);
-  if (prc == -2) goto setopt_fail;
-  if (prc) goto fail;
+  /* plain http beyond loopback: whether it may go and through which proxy depends on
+   * the environment, read for every request (set_proxy sets both options each time);
+   * loopback and https routes were set with the handle (the environment plays no part) */
+  if (plain && !loopback) {
+    prc = set_proxy(h, x, e, plain, loopback, target, err);
+    if (prc == -2) goto setopt_fail;
+    if (prc) goto fail;
+  }
   /* what may change from one request to the next, set only when it does */
   if (!headers_same(&x->st, req)) {
     struct curl_slist *list = NULL;
-    if (build_headers(&list, req, err)) {
+    if (build_headers(&list, req, kind == REQ_BODY, h->accept_encoding, err)) {
       curl_slist_free_all(list);
       goto fail;
     }
@@ -1060,6 +1270,7 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   }
   x->attached = 1;
   x->deadline = now_ms() + timeout + DEADLINE_GRACE_MS;
+  if (!streaming) xfer_take_spares(h, x); /* a stream keeps its buffers while it is open */
   return 0;
 setopt_fail:
   al_fail(err, AL_ERR_CONFIG, "", "libcurl refused an option for the request to %s", x->host);
@@ -1118,6 +1329,23 @@ static long info_long(CURL *e, CURLINFO what) {
   return v;
 }
 
+/* Moves x's headers (joined now) and body into res. */
+static int response_take(al_http *h, xfer *x, al_http_response *res, al_error *err) {
+  if (fields_build(h, x))
+    return al_fail(err, AL_ERR_NETWORK, "", "out of memory reading the response from %s", x->host);
+  res->headers = x->fields;
+  res->nheaders = x->nfields;
+  res->headers_cap = x->fields_cap;
+  res->body = x->body;
+  res->body_len = x->len;
+  res->body_cap = x->cap;
+  x->fields = NULL;
+  x->nfields = x->fields_cap = 0;
+  x->body = NULL;
+  x->len = x->cap = 0;
+  return 0;
+}
+
 int al_http_perform(al_http *h, const al_http_request *req, al_http_response *res, al_error *err) {
   xfer x;
   int rc;
@@ -1131,17 +1359,10 @@ int al_http_perform(al_http *h, const al_http_request *req, al_http_response *re
     if (res->status == 0) res->status = x.status;
     res->new_connections = info_long(x.easy, CURLINFO_NUM_CONNECTS);
     res->local_port = info_long(x.easy, CURLINFO_LOCAL_PORT);
-    res->headers = x.fields;
-    res->nheaders = x.nfields;
-    res->body = x.body;
-    res->body_len = x.len;
-    x.fields = NULL;
-    x.nfields = 0;
-    x.body = NULL;
-    x.len = 0;
+    rc = response_take(h, &x, res, err);
   }
   xfer_release(h, &x);
-  xfer_free_buffers(&x);
+  xfer_free_buffers(h, &x);
   return rc;
 }
 
@@ -1155,17 +1376,10 @@ static int batch_finish(al_http *h, xfer *x, al_http_response *res, al_error *er
     if (res->status == 0) res->status = x->status;
     res->new_connections = info_long(x->easy, CURLINFO_NUM_CONNECTS);
     res->local_port = info_long(x->easy, CURLINFO_LOCAL_PORT);
-    res->headers = x->fields;
-    res->nheaders = x->nfields;
-    res->body = x->body;
-    res->body_len = x->len;
-    x->fields = NULL;
-    x->nfields = 0;
-    x->body = NULL;
-    x->len = 0;
+    rc = response_take(h, x, res, err);
   }
   xfer_release(h, x);
-  xfer_free_buffers(x);
+  xfer_free_buffers(h, x);
   return rc;
 }
 
@@ -1243,8 +1457,19 @@ int al_http_perform_many(al_http *h, const al_http_request *reqs, size_t n, size
 
 void al_http_response_free(al_http_response *res) {
   if (res == NULL) return;
-  fields_free(res->headers, res->nheaders);
+  free(res->headers);
   free(res->body);
+  memset(res, 0, sizeof *res);
+}
+
+void al_http_response_recycle(al_http *h, al_http_response *res) {
+  if (res == NULL) return;
+  if (h == NULL) {
+    al_http_response_free(res);
+    return;
+  }
+  spare_put((void **)&h->spare_fields, &h->spare_fields_cap, res->headers, res->headers_cap);
+  spare_put((void **)&h->spare_body, &h->spare_body_cap, res->body, res->body_cap);
   memset(res, 0, sizeof *res);
 }
 
@@ -1290,10 +1515,12 @@ int al_http_stream_open(al_http *h, const al_http_request *req, al_http_stream *
   rc = drive(h, &s->x, headers_known, err);
   if (rc == 0 && !s->x.headers_done) /* ended before a response began */
     rc = xfer_error(&s->x, s->x.result != CURLE_OK ? s->x.result : CURLE_GOT_NOTHING, err);
+  if (rc == 0 && fields_build(h, &s->x))
+    rc = al_fail(err, AL_ERR_NETWORK, "", "out of memory reading the response from %s", s->x.host);
   if (rc) {
     stream_unlink(s);
     xfer_release(h, &s->x);
-    xfer_free_buffers(&s->x);
+    xfer_free_buffers(h, &s->x);
     free(s);
     return -1;
   }
@@ -1370,6 +1597,6 @@ void al_http_stream_free(al_http_stream *s) {
     xfer_release(s->x.http, &s->x); /* removing a running transfer aborts it */
   }
   easy_state_free(&s->x.st);
-  xfer_free_buffers(&s->x);
+  xfer_free_buffers(NULL, &s->x);
   free(s);
 }

@@ -65,8 +65,10 @@ typedef struct {
   long timeout_ms;               /* 0 = the transport's timeout */
 } al_http_request;
 
-/* A response header: name lower-cased, repeated headers joined with ", ".
- * name and value live in one allocation that starts at name. */
+/* A response header: name lower-cased, repeated headers joined with ", " (a folded
+ * line continues the previous line's value after one space). name and value are
+ * NUL-terminated; all of a response's fields and their strings live in one allocation
+ * that starts at the field array. */
 typedef struct {
   char *name;
   size_t name_len;
@@ -82,6 +84,7 @@ typedef struct {
   size_t body_len;
   long new_connections;    /* connections this request had to open (0 = reused one) */
   long local_port;         /* local port of the connection used, 0 if unknown */
+  size_t headers_cap, body_cap; /* the two allocations' sizes (al_http_response_recycle) */
 } al_http_response;
 
 /* Library facts for diagnostics; strings are static. */
@@ -126,6 +129,11 @@ int al_http_perform_many(al_http *h, const al_http_request *reqs, size_t n, size
                          al_http_response *res, al_error *errs, int *rcs);
 
 void al_http_response_free(al_http_response *res);
+
+/* Like al_http_response_free, but hands the response's buffers back to h for its next
+ * request (small ones only; the rest is freed), so that the steady path allocates
+ * nothing for them. h may be NULL (then it frees). */
+void al_http_response_recycle(al_http *h, al_http_response *res);
 
 /* Streaming: opens the request and returns once the final response's status and
  * headers are known (or on failure). The body then arrives through next().
