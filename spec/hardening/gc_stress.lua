@@ -15,12 +15,12 @@ if mode == "generational" then
     "generational mode needs Lua 5.4")
   collectgarbage("generational", 1, 100)
 elseif mode == "incremental" then
-  if _VERSION == "Lua 5.4" then
-    collectgarbage("incremental", 0, 1000, 0) -- pause, step multiplier, smallest step
-  else
-    collectgarbage("setpause", 0)
-    collectgarbage("setstepmul", 1000)
-  end
+  -- Lua 5.4: the mode first, then the parameters one by one: collectgarbage("incremental",
+  -- 0, ...) would leave the pause at its default (200), since 0 there means "unchanged"
+  if _VERSION == "Lua 5.4" then collectgarbage("incremental") end
+  collectgarbage("setpause", 0)
+  collectgarbage("setstepmul", 1000)
+  assert(collectgarbage("setpause", 0) == 0, "gc stress: the pause did not take")
 else
   error("ALEPHANT_GC_MODE must be incremental or generational, got " .. mode)
 end
