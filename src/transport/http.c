@@ -1204,7 +1204,8 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   }
   /* plain http beyond loopback: whether it may go and through which proxy depends on
    * the environment, read for every request (set_proxy sets both options each time);
-   * loopback and https routes were set with the handle (the environment plays no part) */
+   * loopback and https routes were set with the handle (options that do not depend on
+   * the environment: https without the proxy option leaves it to libcurl, per transfer) */
   if (plain && !loopback) {
     prc = set_proxy(h, x, e, plain, loopback, target, err);
     if (prc == -2) goto setopt_fail;
