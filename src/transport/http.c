@@ -1204,7 +1204,8 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   }
   /* plain http beyond loopback: whether it may go and through which proxy depends on
    * the environment, read for every request (set_proxy sets both options each time);
-   * loopback and https routes were set with the handle (the environment plays no part) */
+   * loopback and https routes were set with the handle (options that do not depend on
+   * the environment: https without the proxy option leaves it to libcurl, per transfer) */
   if (plain && !loopback) {
     prc = set_proxy(h, x, e, plain, loopback, target, err);
     if (prc == -2) goto setopt_fail;
@@ -1224,11 +1225,10 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
     curl_slist_free_all(x->st.hdrs); /* libcurl now holds the new list */
     x->st.hdrs = list;
     set_headers = 0;
-    if (headers_remember(&x->st, req)) { /* no room to remember them: rebuilt next time */
-      curl_slist_free_all(x->st.hdrs);
-      x->st.hdrs = NULL;
-      SET(CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-    }
+    /* no room to remember them: this request still sends its list (taking it away would
+     * send it without its headers: Authorization, an Idempotency-Key), and a count no
+     * request has makes the next one build its own */
+    if (headers_remember(&x->st, req)) x->st.hcount = (size_t)-1;
   }
   if (set_headers) SET(CURLOPT_HTTPHEADER, x->st.hdrs);
   if (x->st.url == NULL || strcmp(x->st.url, req->url) != 0) {
