@@ -178,23 +178,23 @@ static state_t *check_open(lua_State *L) {
   return b->s;
 }
 
-/* check_open for prepare and prepare_raw: the metatable compared with the one kept with
- * the cached strings (luaL_checkudata looks it up by name in the registry on every call);
- * anything else gets check_open's error. */
-static state_t *check_open_cached(lua_State *L, int level) {
+/* The open state at 1 when it is one (the metatable compared with the one kept with the
+ * cached strings: luaL_checkudata looks it up by name in the registry on every call),
+ * else NULL. */
+static state_t *open_cached(lua_State *L) {
   state_box *b = NULL;
   if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
     if (lua_rawequal(L, -1, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
     lua_pop(L, 1);
   }
-  if (b == NULL) return check_open(L);
-  if (b->s == NULL) { /* at the caller's line: level 2 when a Lua function runs this one (prepare_lua) */
-    luaL_where(L, level);
-    lua_pushliteral(L, "alephant: the client is closed");
-    lua_concat(L, 2);
-    lua_error(L);
-  }
-  return b->s;
+  return b ? b->s : NULL;
+}
+
+/* check_open for prepare and prepare_raw: anything but an open state gets check_open's
+ * error. */
+static state_t *check_open_cached(lua_State *L) {
+  state_t *s = open_cached(L);
+  return s ? s : check_open(L);
 }
 
 /* t[key] when it is a string, else NULL. The value stays on the stack: t may be a proxy
@@ -656,6 +656,21 @@ static int push_values(lua_State *L, fields_t *f) {
 }
 #endif
 
+#if PREPARE_IN_LUA
+/* Whether l_prepare's checks of its other arguments pass (a name, a params table or nil,
+ * a clock in range or none), without raising. */
+static int prepare_args_fit(lua_State *L) {
+  int t = lua_type(L, 4);
+  if (!lua_isstring(L, 2)) return 0;
+  if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3)) return 0;
+  if (t == LUA_TNUMBER) {
+    double d = (double)lua_tonumber(L, 4);
+    if (!(d > -4611686018427387904.0 && d < 4611686018427387904.0)) return 0;
+  }
+  return 1;
+}
+#endif
+
 /* The plan's outcome as prepare's returns: false, "scope" (1) or nil, err (-1). */
 static int plan_failed(lua_State *L, int rc, al_error *err) {
   if (rc > 0) {
@@ -670,18 +685,31 @@ static int plan_failed(lua_State *L, int rc, al_error *err) {
  * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
  *        api, family, idempotent, paging}: the plan of al_request_plan as a table. */
 static int l_prepare(lua_State *L) {
-  state_t *s = check_open_cached(L, PREPARE_IN_LUA ? 2 : 1);
+  state_t *s;
   al_error err;
   al_value values[MAX_PARAMS];
   al_request r;
   fields_t f;
   size_t name_n;
-  const char *name = luaL_checklstring(L, 2, &name_n);
-  const al_endpoint *e = endpoint_at(L, 2);
+  const char *name;
+  const al_endpoint *e;
   int rc, extra = 0;
   unsigned i;
   char small[512];
-  double now = now_arg(L, 4);
+  double now;
+#if PREPARE_IN_LUA
+  /* An argument that would raise: no values, and prepare_lua's function calls this one
+   * again with a 5th argument, as a tail call, so that the error is raised as without it
+   * (from the caller's line, numbered for a method call). */
+  if (!lua_toboolean(L, 5)) {
+    s = open_cached(L);
+    if (s == NULL || !prepare_args_fit(L)) return 0;
+  } else
+#endif
+    s = check_open_cached(L);
+  name = luaL_checklstring(L, 2, &name_n);
+  e = endpoint_at(L, 2);
+  now = now_arg(L, 4);
 
   if (e == NULL) return al_unknown_endpoint(name, name_n, &err), alb_push_error(L, &err);
   if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
@@ -752,7 +780,7 @@ static int l_prepare(lua_State *L) {
  * endpoint ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
 static int l_prepare_raw(lua_State *L) {
   static const char *const apis[] = {"saas", "analytics", "gateway", NULL};
-  state_t *s = check_open_cached(L, 1);
+  state_t *s = check_open_cached(L);
   al_error err;
   al_request r;
   fields_t f;
@@ -786,7 +814,9 @@ static int l_prepare_raw(lua_State *L) {
  * function that calls it and builds the request with one constructor whose keys come
  * from REQUEST_FIELDS and header_fields (the keys hold no quote or backslash):
  *   return {["method"] = v1, ..., ["headers"] = v3 or {["Accept"] = v10, ...}, ...}
- * l_prepare's nil, err and false, "scope" pass through. */
+ * l_prepare's nil, err and false, "scope" pass through; no values (an argument it would
+ * raise for) call it again as a tail call, the error raised then as from the C function
+ * itself (at the caller's line, "bad argument #1" for the name). */
 static void prepare_lua(lua_State *L) {
   static const int keys[] = {
 #define KEY(key, has, push) key,
@@ -802,7 +832,10 @@ static void prepare_lua(lua_State *L) {
     lua_pushfstring(L, ", v%d", i);
     luaL_addvalue(&b);
   }
-  luaL_addstring(&b, " = prepare(state, name, params, now)\n  if not v1 then return v1, v2 end\n  return {");
+  /* no values: an argument error, raised by the call again from the caller's frame */
+  luaL_addstring(&b, " = prepare(state, name, params, now)\n  if not v1 then\n"
+                     "    if v2 == nil then return prepare(state, name, params, now, true) end\n"
+                     "    return v1, v2\n  end\n  return {");
   for (i = 0; i < nkeys; i++) {
     lua_pushfstring(L, "%s[\"%s\"] = v%d", i ? ", " : "", cached_strings[keys[i] - 1], i + 1);
     luaL_addvalue(&b);
