@@ -164,11 +164,13 @@ static char *dup_n(const char *s, size_t n) {
 
 /* A clock in seconds: the argument when given (tests pass one), else the system's. The core
  * turns it into int64_t, so NaN and values past +-2^62 are refused here, not cast. */
+static int clock_fits(double d) { return d > -4611686018427387904.0 && d < 4611686018427387904.0; }
+
 static double now_arg(lua_State *L, int idx) {
   double d;
   if (lua_type(L, idx) != LUA_TNUMBER) return (double)time(NULL);
   d = (double)lua_tonumber(L, idx);
-  luaL_argcheck(L, d > -4611686018427387904.0 && d < 4611686018427387904.0, idx, "a time in seconds expected");
+  luaL_argcheck(L, clock_fits(d), idx, "a time in seconds expected");
   return d;
 }
 
@@ -656,21 +658,6 @@ static int push_values(lua_State *L, fields_t *f) {
 }
 #endif
 
-#if PREPARE_IN_LUA
-/* Whether l_prepare's checks of its other arguments pass (a name, a params table or nil,
- * a clock in range or none), without raising. */
-static int prepare_args_fit(lua_State *L) {
-  int t = lua_type(L, 4);
-  if (!lua_isstring(L, 2)) return 0;
-  if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3)) return 0;
-  if (t == LUA_TNUMBER) {
-    double d = (double)lua_tonumber(L, 4);
-    if (!(d > -4611686018427387904.0 && d < 4611686018427387904.0)) return 0;
-  }
-  return 1;
-}
-#endif
-
 /* The plan's outcome as prepare's returns: false, "scope" (1) or nil, err (-1). */
 static int plan_failed(lua_State *L, int rc, al_error *err) {
   if (rc > 0) {
@@ -697,28 +684,51 @@ static int l_prepare(lua_State *L) {
   unsigned i;
   char small[512];
   double now;
+  /* Each argument check raises only through ARG_FAILS: under LuaJIT, called from
+   * prepare_lua's function, an argument that fails returns no values first, and the
+   * function calls this one again with a 5th argument as a tail call, so that the error
+   * is raised as without it (at the caller's line, numbered for a method call). */
 #if PREPARE_IN_LUA
-  /* An argument that would raise: no values, and prepare_lua's function calls this one
-   * again with a 5th argument, as a tail call, so that the error is raised as without it
-   * (from the caller's line, numbered for a method call). */
-  if (!lua_toboolean(L, 5)) {
-    s = open_cached(L);
-    if (s == NULL || !prepare_args_fit(L)) return 0;
-  } else
+#define ARG_FAILS() \
+  if (!lua_toboolean(L, 5)) return 0
+#else
+#define ARG_FAILS() (void)0
 #endif
-    s = check_open_cached(L);
-  name = luaL_checklstring(L, 2, &name_n);
+  s = open_cached(L);
+  if (s == NULL) {
+    ARG_FAILS();
+    s = check_open(L); /* raises */
+  }
+  name = lua_tolstring(L, 2, &name_n);
+  if (name == NULL) {
+    ARG_FAILS();
+    name = luaL_checklstring(L, 2, &name_n); /* raises */
+  }
   e = endpoint_at(L, 2);
-  now = now_arg(L, 4);
+  if (lua_type(L, 4) == LUA_TNUMBER) {
+    now = (double)lua_tonumber(L, 4);
+    if (!clock_fits(now)) {
+      ARG_FAILS();
+      now = now_arg(L, 4); /* raises */
+    }
+  } else {
+    now = (double)time(NULL);
+  }
 
   if (e == NULL) return al_unknown_endpoint(name, name_n, &err), alb_push_error(L, &err);
-  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-  else {
+  if (!lua_isnoneornil(L, 3)) {
+    if (!lua_istable(L, 3)) {
+      ARG_FAILS();
+      luaL_checktype(L, 3, LUA_TTABLE); /* raises */
+    }
+  } else {
     lua_settop(L, 4);
     lua_newtable(L);
     lua_replace(L, 3);
   }
   lua_settop(L, 3);
+
+#undef ARG_FAILS
 
   /* 1. every key must be a parameter of the endpoint (or go to an open body) */
   for (i = 0; i < e->nparams; i++) values[i].type = AL_V_ABSENT;
