@@ -283,6 +283,29 @@ describe("state lifecycle", function()
     assert.equal("spec/catalog/prepare_spec.lua:" .. line .. ": alephant: the client is closed", msg)
   end)
 
+  -- LuaJIT: bad arguments raise from the caller's line too, numbered as for a method
+  -- (not from inside the generated function, "alephant.state.prepare:3:")
+  it("raises a bad argument at the line that called prepare, numbered from the method's first", function()
+    local s, line = state(VK), nil
+    local function raised(f)
+      local ok, msg = pcall(f)
+      assert.is_false(ok)
+      return msg
+    end
+    -- each call on one line with the line it reads
+    local at = "spec/catalog/prepare_spec.lua:"
+    local sc = "cockpit.scope"
+    local msg = raised(function() line = debug.getinfo(1, "l").currentline; local r = s:prepare(sc, "x") return r end)
+    assert.equal(at .. line .. ": bad argument #2 to 'prepare' (table expected, got string)", msg)
+    msg = raised(function() line = debug.getinfo(1, "l").currentline; local r = s:prepare({}); return r end)
+    assert.equal(at .. line .. ": bad argument #1 to 'prepare' (string expected, got table)", msg)
+    local nan = 0 / 0
+    msg = raised(function() line = debug.getinfo(1, "l").currentline; local r = s:prepare(sc, nil, nan) return r end)
+    assert.equal(at .. line .. ": bad argument #3 to 'prepare' (a time in seconds expected)", msg)
+    assert.is_table(s:prepare("cockpit.scope", nil, 1e9)) -- and a good call after them
+    s:close()
+  end)
+
   it("refuses an expired JWT at prepare time", function()
     local s = state(jwt.make('{"exp":2000}'), { workspace_id = WS })
     assert.is_table(s:prepare("workspaces.list", {}, 2060))

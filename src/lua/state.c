@@ -164,11 +164,13 @@ static char *dup_n(const char *s, size_t n) {
 
 /* A clock in seconds: the argument when given (tests pass one), else the system's. The core
  * turns it into int64_t, so NaN and values past +-2^62 are refused here, not cast. */
+static int clock_fits(double d) { return d > -4611686018427387904.0 && d < 4611686018427387904.0; }
+
 static double now_arg(lua_State *L, int idx) {
   double d;
   if (lua_type(L, idx) != LUA_TNUMBER) return (double)time(NULL);
   d = (double)lua_tonumber(L, idx);
-  luaL_argcheck(L, d > -4611686018427387904.0 && d < 4611686018427387904.0, idx, "a time in seconds expected");
+  luaL_argcheck(L, clock_fits(d), idx, "a time in seconds expected");
   return d;
 }
 
@@ -178,23 +180,23 @@ static state_t *check_open(lua_State *L) {
   return b->s;
 }
 
-/* check_open for prepare and prepare_raw: the metatable compared with the one kept with
- * the cached strings (luaL_checkudata looks it up by name in the registry on every call);
- * anything else gets check_open's error. */
-static state_t *check_open_cached(lua_State *L, int level) {
+/* The open state at 1 when it is one (the metatable compared with the one kept with the
+ * cached strings: luaL_checkudata looks it up by name in the registry on every call),
+ * else NULL. */
+static state_t *open_cached(lua_State *L) {
   state_box *b = NULL;
   if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
     if (lua_rawequal(L, -1, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
     lua_pop(L, 1);
   }
-  if (b == NULL) return check_open(L);
-  if (b->s == NULL) { /* at the caller's line: level 2 when a Lua function runs this one (prepare_lua) */
-    luaL_where(L, level);
-    lua_pushliteral(L, "alephant: the client is closed");
-    lua_concat(L, 2);
-    lua_error(L);
-  }
-  return b->s;
+  return b ? b->s : NULL;
+}
+
+/* check_open for prepare and prepare_raw: anything but an open state gets check_open's
+ * error. */
+static state_t *check_open_cached(lua_State *L) {
+  state_t *s = open_cached(L);
+  return s ? s : check_open(L);
 }
 
 /* t[key] when it is a string, else NULL. The value stays on the stack: t may be a proxy
@@ -670,27 +672,63 @@ static int plan_failed(lua_State *L, int rc, al_error *err) {
  * req = {method, url, headers, body (a table keyed by wire names, or nil), endpoint,
  *        api, family, idempotent, paging}: the plan of al_request_plan as a table. */
 static int l_prepare(lua_State *L) {
-  state_t *s = check_open_cached(L, PREPARE_IN_LUA ? 2 : 1);
+  state_t *s;
   al_error err;
   al_value values[MAX_PARAMS];
   al_request r;
   fields_t f;
   size_t name_n;
-  const char *name = luaL_checklstring(L, 2, &name_n);
-  const al_endpoint *e = endpoint_at(L, 2);
+  const char *name;
+  const al_endpoint *e;
   int rc, extra = 0;
   unsigned i;
   char small[512];
-  double now = now_arg(L, 4);
+  double now;
+  /* Each argument check raises only through ARG_FAILS: under LuaJIT, called from
+   * prepare_lua's function, an argument that fails returns no values first, and the
+   * function calls this one again with a 5th argument as a tail call, so that the error
+   * is raised as without it (at the caller's line, numbered for a method call). */
+#if PREPARE_IN_LUA
+#define ARG_FAILS() \
+  if (!lua_toboolean(L, 5)) return 0
+#else
+#define ARG_FAILS() (void)0
+#endif
+  s = open_cached(L);
+  if (s == NULL) {
+    ARG_FAILS();
+    s = check_open(L); /* raises */
+  }
+  name = lua_tolstring(L, 2, &name_n);
+  if (name == NULL) {
+    ARG_FAILS();
+    name = luaL_checklstring(L, 2, &name_n); /* raises */
+  }
+  e = endpoint_at(L, 2);
+  if (lua_type(L, 4) == LUA_TNUMBER) {
+    now = (double)lua_tonumber(L, 4);
+    if (!clock_fits(now)) {
+      ARG_FAILS();
+      now = now_arg(L, 4); /* raises */
+    }
+  } else {
+    now = (double)time(NULL);
+  }
 
   if (e == NULL) return al_unknown_endpoint(name, name_n, &err), alb_push_error(L, &err);
-  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-  else {
+  if (!lua_isnoneornil(L, 3)) {
+    if (!lua_istable(L, 3)) {
+      ARG_FAILS();
+      luaL_checktype(L, 3, LUA_TTABLE); /* raises */
+    }
+  } else {
     lua_settop(L, 4);
     lua_newtable(L);
     lua_replace(L, 3);
   }
   lua_settop(L, 3);
+
+#undef ARG_FAILS
 
   /* 1. every key must be a parameter of the endpoint (or go to an open body) */
   for (i = 0; i < e->nparams; i++) values[i].type = AL_V_ABSENT;
@@ -752,7 +790,7 @@ static int l_prepare(lua_State *L) {
  * endpoint ("GET /api/v1/..."), api, family, idempotent}; the body is the caller's. */
 static int l_prepare_raw(lua_State *L) {
   static const char *const apis[] = {"saas", "analytics", "gateway", NULL};
-  state_t *s = check_open_cached(L, 1);
+  state_t *s = check_open_cached(L);
   al_error err;
   al_request r;
   fields_t f;
@@ -786,7 +824,9 @@ static int l_prepare_raw(lua_State *L) {
  * function that calls it and builds the request with one constructor whose keys come
  * from REQUEST_FIELDS and header_fields (the keys hold no quote or backslash):
  *   return {["method"] = v1, ..., ["headers"] = v3 or {["Accept"] = v10, ...}, ...}
- * l_prepare's nil, err and false, "scope" pass through. */
+ * l_prepare's nil, err and false, "scope" pass through; no values (an argument it would
+ * raise for) call it again as a tail call, the error raised then as from the C function
+ * itself (at the caller's line, "bad argument #1" for the name). */
 static void prepare_lua(lua_State *L) {
   static const int keys[] = {
 #define KEY(key, has, push) key,
@@ -802,7 +842,10 @@ static void prepare_lua(lua_State *L) {
     lua_pushfstring(L, ", v%d", i);
     luaL_addvalue(&b);
   }
-  luaL_addstring(&b, " = prepare(state, name, params, now)\n  if not v1 then return v1, v2 end\n  return {");
+  /* no values: an argument error, raised by the call again from the caller's frame */
+  luaL_addstring(&b, " = prepare(state, name, params, now)\n  if not v1 then\n"
+                     "    if v2 == nil then return prepare(state, name, params, now, true) end\n"
+                     "    return v1, v2\n  end\n  return {");
   for (i = 0; i < nkeys; i++) {
     lua_pushfstring(L, "%s[\"%s\"] = v%d", i ? ", " : "", cached_strings[keys[i] - 1], i + 1);
     luaL_addvalue(&b);
