@@ -167,7 +167,9 @@ function Client.new(settings)
     _secrets = core.secrets():add(settings.token),
     _on_request = settings.on_request,
     _on_response = settings.on_response,
-    _observed = settings.on_request ~= nil or settings.on_response ~= nil, -- read per call (alephant.exchange)
+    -- read per call (alephant.exchange); nil rather than false: one more key would double
+    -- the hash part of every client (1.39 KiB instead of 1.01 KiB)
+    _observed = (settings.on_request ~= nil or settings.on_response ~= nil) or nil,
   }, Client)
   for _, k in ipairs(public_settings) do self[k] = settings[k] end
   if not self._transport then

@@ -70,7 +70,7 @@ function exchange.new(client, req, opts)
     timeout = opts.timeout or client.timeout,
     attempt = 0, -- later: last_err, and with hooks request_id, info, sent_at
   }, Exchange)
-  if client._observed then ex.request_id = headers[rid_name] end -- on_request or on_response
+  if rawget(client, "_observed") then ex.request_id = headers[rid_name] end -- on_request or on_response
   return ex
 end
 

@@ -187,7 +187,7 @@ struct al_http {
   url_origin last; /* the URL checks of the last accepted scheme://authority */
   /* "Accept-Encoding: ..." naming what CURLOPT_ACCEPT_ENCODING "" asks for, sent in the
    * header list ("" = left to libcurl); see accept_encoding_line */
-  char accept_encoding[64];
+  const char *accept_encoding;
   /* buffers of finished requests, kept for the next one (at most SPARE_MAX bytes each) */
   char *spare_body, *spare_ha, *spare_fields;
   size_t spare_body_cap, spare_ha_cap, spare_fields_cap;
@@ -198,13 +198,20 @@ struct al_http {
 /* ---- process-wide initialisation ------------------------------------------------- */
 
 static pthread_once_t al_curl_once = PTHREAD_ONCE_INIT;
+/* The Accept-Encoding line of the libcurl this process runs (accept_encoding_line):
+ * written once under al_curl_once, read-only after. A property of the library, not of
+ * a client: curl_version_info formats its version strings on every call (~20k
+ * instructions), too much for each alephant.new. */
+static char al_accept_encoding[64];
+
+static void accept_encoding_line(char *out, size_t cap);
 
 static void curl_init_once(void) {
   /* The result is not kept (that would be more global state): should it fail,
    * curl_multi_init/curl_easy_init return NULL later and that is reported. */
   (void)curl_global_init(CURL_GLOBAL_DEFAULT);
   /* libcurl fills its static version data on the first call: do it while alone. */
-  (void)curl_version_info(CURLVERSION_NOW);
+  accept_encoding_line(al_accept_encoding, sizeof al_accept_encoding);
 }
 
 static void library_init(void) { (void)pthread_once(&al_curl_once, curl_init_once); }
@@ -741,7 +748,7 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->cafile = dup_opt(o->cafile, &oom);
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
-  accept_encoding_line(h->accept_encoding, sizeof h->accept_encoding);
+  h->accept_encoding = al_accept_encoding; /* filled by library_init above */
   /* The multi handle and the fork marker are made by the first request (ensure_ready):
    * libcurl's multi holds a wake-up socket pair, two descriptors per transport, the
    * marker a page and two system calls, and a client that never sends (one of many
