@@ -200,6 +200,18 @@ describe("client hooks #integration", function()
       assert.same({ "none", "none", "none" }, seen)
     end)
 
+    it("shares one empty options table between calls without options, and refuses a write to it", function()
+      local c = client("vk_agent")
+      local a = c:_check("cockpit.scope", nil, nil, 1)
+      local b = c:_check("cockpit.budget_status", nil, nil, 1)
+      assert.equal(a, b) -- no table made per call
+      assert.is_nil(next(a))
+      local ok, err = pcall(function() a.timeout = 7 end)
+      assert.is_false(ok)
+      assert.matches("alephant: internal: the shared empty call options were written %(timeout%)", err)
+      assert.is_nil(rawget(a, "timeout"))
+    end)
+
     it("answers without a request when a layer does not call on", function()
       local c = client("vk_agent")
       c:around(function(call, name, params, opts)
