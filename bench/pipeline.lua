@@ -6,6 +6,10 @@
 --   decode    `core.json_decode` of that body (part of the pipeline)
 --   prepare   `state:prepare("analytics.usage", {from, to})` (part of the pipeline)
 --   uuid4     `core.uuid4()`, the x-request-id (part of the pipeline)
+--   tables    building the decoded answer's tables again from a tape recorded once
+--             (bench/tables_floor.c: only the C-API calls that make them, no parsing):
+--             the floor under any decoder that returns Lua tables (absent when
+--             bench/run.sh has not built tables_floor for this interpreter)
 --   cjson_decode  Debian's lua-cjson `cjson.decode` of the same body (the yardstick
 --             for decode; absent when cjson is not installed)
 --
@@ -49,6 +53,23 @@ local cases = {
   { "prepare", function() state:prepare("analytics.usage", params, now) end },
   { "uuid4", function() core.uuid4() end },
 }
+local has_floor, floor = pcall(require, "tables_floor")
+if has_floor then
+  local decoded = core.json_decode(body)
+  local tape = floor.record(decoded)
+  local number_type = rawget(math, "type") or type -- integers and floats are one type on LuaJIT
+  -- the floor must build what the decoder builds, or it measures something else
+  local function same(a, b)
+    if type(a) ~= "table" or type(b) ~= "table" then
+      return a == b and (type(a) ~= "number" or number_type(a) == number_type(b))
+    end
+    for k, v in pairs(a) do if not same(v, b[k]) then return false end end
+    for k in pairs(b) do if a[k] == nil then return false end end
+    return true
+  end
+  assert(same(decoded, tape:build()), "tables_floor built a different answer")
+  cases[#cases + 1] = { "tables", function() tape:build() end }
+end
 local has_cjson, cjson = pcall(require, "cjson")
 if has_cjson then cases[#cases + 1] = { "cjson_decode", function() cjson.decode(body) end } end
 

@@ -171,11 +171,13 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
   local sdk = series[key]
   local vs_curl = ratios(sdk, curl)
   local vs_socket = ratios(sdk, series["calls:luasocket_" .. lua])
+  local ceiling = ratios(series["calls:floor_" .. lua], curl)
   local notes = join({
     ratio_text(vs_curl, "libcurl"),
     ratio_text(vs_socket, "LuaSocket (" .. labels[lua] .. ")"),
     conns_text(key),
-    vs_curl and goal(vs_curl[1] >= 0.85, "goal ≥ 0.85× libcurl"),
+    vs_curl and goal(vs_curl[1] >= 0.85, "goal ≥ 0.85× libcurl")
+      .. (ceiling and (" (ceiling for any SDK returning Lua tables: %s, 1a)"):format(fmt_ratio(ceiling[1])) or ""),
     vs_socket and goal(vs_socket[1] >= 3, "goal ≥ 3× LuaSocket"),
   })
   row("1", "SDK `client.analytics:usage{}`, " .. labels[lua] .. " (calls/s)", summary(sdk), fmt_rate, notes)
@@ -199,6 +201,12 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
     summary(series[key]), fmt_rate, join({ ratio_text(vs_curl, "libcurl"), conns_text(key),
       vs_curl and goal(vs_curl[1] >= 0.97, "goal ≥ 0.97× libcurl") }))
 end
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local key = "calls:floor_" .. lua
+  row("1a", "the SDK's transport + building the answer's Lua tables without parsing (`bench/tables_floor.c`): "
+    .. "the ceiling for any SDK that returns Lua tables, " .. labels[lua] .. " (calls/s)",
+    summary(series[key]), fmt_rate, join({ ratio_text(ratios(series[key], curl), "libcurl"), conns_text(key) }))
+end
 local cpu_goal = { ["lua5.4"] = 10, luajit = 8 }
 for _, lua in ipairs({ "lua5.4", "luajit" }) do
   local part = function(name)
@@ -215,6 +223,13 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
     summary(micros(series["cpu:" .. lua .. ":decode"])), fmt_us,
     join({ ratio_text(vs_cjson, "lua-cjson"), part("cjson_decode"),
       vs_cjson and goal(vs_cjson[1] >= 1.5, "goal ≥ 1.5× lua-cjson") }))
+  local floor = series["cpu:" .. lua .. ":tables"]
+  row("1a", "building the answer's Lua tables alone, no parsing: the floor under any decoder, " .. labels[lua]
+    .. " (CPU per call)", summary(micros(floor)), fmt_us,
+    (function()
+      local r = ratios(floor, series["cpu:" .. lua .. ":decode"])
+      return r and ("`core.json_decode` takes %s this time"):format(fmt_ratio(r[1]))
+    end)())
 end
 -- per call in the client process, counted by valgrind (1d)
 local function per_call(name)
@@ -238,8 +253,12 @@ end
 for _, lua in ipairs({ "lua5.4", "luajit" }) do
   row("1d", "SDK call without the network (in-memory transport), " .. labels[lua]
     .. ": instructions per call (callgrind)", summary(series["instr:mem:pipeline_" .. lua]), fmt_instr, nil)
+  local decode, floor = summary(series["instr:mem:decode_" .. lua]), summary(series["instr:mem:tables_" .. lua])
   row("1d", "`core.json_decode` of the answer alone, " .. labels[lua] .. ": instructions per call (callgrind)",
-    summary(series["instr:mem:decode_" .. lua]), fmt_instr, nil)
+    decode, fmt_instr, decode and floor and ("%s building its tables (below), %s parsing and the decoder's own work")
+      :format(thousands(floor[1]), thousands(decode[1] - floor[1])))
+  row("1d", "building the answer's Lua tables alone, no parsing (the floor under any decoder), " .. labels[lua]
+    .. ": instructions per call (callgrind)", floor, fmt_instr, nil)
 end
 local delayed_curl = series["calls:delayed_libcurl"]
 for _, lua in ipairs({ "lua5.4", "luajit" }) do
@@ -403,6 +422,13 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
       .. "(no decoding) %.0f µs. Without any network an SDK call costs %.1f µs of CPU, %.1f µs of which is "
       .. "decoding the %s-byte answer into Lua tables.")
       :format(labels[lua], sdk, raw, transport, cpu[1], decode[1], thousands(tonumber(info.body_bytes) or 0))
+    local ceiling = us_of("calls:floor_" .. lua)
+    if ceiling then
+      budget[#budget + 1] = ("  The transport plus nothing but building the answer's tables (no parsing, no "
+        .. "validation, no request building) takes %.0f µs a call: no SDK that returns Lua tables over this "
+        .. "transport can be faster, and 0.85× libcurl needs %.0f µs.")
+        :format(ceiling, raw / 0.85)
+    end
   end
 end
 -- the same split in instructions (1d), which do not depend on the machine's load

@@ -92,12 +92,19 @@ cflags=(-O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror)
 # shellcheck disable=SC2046
 gcc "${cflags[@]}" "$root/bench/curl_calls.c" $(pkg-config --cflags --libs libcurl) -o "$work/curl_calls"
 gcc "${cflags[@]}" -I"$root/src/core" "$root/bench/prepare_core.c" "$root"/src/core/*.c -lm -o "$work/prepare_core"
+# the floor under any decoder (bench/tables_floor.c), a Lua module for each ABI
+for lua in lua5.4 luajit; do
+  mkdir -p "$work/$lua"
+  # shellcheck disable=SC2046
+  gcc "${cflags[@]}" -fPIC -shared $(pkg-config --cflags "$lua") "$root/bench/tables_floor.c" \
+    -o "$work/$lua/tables_floor.so"
+done
 
 # `with_lua INTERPRETER cmd...`: runs cmd with lua/ and the module built for that ABI
 with_lua() {
   local lua=$1
   shift
-  LUA_PATH="$root/lua/?.lua;$root/lua/?/init.lua;;" LUA_CPATH="$build/$lua/?.so;;" "$@"
+  LUA_PATH="$root/lua/?.lua;$root/lua/?/init.lua;;" LUA_CPATH="$build/$lua/?.so;$work/$lua/?.so;;" "$@"
 }
 
 # ---- nginx: a temp prefix on a free 127.0.0.1 port --------------------------------
@@ -228,6 +235,7 @@ for r in $(seq 1 "$runs"); do
   # where the SDK's time goes: its transport alone, and its CPU without the network
   for lua in lua5.4 luajit; do
     net_run "transport_$lua" "$r" with_lua "$lua" "$lua" bench/transport_calls.lua "$url" "$calls"
+    net_run "floor_$lua" "$r" with_lua "$lua" "$lua" bench/transport_calls.lua "$url" "$calls" tables
     with_lua "$lua" "$lua" bench/pipeline.lua bench/usage_body.json "$prepare_seconds" |
       while read -r label ops; do record cpu "$lua:$label" "$r" "${ops#ops=}"; done
   done
@@ -280,7 +288,7 @@ done
 # The same count without the network, to split an SDK call: the whole call with the
 # in-memory transport (bench/pipeline.lua) and the decoding of the answer alone.
 for lua in lua5.4 luajit; do
-  for c in pipeline decode; do
+  for c in pipeline decode tables; do
     a=$(with_lua "$lua" collected "$lua" bench/pipeline.lua bench/usage_body.json count "$c" "$net_instr_calls")
     b=$(with_lua "$lua" collected "$lua" bench/pipeline.lua bench/usage_body.json count "$c" "$((2 * net_instr_calls))")
     [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||

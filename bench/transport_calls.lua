@@ -4,14 +4,19 @@
 -- it shows what the binding and the general-purpose transport (a new URL and header
 -- list per request, the multi interface, the response table) cost per call.
 --
---   lua5.4|luajit bench/transport_calls.lua URL N   -> calls=N seconds=S
+--   lua5.4|luajit bench/transport_calls.lua URL N [tables]   -> calls=N seconds=S
+--
+-- With `tables`, each answer is also turned into the decoded answer's Lua tables by
+-- bench/tables_floor.c (only the C-API calls that build them, from a tape recorded once
+-- before the timing; no parsing): the ceiling for any SDK that returns the answer as
+-- Lua tables over this transport.
 --
 -- Token and workspace id come from BENCH_TOKEN / BENCH_WORKSPACE (never printed).
 local core = require "alephant.core"
 
-local url, n = arg[1], tonumber(arg[2])
-if not url or not n then
-  io.stderr:write("usage: transport_calls.lua URL N\n")
+local url, n, tables = arg[1], tonumber(arg[2]), arg[3] == "tables"
+if not url or not n or (arg[3] and not tables) then
+  io.stderr:write("usage: transport_calls.lua URL N [tables]\n")
   os.exit(2)
 end
 
@@ -22,6 +27,12 @@ local headers = {
   ["X-Workspace-Id"] = assert(os.getenv("BENCH_WORKSPACE")),
 }
 
+local tape
+if tables then -- recorded from a first answer, outside the timing
+  local res = assert(http:request{ method = "GET", url = url, headers = headers, timeout = 30 })
+  tape = require("tables_floor").record(assert(core.json_decode(res.body)))
+end
+
 local t0 = core.monotonic()
 for i = 1, n do
   -- a new request table per call, as the SDK builds one
@@ -29,6 +40,7 @@ for i = 1, n do
   if not res or res.status ~= 200 or #res.body == 0 then
     error(("call %d: %s"):format(i, res and ("HTTP " .. res.status) or tostring(err)), 0)
   end
+  if tape then tape:build() end
 end
 print(("calls=%d seconds=%.6f"):format(n, core.monotonic() - t0))
 http:close()
