@@ -6,7 +6,9 @@
 -- sent on the transport's `start` (`http:start`: sent, not waited for). At the finish
 -- the answer is taken and handled exactly as a first attempt's (`alephant.exchange`:
 -- status mapping, errors, meta, request id, `on_response`), then retried the normal
--- way, one blocking attempt after another.
+-- way, one blocking attempt after another. The attempt's `timeout` runs from the start too:
+-- a caller that takes longer than that before finishing gets the attempt's timeout (libcurl
+-- checks its timer before it reads the answer), retried like any other.
 --
 -- Only the built-in libcurl transport can start a request: with a custom `transport`
 -- (`alephant.ngx`'s included) or a layer added with `client:around` (every call must go
