@@ -194,7 +194,8 @@ end
 
 --- Collects every item into an array: at most `opts.max_items` (then it stops there),
 -- or `paginate.max_items` when the call gives none (then more items is a `too_large`
--- error: pass `max_items`, or iterate with `each`).
+-- error: pass `max_items`, or iterate with `each`). `prefetch` is passed on to `each`;
+-- it gains little here: between two pages `all()` has no work of its own to overlap.
 -- @return array of items, or nil, err
 function paginate.all(client, name, style, params, opts)
   local out = {}

@@ -260,4 +260,44 @@ describe("each/all with prefetch #integration", function()
       "alephant: call option 'prefetch' must be a boolean")
     assert.same({}, pages_asked())
   end)
+
+  describe("alephant.started", function()
+    local started = require "alephant.started"
+
+    it("keeps a refusal for the finish and sends nothing, as client:call would", function()
+      local c = client()
+      local s = assert(started.start(c, "agents.list", { page_size = 0 }))
+      local data, err = s:finish()
+      local _, want = c:call("agents.list", { page_size = 0 })
+      assert.is_nil(data)
+      assert.equal("validation", err.kind)
+      assert.equal(want.message, err.message)
+      assert.same({}, pages_asked())
+      assert.has_error(function() s:finish() end, "alephant: internal: a started call was finished twice")
+    end)
+
+    it("gives the deadline's error when the rate limiter's wait used it up before sending", function()
+      local now = 0
+      local c = client({ rate_limit_rpm = 60, clock = function() return now end,
+        sleep = function(sec) now = now + sec end })
+      assert(c.agents:list({ page_size = 1 })) -- the bucket's one token
+      local s = assert(started.start(c, "agents.list", { page_size = 1 }, { deadline = 0.5 }))
+      local data, err = s:finish()
+      assert.is_nil(data)
+      assert.equal("timeout", err.kind)
+      assert.equal("agents.list: the deadline passed before the request could be sent", err.message)
+      assert.equal(1, #emu:requests(LIST)) -- the first call's only
+    end)
+
+    it("starts nothing through client:around layers or a custom transport", function()
+      local c = client()
+      c:around(function(call, ...) return call(...) end)
+      assert.is_nil(started.start(c, "agents.list", {}))
+      local http = core.http_new()
+      assert.is_nil(started.start(client({ transport = { request = function(_, r) return http:request(r) end } }),
+        "agents.list", {}))
+      http:close()
+      assert.same({}, pages_asked())
+    end)
+  end)
 end)
