@@ -9,6 +9,9 @@
  *   libcurl, so no longjmp can cross its frames and no stale lua_State is ever used.
  * - A stream's buffer holds only what the caller has not taken yet: once it reaches
  *   STREAM_HIGH_WATER the write callback pauses the transfer, and next() resumes it.
+ * - A pending request (al_http_start) is a stream that buffers its whole answer and was
+ *   driven only until its request was written: it lives in the list of open streams, so
+ *   close and fork detach it, and any drive of the multi moves it along.
  * - curl_global_init runs once per process under pthread_once and curl_global_cleanup
  *   never runs (other Lua VMs and threads, or the host, may still be using libcurl).
  *   With the CURL_VERSION_THREADSAFE feature bit (libcurl >= 7.84 built with atomics;

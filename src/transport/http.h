@@ -12,7 +12,8 @@
  * fork: an al_http remembers the pid that created its handles. Used in another process,
  * it first abandons the inherited connections (their sockets are replaced by /dev/null
  * so libcurl's cleanup cannot read from or write to the parent's connections) and then
- * starts afresh. Open streams of the parent are then reported as closed.
+ * starts afresh. Open streams of the parent are then reported as closed, and its pending
+ * requests as started in another process.
  */
 #ifndef ALEPHANT_TRANSPORT_HTTP_H
 #define ALEPHANT_TRANSPORT_HTTP_H
