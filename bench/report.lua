@@ -54,6 +54,9 @@ for line in io.lines(raw_path) do
   elseif kind == "batch" then -- variant run calls= seq_ms= batch_ms= batch_conns= h2_ms= h2_conns=
     local variant, run, tail = rest:match("^(%S+) (%S+) (.*)$")
     for k, v in pairs(fields_of(tail)) do put("batch:" .. variant .. ":" .. k, tonumber(run), v) end
+  elseif kind == "prefetch" then -- variant run pages= items= plain_ms= prefetch_ms= work_ms=
+    local variant, run, tail = rest:match("^(%S+) (%S+) (.*)$")
+    for k, v in pairs(fields_of(tail)) do put("prefetch:" .. variant .. ":" .. k, tonumber(run), v) end
   elseif kind == "ngx_source" then
     ngx_state = rest
   elseif kind == "ngx" then -- mode run plain_rps p50= p99= sdk=
@@ -362,6 +365,18 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
       hc and goal(hc[1] == 1, "goal 1 connection") }))
 end
 
+-- ---- 3d. each() with prefetch --------------------------------------------------------
+
+for _, lua in ipairs({ "lua5.4", "luajit" }) do
+  local b = function(k) return summary(series["prefetch:" .. lua .. ":" .. k]) end
+  local plain, ahead, work = b("plain_ms"), b("prefetch_ms"), b("work_ms")
+  local what = ("20 pages of 20 ms, %s of work per page, %s"):format(work and fmt_msec(work[1]) or "?",
+    labels[lua])
+  row("3d", what .. ": `each()`", plain, fmt_msec)
+  row("3d", what .. ": `each()` with `prefetch = true`", ahead, fmt_msec,
+    join({ plain and ahead and ("%.2f× without"):format(plain[1] / ahead[1]) }))
+end
+
 -- ---- 4. nginx --------------------------------------------------------------------------
 
 local function fmt_ms(n) return ("%.2f ms"):format(n) end
@@ -532,6 +547,10 @@ local doc = {
   "   `max_concurrency = 8` (at most 8 in flight, so N/8 rounds of 20 ms at best); and over TLS with",
   "   HTTP/2 offered and `max_concurrency = 64` (all N multiplexed on one connection). Connections are",
   "   counted from nginx's access log.",
+  "3d. **Prefetching pages**: `bench/prefetch.lua`, `each()` over 20 pages of 10 items from a location",
+  "   that answers after 20 ms, with 20 ms of the caller's own work per page (a sleep after each page's",
+  "   last item), without and with `prefetch = true` (the next page's request is sent while the caller",
+  "   works: at best 20 ms per page instead of 40).",
   "4. **nginx under SDK traffic**: `bench/ngx_bench.lua` (the OpenResty integration's benchmark), run",
   "   once per run: one nginx worker with a thread pool; wrk on a plain location (`return 200`, no Lua)",
   "   while other wrk connections make `cockpit.budget_status` calls through `alephant.ngx` that the",

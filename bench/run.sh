@@ -352,6 +352,15 @@ for r in $(seq 1 "$runs"); do
   done
 done
 
+# ---- 3d. pagination with and without prefetch (bench/prefetch.lua) -----------------
+# 20 pages of 20 ms of server time each, with 20 ms of the caller's work per page.
+echo "bench: 3d. each() with and without prefetch (20 pages, 20 ms each) [${SECONDS}s]"
+for r in $(seq 1 "$runs"); do
+  for lua in lua5.4 luajit; do
+    record prefetch "$lua" "$r" "$(with_lua "$lua" "$lua" bench/prefetch.lua "$base/slow" 20)"
+  done
+done
+
 # ---- 4. nginx under SDK traffic: the OpenResty benchmark (bench/ngx_bench.lua) -----
 # It starts its own emulator and nginx (one worker, a thread pool) and measures a plain
 # location with wrk while other wrk connections make SDK calls through alephant.ngx in

@@ -163,6 +163,7 @@ local CALL_OPTION_DOCS = {
   retry = { "boolean", "allow retrying a non-idempotent request" },
   max_items = { "integer", "each/all: stop after this many items" },
   max_pages = { "integer", "each/all: fail (too_large) past this many pages (default 10000)" },
+  prefetch = { "boolean", "each/all: send the next page's request while the caller works (default false)" },
   headers = { "table<string, string>", "extra request headers" },
   extra = { "table<string, any>", "fields sent verbatim under their wire names (body or query)" },
 }

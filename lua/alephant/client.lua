@@ -29,7 +29,7 @@ for _, e in ipairs(core.endpoints()) do
 end
 
 local call_options = { deadline = "number", timeout = "number", retry = "boolean", max_items = "number",
-  max_pages = "number", headers = "table", extra = "table" }
+  max_pages = "number", prefetch = "boolean", headers = "table", extra = "table" }
 
 -- The call options and their Lua types, also read by scripts/annotations.lua.
 Client.CALL_OPTIONS = call_options
@@ -47,8 +47,8 @@ local function check_call_options(opts, level)
   for k, v in pairs(opts) do
     local want = call_options[k]
     if not want then
-      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, max_pages, headers, "
-        .. "extra)"):format(tostring(k)), level)
+      error(("alephant: unknown call option '%s' (known: deadline, timeout, retry, max_items, max_pages, prefetch, "
+        .. "headers, extra)"):format(tostring(k)), level)
     end
     if type(v) ~= want then error(("alephant: call option '%s' must be a %s"):format(k, want), level) end
   end

@@ -152,7 +152,8 @@ describe("client:batch #integration", function()
       "alephant: batch: call 1 must be a table { name, params, opts }, got string")
     assert.has_error(function() c:batch({ { "agents.nope" } }) end, "unknown endpoint 'agents.nope'")
     assert.has_error(function() c:batch({ { "agents.list", nil, { bogus = 1 } } }) end,
-      "alephant: unknown call option 'bogus' (known: deadline, timeout, retry, max_items, max_pages, headers, extra)")
+      "alephant: unknown call option 'bogus' (known: deadline, timeout, retry, max_items, max_pages, prefetch, "
+        .. "headers, extra)")
     for _, n in ipairs({ 0, 65, 1.5, "8" }) do
       assert.has_error(function() c:batch({}, { max_concurrency = n }) end,
         "alephant: batch option 'max_concurrency' must be an integer from 1 to 64")

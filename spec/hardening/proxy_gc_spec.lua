@@ -83,6 +83,12 @@ local cases = {
     local s, serr = h:stream(proxy({ method = "POST", url = DEAD, body = fresh("{}") }))
     assert.is_nil(s)
     assert.equal("network", serr.kind)
+    -- a started request: read like request's; the refused connection shows at finish
+    local pending = assert(h:start(proxy({ method = "POST", url = DEAD, body = fresh("{}"),
+      headers = { ["X-A"] = fresh("b") } })))
+    local pres, perr = pending:finish()
+    assert.is_nil(pres)
+    assert.equal("network", perr.kind)
     -- a batch: every request table read through __index, one refused before sending
     local out = h:request_many({ proxy({ url = DEAD, headers = { ["X-A"] = fresh("b") } }),
       proxy({ url = "ftp://example.com/" }) }, 2)
@@ -197,14 +203,15 @@ describe("the C binding with proxy tables and a collector between reads", functi
     end
     local st = assert(core.state_new(state_opts(VK)))
     local h = assert(core.http_new())
-    -- state: all in the state_new case (prepare_raw in its own); http: request, request_many, stream, close in the
-    -- http_new case
+    -- state: all in the state_new case (prepare_raw in its own); http: request, request_many, start, stream,
+    -- close in the http_new case
     assert.same({ "accept_scope", "close", "context", "invalidate_scope", "needs_scope", "prepare", "prepare_raw",
       "token_kind" }, methods(getmetatable(st)))
-    assert.same({ "close", "request", "request_many", "stream" }, methods(getmetatable(h)))
-    -- a stream's methods read no Lua value but the stream itself
+    assert.same({ "close", "request", "request_many", "start", "stream" }, methods(getmetatable(h)))
+    -- a stream's and a started request's methods read no Lua value but the object itself
     assert.same({ "close", "headers", "new_connections", "next", "status" },
       methods(debug.getregistry()["alephant.HttpStream"]))
+    assert.same({ "close", "finish" }, methods(debug.getregistry()["alephant.HttpPending"]))
     st:close()
     h:close()
   end)

@@ -818,4 +818,158 @@ describe("core.http transport", function()
       http:close()
     end)
   end)
+
+  -- http:start / pending:finish: http:request in two halves (tests/c/test_http_pending.c
+  -- shows with a holding server that start sends and never waits for the answer)
+  describe("started requests", function()
+    local http
+    before_each(function() http = core.http_new({ timeout = 5 }) end)
+    after_each(function() http:close() end)
+
+    it("finishes with the very table request returns", function()
+      local req = { method = "POST", url = srv.url .. "/echo?q=1", headers = { ["X-Alpha"] = "1" }, body = "{\"a\":1}" }
+      local p = assert(http:start(req))
+      assert.matches("^alephant%.HttpPending %(pending%)$", tostring(p))
+      local res, err = p:finish()
+      assert.is_nil(err)
+      local direct = assert(http:request(req))
+      local keys, want = {}, {}
+      for k in pairs(res) do keys[#keys + 1] = k end
+      for k in pairs(direct) do want[#want + 1] = k end
+      table.sort(keys)
+      table.sort(want)
+      assert.same(want, keys)
+      assert.equal(200, res.status)
+      assert.equal(direct.headers["content-type"], res.headers["content-type"])
+      local got = echo(res)
+      assert.equal("POST", got.method)
+      assert.equal("/echo?q=1", got.uri)
+      assert.equal("{\"a\":1}", got.body)
+      assert.equal("1", got.headers["X-Alpha"])
+      assert.is_number(res.local_port)
+      assert.matches("^alephant%.HttpPending %(closed%)$", tostring(p))
+      local again, aerr = p:finish()
+      assert.is_nil(again)
+      assert.equal("request is closed", aerr.message)
+    end)
+
+    it("takes other requests while one is pending, on another connection, and keeps their bytes apart", function()
+      assert(http:request({ url = srv.url .. "/echo" })) -- a kept-alive connection
+      local slow = assert(http:start({ url = srv.url .. "/stall?ms=300" }))
+      local a = assert(http:start({ url = srv.url .. "/echo?who=a" }))
+      local b = assert(http:request({ url = srv.url .. "/echo?who=b" }))
+      assert.equal("/echo?who=b", echo(b).uri)
+      local ra = assert(a:finish())
+      assert.equal("/echo?who=a", echo(ra).uri)
+      local rs = assert(slow:finish())
+      assert.equal("ok", rs.body)
+      assert.equal(0, rs.new_connections) -- the slow one took the kept connection ...
+      assert.not_equal(0, ra.new_connections + b.new_connections) -- ... so the others needed one
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("cancels an unfinished request on close; nothing stays open and the transport goes on", function()
+      local p = assert(http:start({ url = srv.url .. "/stall?ms=3000" }))
+      assert.is_true(p:close())
+      assert.is_true(p:close())
+      local res, err = p:finish()
+      assert.is_nil(res)
+      assert.equal("request is closed", err.message)
+      assert.equal(200, assert(http:request({ url = srv.url .. "/echo" })).status)
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("is detached by closing the transport, which counts it", function()
+      local p = assert(http:start({ url = srv.url .. "/stall?ms=3000" }))
+      local done = assert(http:start({ url = srv.url .. "/echo" }))
+      assert(done:finish())
+      assert.same({ true, 1 }, { http:close() })
+      assert.same({ true, 0 }, { http:close() })
+      local res, err = p:finish()
+      assert.is_nil(res)
+      assert.equal("network", err.kind)
+      assert.equal("transport is closed", err.message)
+      res, err = http:start({ url = srv.url .. "/echo" })
+      assert.is_nil(res)
+      assert.equal("transport is closed", err.message)
+    end)
+
+    it("reports at finish what request reports: refused, timeout, too_large", function()
+      local port = server.free_port()
+      local p = assert(http:start({ url = "http://127.0.0.1:" .. port .. "/" }))
+      local res, err = p:finish()
+      assert.is_nil(res)
+      assert.equal("network", err.kind)
+      assert.is_true(err.retryable)
+      assert.matches("^request to 127%.0%.0%.1 failed: ", err.message)
+      p = assert(http:start({ url = srv.url .. "/stall?ms=2000", timeout = 0.2 }))
+      res, err = p:finish()
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+      assert.matches("^request to 127%.0%.0%.1 timed out after 200 ms", err.message)
+      local small = core.http_new({ max_body = 10 })
+      p = assert(small:start({ url = srv.url .. "/bytes?n=100" }))
+      res, err = p:finish()
+      small:close()
+      assert.is_nil(res)
+      assert.equal("too_large", err.kind)
+      assert.equal("the response from 127.0.0.1 is larger than max_body (10 bytes)", err.message)
+    end)
+
+    it("refuses, before sending, what request refuses, and raises what it raises", function()
+      local bad = { url = srv.url .. "/echo", headers = { ["X-Bad"] = "a\r\nb" } }
+      local p, err = http:start(bad)
+      local _, rerr = http:request(bad)
+      assert.is_nil(p)
+      assert.equal("validation", err.kind)
+      assert.equal(rerr.message, err.message)
+      p, err = http:start({ url = "ftp://127.0.0.1/" })
+      assert.is_nil(p)
+      assert.equal("config", err.kind)
+      local ok, raised = pcall(http.start, http, { url = srv.url, nope = 1 })
+      local _, rraised = pcall(http.request, http, { url = srv.url, nope = 1 })
+      assert.is_false(ok)
+      assert.equal(rraised:gsub("request", "start"), raised)
+      assert.has_error(function() http.start({}, { url = srv.url }) end)
+    end)
+
+    it("is collected when dropped, and keeps its transport alive while referenced", function()
+      for _ = 1, 30 do assert(http:start({ url = srv.url .. "/stall?ms=1000" })) end
+      collectgarbage()
+      collectgarbage()
+      local p = assert(core.http_new({ timeout = 5 }):start({ url = srv.url .. "/echo?kept" }))
+      collectgarbage()
+      collectgarbage()
+      assert.equal("/echo?kept", echo(assert(p:finish())).uri)
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("supports Lua 5.4 to-be-closed variables", function()
+      if _VERSION ~= "Lua 5.4" then return end
+      local chunk = assert(load([[
+        local http, url = ...
+        local kept
+        do
+          local p <close> = assert(http:start({ url = url .. "/stall?ms=3000" }))
+          kept = p
+        end
+        return kept
+      ]]))
+      local p = chunk(http, srv.url)
+      assert.matches("closed", tostring(p))
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    local fork_it = fork.available() and it or pending
+    fork_it("cannot be finished in a forked child, and stays the parent's", function()
+      local p = assert(http:start({ url = srv.url .. "/stall?ms=300" }))
+      local line = fork.run(function()
+        local res, err = p:finish()
+        return res and "finished" or err.message
+      end)
+      assert.equal("request was started in another process (fork)", line)
+      assert.equal("ok", assert(p:finish()).body)
+      assert.equal(0, assert(http:request({ url = srv.url .. "/echo" })).new_connections)
+    end)
+  end)
 end)

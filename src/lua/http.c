@@ -11,6 +11,11 @@
  *   s:status(), s:headers(), s:new_connections()
  *   for chunk in s.next, s do ... end  -- chunk | nil at the end | nil, err
  *   s:close(); http:close()           -- also __gc and __close; idempotent
+ *   -- http:close() -> true, n: n = the open streams and unfinished started requests it
+ *   -- detached (0 when nothing was left open)
+ *   local p, err = http:start{...}    -- the same table as request: sent, not waited for
+ *   local res, err = p:finish()       -- then exactly what request would have returned
+ *   p:close()                         -- cancels an unfinished one; also __gc and __close
  *
  * Durations are seconds (fractions allowed). Wrong argument types and unknown keys
  * are raised; everything that can happen at run time comes back as nil, err. Each
@@ -30,6 +35,7 @@
 
 #define HTTP_MT "alephant.Http"
 #define STREAM_MT "alephant.HttpStream"
+#define PENDING_MT "alephant.HttpPending"
 #define GUARD_MT "alephant.HttpResponse" /* frees a C response if a push raises */
 #define BATCH_GUARD_MT "alephant.HttpBatch" /* frees a batch's C responses if a push raises */
 
@@ -48,6 +54,13 @@ typedef struct {
   al_http_stream *s;
   int http_ref; /* keeps the transport alive while the stream is open */
 } stream_box;
+
+typedef struct {
+  al_http_pending *p;
+  int http_ref; /* keeps the transport alive while the request is pending */
+  /* the answer finish is turning into Lua values: freed by __gc if pushing raises */
+  al_http_response res;
+} pending_box;
 
 /* ---- errors ---------------------------------------------------------------------- */
 
@@ -201,16 +214,19 @@ static int l_http_new(lua_State *L) {
   return 1;
 }
 
-/* close and __close: idempotent. Open streams are detached (they report that the
- * transport is closed). A response being pushed stays (box->res is not the
- * transport's): the request that pushes it frees it. */
+/* close and __close: idempotent. Open streams and started requests are detached (they
+ * report that the transport is closed). A response being pushed stays (box->res is not
+ * the transport's): the request that pushes it frees it. Returns true and how many
+ * transfers were left open (and are now detached). */
 static int l_http_close(lua_State *L) {
   http_box *box = check_http(L);
   al_http *h = box->h;
+  size_t open = al_http_open_transfers(h);
   box->h = NULL;
   al_http_free(h);
   lua_pushboolean(L, 1);
-  return 1;
+  lua_pushinteger(L, (lua_Integer)open);
+  return 2;
 }
 
 /* __gc: nothing can be pushing from an unreachable box, so a response left in it (a
@@ -604,6 +620,85 @@ static int l_stream_tostring(lua_State *L) {
   return 1;
 }
 
+/* ---- started requests ------------------------------------------------------------ */
+
+static pending_box *check_pending(lua_State *L) { return luaL_checkudata(L, 1, PENDING_MT); }
+
+/* http:start{...} -> pending | nil, err: checked and sent like request (a refusal sends
+ * nothing), returned once the request is written, never waiting for the answer. */
+static int l_http_start(lua_State *L) {
+  http_box *box = check_http(L);
+  al_http_request req;
+  al_http_header local[LOCAL_HEADERS];
+  al_error err;
+  pending_box *pb;
+  if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
+  if (box->h == NULL) return push_closed(L, "transport");
+  pb = lua_newuserdata(L, sizeof *pb);
+  memset(pb, 0, sizeof *pb);
+  pb->http_ref = LUA_NOREF;
+  luaL_getmetatable(L, PENDING_MT);
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 1);
+  pb->http_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (al_http_start(box->h, &req, &pb->p, &err)) {
+    luaL_unref(L, LUA_REGISTRYINDEX, pb->http_ref);
+    pb->http_ref = LUA_NOREF;
+    return push_failure(L, &err);
+  }
+  return 1;
+}
+
+/* pending:finish() -> response | nil, err: what http:request would have returned. The
+ * request is done with afterwards (a second finish: "request is closed"). */
+static int l_pending_finish(lua_State *L) {
+  pending_box *pb = check_pending(L);
+  al_error err;
+  http_box *hb;
+  int rc, ref;
+  if (pb->p == NULL) return push_closed(L, "request");
+  rc = al_http_pending_finish(pb->p, &pb->res, &err);
+  al_http_pending_free(pb->p);
+  pb->p = NULL;
+  ref = pb->http_ref;
+  pb->http_ref = LUA_NOREF;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ref); /* the transport, for the buffers' recycling */
+  hb = lua_touserdata(L, -1);            /* set with p: always the http box */
+  luaL_unref(L, LUA_REGISTRYINDEX, ref); /* it stays on the stack while this runs */
+  if (rc) return push_failure(L, &err);
+  push_response(L, &pb->res);
+  /* its buffers serve the transport's next request; hb->h is re-read, as a finalizer run
+   * while pushing may have closed the transport */
+  al_http_response_recycle(hb ? hb->h : NULL, &pb->res);
+  return 1;
+}
+
+/* close and __close: idempotent; an unfinished request is cancelled. */
+static int l_pending_close(lua_State *L) {
+  pending_box *pb = check_pending(L);
+  al_http_pending *p = pb->p;
+  int ref = pb->http_ref;
+  pb->p = NULL;
+  pb->http_ref = LUA_NOREF;
+  al_http_pending_free(p);
+  luaL_unref(L, LUA_REGISTRYINDEX, ref); /* LUA_NOREF is ignored */
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* __gc: nothing can be pushing from an unreachable box; an answer a raised push left goes too. */
+static int l_pending_gc(lua_State *L) {
+  pending_box *pb = check_pending(L);
+  al_http_response_free(&pb->res);
+  return l_pending_close(L);
+}
+
+static int l_pending_tostring(lua_State *L) {
+  pending_box *pb = check_pending(L);
+  lua_pushfstring(L, "alephant.HttpPending (%s)", pb->p ? "pending" : "closed");
+  return 1;
+}
+
 /* ---- module ---------------------------------------------------------------------- */
 
 /* core.check_proxy(value) -> true | nil, err: the `proxy` option's rule, for early
@@ -642,7 +737,10 @@ static int l_http_info(lua_State *L) {
 }
 
 static const luaL_Reg http_methods[] = {
-    {"request", l_http_request}, {"request_many", l_http_request_many}, {"stream", l_http_stream}, {"close", l_http_close}, {NULL, NULL}};
+    {"request", l_http_request}, {"request_many", l_http_request_many}, {"stream", l_http_stream},
+    {"start", l_http_start},     {"close", l_http_close},                {NULL, NULL}};
+
+static const luaL_Reg pending_methods[] = {{"finish", l_pending_finish}, {"close", l_pending_close}, {NULL, NULL}};
 
 static const luaL_Reg stream_methods[] = {{"next", l_stream_next},
                                           {"status", l_stream_status},
@@ -658,6 +756,11 @@ void alb_open_http(lua_State *L) {
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
   alb_new_class(L, STREAM_MT, stream_methods, l_stream_close, l_stream_tostring);
+  alb_new_class(L, PENDING_MT, pending_methods, l_pending_close, l_pending_tostring);
+  luaL_getmetatable(L, PENDING_MT); /* __gc also frees an answer a raise left in the box */
+  lua_pushcfunction(L, l_pending_gc);
+  lua_setfield(L, -2, "__gc");
+  lua_pop(L, 1);
   if (luaL_newmetatable(L, GUARD_MT)) {
     lua_pushcfunction(L, l_guard_gc);
     lua_setfield(L, -2, "__gc");

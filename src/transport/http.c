@@ -9,6 +9,9 @@
  *   libcurl, so no longjmp can cross its frames and no stale lua_State is ever used.
  * - A stream's buffer holds only what the caller has not taken yet: once it reaches
  *   STREAM_HIGH_WATER the write callback pauses the transfer, and next() resumes it.
+ * - A pending request (al_http_start) is a stream that buffers its whole answer and was
+ *   driven only until its request was written: it lives in the list of open streams, so
+ *   close and fork detach it, and any drive of the multi moves it along.
  * - curl_global_init runs once per process under pthread_once and curl_global_cleanup
  *   never runs (other Lua VMs and threads, or the host, may still be using libcurl).
  *   With the CURL_VERSION_THREADSAFE feature bit (libcurl >= 7.84 built with atomics;
@@ -131,6 +134,7 @@ typedef struct {
   int oom;
   int attached; /* added to http->multi */
   int multiplex; /* batch: HTTP/2 over TLS when the server offers it, one connection */
+  int copy_body; /* a pending request: the body may still be sending after start returns */
   int done;
   CURLcode result;
 } xfer;
@@ -141,8 +145,16 @@ struct al_http_stream {
   xfer x;
   al_http_stream *prev, *next;
   int state;
+  int forked_away; /* S_DETACHED by a fork (not by al_http_free) */
   al_error err; /* kept for S_FAILED: next() repeats it */
   long new_connections;
+};
+
+/* A started request (al_http_start) is a stream that buffers its whole body
+ * (streaming = 0, max_body applies) and was not driven to its headers: it sits in the
+ * transport's list of streams, so close and fork detach it with them. */
+struct al_http_pending {
+  al_http_stream s;
 };
 
 /* A socket libcurl opened for this transport: fd plus identity, so that after fork
@@ -823,7 +835,7 @@ static void xfer_take_spares(al_http *h, xfer *x) {
 }
 
 /* Stream whose transport went away: its transfer is gone, the struct stays with its owner. */
-static void stream_detach(al_http_stream *s, int curl_ok) {
+static void stream_detach(al_http_stream *s, int curl_ok, int by_fork) {
   al_http *h = s->x.http;
   if (curl_ok) {
     xfer_release(h, &s->x);
@@ -833,15 +845,16 @@ static void stream_detach(al_http_stream *s, int curl_ok) {
   }
   s->x.http = NULL;
   s->state = S_DETACHED;
+  s->forked_away = by_fork;
   s->prev = s->next = NULL;
 }
 
-static void detach_all_streams(al_http *h, int curl_ok) {
+static void detach_all_streams(al_http *h, int curl_ok, int by_fork) {
   al_http_stream *s = h->streams, *next;
   h->streams = NULL;
   for (; s; s = next) {
     next = s->next;
-    stream_detach(s, curl_ok);
+    stream_detach(s, curl_ok, by_fork);
   }
 }
 
@@ -853,7 +866,7 @@ static void abandon_after_fork(al_http *h) {
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   size_t i;
   if (devnull < 0) {
-    detach_all_streams(h, 0);
+    detach_all_streams(h, 0, 1);
     h->idle = NULL;
     easy_state_free(&h->idle_st);
     h->multi = NULL;
@@ -867,7 +880,7 @@ static void abandon_after_fork(al_http *h) {
       (void)dup2(devnull, t->fd);
   }
   close(devnull);
-  detach_all_streams(h, 1);
+  detach_all_streams(h, 1, 1);
   if (h->idle) curl_easy_cleanup(h->idle);
   h->idle = NULL;
   easy_state_free(&h->idle_st);
@@ -899,7 +912,7 @@ void al_http_free(al_http *h) {
   if (forked(h))
     abandon_after_fork(h);
   else
-    detach_all_streams(h, 1);
+    detach_all_streams(h, 1, 0);
   if (h->idle) curl_easy_cleanup(h->idle);
   easy_state_free(&h->idle_st);
   if (h->multi) curl_multi_cleanup(h->multi); /* closes its connections through close_socket */
@@ -915,6 +928,14 @@ void al_http_free(al_http *h) {
   free(h->spare_hn);
   free(h->spare_fields);
   free(h);
+}
+
+size_t al_http_open_transfers(const al_http *h) {
+  const al_http_stream *s;
+  size_t n = 0;
+  if (h == NULL) return 0;
+  for (s = h->streams; s; s = s->next) n++;
+  return n;
 }
 
 int al_http_check_header(const al_http_header *hdr, al_error *err) {
@@ -1266,7 +1287,7 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
   SET(CURLOPT_WRITEDATA, (void *)x);
   if (kind == REQ_BODY) {
     SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    if (streaming) /* the body may still be sending after stream_open returns */
+    if (streaming || x->copy_body) /* the body may still be sending after stream_open/start returns */
       SET(CURLOPT_COPYPOSTFIELDS, req->body_len ? req->body : "");
     else
       SET(CURLOPT_POSTFIELDS, req->body_len ? req->body : "");
@@ -1353,30 +1374,9 @@ static int response_take(al_http *h, xfer *x, al_http_response *res, al_error *e
   return 0;
 }
 
-int al_http_perform(al_http *h, const al_http_request *req, al_http_response *res, al_error *err) {
-  xfer x;
-  int rc;
-  memset(res, 0, sizeof *res);
-  memset(&x, 0, sizeof x);
-  if (xfer_start(h, &x, req, 0, err)) return -1;
-  rc = drive(h, &x, NULL, err);
-  if (rc == 0 && x.result != CURLE_OK) rc = xfer_error(&x, x.result, err);
-  if (rc == 0) {
-    res->status = info_long(x.easy, CURLINFO_RESPONSE_CODE);
-    if (res->status == 0) res->status = x.status;
-    res->new_connections = info_long(x.easy, CURLINFO_NUM_CONNECTS);
-    res->local_port = info_long(x.easy, CURLINFO_LOCAL_PORT);
-    rc = response_take(h, &x, res, err);
-  }
-  xfer_release(h, &x);
-  xfer_free_buffers(h, &x);
-  return rc;
-}
-
-/* ---- batches --------------------------------------------------------------------- */
-
-/* Moves a finished transfer's outcome into res[i] or errs[i] and gives its handle back. */
-static int batch_finish(al_http *h, xfer *x, al_http_response *res, al_error *err) {
+/* Moves a finished transfer's outcome into *res or *err and gives its handle back: the
+ * end of every buffered request (al_http_perform, a batch's, a pending one's). */
+static int xfer_finish(al_http *h, xfer *x, al_http_response *res, al_error *err) {
   int rc = x->result != CURLE_OK ? xfer_error(x, x->result, err) : 0;
   if (rc == 0) {
     res->status = info_long(x->easy, CURLINFO_RESPONSE_CODE);
@@ -1389,6 +1389,21 @@ static int batch_finish(al_http *h, xfer *x, al_http_response *res, al_error *er
   xfer_free_buffers(h, x);
   return rc;
 }
+
+int al_http_perform(al_http *h, const al_http_request *req, al_http_response *res, al_error *err) {
+  xfer x;
+  memset(res, 0, sizeof *res);
+  memset(&x, 0, sizeof x);
+  if (xfer_start(h, &x, req, 0, err)) return -1;
+  if (drive(h, &x, NULL, err)) {
+    xfer_release(h, &x);
+    xfer_free_buffers(h, &x);
+    return -1;
+  }
+  return xfer_finish(h, &x, res, err);
+}
+
+/* ---- batches --------------------------------------------------------------------- */
 
 int al_http_perform_many(al_http *h, const al_http_request *reqs, size_t n, size_t max_concurrency,
                          al_http_response *res, al_error *errs, int *rcs) {
@@ -1445,7 +1460,7 @@ int al_http_perform_many(al_http *h, const al_http_request *reqs, size_t n, size
         snprintf(x->errbuf, sizeof x->errbuf, "no response within %ld ms", x->timeout_ms);
       }
       if (x->done) {
-        rcs[i] = batch_finish(h, x, &res[i], &errs[i]);
+        rcs[i] = xfer_finish(h, x, &res[i], &errs[i]);
         state[i] = 2;
         active--;
         finished++;
@@ -1606,4 +1621,75 @@ void al_http_stream_free(al_http_stream *s) {
   easy_state_free(&s->x.st);
   xfer_free_buffers(NULL, &s->x);
   free(s);
+}
+
+/* ---- pending requests -------------------------------------------------------------- */
+
+/* libcurl has written the request's headers to the connection (CURLINFO_REQUEST_SIZE
+ * counts bytes written; libcurl zeroes it when a transfer starts, and drive() performs
+ * before it asks), or an answer has begun. */
+static int request_sent(const xfer *x) { return x->status > 0 || info_long(x->easy, CURLINFO_REQUEST_SIZE) > 0; }
+
+int al_http_start(al_http *h, const al_http_request *req, al_http_pending **out, al_error *err) {
+  al_http_pending *p = calloc(1, sizeof *p);
+  al_http_stream *s;
+  *out = NULL;
+  if (p == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory starting a request");
+  s = &p->s;
+  s->x.copy_body = 1;
+  if (xfer_start(h, &s->x, req, 0, err)) {
+    free(p);
+    return -1;
+  }
+  s->state = S_OPEN;
+  s->next = h->streams; /* linked before driving: collect_done may finish it */
+  if (h->streams) h->streams->prev = s;
+  h->streams = s;
+  if (drive(h, &s->x, request_sent, err)) { /* libcurl itself failed: nothing to finish later */
+    stream_unlink(s);
+    xfer_release(h, &s->x);
+    xfer_free_buffers(h, &s->x);
+    free(p);
+    return -1;
+  }
+  *out = p;
+  return 0;
+}
+
+int al_http_pending_finish(al_http_pending *p, al_http_response *res, al_error *err) {
+  al_http_stream *s = &p->s;
+  al_http *h = s->x.http;
+  memset(res, 0, sizeof *res);
+  if (s->state == S_END) return al_fail(err, AL_ERR_CONFIG, "", "the request was finished already");
+  if (s->state == S_OPEN && forked(h)) (void)ensure_ready(h, err); /* detaches it with the others */
+  if (s->state == S_DETACHED)
+    return al_fail(err, AL_ERR_NETWORK, "", s->forked_away ? "request was started in another process (fork)"
+                                                           : "transport is closed");
+  stream_unlink(s);
+  s->state = S_END;
+  s->x.http = NULL;
+  if (!s->x.done && drive(h, &s->x, NULL, err)) {
+    xfer_release(h, &s->x);
+    xfer_free_buffers(h, &s->x);
+    return -1;
+  }
+  return xfer_finish(h, &s->x, res, err);
+}
+
+void al_http_pending_free(al_http_pending *p) {
+  xfer *x;
+  if (p == NULL) return;
+  x = &p->s.x;
+  if (x->http && forked(x->http)) {
+    al_error ignored;
+    (void)ensure_ready(x->http, &ignored); /* the parent's transfer: abandoned with care */
+  }
+  if (x->http) {
+    stream_unlink(&p->s);
+    if (!x->done) x->st.configured = 0; /* cancelled half-way: the handle is not reused */
+    xfer_release(x->http, x); /* removing a running transfer aborts it */
+  }
+  easy_state_free(&x->st);
+  xfer_free_buffers(NULL, x);
+  free(p);
 }

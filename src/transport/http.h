@@ -12,7 +12,8 @@
  * fork: an al_http remembers the pid that created its handles. Used in another process,
  * it first abandons the inherited connections (their sockets are replaced by /dev/null
  * so libcurl's cleanup cannot read from or write to the parent's connections) and then
- * starts afresh. Open streams of the parent are then reported as closed.
+ * starts afresh. Open streams of the parent are then reported as closed, and its pending
+ * requests as started in another process.
  */
 #ifndef ALEPHANT_TRANSPORT_HTTP_H
 #define ALEPHANT_TRANSPORT_HTTP_H
@@ -33,6 +34,7 @@
 
 typedef struct al_http al_http;
 typedef struct al_http_stream al_http_stream;
+typedef struct al_http_pending al_http_pending;
 
 typedef struct {
   long timeout_ms;          /* whole request; 0 = AL_HTTP_DEFAULT_TIMEOUT_MS */
@@ -101,9 +103,14 @@ void al_http_library_info(al_http_info *info);
 /* NULL with *err filled (config: bad options; network: libcurl could not start). */
 al_http *al_http_new(const al_http_options *opts, al_error *err);
 
-/* Releases everything; open streams are detached (their next() says the transport is
- * closed) but stay owned by whoever opened them. NULL is fine. */
+/* Releases everything; open streams and pending requests are detached (their next() /
+ * finish says the transport is closed) but stay owned by whoever opened them. NULL is
+ * fine. */
 void al_http_free(al_http *h);
+
+/* Open streams plus started requests not yet finished or freed: the transfers that
+ * al_http_free would detach. */
+size_t al_http_open_transfers(const al_http *h);
 
 /* Proxies (src/transport/proxy.h): loopback URLs never go through one; https uses the
  * `proxy` option, else libcurl's environment variables, through a CONNECT tunnel; plain
@@ -152,5 +159,30 @@ long al_http_stream_new_connections(const al_http_stream *s);
 
 /* Aborts the transfer if still running and frees the stream. NULL is fine. */
 void al_http_stream_free(al_http_stream *s);
+
+/* A pending request: al_http_perform in two halves, so that the server's time overlaps
+ * the caller's (pagination's prefetch). al_http_start checks and sends the request like
+ * al_http_perform and returns once libcurl has written the request (its headers) to
+ * the connection, or the transfer ended (a failure, or an answer already complete);
+ * it never waits for the answer. 0 with *out set, or -1 with *err (and nothing sent)
+ * for what al_http_perform refuses before sending. The request body is copied; req
+ * need not outlive this call.
+ *
+ * While it is pending, the transport takes other requests, streams and batches: they
+ * run on other easy handles of the same multi (so another connection), and driving
+ * them also moves the pending transfer, whose bytes only ever reach its own buffers
+ * (max_body applies). al_http_free and a fork detach a pending request like a stream. */
+int al_http_start(al_http *h, const al_http_request *req, al_http_pending **out, al_error *err);
+
+/* Drives the pending request until it is done, then exactly what al_http_perform
+ * returns: 0 with *res filled (free it with al_http_response_free), or -1 with *err.
+ * A detached request fails (network): "transport is closed", or "request was started
+ * in another process (fork)". A second finish fails (config). Free p afterwards. */
+int al_http_pending_finish(al_http_pending *p, al_http_response *res, al_error *err);
+
+/* Frees p; an unfinished request is cancelled: its easy handle is taken off the multi
+ * and not reused (libcurl closes the connection of a transfer removed half-way).
+ * NULL is fine. */
+void al_http_pending_free(al_http_pending *p);
 
 #endif

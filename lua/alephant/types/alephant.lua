@@ -40,6 +40,7 @@
 ---@field headers? table<string, string> extra request headers
 ---@field max_items? integer each/all: stop after this many items
 ---@field max_pages? integer each/all: fail (too_large) past this many pages (default 10000)
+---@field prefetch? boolean each/all: send the next page's request while the caller works (default false)
 ---@field retry? boolean allow retrying a non-idempotent request
 ---@field timeout? number seconds per attempt
 
