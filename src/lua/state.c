@@ -185,7 +185,7 @@ static state_t *check_open(lua_State *L) {
  * else NULL. */
 static state_t *open_cached(lua_State *L) {
   state_box *b = NULL;
-  if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+  if (lua_getmetatable(L, 1)) { /* a table given the state's metatable has no userdata: NULL */
     if (lua_rawequal(L, -1, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
     lua_pop(L, 1);
   }
@@ -471,11 +471,18 @@ static void push_header_value(lua_State *L, const state_t *s, const al_header *x
   switch (x->kind) {
     case AL_H_ACCEPT:
     case AL_H_CONTENT_TYPE: push_cached(L, S_JSON); return;
-    case AL_H_AUTHORIZATION:
+    case AL_H_AUTHORIZATION: /* [1] and [2] were made by state_new from the very strings the
+                              * plan points to (s->auth, s->workspace): taken without a compare */
+      lua_rawgeti(L, cache, 1);
+      return;
     case AL_H_WORKSPACE:
-      lua_rawgeti(L, cache, x->kind == AL_H_AUTHORIZATION ? 1 : x->value == s->workspace ? 2 : 3);
+      if (x->value == s->workspace) {
+        lua_rawgeti(L, cache, 2);
+        return;
+      }
+      lua_rawgeti(L, cache, 3); /* the resolved context's, kept by accept_scope: compared */
       v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-      if (x->kind == AL_H_WORKSPACE && (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0)) {
+      if (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0) {
         lua_pop(L, 1); /* not the cached one: a new string */
         lua_pushlstring(L, x->value, x->value_n);
       }
