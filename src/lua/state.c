@@ -40,6 +40,10 @@ typedef struct {
   double scope_ttl;
   al_context ctx;
   al_client client; /* what al_request_plan reads: points into this state */
+  /* the endpoint prepare found last, and its name's bytes as Lua holds them: the string
+   * is kept in the cache (CACHE_NAME), so no other string can be at that address */
+  const char *last_name;
+  const al_endpoint *last_e;
 } state_t;
 
 typedef struct {
@@ -114,11 +118,12 @@ static void push_text(lua_State *L, const char *text, int from, int to) {
 
 /* Each state's Lua-side cache (a table: [1] = the Authorization value, built once, [2] =
  * the configured workspace id, [3] = the resolved context's workspace id, [4] = the last
- * URL prepare built, CACHE_URL), held
+ * URL prepare built, CACHE_URL, [5] = the last endpoint name it found, CACHE_NAME), held
  * as the userdata's user value (5.4) or environment (5.1, LuaJIT: must be a table). The
  * value lives as long as the state, as each request's header string used to until the
  * next collection; close() drops it with the C copy of the token. */
 #define CACHE_URL 4
+#define CACHE_NAME 5
 
 static void push_state_cache(lua_State *L, int idx) {
 #if LUA_VERSION_NUM >= 504
@@ -260,7 +265,7 @@ static int l_state_new(lua_State *L) {
   s->scope_ttl = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 300.0;
   lua_pop(L, 1);
   al_context_init(&s->ctx);
-  lua_createtable(L, 3, 0);
+  lua_createtable(L, CACHE_NAME, 0);
   lua_pushlstring(L, s->auth, s->token_n + 7);
   lua_rawseti(L, -2, 1);
   if (s->workspace[0]) {
@@ -713,7 +718,20 @@ static int l_prepare(lua_State *L) {
     ARG_FAILS();
     name = luaL_checklstring(L, 2, &name_n); /* raises */
   }
-  e = endpoint_at(L, 2);
+  /* the same name string as the last call's: its catalog entry without a look-up */
+  if (name == s->last_name) {
+    e = s->last_e;
+  } else {
+    e = endpoint_at(L, 2);
+    if (e) {
+      push_state_cache(L, 1);
+      lua_pushvalue(L, 2);
+      lua_rawseti(L, -2, CACHE_NAME);
+      lua_pop(L, 1);
+      s->last_name = name;
+      s->last_e = e;
+    }
+  }
   if (lua_type(L, 4) == LUA_TNUMBER) {
     now = (double)lua_tonumber(L, 4);
     if (!clock_fits(now)) {
