@@ -108,8 +108,9 @@ static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvaluei
  * them, else as a new string. */
 static void push_text(lua_State *L, const char *text, int from, int to) {
   int i;
-  for (i = from; i <= to; i++)
-    if (cached_strings[i - 1][0] == text[0] && strcmp(cached_strings[i - 1], text) == 0) {
+  for (i = from; i <= to; i++) /* the linker may have merged the core's literal with ours */
+    if (cached_strings[i - 1] == text ||
+        (cached_strings[i - 1][0] == text[0] && strcmp(cached_strings[i - 1], text) == 0)) {
       push_cached(L, i);
       return;
     }
@@ -648,8 +649,7 @@ static int push_values(lua_State *L, fields_t *f) {
   const al_request *r = f->r;
   unsigned i, k;
   int whole = 0;
-  lua_settop(L, 3);
-  push_state_cache(L, 1);
+  push_state_cache(L, 1); /* at 4: l_prepare left the stack at its 3 arguments */
   f->cache = 4;
   for (i = 0; i < r->nheaders; i++) whole |= r->headers[i].kind == AL_H_PARAM;
 #define PUSH_VALUE(key, has, push)            \
@@ -694,7 +694,7 @@ static int l_prepare(lua_State *L) {
   size_t name_n;
   const char *name;
   const al_endpoint *e;
-  int rc, extra = 0;
+  int rc, t3, extra = 0;
   unsigned i;
   char small[512];
   double now;
@@ -743,8 +743,9 @@ static int l_prepare(lua_State *L) {
   }
 
   if (e == NULL) return al_unknown_endpoint(name, name_n, &err), alb_push_error(L, &err);
-  if (!lua_isnoneornil(L, 3)) {
-    if (!lua_istable(L, 3)) {
+  t3 = lua_type(L, 3);
+  if (t3 > LUA_TNIL) {
+    if (t3 != LUA_TTABLE) {
       ARG_FAILS();
       luaL_checktype(L, 3, LUA_TTABLE); /* raises */
     }
