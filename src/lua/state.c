@@ -620,7 +620,16 @@ static void push_body(lua_State *L, const fields_t *f) {
   X(S_PAGING, r->paging != AL_PAGING_NONE, push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET)) \
   X(S_BODY, r->has_body && f->e != NULL, push_body(L, f))
 
-/* The request table on the stack: each key pushed before its value. */
+/* The request table on the stack: each key pushed before its value.
+ * What it costs on Lua 5.4 (analytics.usage, 9,160 instructions a call in all, Release,
+ * callgrind on 5.4.4 with a fixed string-hash seed): ~4,840 here, of which ~1,970 are the
+ * ten lua_rawset (a look-up that misses, then luaH_newkey), ~1,850 the two
+ * lua_createtable (the hash part's allocation and initialisation, and the collector's
+ * step, which frees the earlier requests: four blocks a call) and ~450 the key and value
+ * pushes; the core's plan is ~2,190, the argument and key checks ~1,700 (lua_next alone
+ * ~510) and the caller's loop ~425. The API has no cheaper way to make a table with
+ * string keys (no template copy, as LuaJIT's TDUP), so ~4,300 of it stays while the
+ * request keeps its fields as plain keys. */
 static void push_request(lua_State *L, fields_t *f) {
   const al_request *r = f->r;
   int t;
