@@ -253,6 +253,23 @@ describe("context resolution", function()
     assert.equal(WS, vk:prepare("collector.usage", {}, 1000).headers["X-Workspace-Id"])
   end)
 
+  -- prepare takes the header's string from the state's cache: the configured id, else
+  -- the last accepted context's (src/lua/state.c, push_header_value)
+  it("sends the configured workspace_id even after a scope answer names another", function()
+    local vk = state(VK, { workspace_id = WS })
+    assert(vk:accept_scope({ workspace = { id = WS2 } }, 1000))
+    assert.equal(WS2, vk:context(1001).workspace_id)
+    assert.equal(WS, vk:prepare("collector.usage", {}, 1001).headers["X-Workspace-Id"])
+  end)
+
+  it("sends the workspace of the last accepted scope answer", function()
+    local vk = state(VK)
+    assert(vk:accept_scope({ workspace = { id = WS } }, 1000))
+    assert.equal(WS, vk:prepare("collector.usage", {}, 1001).headers["X-Workspace-Id"])
+    assert(vk:accept_scope({ workspace = { id = WS2 } }, 1002))
+    assert.equal(WS2, vk:prepare("collector.usage", {}, 1003).headers["X-Workspace-Id"])
+  end)
+
   it("applies only to virtual keys", function()
     assert.is_false(state(jwt.make('{"exp":4102444800}'), { workspace_id = WS }):needs_scope(1000))
   end)

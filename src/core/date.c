@@ -33,13 +33,20 @@ static int digits(const char *s, size_t count, int *out) {
   return 0;
 }
 
-/* Shared by dates and datetimes: the first ten bytes as a calendar day. */
+/* s[i] as a digit's value, > 9 for any other byte (unsigned: below '0' wraps high) */
+#define DIGIT(s, i) ((unsigned)(unsigned char)(s)[i] - (unsigned)'0')
+
+/* Shared by dates and datetimes: the first ten bytes as a calendar day. The eight digits
+ * are read straight, without a loop per field: each date of a call is parsed here. */
 static int parse_day(const char *s, size_t n, al_date *out, const char *field, const char *shape, al_error *err) {
   char q[AL_QUOTE_CAP];
   al_date d;
-  if (n < 10 || digits(s, 4, &d.year) || s[4] != '-' || digits(s + 5, 2, &d.month) || s[7] != '-' ||
-      digits(s + 8, 2, &d.day))
+  if (n < 10 || s[4] != '-' || s[7] != '-' || DIGIT(s, 0) > 9 || DIGIT(s, 1) > 9 || DIGIT(s, 2) > 9 ||
+      DIGIT(s, 3) > 9 || DIGIT(s, 5) > 9 || DIGIT(s, 6) > 9 || DIGIT(s, 8) > 9 || DIGIT(s, 9) > 9)
     return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%s\"", field, shape, al_quote(s, n, q));
+  d.year = (int)(DIGIT(s, 0) * 1000 + DIGIT(s, 1) * 100 + DIGIT(s, 2) * 10 + DIGIT(s, 3));
+  d.month = (int)(DIGIT(s, 5) * 10 + DIGIT(s, 6));
+  d.day = (int)(DIGIT(s, 8) * 10 + DIGIT(s, 9));
   if (d.month < 1 || d.month > 12)
     return al_fail(err, AL_ERR_VALIDATION, field, "%s: month %02d does not exist in \"%.10s\"", field, d.month, s);
   if (d.day < 1 || d.day > al_days_in_month(d.year, d.month)) {

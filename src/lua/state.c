@@ -40,6 +40,10 @@ typedef struct {
   double scope_ttl;
   al_context ctx;
   al_client client; /* what al_request_plan reads: points into this state */
+  /* the endpoint prepare found last, and its name's bytes as Lua holds them: the string
+   * is kept in the cache (CACHE_NAME), so no other string can be at that address */
+  const char *last_name;
+  const al_endpoint *last_e;
 } state_t;
 
 typedef struct {
@@ -104,8 +108,9 @@ static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvaluei
  * them, else as a new string. */
 static void push_text(lua_State *L, const char *text, int from, int to) {
   int i;
-  for (i = from; i <= to; i++)
-    if (cached_strings[i - 1][0] == text[0] && strcmp(cached_strings[i - 1], text) == 0) {
+  for (i = from; i <= to; i++) /* the linker may have merged the core's literal with ours */
+    if (cached_strings[i - 1] == text ||
+        (cached_strings[i - 1][0] == text[0] && strcmp(cached_strings[i - 1], text) == 0)) {
       push_cached(L, i);
       return;
     }
@@ -114,11 +119,12 @@ static void push_text(lua_State *L, const char *text, int from, int to) {
 
 /* Each state's Lua-side cache (a table: [1] = the Authorization value, built once, [2] =
  * the configured workspace id, [3] = the resolved context's workspace id, [4] = the last
- * URL prepare built, CACHE_URL), held
+ * URL prepare built, CACHE_URL, [5] = the last endpoint name it found, CACHE_NAME), held
  * as the userdata's user value (5.4) or environment (5.1, LuaJIT: must be a table). The
  * value lives as long as the state, as each request's header string used to until the
  * next collection; close() drops it with the C copy of the token. */
 #define CACHE_URL 4
+#define CACHE_NAME 5
 
 static void push_state_cache(lua_State *L, int idx) {
 #if LUA_VERSION_NUM >= 504
@@ -185,7 +191,7 @@ static state_t *check_open(lua_State *L) {
  * else NULL. */
 static state_t *open_cached(lua_State *L) {
   state_box *b = NULL;
-  if (lua_type(L, 1) == LUA_TUSERDATA && lua_getmetatable(L, 1)) {
+  if (lua_getmetatable(L, 1)) { /* a table given the state's metatable has no userdata: NULL */
     if (lua_rawequal(L, -1, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
     lua_pop(L, 1);
   }
@@ -260,7 +266,7 @@ static int l_state_new(lua_State *L) {
   s->scope_ttl = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 300.0;
   lua_pop(L, 1);
   al_context_init(&s->ctx);
-  lua_createtable(L, 3, 0);
+  lua_createtable(L, CACHE_NAME, 0);
   lua_pushlstring(L, s->auth, s->token_n + 7);
   lua_rawseti(L, -2, 1);
   if (s->workspace[0]) {
@@ -471,11 +477,18 @@ static void push_header_value(lua_State *L, const state_t *s, const al_header *x
   switch (x->kind) {
     case AL_H_ACCEPT:
     case AL_H_CONTENT_TYPE: push_cached(L, S_JSON); return;
-    case AL_H_AUTHORIZATION:
+    case AL_H_AUTHORIZATION: /* [1] and [2] were made by state_new from the very strings the
+                              * plan points to (s->auth, s->workspace): taken without a compare */
+      lua_rawgeti(L, cache, 1);
+      return;
     case AL_H_WORKSPACE:
-      lua_rawgeti(L, cache, x->kind == AL_H_AUTHORIZATION ? 1 : x->value == s->workspace ? 2 : 3);
+      if (x->value == s->workspace) {
+        lua_rawgeti(L, cache, 2);
+        return;
+      }
+      lua_rawgeti(L, cache, 3); /* the resolved context's, kept by accept_scope: compared */
       v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-      if (x->kind == AL_H_WORKSPACE && (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0)) {
+      if (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0) {
         lua_pop(L, 1); /* not the cached one: a new string */
         lua_pushlstring(L, x->value, x->value_n);
       }
@@ -591,9 +604,11 @@ static void push_body(lua_State *L, const fields_t *f) {
  * state:prepare is a table constructor generated from the keys at load (prepare_lua):
  * LuaJIT copies a constructor's template with its keys in place (TDUP) instead of
  * inserting each key; analytics.usage 9,029 -> 8,127 instructions a call (callgrind,
- * bench/prepare.lua, each request kept).
+ * bench/prepare.lua, each request kept), and 8,100 -> 7,670 with one constructor per
+ * combination of the fields whose presence is not the constant 1 (paging, body), each
+ * copying only the keys it has: the request's hash part 16 -> 8 nodes.
  * In Lua 5.4 a constructor inserts each key as lua_rawset does, and the extra call and
- * returns cost more than they save. */
+ * returns cost more than they save (tried again: 9,900 -> 11,150). */
 #define REQUEST_FIELDS(X)                                                                              \
   X(S_METHOD, 1, push_text(L, r->method, S_GET, S_OPTIONS))                                            \
   X(S_URL, 1, push_url(L, r, f->small, f->cap, f->cache))                                              \
@@ -605,7 +620,16 @@ static void push_body(lua_State *L, const fields_t *f) {
   X(S_PAGING, r->paging != AL_PAGING_NONE, push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET)) \
   X(S_BODY, r->has_body && f->e != NULL, push_body(L, f))
 
-/* The request table on the stack: each key pushed before its value. */
+/* The request table on the stack: each key pushed before its value.
+ * What it costs on Lua 5.4 (analytics.usage, 9,160 instructions a call in all, Release,
+ * callgrind on 5.4.4 with a fixed string-hash seed): ~4,840 here, of which ~1,970 are the
+ * ten lua_rawset (a look-up that misses, then luaH_newkey), ~1,850 the two
+ * lua_createtable (the hash part's allocation and initialisation, and the collector's
+ * step, which frees the earlier requests: four blocks a call) and ~450 the key and value
+ * pushes; the core's plan is ~2,190, the argument and key checks ~1,700 (lua_next alone
+ * ~510) and the caller's loop ~425. The API has no cheaper way to make a table with
+ * string keys (no template copy, as LuaJIT's TDUP), so ~4,300 of it stays while the
+ * request keeps its fields as plain keys. */
 static void push_request(lua_State *L, fields_t *f) {
   const al_request *r = f->r;
   int t;
@@ -634,8 +658,7 @@ static int push_values(lua_State *L, fields_t *f) {
   const al_request *r = f->r;
   unsigned i, k;
   int whole = 0;
-  lua_settop(L, 3);
-  push_state_cache(L, 1);
+  push_state_cache(L, 1); /* at 4: l_prepare left the stack at its 3 arguments */
   f->cache = 4;
   for (i = 0; i < r->nheaders; i++) whole |= r->headers[i].kind == AL_H_PARAM;
 #define PUSH_VALUE(key, has, push)            \
@@ -680,7 +703,7 @@ static int l_prepare(lua_State *L) {
   size_t name_n;
   const char *name;
   const al_endpoint *e;
-  int rc, extra = 0;
+  int rc, t3, extra = 0;
   unsigned i;
   char small[512];
   double now;
@@ -704,7 +727,20 @@ static int l_prepare(lua_State *L) {
     ARG_FAILS();
     name = luaL_checklstring(L, 2, &name_n); /* raises */
   }
-  e = endpoint_at(L, 2);
+  /* the same name string as the last call's: its catalog entry without a look-up */
+  if (name == s->last_name) {
+    e = s->last_e;
+  } else {
+    e = endpoint_at(L, 2);
+    if (e) {
+      push_state_cache(L, 1);
+      lua_pushvalue(L, 2);
+      lua_rawseti(L, -2, CACHE_NAME);
+      lua_pop(L, 1);
+      s->last_name = name;
+      s->last_e = e;
+    }
+  }
   if (lua_type(L, 4) == LUA_TNUMBER) {
     now = (double)lua_tonumber(L, 4);
     if (!clock_fits(now)) {
@@ -716,8 +752,9 @@ static int l_prepare(lua_State *L) {
   }
 
   if (e == NULL) return al_unknown_endpoint(name, name_n, &err), alb_push_error(L, &err);
-  if (!lua_isnoneornil(L, 3)) {
-    if (!lua_istable(L, 3)) {
+  t3 = lua_type(L, 3);
+  if (t3 > LUA_TNIL) {
+    if (t3 != LUA_TTABLE) {
       ARG_FAILS();
       luaL_checktype(L, 3, LUA_TTABLE); /* raises */
     }
@@ -820,10 +857,56 @@ static int l_prepare_raw(lua_State *L) {
 }
 
 #if PREPARE_IN_LUA
+/* One return of prepare_lua's function: the request's constructor with the fields of
+ * REQUEST_FIELDS that are always there and the optional ones (has not 1) in present. */
+static void add_constructor(lua_State *L, luaL_Buffer *b, const int *keys, const int *optional, int nkeys,
+                            unsigned present) {
+  int i, k, v, first = 1;
+  luaL_addstring(b, "return {");
+  for (i = 0; i < nkeys; i++) {
+    if (optional[i] && !(present & (1u << i))) continue;
+    lua_pushfstring(L, "%s[\"%s\"] = v%d", first ? "" : ", ", cached_strings[keys[i] - 1], i + 1);
+    luaL_addvalue(b);
+    first = 0;
+    if (keys[i] != S_HEADERS) continue;
+    luaL_addstring(b, " or {");
+    for (k = 0, v = nkeys + 1; k < (int)(sizeof header_fields / sizeof header_fields[0]); k++) {
+      if (k == AL_H_PARAM) continue;
+      lua_pushfstring(L, "%s[\"%s\"] = v%d", v > nkeys + 1 ? ", " : "", cached_strings[header_fields[k] - 1], v);
+      luaL_addvalue(b);
+      v++;
+    }
+    luaL_addstring(b, "}");
+  }
+  luaL_addstring(b, "}\n");
+}
+
+/* The constructors for each combination of the optional fields from index `from` on,
+ * chosen by which values are nil: each table is made with the keys it has and no more
+ * (a template's keys all stay in the copy, nil or not, and 9 keys take a 16-node hash
+ * part where 7 take 8). */
+static void add_variants(lua_State *L, luaL_Buffer *b, const int *keys, const int *optional, int nkeys, int from,
+                         unsigned present) {
+  int i = from;
+  while (i < nkeys && !optional[i]) i++;
+  if (i == nkeys) {
+    add_constructor(L, b, keys, optional, nkeys, present);
+    return;
+  }
+  lua_pushfstring(L, "if v%d == nil then\n", i + 1);
+  luaL_addvalue(b);
+  add_variants(L, b, keys, optional, nkeys, i + 1, present);
+  luaL_addstring(b, "end\n");
+  add_variants(L, b, keys, optional, nkeys, i + 1, present | (1u << i));
+}
+
 /* Replaces the l_prepare closure on top of the stack by state:prepare for LuaJIT: a Lua
- * function that calls it and builds the request with one constructor whose keys come
- * from REQUEST_FIELDS and header_fields (the keys hold no quote or backslash):
- *   return {["method"] = v1, ..., ["headers"] = v3 or {["Accept"] = v10, ...}, ...}
+ * function that calls it and builds the request with a constructor whose keys come from
+ * REQUEST_FIELDS and header_fields (the keys hold no quote or backslash), one for each
+ * combination of the optional fields (paging, body):
+ *   if v8 == nil then
+ *     if v9 == nil then return {["method"] = v1, ..., ["headers"] = v3 or {["Accept"] = v10, ...}, ...} end
+ *     ...
  * l_prepare's nil, err and false, "scope" pass through; no values (an argument it would
  * raise for) call it again as a tail call, the error raised then as from the C function
  * itself (at the caller's line, "bad argument #1" for the name). */
@@ -833,8 +916,14 @@ static void prepare_lua(lua_State *L) {
       REQUEST_FIELDS(KEY)
 #undef KEY
   };
+  /* a field is optional unless its presence is the constant 1 */
+  const int optional[] = {
+#define OPTIONAL(key, has, push) !(sizeof #has == 2 && (#has)[0] == '1'),
+      REQUEST_FIELDS(OPTIONAL)
+#undef OPTIONAL
+  };
   const int nkeys = (int)(sizeof keys / sizeof keys[0]);
-  int c = lua_gettop(L), i, k, v;
+  int c = lua_gettop(L), i;
   luaL_Buffer b;
   luaL_buffinit(L, &b);
   luaL_addstring(&b, "local prepare = ...\nreturn function(state, name, params, now)\n  local v1");
@@ -845,21 +934,9 @@ static void prepare_lua(lua_State *L) {
   /* no values: an argument error, raised by the call again from the caller's frame */
   luaL_addstring(&b, " = prepare(state, name, params, now)\n  if not v1 then\n"
                      "    if v2 == nil then return prepare(state, name, params, now, true) end\n"
-                     "    return v1, v2\n  end\n  return {");
-  for (i = 0; i < nkeys; i++) {
-    lua_pushfstring(L, "%s[\"%s\"] = v%d", i ? ", " : "", cached_strings[keys[i] - 1], i + 1);
-    luaL_addvalue(&b);
-    if (keys[i] != S_HEADERS) continue;
-    luaL_addstring(&b, " or {");
-    for (k = 0, v = nkeys + 1; k < (int)(sizeof header_fields / sizeof header_fields[0]); k++) {
-      if (k == AL_H_PARAM) continue;
-      lua_pushfstring(L, "%s[\"%s\"] = v%d", v > nkeys + 1 ? ", " : "", cached_strings[header_fields[k] - 1], v);
-      luaL_addvalue(&b);
-      v++;
-    }
-    luaL_addstring(&b, "}");
-  }
-  luaL_addstring(&b, "}\nend\n");
+                     "    return v1, v2\n  end\n");
+  add_variants(L, &b, keys, optional, nkeys, 0, 0);
+  luaL_addstring(&b, "end\n");
   luaL_pushresult(&b); /* c + 1 */
   if (luaL_loadbuffer(L, lua_tostring(L, c + 1), lua_objlen(L, c + 1), "=alephant.state.prepare") != 0)
     lua_error(L);

@@ -28,6 +28,13 @@ int main(void) {
   CHECK(!date_ok(""));
   CHECK(!date_ok("2026-11-27T00:00:00Z"));
   CHECK(date_ok("2026-12-31"));
+  CHECK(date_ok("0000-01-01") && date_ok("9999-12-31"));
+  /* each digit place refuses the bytes either side of '0'..'9' */
+  CHECK(!date_ok("/026-01-05") && !date_ok("2:26-01-05") && !date_ok("20/6-01-05") && !date_ok("202:-01-05"));
+  CHECK(!date_ok("2026-/1-05") && !date_ok("2026-0:-05") && !date_ok("2026-01-/5") && !date_ok("2026-01-0:"));
+  CHECK(!date_ok("2026-01-0\xb5") && !date_ok("2026-01-0*"));
+  CHECK(al_parse_date("1999-07-08", 10, &d, "from", &err) == 0);
+  CHECK(d.year == 1999 && d.month == 7 && d.day == 8);
 
   CHECK(al_parse_date("2026-02-29", 10, NULL, "from", &err) == -1);
   CHECK(err.kind == AL_ERR_VALIDATION);
