@@ -63,10 +63,12 @@ function exchange.new(client, req, opts)
   end
   local may_retry = req.idempotent or opts.retry == true
   -- rawget: the client's nil options would go through Client.__index
+  local deadline = opts.deadline or rawget(client, "deadline")
   local ex = setmetatable({
     client = client, req = req, body = body, headers = headers,
     may_retry = may_retry, max_attempts = may_retry and client.max_retries + 1 or 1,
-    start = client._now(), deadline = opts.deadline or rawget(client, "deadline"),
+    -- the clock is read only to count down a deadline (no C call for a call without one)
+    start = deadline and client._now(), deadline = deadline,
     timeout = opts.timeout or client.timeout,
     attempt = 0, -- later: last_err, and with hooks request_id, info, sent_at
   }, Exchange)
