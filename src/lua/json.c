@@ -261,8 +261,8 @@ static int l_decode(lua_State *L) {
   s = lua_tolstring(L, 1, &n); /* stays valid: argument 1 stays on the stack */
   lua_settop(L, 1);
   luaL_checkstack(L, KEY_CACHE + 64, "JSON document");
-  luaL_getmetatable(L, ARRAY_MT); /* 2 */
-  lua_pushnil(L);                 /* 3: scratch */
+  lua_pushvalue(L, lua_upvalueindex(1)); /* 2: core.array_mt */
+  lua_pushnil(L);                        /* 3: scratch */
   lua_settop(L, 3 + KEY_CACHE);   /* 4..: the key cache */
   d.L = L;
   d.array_mt = 2;
@@ -751,8 +751,7 @@ int alb_is_null(lua_State *L, int idx) {
   return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL_UD;
 }
 
-static const luaL_Reg funcs[] = {
-    {"json_decode", l_decode}, {"json_encode", l_encode}, {"array", l_array}, {NULL, NULL}};
+static const luaL_Reg funcs[] = {{"json_encode", l_encode}, {"array", l_array}, {NULL, NULL}};
 
 void alb_open_json(lua_State *L) {
   alc_setfuncs(L, funcs, 0);
@@ -762,5 +761,8 @@ void alb_open_json(lua_State *L) {
     lua_pushliteral(L, ARRAY_MT);
     lua_setfield(L, -2, "__name");
   }
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, l_decode, 1); /* core.array_mt its upvalue: no registry lookup per call */
+  lua_setfield(L, -3, "json_decode");
   lua_setfield(L, -2, "array_mt");
 }
