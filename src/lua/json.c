@@ -250,7 +250,7 @@ static void flush(decoder *d, frame *fr, int closing) {
 static int l_decode(lua_State *L) {
   decoder d;
   al_json_scanner sc;
-  al_json_token tok;
+  al_json_token tok, key;
   al_json_type t;
   frame *cur;
   scratch sb;
@@ -294,7 +294,7 @@ static int l_decode(lua_State *L) {
         cur->seen = 0;
         cur->n = 0;
         if (t == AL_JSON_OBJECT) {
-          t = al_json_first_key(&sc, &tok);
+          t = al_json_first_member(&sc, &key, &tok);
           goto member;
         }
         t = al_json_first_element(&sc, &tok);
@@ -336,15 +336,13 @@ static int l_decode(lua_State *L) {
       if (t == AL_JSON_ARRAY_END) goto close;
       continue;
     }
-    t = al_json_next_key(&sc, &tok);
-  member:
-    if (t == AL_JSON_KEY) {
-      need_room(&d);
-      push_key(&d, cur, &tok, &sb);
-      t = al_json_value(&sc, &tok);
-      continue;
-    }
-    if (t != AL_JSON_OBJECT_END) goto fail;
+    t = al_json_next_member(&sc, &key, &tok);
+  member: /* a member: its key in key, its value's type in t (taken above); or the end */
+    if (t == AL_JSON_OBJECT_END) goto close;
+    if (t == AL_JSON_ERROR) goto fail;
+    need_room(&d);
+    push_key(&d, cur, &key, &sb);
+    continue;
   close:
     flush(&d, cur, 1);
     cur--;
