@@ -176,7 +176,7 @@ static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *s
   const unsigned char *k = (const unsigned char *)tok->str;
   key_slot *e;
   unsigned h;
-  if (tok->escaped || tok->len == 0 || tok->len > KEY_CACHE_MAX) {
+  if (tok->escaped || tok->len - 1 >= KEY_CACHE_MAX) { /* len 0 wraps around: not cached either */
     fr->maybe_dup = 1;
     push_string(L, tok, sb);
     return;
@@ -185,7 +185,7 @@ static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *s
   if (fr->seen & (1u << h)) fr->maybe_dup = 1;
   fr->seen |= 1u << h;
   e = &d->cache[h];
-  if (e->len == tok->len && e->src != NULL && same_key(e->src, tok->str, tok->len)) {
+  if (e->len == tok->len && same_key(e->src, tok->str, tok->len)) { /* an empty entry's len is 0 */
     lua_pushvalue(L, d->keys + (int)h);
     return;
   }
