@@ -213,11 +213,13 @@ static long scan(const char *data, size_t size, buf *rw, buf *shape) {
 /* The decoder's way through a document (al_json_value, al_json_first_key, ...,
  * knowing where it is) ends as al_json_next does: the same tokens at the same offsets,
  * END, or the same error at the same offset; only a missing ':' is reported before
- * the key that lacks it, where al_json_next returns the key first. */
-static void descend(const char *data, size_t size) {
+ * the key that lacks it, where al_json_next returns the key first. With members, an
+ * object's members come from al_json_first_member / al_json_next_member (key and
+ * value in one call, as the Lua decoder takes them): the same tokens again. */
+static void descend(const char *data, size_t size, int members) {
   static unsigned char object[AL_JSON_MAX_DEPTH + 1];
   al_json_scanner sc, ref;
-  al_json_token tok, rtok;
+  al_json_token tok, rtok, key;
   buf types = {0};
   al_json_type t, rt;
   struct {
@@ -231,6 +233,24 @@ static void descend(const char *data, size_t size) {
     rec.t = t;
     rec.offset = tok.offset;
     put(&types, &rec, sizeof rec);
+    if (members && t != AL_JSON_ARRAY && (t == AL_JSON_OBJECT || (sc.depth > 0 && object[sc.depth]))) {
+      key.offset = (size_t)-1;
+      if (t == AL_JSON_OBJECT) {
+        REQUIRE(sc.depth >= 1 && sc.depth <= AL_JSON_MAX_DEPTH);
+        object[sc.depth] = 1;
+        t = al_json_first_member(&sc, &key, &tok);
+      } else {
+        t = al_json_next_member(&sc, &key, &tok);
+      }
+      /* the key, unless the error is its own (none scanned, or no ':' after it) */
+      if (t != AL_JSON_OBJECT_END && key.offset != (size_t)-1 &&
+          !(t == AL_JSON_ERROR && strncmp(sc.err, "expected ':'", 12) == 0)) {
+        rec.t = AL_JSON_KEY;
+        rec.offset = key.offset;
+        put(&types, &rec, sizeof rec);
+      }
+      continue;
+    }
     if (t == AL_JSON_OBJECT || t == AL_JSON_ARRAY) {
       REQUIRE(sc.depth >= 1 && sc.depth <= AL_JSON_MAX_DEPTH);
       object[sc.depth] = t == AL_JSON_OBJECT;
@@ -270,7 +290,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   long n1, n2;
   double d;
 
-  descend(s, size);
+  descend(s, size, 0);
+  descend(s, size, 1);
   n1 = scan(s, size, &rw, &shape1);
   if (n1 >= 0) { /* the canonical rewrite scans to the same tokens and values */
     n2 = scan(rw.p ? rw.p : "", rw.len, NULL, &shape2);

@@ -319,8 +319,9 @@ static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
 #endif
 
 /* One pass: the grammar, and the first 19 significant digits as an integer mantissa,
- * so that integers and short decimals need no second look at the text. */
-static al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
+ * so that integers and short decimals need no second look at the text. Inline in
+ * scan_value and member_value. */
+static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   size_t n = sc->n, start = sc->pos, i = start, sig = 0;
   int neg = 0, integral = 1, nfrac = 0;
@@ -519,6 +520,35 @@ al_json_type al_json_value(al_json_scanner *sc, al_json_token *tok) {
 al_json_type al_json_first_key(al_json_scanner *sc, al_json_token *tok) { return first_key(sc, tok, 1); }
 
 al_json_type al_json_next_key(al_json_scanner *sc, al_json_token *tok) { return next_key(sc, tok, 1); }
+
+/* A member's value, after its key's ':': what al_json_value does there (inside an
+ * object the input is never empty), with the two usual values, strings and numbers,
+ * scanned inline rather than through scan_value's call. */
+static HOT al_json_type member_value(al_json_scanner *sc, al_json_token *tok) {
+  const unsigned char *s = (const unsigned char *)sc->s;
+  size_t pos = skip_ws(s, sc->pos, sc->n);
+  sc->pos = pos;
+  tok->offset = pos;
+  if (pos < sc->n) {
+    if (s[pos] == '"') return scan_string(sc, tok);
+    if ((s[pos] >= '0' && s[pos] <= '9') || s[pos] == '-') return scan_number(sc, tok);
+  }
+  return scan_value(sc, tok, "a value");
+}
+
+al_json_type al_json_first_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok) {
+  al_json_type t = first_key(sc, key, 1);
+  if (t == AL_JSON_KEY) return member_value(sc, tok);
+  if (t == AL_JSON_OBJECT_END) tok->offset = key->offset; /* the '}' */
+  return t;
+}
+
+al_json_type al_json_next_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok) {
+  al_json_type t = next_key(sc, key, 1);
+  if (t == AL_JSON_KEY) return member_value(sc, tok);
+  if (t == AL_JSON_OBJECT_END) tok->offset = key->offset; /* the '}' */
+  return t;
+}
 
 al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;

@@ -176,7 +176,7 @@ static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *s
   const unsigned char *k = (const unsigned char *)tok->str;
   key_slot *e;
   unsigned h;
-  if (tok->escaped || tok->len == 0 || tok->len > KEY_CACHE_MAX) {
+  if (tok->escaped || tok->len - 1 >= KEY_CACHE_MAX) { /* len 0 wraps around: not cached either */
     fr->maybe_dup = 1;
     push_string(L, tok, sb);
     return;
@@ -185,7 +185,7 @@ static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *s
   if (fr->seen & (1u << h)) fr->maybe_dup = 1;
   fr->seen |= 1u << h;
   e = &d->cache[h];
-  if (e->len == tok->len && e->src != NULL && same_key(e->src, tok->str, tok->len)) {
+  if (e->len == tok->len && same_key(e->src, tok->str, tok->len)) { /* an empty entry's len is 0 */
     lua_pushvalue(L, d->keys + (int)h);
     return;
   }
@@ -250,7 +250,7 @@ static void flush(decoder *d, frame *fr, int closing) {
 static int l_decode(lua_State *L) {
   decoder d;
   al_json_scanner sc;
-  al_json_token tok;
+  al_json_token tok, key;
   al_json_type t;
   frame *cur;
   scratch sb;
@@ -261,8 +261,8 @@ static int l_decode(lua_State *L) {
   s = lua_tolstring(L, 1, &n); /* stays valid: argument 1 stays on the stack */
   lua_settop(L, 1);
   luaL_checkstack(L, KEY_CACHE + 64, "JSON document");
-  luaL_getmetatable(L, ARRAY_MT); /* 2 */
-  lua_pushnil(L);                 /* 3: scratch */
+  lua_pushvalue(L, lua_upvalueindex(1)); /* 2: core.array_mt */
+  lua_pushnil(L);                        /* 3: scratch */
   lua_settop(L, 3 + KEY_CACHE);   /* 4..: the key cache */
   d.L = L;
   d.array_mt = 2;
@@ -294,7 +294,7 @@ static int l_decode(lua_State *L) {
         cur->seen = 0;
         cur->n = 0;
         if (t == AL_JSON_OBJECT) {
-          t = al_json_first_key(&sc, &tok);
+          t = al_json_first_member(&sc, &key, &tok);
           goto member;
         }
         t = al_json_first_element(&sc, &tok);
@@ -336,15 +336,13 @@ static int l_decode(lua_State *L) {
       if (t == AL_JSON_ARRAY_END) goto close;
       continue;
     }
-    t = al_json_next_key(&sc, &tok);
-  member:
-    if (t == AL_JSON_KEY) {
-      need_room(&d);
-      push_key(&d, cur, &tok, &sb);
-      t = al_json_value(&sc, &tok);
-      continue;
-    }
-    if (t != AL_JSON_OBJECT_END) goto fail;
+    t = al_json_next_member(&sc, &key, &tok);
+  member: /* a member: its key in key, its value's type in t (taken above); or the end */
+    if (t == AL_JSON_OBJECT_END) goto close;
+    if (t == AL_JSON_ERROR) goto fail;
+    need_room(&d);
+    push_key(&d, cur, &key, &sb);
+    continue;
   close:
     flush(&d, cur, 1);
     cur--;
@@ -751,8 +749,7 @@ int alb_is_null(lua_State *L, int idx) {
   return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) == NULL_UD;
 }
 
-static const luaL_Reg funcs[] = {
-    {"json_decode", l_decode}, {"json_encode", l_encode}, {"array", l_array}, {NULL, NULL}};
+static const luaL_Reg funcs[] = {{"json_encode", l_encode}, {"array", l_array}, {NULL, NULL}};
 
 void alb_open_json(lua_State *L) {
   alc_setfuncs(L, funcs, 0);
@@ -762,5 +759,8 @@ void alb_open_json(lua_State *L) {
     lua_pushliteral(L, ARRAY_MT);
     lua_setfield(L, -2, "__name");
   }
+  lua_pushvalue(L, -1);
+  lua_pushcclosure(L, l_decode, 1); /* core.array_mt its upvalue: no registry lookup per call */
+  lua_setfield(L, -3, "json_decode");
   lua_setfield(L, -2, "array_mt");
 }
