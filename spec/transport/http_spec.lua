@@ -601,6 +601,57 @@ describe("core.http transport", function()
       assert.equal("nested=true whole=true bad=0 closed=transport is closed", out)
     end)
 
+    -- start, stream and request_many allocate (the pending/stream userdata, its
+    -- registry reference, the batch's scratch arrays) after they checked that the
+    -- transport is open: a finalizer those allocations run may close it, and then the
+    -- call must say so rather than hand libcurl a freed transport (it crashed).
+    it("says 'transport is closed' when a finalizer closes it while start, stream or request_many set up", function()
+      local script = [=[
+        local core = require("alephant.core")
+        local url = assert(URL)
+        local function garbage(fn)
+          if _VERSION == "Lua 5.1" then
+            local p = newproxy(true)
+            getmetatable(p).__gc = fn
+          else
+            setmetatable({}, { __gc = fn })
+          end
+        end
+        if _VERSION == "Lua 5.4" then collectgarbage("incremental", 0, 1000, 0) else
+          collectgarbage("setpause", 0)
+          collectgarbage("setstepmul", 1000)
+        end
+        local calls = {
+          start = function(h) local p, err = h:start({ url = url }) if p then p:close() end return p, err end,
+          stream = function(h) local s, err = h:stream({ url = url }) if s then s:close() end return s, err end,
+          request_many = function(h)
+            local t, err = h:request_many({ { url = url } })
+            if t and t[1] == nil then return nil, t[2] end
+            return t, err
+          end,
+        }
+        local out = {}
+        for _, name in ipairs({ "start", "stream", "request_many" }) do
+          local closed = "never"
+          for _ = 1, 200 do
+            local closer = core.http_new({ timeout = 5 })
+            for _ = 1, 5 do
+              garbage(function() closer:close() end)
+              local ok, err = calls[name](closer)
+              if not ok then closed = err.message break end
+            end
+            closer:close()
+            if closed ~= "never" then break end
+          end
+          out[#out + 1] = name .. "=" .. closed
+        end
+        io.write(table.concat(out, " "))
+      ]=]
+      local out = sys.slurp(("LUA_PATH=%s LUA_CPATH=%s timeout 60 %s -e %s 2>&1"):format(sys.shq(package.path),
+        sys.shq(package.cpath), sys.lua_command(), sys.shq(("URL = %q\n"):format(srv.url .. "/echo") .. script)))
+      assert.equal("start=transport is closed stream=transport is closed request_many=transport is closed", out)
+    end)
+
     it("collects open transports and streams", function()
       for _ = 1, 30 do
         local http = core.http_new({ timeout = 5 })
