@@ -254,6 +254,32 @@ describe("each/all with prefetch #integration", function()
     assert.equal(total + 1, body) -- page 1 once for the loop, once per body
   end)
 
+  it("raises an on_request error when its page is needed, after the previous page's items", function()
+    local function run(prefetch)
+      emu:reset()
+      local c = client({ on_request = function(info)
+        if info.url:match("[?&]page=2") then error({ hook = "page 2 refused" }) end
+      end })
+      local items = {}
+      local ok, raised = pcall(function()
+        for item, err in c.agents:each({ page_size = 1 }, { prefetch = prefetch }) do
+          assert.is_table(item, tostring(err))
+          items[#items + 1] = item.id
+        end
+      end)
+      assert.is_false(ok)
+      return items, raised, pages_asked()
+    end
+    local items, raised, asked = run(false)
+    assert.equal(1, #items)
+    assert.same({ hook = "page 2 refused" }, raised)
+    assert.same({ 1 }, asked)
+    local pitems, praised, pasked = run(true)
+    assert.same(items, pitems)
+    assert.same(raised, praised)
+    assert.same(asked, pasked)
+  end)
+
   it("refuses a prefetch that is no boolean", function()
     local c = client()
     assert.has_error(function() c.agents:each({}, { prefetch = "yes" }) end,
