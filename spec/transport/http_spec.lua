@@ -1011,6 +1011,68 @@ describe("core.http transport", function()
       assert.same({ true, 0 }, { http:close() })
     end)
 
+    it("never hands a cancelled half-read answer to the next request", function()
+      -- the pending one reads its headers and a first event while the request drives
+      -- the transport, then is cancelled with the rest of its answer still coming
+      local p = assert(http:start({ url = srv.url .. "/stream?chunks=30&size=2000&ms=50" }))
+      assert.equal("ok", assert(http:request({ url = srv.url .. "/stall?ms=300" })).body)
+      assert.is_true(p:close())
+      for i = 1, 5 do
+        local res = assert(http:request({ url = srv.url .. "/echo?after=" .. i }))
+        assert.equal("/echo?after=" .. i, echo(res).uri)
+      end
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("keeps many pending requests, a stream and a batch on one transport apart", function()
+      local ps = {}
+      for i = 1, 40 do ps[i] = assert(http:start({ url = srv.url .. "/echo?p=" .. i })) end
+      local s = assert(http:stream({ url = srv.url .. "/stream?chunks=5&size=100000&ms=10" }))
+      local batch = assert(http:request_many({ { url = srv.url .. "/echo?b=1" },
+        { url = srv.url .. "/bytes?n=200000" } }))
+      assert.equal("/echo?b=1", echo(batch[1]).uri)
+      assert.equal(200000, #batch[2].body)
+      local streamed = 0
+      for i = 40, 1, -1 do -- finished in the reverse order, the stream read in between
+        assert.equal("/echo?p=" .. i, echo(assert(ps[i]:finish())).uri)
+        local chunk = s:next()
+        if chunk then streamed = streamed + #chunk end
+      end
+      while true do
+        local chunk, err = s:next()
+        assert.is_nil(err)
+        if not chunk then break end
+        streamed = streamed + #chunk
+      end
+      assert.is_true(streamed >= 5 * 100000)
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("buffers a whole large answer that arrives before the finish, and times out alone", function()
+      local big = assert(http:start({ url = srv.url .. "/bytes?n=3000000" }))
+      local late = assert(http:start({ url = srv.url .. "/stall?ms=3000", timeout = 0.2 }))
+      -- a request meanwhile drives them: the big one is read whole, the late one times out
+      assert.equal("ok", assert(http:request({ url = srv.url .. "/stall?ms=500" })).body)
+      local res, err = late:finish()
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+      local whole = assert(big:finish())
+      assert.equal(3000000, #whole.body)
+      assert.equal(string.rep("x", 3000000), whole.body)
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("gets the server's early answer to a body it does not want", function()
+      -- nginx refuses past client_max_body_size (16m) from the headers, before the body is read
+      local body = string.rep("b", 20 * 1024 * 1024)
+      local p = assert(http:start({ method = "POST", url = srv.url .. "/echo", body = body }))
+      body = nil -- luacheck: ignore 311 (the request has its own copy)
+      collectgarbage()
+      local res, err = p:finish()
+      if res then assert.equal(413, res.status) else assert.equal("network", err.kind) end
+      assert.equal("/echo?after", echo(assert(http:request({ url = srv.url .. "/echo?after" }))).uri)
+    end)
+
     local fork_it = fork.available() and it or pending
     fork_it("cannot be finished in a forked child, and stays the parent's", function()
       local p = assert(http:start({ url = srv.url .. "/stall?ms=300" }))
