@@ -174,6 +174,38 @@ describe("each/all with prefetch #integration", function()
     assert.equal(total + 1, #asked)
   end)
 
+  it("handles a prefetched page's 429 (Retry-After), 401 and invalid JSON as a single call would", function()
+    -- page 1 takes a harmless armed fault, page 2 the one under test
+    local function page2(fault, opts)
+      emu:reset()
+      emu:arm({ fault = "stall=0", count = 1, path = "/api/v1/agents" })
+      emu:arm({ fault = fault, count = 1, path = "/api/v1/agents" })
+      local waits = {}
+      local c = client({ max_retries = 1, sleep = function(s) waits[#waits + 1] = s end })
+      local got = {}
+      for item, err in c.agents:each({ page_size = 1 }, opts or { prefetch = true }) do
+        got[#got + 1] = item == false and err or item.id
+        if item == false then break end
+      end
+      return got, waits, pages_asked()
+    end
+    local got, waits, asked = page2("429;retry-after=2")
+    assert.equal(total, #got)
+    assert.same({ 2 }, waits)
+    assert.same({ 1, 2, 2 }, { asked[1], asked[2], asked[3] })
+    for _, fault in ipairs({ "401;echo", "malformed" }) do
+      local pgot, pwaits, pasked = page2(fault)
+      local sgot, swaits, sasked = page2(fault, {}) -- without prefetch: the same outcome
+      assert.equal(2, #pgot)
+      assert.equal(sgot[1], pgot[1])
+      assert.equal(sgot[2].kind, pgot[2].kind)
+      assert.equal(sgot[2].message, pgot[2].message)
+      assert.same(swaits, pwaits)
+      assert.same(sasked, pasked)
+      assert.is_nil(tostring(pgot[2]):find(emu.tokens.pat_read, 1, true))
+    end
+  end)
+
   it("takes the rate limiter's token and fires on_request when the prefetched request is sent", function()
     local now, events = 0, {}
     local function page_of(info) return info.url:match("[?&]page=(%d+)") end
