@@ -312,6 +312,24 @@ describe("each/all with prefetch #integration", function()
     assert.same(asked, pasked)
   end)
 
+  it("runs nested prefetching iterators over one client, an inner one left early", function()
+    local c = client()
+    local pairs_seen, inner_total = 0, 0
+    for outer, err in c.agents:each({ page_size = 1 }, { prefetch = true }) do
+      assert.is_table(outer, tostring(err))
+      for inner, ierr in c.agents:each({ page_size = 1 }, { prefetch = true }) do
+        assert.is_table(inner, tostring(ierr))
+        pairs_seen = pairs_seen + 1
+        if inner.id == outer.id then break end -- leaves with its next page prefetched
+      end
+      local n = 0
+      for _ in c.agents:each({ page_size = 2 }, { prefetch = true }) do n = n + 1 end
+      inner_total = inner_total + n
+    end
+    assert.equal(total * (total + 1) / 2, pairs_seen)
+    assert.equal(total * total, inner_total)
+  end)
+
   it("refuses a prefetch that is no boolean", function()
     local c = client()
     assert.has_error(function() c.agents:each({}, { prefetch = "yes" }) end,
