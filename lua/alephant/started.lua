@@ -19,6 +19,8 @@
 -- A started call that is never finished is cancelled by `cancel`, when it is collected
 -- (the transport's request is a userdata with `__gc`) and when the client is closed
 -- (closing the transport detaches it). Its `on_request` has fired; no `on_response` will.
+-- What `on_request` raises at the start is raised again by the finish (after the
+-- closed-client check, as a call made then would).
 -- @module alephant.started
 local exchange = require "alephant.exchange"
 local scrub = require "alephant.scrub"
@@ -59,7 +61,14 @@ function started.start(client, name, params, opts)
     return self
   end
   self.ex, self.transport = ex, transport
-  local r = ex:next() -- the rate limiter's token, on_request; nil: the deadline has passed
+  -- the rate limiter's token, on_request; nil: the deadline has passed. What it raises
+  -- (an on_request hook's error) is raised by the finish, where a call made then would
+  -- have raised it: a loop still gets the previous page's items first.
+  local ok, r = pcall(ex.next, ex)
+  if not ok then
+    self.raise = r
+    return self
+  end
   if r then self.pending, self.terr = transport:start(r) end
   return self
 end
@@ -76,6 +85,7 @@ function Started:finish()
     return scrub.result(c._secrets, nil, refused)
   end
   if self.err then return scrub.result(c._secrets, nil, self.err) end
+  if self.raise ~= nil then error(self.raise, 0) end
   if not p and not self.terr then return scrub.result(c._secrets, ex:give_up()) end
   local verdict, data, derr, meta
   if p then

@@ -60,6 +60,31 @@ describe("pagination against a server that pages forever #integration", function
     assert.matches("offset", errs[1].message)
   end)
 
+  it("keeps the offsets, the repeat check and max_pages with prefetch", function()
+    local function ids(iter)
+      local items, errs = drain(iter)
+      local out = {}
+      for i, item in ipairs(items) do out[i] = item.id end
+      return out, errs
+    end
+    -- offset style: the prefetched page's offset counts the previous page's items
+    local got, errs = ids(client("forever").collector:each_logs({ limit = 2 }, { max_pages = 3, prefetch = true }))
+    assert.same({ "item-0-a", "item-0-b", "item-2-a", "item-2-b", "item-4-a", "item-4-b" }, got)
+    assert.equal("too_large", errs[1].kind)
+    got, errs = ids(client("forever").agents:each({ page_size = 2 }, { max_pages = 2, prefetch = true }))
+    assert.same({ "item-1-a", "item-1-b", "item-2-a", "item-2-b" }, got)
+    assert.equal("max_pages", errs[1].field)
+    -- a prefetched page that repeats the previous one ends the loop as without prefetch
+    for _, iter in ipairs({ client("same").agents:each({ page_size = 2 }, { prefetch = true }),
+      client("same").collector:each_logs({ limit = 2 }, { prefetch = true }) }) do
+      got, errs = ids(iter)
+      assert.same({ "same-a", "same-b" }, got)
+      assert.equal(1, #errs)
+      assert.equal("decode", errs[1].kind)
+      assert.matches("2 repeats the previous page", errs[1].message)
+    end
+  end)
+
   it("bounds all() by a default max_items, and stops at an explicit one", function()
     assert.is_true(paginate.max_items >= 100000)
     local saved = paginate.max_items

@@ -174,6 +174,38 @@ describe("each/all with prefetch #integration", function()
     assert.equal(total + 1, #asked)
   end)
 
+  it("handles a prefetched page's 429 (Retry-After), 401 and invalid JSON as a single call would", function()
+    -- page 1 takes a harmless armed fault, page 2 the one under test
+    local function page2(fault, opts)
+      emu:reset()
+      emu:arm({ fault = "stall=0", count = 1, path = "/api/v1/agents" })
+      emu:arm({ fault = fault, count = 1, path = "/api/v1/agents" })
+      local waits = {}
+      local c = client({ max_retries = 1, sleep = function(s) waits[#waits + 1] = s end })
+      local got = {}
+      for item, err in c.agents:each({ page_size = 1 }, opts or { prefetch = true }) do
+        got[#got + 1] = item == false and err or item.id
+        if item == false then break end
+      end
+      return got, waits, pages_asked()
+    end
+    local got, waits, asked = page2("429;retry-after=2")
+    assert.equal(total, #got)
+    assert.same({ 2 }, waits)
+    assert.same({ 1, 2, 2 }, { asked[1], asked[2], asked[3] })
+    for _, fault in ipairs({ "401;echo", "malformed" }) do
+      local pgot, pwaits, pasked = page2(fault)
+      local sgot, swaits, sasked = page2(fault, {}) -- without prefetch: the same outcome
+      assert.equal(2, #pgot)
+      assert.equal(sgot[1], pgot[1])
+      assert.equal(sgot[2].kind, pgot[2].kind)
+      assert.equal(sgot[2].message, pgot[2].message)
+      assert.same(swaits, pwaits)
+      assert.same(sasked, pasked)
+      assert.is_nil(tostring(pgot[2]):find(emu.tokens.pat_read, 1, true))
+    end
+  end)
+
   it("takes the rate limiter's token and fires on_request when the prefetched request is sent", function()
     local now, events = 0, {}
     local function page_of(info) return info.url:match("[?&]page=(%d+)") end
@@ -252,6 +284,50 @@ describe("each/all with prefetch #integration", function()
       if r.args.page == "1" then body = body + 1 end
     end
     assert.equal(total + 1, body) -- page 1 once for the loop, once per body
+  end)
+
+  it("raises an on_request error when its page is needed, after the previous page's items", function()
+    local function run(prefetch)
+      emu:reset()
+      local c = client({ on_request = function(info)
+        if info.url:match("[?&]page=2") then error({ hook = "page 2 refused" }) end
+      end })
+      local items = {}
+      local ok, raised = pcall(function()
+        for item, err in c.agents:each({ page_size = 1 }, { prefetch = prefetch }) do
+          assert.is_table(item, tostring(err))
+          items[#items + 1] = item.id
+        end
+      end)
+      assert.is_false(ok)
+      return items, raised, pages_asked()
+    end
+    local items, raised, asked = run(false)
+    assert.equal(1, #items)
+    assert.same({ hook = "page 2 refused" }, raised)
+    assert.same({ 1 }, asked)
+    local pitems, praised, pasked = run(true)
+    assert.same(items, pitems)
+    assert.same(raised, praised)
+    assert.same(asked, pasked)
+  end)
+
+  it("runs nested prefetching iterators over one client, an inner one left early", function()
+    local c = client()
+    local pairs_seen, inner_total = 0, 0
+    for outer, err in c.agents:each({ page_size = 1 }, { prefetch = true }) do
+      assert.is_table(outer, tostring(err))
+      for inner, ierr in c.agents:each({ page_size = 1 }, { prefetch = true }) do
+        assert.is_table(inner, tostring(ierr))
+        pairs_seen = pairs_seen + 1
+        if inner.id == outer.id then break end -- leaves with its next page prefetched
+      end
+      local n = 0
+      for _ in c.agents:each({ page_size = 2 }, { prefetch = true }) do n = n + 1 end
+      inner_total = inner_total + n
+    end
+    assert.equal(total * (total + 1) / 2, pairs_seen)
+    assert.equal(total * total, inner_total)
   end)
 
   it("refuses a prefetch that is no boolean", function()

@@ -601,6 +601,57 @@ describe("core.http transport", function()
       assert.equal("nested=true whole=true bad=0 closed=transport is closed", out)
     end)
 
+    -- start, stream and request_many allocate (the pending/stream userdata, its
+    -- registry reference, the batch's scratch arrays) after they checked that the
+    -- transport is open: a finalizer those allocations run may close it, and then the
+    -- call must say so rather than hand libcurl a freed transport (it crashed).
+    it("says 'transport is closed' when a finalizer closes it while start, stream or request_many set up", function()
+      local script = [=[
+        local core = require("alephant.core")
+        local url = assert(URL)
+        local function garbage(fn)
+          if _VERSION == "Lua 5.1" then
+            local p = newproxy(true)
+            getmetatable(p).__gc = fn
+          else
+            setmetatable({}, { __gc = fn })
+          end
+        end
+        if _VERSION == "Lua 5.4" then collectgarbage("incremental", 0, 1000, 0) else
+          collectgarbage("setpause", 0)
+          collectgarbage("setstepmul", 1000)
+        end
+        local calls = {
+          start = function(h) local p, err = h:start({ url = url }) if p then p:close() end return p, err end,
+          stream = function(h) local s, err = h:stream({ url = url }) if s then s:close() end return s, err end,
+          request_many = function(h)
+            local t, err = h:request_many({ { url = url } })
+            if t and t[1] == nil then return nil, t[2] end
+            return t, err
+          end,
+        }
+        local out = {}
+        for _, name in ipairs({ "start", "stream", "request_many" }) do
+          local closed = "never"
+          for _ = 1, 200 do
+            local closer = core.http_new({ timeout = 5 })
+            for _ = 1, 5 do
+              garbage(function() closer:close() end)
+              local ok, err = calls[name](closer)
+              if not ok then closed = err.message break end
+            end
+            closer:close()
+            if closed ~= "never" then break end
+          end
+          out[#out + 1] = name .. "=" .. closed
+        end
+        io.write(table.concat(out, " "))
+      ]=]
+      local out = sys.slurp(("LUA_PATH=%s LUA_CPATH=%s timeout 60 %s -e %s 2>&1"):format(sys.shq(package.path),
+        sys.shq(package.cpath), sys.lua_command(), sys.shq(("URL = %q\n"):format(srv.url .. "/echo") .. script)))
+      assert.equal("start=transport is closed stream=transport is closed request_many=transport is closed", out)
+    end)
+
     it("collects open transports and streams", function()
       for _ = 1, 30 do
         local http = core.http_new({ timeout = 5 })
@@ -958,6 +1009,68 @@ describe("core.http transport", function()
       local p = chunk(http, srv.url)
       assert.matches("closed", tostring(p))
       assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("never hands a cancelled half-read answer to the next request", function()
+      -- the pending one reads its headers and a first event while the request drives
+      -- the transport, then is cancelled with the rest of its answer still coming
+      local p = assert(http:start({ url = srv.url .. "/stream?chunks=30&size=2000&ms=50" }))
+      assert.equal("ok", assert(http:request({ url = srv.url .. "/stall?ms=300" })).body)
+      assert.is_true(p:close())
+      for i = 1, 5 do
+        local res = assert(http:request({ url = srv.url .. "/echo?after=" .. i }))
+        assert.equal("/echo?after=" .. i, echo(res).uri)
+      end
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("keeps many pending requests, a stream and a batch on one transport apart", function()
+      local ps = {}
+      for i = 1, 40 do ps[i] = assert(http:start({ url = srv.url .. "/echo?p=" .. i })) end
+      local s = assert(http:stream({ url = srv.url .. "/stream?chunks=5&size=100000&ms=10" }))
+      local batch = assert(http:request_many({ { url = srv.url .. "/echo?b=1" },
+        { url = srv.url .. "/bytes?n=200000" } }))
+      assert.equal("/echo?b=1", echo(batch[1]).uri)
+      assert.equal(200000, #batch[2].body)
+      local streamed = 0
+      for i = 40, 1, -1 do -- finished in the reverse order, the stream read in between
+        assert.equal("/echo?p=" .. i, echo(assert(ps[i]:finish())).uri)
+        local chunk = s:next()
+        if chunk then streamed = streamed + #chunk end
+      end
+      while true do
+        local chunk, err = s:next()
+        assert.is_nil(err)
+        if not chunk then break end
+        streamed = streamed + #chunk
+      end
+      assert.is_true(streamed >= 5 * 100000)
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("buffers a whole large answer that arrives before the finish, and times out alone", function()
+      local big = assert(http:start({ url = srv.url .. "/bytes?n=3000000" }))
+      local late = assert(http:start({ url = srv.url .. "/stall?ms=3000", timeout = 0.2 }))
+      -- a request meanwhile drives them: the big one is read whole, the late one times out
+      assert.equal("ok", assert(http:request({ url = srv.url .. "/stall?ms=500" })).body)
+      local res, err = late:finish()
+      assert.is_nil(res)
+      assert.equal("timeout", err.kind)
+      local whole = assert(big:finish())
+      assert.equal(3000000, #whole.body)
+      assert.equal(string.rep("x", 3000000), whole.body)
+      assert.same({ true, 0 }, { http:close() })
+    end)
+
+    it("gets the server's early answer to a body it does not want", function()
+      -- nginx refuses past client_max_body_size (16m) from the headers, before the body is read
+      local body = string.rep("b", 20 * 1024 * 1024)
+      local p = assert(http:start({ method = "POST", url = srv.url .. "/echo", body = body }))
+      body = nil -- luacheck: ignore 311 (the request has its own copy)
+      collectgarbage()
+      local res, err = p:finish()
+      if res then assert.equal(413, res.status) else assert.equal("network", err.kind) end
+      assert.equal("/echo?after", echo(assert(http:request({ url = srv.url .. "/echo?after" }))).uri)
     end)
 
     local fork_it = fork.available() and it or pending

@@ -9,6 +9,7 @@ local cjson = require("cjson.safe")
 local alephant = require("alephant")
 local proxy = require("spec.support.proxy")
 local server = require("spec.transport.server")
+local socket = require("socket")
 local sys = require("spec.support.sys")
 
 local SECRET = "pat_proxyspec_" .. core.uuid4():gsub("-", "")
@@ -52,6 +53,26 @@ describe("proxies", function()
       assert.is_nil(log:find(SECRET, 1, true))
       assert.is_nil(log:find("/echo", 1, true))
       assert.is_nil(log:find("Authorization", 1, true))
+      http:close()
+    end)
+
+    -- http:start returns once the request is written. Through a tunnel libcurl counts the
+    -- CONNECT among the bytes it sent: start returned after the CONNECT, and the request
+    -- itself only went out at finish (no overlap for a prefetch on a new connection).
+    it("sends a started request through a new CONNECT tunnel before it is finished", function()
+      local http = assert(core.http_new({ timeout = 10, proxy = px.url, cafile = srv.ca_file }))
+      local pad = 8000 -- a request header this large: its bytes show in the proxy's log
+      local p = assert(http:start({ url = "https://" .. NAME .. ":" .. srv.tls_port .. "/echo?started",
+        headers = { ["X-Pad"] = string.rep("p", pad) } }))
+      local sent = 0
+      for _ = 1, 50 do -- the proxy runs in its own process: its log catches up (at most 5 s)
+        sent = #px:log()
+        if sent > pad then break end
+        socket.sleep(0.1)
+      end
+      assert.is_true(sent > pad, "only " .. sent .. " bytes reached the proxy before the finish")
+      local res = assert(p:finish())
+      assert.equal("/echo?started", cjson.decode(res.body).uri)
       http:close()
     end)
 

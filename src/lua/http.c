@@ -390,6 +390,7 @@ static int l_http_request(lua_State *L) {
   memset(res, 0, sizeof *res);
   luaL_getmetatable(L, GUARD_MT);
   lua_setmetatable(L, -2);
+  if (box->h == NULL) return push_closed(L, "transport"); /* by a finalizer lua_newuserdata ran */
   rc = al_http_perform(box->h, &req, res, &err);
   if (rc) return push_failure(L, &err);
   push_response(L, res);
@@ -495,6 +496,9 @@ static int l_http_request_many(lua_State *L) {
   {
     al_error *serr = lua_newuserdata(L, (nsend ? nsend : 1) * sizeof *serr);
     al_http_response *sres = g->res;
+    /* a finalizer run by the allocations since the check above may have closed it
+     * (before g->n is set: the guard's responses are not filled yet) */
+    if (box->h == NULL) return push_closed(L, "transport");
     g->n = nsend;
     (void)al_http_perform_many(box->h, reqs, nsend, (size_t)conc, sres, serr, rcs);
     for (i = 0; i < nsend; i++)
@@ -546,6 +550,11 @@ static int l_http_stream(lua_State *L) {
   lua_setmetatable(L, -2);
   lua_pushvalue(L, 1);
   sb->http_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (box->h == NULL) { /* closed by a finalizer the allocations above ran */
+    luaL_unref(L, LUA_REGISTRYINDEX, sb->http_ref);
+    sb->http_ref = LUA_NOREF;
+    return push_closed(L, "transport");
+  }
   if (al_http_stream_open(box->h, &req, &sb->s, &err)) {
     luaL_unref(L, LUA_REGISTRYINDEX, sb->http_ref);
     sb->http_ref = LUA_NOREF;
@@ -641,6 +650,11 @@ static int l_http_start(lua_State *L) {
   lua_setmetatable(L, -2);
   lua_pushvalue(L, 1);
   pb->http_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (box->h == NULL) { /* closed by a finalizer the allocations above ran */
+    luaL_unref(L, LUA_REGISTRYINDEX, pb->http_ref);
+    pb->http_ref = LUA_NOREF;
+    return push_closed(L, "transport");
+  }
   if (al_http_start(box->h, &req, &pb->p, &err)) {
     luaL_unref(L, LUA_REGISTRYINDEX, pb->http_ref);
     pb->http_ref = LUA_NOREF;

@@ -1625,10 +1625,17 @@ void al_http_stream_free(al_http_stream *s) {
 
 /* ---- pending requests -------------------------------------------------------------- */
 
-/* libcurl has written the request's headers to the connection (CURLINFO_REQUEST_SIZE
- * counts bytes written; libcurl zeroes it when a transfer starts, and drive() performs
- * before it asks), or an answer has begun. */
-static int request_sent(const xfer *x) { return x->status > 0 || info_long(x->easy, CURLINFO_REQUEST_SIZE) > 0; }
+/* libcurl has written the request's headers to the connection, or an answer has begun.
+ * CURLINFO_REQUEST_SIZE counts bytes written, but a proxy's CONNECT too: through a tunnel
+ * the request itself is only sent once the transfer is past its pre-transfer phase
+ * (CURLINFO_PRETRANSFER_TIME_T set). libcurl zeroes both when a transfer starts, and
+ * drive() performs before it asks. */
+static int request_sent(const xfer *x) {
+  curl_off_t pretransfer = 0;
+  if (x->status > 0) return 1;
+  if (info_long(x->easy, CURLINFO_REQUEST_SIZE) <= 0) return 0;
+  return curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK && pretransfer > 0;
+}
 
 int al_http_start(al_http *h, const al_http_request *req, al_http_pending **out, al_error *err) {
   al_http_pending *p = calloc(1, sizeof *p);
