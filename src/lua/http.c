@@ -81,6 +81,18 @@ static int push_closed(lua_State *L, const char *what) {
   return alb_push_error(L, &err);
 }
 
+/* A stream or pending request keeps its transport (argument 1) alive through a registry
+ * reference in *ref. 1 (and no reference) when the transport was closed meanwhile: a
+ * finalizer run by the caller's allocations may have closed it. */
+static int anchor_transport(lua_State *L, const http_box *box, int *ref) {
+  lua_pushvalue(L, 1);
+  *ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (box->h != NULL) return 0;
+  luaL_unref(L, LUA_REGISTRYINDEX, *ref);
+  *ref = LUA_NOREF;
+  return 1;
+}
+
 /* ---- argument reading ------------------------------------------------------------ */
 
 /* Every option of core.http_new, in one place: the binding exposes it as core.http_options
@@ -548,13 +560,7 @@ static int l_http_stream(lua_State *L) {
   sb->http_ref = LUA_NOREF;
   luaL_getmetatable(L, STREAM_MT);
   lua_setmetatable(L, -2);
-  lua_pushvalue(L, 1);
-  sb->http_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  if (box->h == NULL) { /* closed by a finalizer the allocations above ran */
-    luaL_unref(L, LUA_REGISTRYINDEX, sb->http_ref);
-    sb->http_ref = LUA_NOREF;
-    return push_closed(L, "transport");
-  }
+  if (anchor_transport(L, box, &sb->http_ref)) return push_closed(L, "transport");
   if (al_http_stream_open(box->h, &req, &sb->s, &err)) {
     luaL_unref(L, LUA_REGISTRYINDEX, sb->http_ref);
     sb->http_ref = LUA_NOREF;
@@ -648,13 +654,7 @@ static int l_http_start(lua_State *L) {
   pb->http_ref = LUA_NOREF;
   luaL_getmetatable(L, PENDING_MT);
   lua_setmetatable(L, -2);
-  lua_pushvalue(L, 1);
-  pb->http_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  if (box->h == NULL) { /* closed by a finalizer the allocations above ran */
-    luaL_unref(L, LUA_REGISTRYINDEX, pb->http_ref);
-    pb->http_ref = LUA_NOREF;
-    return push_closed(L, "transport");
-  }
+  if (anchor_transport(L, box, &pb->http_ref)) return push_closed(L, "transport");
   if (al_http_start(box->h, &req, &pb->p, &err)) {
     luaL_unref(L, LUA_REGISTRYINDEX, pb->http_ref);
     pb->http_ref = LUA_NOREF;

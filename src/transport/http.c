@@ -1500,6 +1500,15 @@ void al_http_response_recycle(al_http *h, al_http_response *res) {
 static int headers_known(const xfer *x) { return x->headers_done; }
 static int has_data(const xfer *x) { return x->len > 0; }
 
+/* Opens s and puts it on the transport's list (streams and pending requests): before it is
+ * driven, since collect_done may finish it, and so that close and fork detach it. */
+static void stream_link(al_http *h, al_http_stream *s) {
+  s->state = S_OPEN;
+  s->next = h->streams;
+  if (h->streams) h->streams->prev = s;
+  h->streams = s;
+}
+
 static void stream_unlink(al_http_stream *s) {
   al_http *h = s->x.http;
   if (h == NULL) return;
@@ -1530,10 +1539,7 @@ int al_http_stream_open(al_http *h, const al_http_request *req, al_http_stream *
     free(s);
     return -1;
   }
-  s->state = S_OPEN;
-  s->next = h->streams; /* linked before driving: collect_done may finish it */
-  if (h->streams) h->streams->prev = s;
-  h->streams = s;
+  stream_link(h, s);
   rc = drive(h, &s->x, headers_known, err);
   if (rc == 0 && !s->x.headers_done) /* ended before a response began */
     rc = xfer_error(&s->x, s->x.result != CURLE_OK ? s->x.result : CURLE_GOT_NOTHING, err);
@@ -1648,10 +1654,7 @@ int al_http_start(al_http *h, const al_http_request *req, al_http_pending **out,
     free(p);
     return -1;
   }
-  s->state = S_OPEN;
-  s->next = h->streams; /* linked before driving: collect_done may finish it */
-  if (h->streams) h->streams->prev = s;
-  h->streams = s;
+  stream_link(h, s);
   if (drive(h, &s->x, request_sent, err)) { /* libcurl itself failed: nothing to finish later */
     stream_unlink(s);
     xfer_release(h, &s->x);
