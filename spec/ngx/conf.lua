@@ -31,6 +31,7 @@ M.HTTP = [[
     }
     location = /result { content_by_lua_block { require("ngx_handlers").result() } }
     location = /dump { content_by_lua_block { require("ngx_handlers").dump() } }
+    location = /cache_race { content_by_lua_block { require("ngx_handlers").cache_race() } }
     # no Lua at all: what every other request on the worker would be
     location = /plain { return 200 '{"t":$msec}'; }
   }

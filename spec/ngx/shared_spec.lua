@@ -109,6 +109,17 @@ describe("alephant.ngx shared context and caches #nginx", function()
     assert.equal(2, scope_calls())
   end)
 
+  it("takes the value, not the lock, when another worker stored it just before the lock was free", function()
+    -- one request looks (nothing), another worker stores the value and lets go of the lock,
+    -- then the first takes the lock: it must see the value instead of fetching it again
+    local status, body, _, json = srv:request("GET", "/cache_race?id=1")
+    assert.equal(200, status, body)
+    assert.is_true(json.ok, tostring(json.value))
+    assert.same({ fetched_by = "the other worker" }, json.value)
+    assert.is_false(json.locked)
+    assert.is_false(json.lock_left) -- the lock it took on the way is let go
+  end)
+
   it("waits at most lock_timeout for another request's scope call", function()
     -- the first scope call stalls (armed on its route: a lookup never carries a call's headers)
     emu:arm({ fault = "stall=2000", count = 1, path = "/api/v1/cockpit/scope" })

@@ -83,7 +83,14 @@ function Cache:acquire(key, wait)
   local deadline = ngx.now() + wait
   local delay = 0.002
   while true do
-    if self.dict:add(lock_key, handle, lock_ttl) then return nil, handle end
+    if self.dict:add(lock_key, handle, lock_ttl) then
+      -- the holder before us (another worker) may have stored the value and let go
+      -- between our look and our add: then there is nothing to fetch
+      v = self:get(key)
+      if v == nil then return nil, handle end
+      self:release(key, handle)
+      return v
+    end
     if wait <= 0 or ngx.now() >= deadline then return nil, nil end
     ngx.sleep(delay)
     delay = math.min(delay * 2, 0.02)

@@ -221,6 +221,28 @@ function M.init_worker()
   ngx.shared.results:set("init_worker:" .. ngx.worker.id(), core.json_encode(r))
 end
 
+-- The cache's lock race, made to happen: another worker stores the value and lets go
+-- of the lock between this request's look and its `add` of the lock. The real dict is
+-- wrapped only to run that other worker's part at that moment (two workers cannot be
+-- made to interleave there on demand). Says what acquire returned.
+function M.cache_race()
+  local cache = assert(require("alephant.ngx.cache").new("alephant"))
+  local key = "race:" .. tostring(ngx.var.arg_id)
+  local real = cache.dict
+  cache.dict = setmetatable({
+    add = function(_, k, ...)
+      if k == key .. ":lock" then -- the other worker: fetched, stored (the dict only), let go
+        cache:set(key, { fetched_by = "the other worker" }, 10)
+        cache.lru:delete(key)
+      end
+      return real:add(k, ...)
+    end,
+  }, { __index = function(_, name) return function(_, ...) return real[name](real, ...) end end })
+  local ok, value, handle = pcall(cache.acquire, cache, key, 1)
+  cache.dict = real
+  say({ ok = ok, value = value, locked = handle ~= nil, lock_left = real:get(key .. ":lock") ~= nil })
+end
+
 -- Every key and value of a shared dict (to show no token is stored).
 function M.dump()
   local dict = ngx.shared[ngx.var.arg_dict or "alephant"]
