@@ -10,8 +10,9 @@
 -- a caller that takes longer than that before finishing gets the attempt's timeout (libcurl
 -- checks its timer before it reads the answer), retried like any other.
 --
--- Only the built-in libcurl transport can start a request: with a custom `transport`
--- (`alephant.ngx`'s included) or a layer added with `client:around` (every call must go
+-- Only a transport with `start` can start a request (the built-in libcurl one: `start`
+-- returns an object with `finish()`, giving what `request` gives, and `close()`): with a
+-- custom `transport` without it (`alephant.ngx`'s included), a layer added with `client:around` (every call must go
 -- through it, and a layer answers synchronously), and for gateway calls (their own
 -- request id; never paged), `start` returns nil and the caller simply makes the call
 -- when it needs its answer.
@@ -30,10 +31,10 @@ local started = {}
 local Started = {}
 Started.__index = Started
 
--- The built-in libcurl transport (core.http_new), the one with `start`.
+-- A transport that can send ahead: one with `start` (as batches look for
+-- `request_many`); the built-in one (core.http_new) has it.
 local function can_start(transport)
-  local mt = type(transport) == "userdata" and getmetatable(transport)
-  return mt and mt.__name == "alephant.Http" or false
+  return transport ~= nil and transport.start ~= nil
 end
 
 --- Starts a call (see the module).

@@ -269,6 +269,28 @@ describe("each/all with prefetch #integration", function()
     http:close()
   end)
 
+  it("sends ahead through a custom transport that has start, as a batch uses request_many", function()
+    local http = core.http_new({ timeout = 5 })
+    local started = 0
+    local transport = {
+      request = function(_, r) return http:request(r) end,
+      start = function(_, r) started = started + 1 return http:start(r) end,
+    }
+    local c = client({ transport = transport })
+    local n = 0
+    for item, err in c.agents:each({ page_size = 1 }, { prefetch = true }) do
+      assert.is_table(item, tostring(err))
+      n = n + 1
+      if n == 1 then -- page 2 went out through the transport's start before it was asked for
+        assert.equal(1, started)
+        assert.is_table(wait_for_page(2))
+      end
+    end
+    assert.equal(total, n)
+    assert.equal(total - 1, started) -- every page after the first
+    http:close()
+  end)
+
   it("serves calls made in the loop body while a page is prefetched", function()
     local c = client()
     local items = {}

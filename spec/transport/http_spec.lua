@@ -548,6 +548,30 @@ describe("core.http transport", function()
       assert.equal("transport is closed", serr.message)
     end)
 
+    -- Runs `script` in a child interpreter (whose small heap lets the collector run
+    -- finalizers inside the transport's calls) with URL set, `garbage(fn)` (an object
+    -- whose finalizer runs fn) and a restless collector: big steps (Lua 5.4: the default
+    -- pause, with which its finalizers run inside the pushes; LuaJIT: no pause).
+    -- Returns what the script wrote.
+    local function restless(url, script)
+      local prelude = [=[
+        local function garbage(fn)
+          if _VERSION == "Lua 5.1" then -- LuaJIT: __gc on userdata only
+            local p = newproxy(true)
+            getmetatable(p).__gc = fn
+          else
+            setmetatable({}, { __gc = fn })
+          end
+        end
+        if _VERSION == "Lua 5.4" then collectgarbage("incremental", 0, 1000, 0) else
+          collectgarbage("setpause", 0)
+          collectgarbage("setstepmul", 1000)
+        end
+      ]=]
+      return sys.slurp(("LUA_PATH=%s LUA_CPATH=%s timeout 60 %s -e %s 2>&1"):format(sys.shq(package.path),
+        sys.shq(package.cpath), sys.lua_command(), sys.shq(("URL = %q\n"):format(url) .. prelude .. script)))
+    end
+
     -- A request's response is pushed into Lua from the transport object itself; a
     -- finalizer run meanwhile (the allocations of the push run them) may use the same
     -- transport again, or close it. Every answer must still be whole (under check-asan:
@@ -560,20 +584,6 @@ describe("core.http transport", function()
         local function whole(res)
           return res and res.status == 200 and res.body == "headers" and res.headers["x-multi"] == "one, two"
             and res.headers["x-mixed-case"] == "Value Kept"
-        end
-        local function garbage(fn)
-          if _VERSION == "Lua 5.1" then -- LuaJIT: __gc on userdata only
-            local p = newproxy(true)
-            getmetatable(p).__gc = fn
-          else
-            setmetatable({}, { __gc = fn })
-          end
-        end
-        -- a restless collector: big steps (Lua 5.4: the default pause, with which its
-        -- finalizers run inside the pushes here; LuaJIT: no pause)
-        if _VERSION == "Lua 5.4" then collectgarbage("incremental", 0, 1000, 0) else
-          collectgarbage("setpause", 0)
-          collectgarbage("setstepmul", 1000)
         end
         local http = core.http_new({ timeout = 5 })
         local nested, nested_ok, bad = 0, 0, 0
@@ -596,8 +606,7 @@ describe("core.http transport", function()
         end
         io.write(("nested=%s whole=%s bad=%d closed=%s"):format(nested > 0, nested == nested_ok, bad, closed))
       ]=]
-      local out = sys.slurp(("LUA_PATH=%s LUA_CPATH=%s timeout 60 %s -e %s 2>&1"):format(sys.shq(package.path),
-        sys.shq(package.cpath), sys.lua_command(), sys.shq(("URL = %q\n"):format(srv.url .. "/headers") .. script)))
+      local out = restless(srv.url .. "/headers", script)
       assert.equal("nested=true whole=true bad=0 closed=transport is closed", out)
     end)
 
@@ -609,18 +618,6 @@ describe("core.http transport", function()
       local script = [=[
         local core = require("alephant.core")
         local url = assert(URL)
-        local function garbage(fn)
-          if _VERSION == "Lua 5.1" then
-            local p = newproxy(true)
-            getmetatable(p).__gc = fn
-          else
-            setmetatable({}, { __gc = fn })
-          end
-        end
-        if _VERSION == "Lua 5.4" then collectgarbage("incremental", 0, 1000, 0) else
-          collectgarbage("setpause", 0)
-          collectgarbage("setstepmul", 1000)
-        end
         local calls = {
           start = function(h) local p, err = h:start({ url = url }) if p then p:close() end return p, err end,
           stream = function(h) local s, err = h:stream({ url = url }) if s then s:close() end return s, err end,
@@ -647,8 +644,7 @@ describe("core.http transport", function()
         end
         io.write(table.concat(out, " "))
       ]=]
-      local out = sys.slurp(("LUA_PATH=%s LUA_CPATH=%s timeout 60 %s -e %s 2>&1"):format(sys.shq(package.path),
-        sys.shq(package.cpath), sys.lua_command(), sys.shq(("URL = %q\n"):format(srv.url .. "/echo") .. script)))
+      local out = restless(srv.url .. "/echo", script)
       assert.equal("start=transport is closed stream=transport is closed request_many=transport is closed", out)
     end)
 

@@ -84,12 +84,17 @@ static int push_closed(lua_State *L, const char *what) {
 /* A stream or pending request keeps its transport (argument 1) alive through a registry
  * reference in *ref. 1 (and no reference) when the transport was closed meanwhile: a
  * finalizer run by the caller's allocations may have closed it. */
+static void drop_anchor(lua_State *L, int *ref) {
+  int r = *ref;
+  *ref = LUA_NOREF;
+  luaL_unref(L, LUA_REGISTRYINDEX, r); /* LUA_NOREF is ignored */
+}
+
 static int anchor_transport(lua_State *L, const http_box *box, int *ref) {
   lua_pushvalue(L, 1);
   *ref = luaL_ref(L, LUA_REGISTRYINDEX);
   if (box->h != NULL) return 0;
-  luaL_unref(L, LUA_REGISTRYINDEX, *ref);
-  *ref = LUA_NOREF;
+  drop_anchor(L, ref);
   return 1;
 }
 
@@ -562,8 +567,7 @@ static int l_http_stream(lua_State *L) {
   lua_setmetatable(L, -2);
   if (anchor_transport(L, box, &sb->http_ref)) return push_closed(L, "transport");
   if (al_http_stream_open(box->h, &req, &sb->s, &err)) {
-    luaL_unref(L, LUA_REGISTRYINDEX, sb->http_ref);
-    sb->http_ref = LUA_NOREF;
+    drop_anchor(L, &sb->http_ref);
     return push_failure(L, &err);
   }
   return 1;
@@ -620,11 +624,9 @@ static int l_stream_new_connections(lua_State *L) {
 static int l_stream_close(lua_State *L) {
   stream_box *sb = check_stream(L);
   al_http_stream *s = sb->s;
-  int ref = sb->http_ref;
   sb->s = NULL;
-  sb->http_ref = LUA_NOREF;
   al_http_stream_free(s);
-  luaL_unref(L, LUA_REGISTRYINDEX, ref); /* LUA_NOREF is ignored */
+  drop_anchor(L, &sb->http_ref);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -656,8 +658,7 @@ static int l_http_start(lua_State *L) {
   lua_setmetatable(L, -2);
   if (anchor_transport(L, box, &pb->http_ref)) return push_closed(L, "transport");
   if (al_http_start(box->h, &req, &pb->p, &err)) {
-    luaL_unref(L, LUA_REGISTRYINDEX, pb->http_ref);
-    pb->http_ref = LUA_NOREF;
+    drop_anchor(L, &pb->http_ref);
     return push_failure(L, &err);
   }
   return 1;
@@ -691,11 +692,9 @@ static int l_pending_finish(lua_State *L) {
 static int l_pending_close(lua_State *L) {
   pending_box *pb = check_pending(L);
   al_http_pending *p = pb->p;
-  int ref = pb->http_ref;
   pb->p = NULL;
-  pb->http_ref = LUA_NOREF;
   al_http_pending_free(p);
-  luaL_unref(L, LUA_REGISTRYINDEX, ref); /* LUA_NOREF is ignored */
+  drop_anchor(L, &pb->http_ref);
   lua_pushboolean(L, 1);
   return 1;
 }
