@@ -118,6 +118,34 @@ describe("core.http transport", function()
       assert.equal(200, assert(http:request({ url = srv.url .. "/echo?after=1" })).status)
     end)
 
+    -- A value that changes with its length kept (an SDK call's x-request-id) is written
+    -- into the handle's header list in place: each request must send its own value, a
+    -- refused value must go nowhere, and a value written before another header of the
+    -- same request was refused must not stay behind.
+    it("sends each request's own values when only the values change, and none refused", function()
+      for i = 1, 5 do
+        local id = core.uuid4()
+        local got = echo(assert(http:request({ url = srv.url .. "/echo", headers = { ["X-A"] = "1",
+          ["x-request-id"] = id } })))
+        assert.equal(id, got.headers["x-request-id"], i)
+        assert.equal("1", got.headers["X-A"], i)
+      end
+      local headers = { ["X-A"] = "1", ["X-B"] = "2" }
+      echo(assert(http:request({ url = srv.url .. "/echo", headers = headers })))
+      for _, bad in ipairs({ { ["X-A"] = "7", ["X-B"] = "\n" }, { ["X-A"] = "\r", ["X-B"] = "8" } }) do
+        local res, err = http:request({ url = srv.url .. "/echo", headers = bad })
+        assert.is_nil(res)
+        assert.equal("validation", err.kind)
+        assert.equal("headers", err.field)
+        local got = echo(assert(http:request({ url = srv.url .. "/echo", headers = headers })))
+        assert.equal("1", got.headers["X-A"])
+        assert.equal("2", got.headers["X-B"])
+      end
+      local got = echo(assert(http:request({ url = srv.url .. "/echo", headers = { ["X-A"] = "3", ["X-B"] = "4" } })))
+      assert.equal("3", got.headers["X-A"])
+      assert.equal("4", got.headers["X-B"])
+    end)
+
     -- Another method resets the easy handle (its header list with it); a request refused
     -- after that reset (headers over 64 KB) must not leave the handle remembering the
     -- previous header list as set, or the next request with those headers goes out bare.

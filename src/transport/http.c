@@ -88,7 +88,7 @@ typedef struct {
   size_t url_cap;
   long timeout_ms;         /* CURLOPT_TIMEOUT_MS as last set */
   struct curl_slist *hdrs; /* CURLOPT_HTTPHEADER as last set */
-  char *hsrc;              /* the request headers it was built from (see headers_same) */
+  char *hsrc;              /* the request headers it was built from (see headers_fit) */
   size_t hsrc_len, hsrc_cap, hcount;
 } easy_state;
 
@@ -1014,20 +1014,30 @@ static int add_header(struct curl_slist **list, const char *line) {
   return 0;
 }
 
-/* The request's headers are the ones st's list was built from: same count, and each
- * name and value of the same length and bytes (hsrc: name_len, value_len as size_t,
- * then the bytes, per header). Such headers were checked when the list was built. */
-static int headers_same(const easy_state *st, const al_http_request *req) {
-  const char *p = st->hsrc;
+/* Whether st's list serves the request's headers (hsrc: name_len, value_len as size_t,
+ * then the bytes, per header; headers found there were checked when they went in).
+ * 1: it does, as it is or after writing the values that changed into its lines in
+ * place (an SDK call's x-request-id is new each time, of the same length); 0: build a
+ * new list (another count, name or value length); -1: a changed value is refused
+ * (err; the list and hsrc still describe each other). The list's lines are ours to
+ * write: curl_slist_append copied them, and libcurl reads them only while a request
+ * is sent, never keeps them. */
+static int headers_fit(easy_state *st, const al_http_request *req, al_error *err) {
+  char *p = st->hsrc;
+  struct curl_slist *line = st->hdrs;
   size_t i, nl, vl;
-  if (st->hdrs == NULL || st->hcount != req->nheaders) return 0;
-  for (i = 0; i < req->nheaders; i++) {
+  if (line == NULL || st->hcount != req->nheaders) return 0;
+  for (i = 0; i < req->nheaders; i++, line = line->next) {
     const al_http_header *hd = &req->headers[i];
     memcpy(&nl, p, sizeof nl);
     memcpy(&vl, p + sizeof nl, sizeof vl);
     p += 2 * sizeof nl;
-    if (nl != hd->name_len || vl != hd->value_len || memcmp(p, hd->name, nl) || memcmp(p + nl, hd->value, vl))
-      return 0;
+    if (nl != hd->name_len || vl != hd->value_len || memcmp(p, hd->name, nl)) return 0;
+    if (memcmp(p + nl, hd->value, vl)) { /* vl > 0: the line is "Name: value" */
+      if (al_http_check_header(hd, err)) return -1;
+      memcpy(line->data + nl + 2, hd->value, vl);
+      memcpy(p + nl, hd->value, vl);
+    }
     p += nl + vl;
   }
   return 1;
@@ -1240,7 +1250,9 @@ static int xfer_start(al_http *h, xfer *x, const al_http_request *req, int strea
     if (prc) goto fail;
   }
   /* what may change from one request to the next, set only when it does */
-  if (!headers_same(&x->st, req)) {
+  prc = headers_fit(&x->st, req, err);
+  if (prc < 0) goto fail;
+  if (prc == 0) {
     struct curl_slist *list = NULL;
     if (build_headers(&list, req, kind == REQ_BODY, h->accept_encoding, err)) {
       curl_slist_free_all(list);

@@ -1,0 +1,164 @@
+/* The request headers of one easy handle from one request to the next: the transport
+ * keeps libcurl's header list and, when only values change with their lengths kept
+ * (an SDK call's x-request-id), writes them into the list's lines in place. Against a
+ * real loopback server (a forked process, one keep-alive connection at a time) that
+ * answers each request with "n=<its number on the connection>\n" and the request's
+ * header lines: every request must carry its own values, a refused value must send
+ * nothing, and a value written before another header of the same request was refused
+ * must not stay behind. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "http.h"
+
+static void serve_connection(int c) {
+  char buf[16384], out[17000];
+  size_t len = 0;
+  int n = 0;
+  for (;;) {
+    char *end, *lines, head[128];
+    size_t hlen;
+    int blen;
+    ssize_t r;
+    while ((end = memmem(buf, len, "\r\n\r\n", 4)) == NULL) {
+      if (len == sizeof buf) _exit(1);
+      r = read(c, buf + len, sizeof buf - len);
+      if (r <= 0) _exit(0);
+      len += (size_t)r;
+    }
+    hlen = (size_t)(end - buf) + 4;
+    lines = memchr(buf, '\n', hlen); /* after the request line */
+    blen = snprintf(out, sizeof out, "n=%d\n%.*s", ++n, (int)(end + 2 - (lines + 1)), lines + 1);
+    if (blen < 0 || (size_t)blen >= sizeof out) _exit(1);
+    snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", blen);
+    if (write(c, head, strlen(head)) < 0 || write(c, out, (size_t)blen) < 0) _exit(1);
+    memmove(buf, buf + hlen, len - hlen);
+    len -= hlen;
+  }
+}
+
+static char url[64];
+static al_http *h;
+
+/* Sends GET with the headers (name, value pairs, NULL-ended); the answer's body in
+ * body (NUL-terminated), or "" when refused (err then holds why). Returns rc. */
+static int send_headers(const char *const *pairs, char *body, size_t cap, al_error *err) {
+  al_http_header hd[8];
+  al_http_request req;
+  al_http_response res;
+  size_t n = 0;
+  int rc;
+  for (; pairs[2 * n]; n++) {
+    hd[n].name = pairs[2 * n];
+    hd[n].name_len = strlen(pairs[2 * n]);
+    hd[n].value = pairs[2 * n + 1];
+    hd[n].value_len = strlen(pairs[2 * n + 1]);
+  }
+  memset(&req, 0, sizeof req);
+  req.url = url;
+  req.headers = hd;
+  req.nheaders = n;
+  body[0] = '\0';
+  rc = al_http_perform(h, &req, &res, err);
+  if (rc == 0) {
+    size_t m = res.body_len < cap - 1 ? res.body_len : cap - 1;
+    memcpy(body, res.body, m);
+    body[m] = '\0';
+    al_http_response_free(&res);
+  }
+  return rc;
+}
+
+#define HAS(body, line) (strstr(body, line "\r\n") != NULL)
+
+int main(void) {
+  struct sockaddr_in a;
+  socklen_t alen = sizeof a;
+  int ls = socket(AF_INET, SOCK_STREAM, 0), status = 0;
+  pid_t server;
+  al_http_options o;
+  al_error err;
+  char body[4096];
+  static const char id1[] = "7f1c2a3b-0d4e-4f5a-8b6c-9d0e1f2a3b4c", id2[] = "0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d";
+
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 16) ||
+      getsockname(ls, (struct sockaddr *)&a, &alen)) {
+    perror("setup");
+    return 1;
+  }
+  server = fork();
+  if (server == 0) {
+    setpgid(0, 0);
+    for (;;) {
+      int c = accept(ls, NULL, NULL);
+      if (c < 0) _exit(1);
+      serve_connection(c);
+    }
+  }
+  setpgid(server, server);
+  close(ls);
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/h", ntohs(a.sin_port));
+  memset(&o, 0, sizeof o);
+  o.timeout_ms = 10000;
+  h = al_http_new(&o, &err);
+  CHECK(h != NULL);
+  if (h == NULL) return check_done("test_http_headers");
+
+  { /* 1. a new request id each time, the other headers (an empty one among them) kept */
+    const char *first[] = {"X-A", "1", "x-request-id", id1, "X-E", "", NULL};
+    const char *second[] = {"X-A", "1", "x-request-id", id2, "X-E", "", NULL};
+    CHECK(send_headers(first, body, sizeof body, &err) == 0);
+    CHECK(strncmp(body, "n=1\n", 4) == 0);
+    CHECK(HAS(body, "X-A: 1") && HAS(body, "x-request-id: 7f1c2a3b-0d4e-4f5a-8b6c-9d0e1f2a3b4c") && HAS(body, "X-E:"));
+    CHECK(send_headers(second, body, sizeof body, &err) == 0);
+    CHECK(strncmp(body, "n=2\n", 4) == 0);
+    CHECK(HAS(body, "x-request-id: 0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d") && !strstr(body, id1));
+    CHECK(HAS(body, "X-A: 1") && HAS(body, "X-E:"));
+    CHECK(send_headers(first, body, sizeof body, &err) == 0);
+    CHECK(strncmp(body, "n=3\n", 4) == 0 && HAS(body, "x-request-id: 7f1c2a3b-0d4e-4f5a-8b6c-9d0e1f2a3b4c"));
+  }
+  { /* 2. a refused value, after and before a changed one of the same request: nothing
+     * is sent, and the next request sends its own values, not the written one */
+    const char *good[] = {"X-A", "1", "X-B", "2", NULL};
+    const char *bad_second[] = {"X-A", "7", "X-B", "\n", NULL};
+    const char *bad_first[] = {"X-A", "\r", "X-B", "8", NULL};
+    const char *other[] = {"X-A", "3", "X-B", "4", NULL};
+    CHECK(send_headers(good, body, sizeof body, &err) == 0);
+    CHECK(strncmp(body, "n=4\n", 4) == 0);
+    CHECK(send_headers(bad_second, body, sizeof body, &err) == -1);
+    CHECK(err.kind == AL_ERR_VALIDATION && body[0] == '\0');
+    CHECK_STR(err.field, "headers");
+    CHECK(send_headers(good, body, sizeof body, &err) == 0);
+    CHECK(strncmp(body, "n=5\n", 4) == 0); /* the refused request never reached the server */
+    CHECK(HAS(body, "X-A: 1") && HAS(body, "X-B: 2") && !strstr(body, "X-A: 7"));
+    CHECK(send_headers(bad_first, body, sizeof body, &err) == -1);
+    CHECK(err.kind == AL_ERR_VALIDATION);
+    CHECK(send_headers(good, body, sizeof body, &err) == 0);
+    CHECK(strncmp(body, "n=6\n", 4) == 0 && HAS(body, "X-A: 1") && HAS(body, "X-B: 2") && !strstr(body, "X-B: 8"));
+    CHECK(send_headers(other, body, sizeof body, &err) == 0);
+    CHECK(strncmp(body, "n=7\n", 4) == 0 && HAS(body, "X-A: 3") && HAS(body, "X-B: 4"));
+  }
+  { /* 3. another length or another name: a list of its own */
+    const char *longer[] = {"X-A", "33", "X-B", "4", NULL};
+    const char *renamed[] = {"X-C", "33", "X-B", "4", NULL};
+    CHECK(send_headers(longer, body, sizeof body, &err) == 0);
+    CHECK(HAS(body, "X-A: 33") && HAS(body, "X-B: 4"));
+    CHECK(send_headers(renamed, body, sizeof body, &err) == 0);
+    CHECK(HAS(body, "X-C: 33") && !strstr(body, "X-A:"));
+  }
+
+  al_http_free(h);
+  kill(-server, SIGKILL);
+  waitpid(server, &status, 0);
+  return check_done("test_http_headers");
+}
