@@ -236,6 +236,7 @@ for r in $(seq 1 "$runs"); do
   for lua in lua5.4 luajit; do
     net_run "transport_$lua" "$r" with_lua "$lua" "$lua" bench/transport_calls.lua "$url" "$calls"
     net_run "floor_$lua" "$r" with_lua "$lua" "$lua" bench/transport_calls.lua "$url" "$calls" tables
+    net_run "contract_$lua" "$r" with_lua "$lua" "$lua" bench/transport_calls.lua "$url" "$calls" contract
     with_lua "$lua" "$lua" bench/pipeline.lua bench/usage_body.json "$prepare_seconds" |
       while read -r label ops; do record cpu "$lua:$label" "$r" "${ops#ops=}"; done
   done

@@ -5,19 +5,26 @@
 -- it shows what the binding and the general-purpose transport (a new URL and header
 -- list per request, the multi interface, the response table) cost per call.
 --
---   lua5.4|luajit bench/transport_calls.lua URL N [tables]   -> calls=N seconds=S
+--   lua5.4|luajit bench/transport_calls.lua URL N [tables|contract]   -> calls=N seconds=S
 --
 -- With `tables`, each answer is also turned into the decoded answer's Lua tables by
 -- bench/tables_floor.c (only the C-API calls that build them, from a tape recorded once
 -- before the timing; no parsing): the ceiling for any SDK that returns the answer as
 -- Lua tables over this transport.
+-- With `contract`, each call also does the least the SDK's contract asks before
+-- sending: its parameters checked and its request built by `state:prepare` (the
+-- client's own core state), with a new request id; then the transport and the tables
+-- as with `tables`. No retries, hooks, status handling, unwrapping or meta: what is
+-- left of a raw call's time once this is paid is all an SDK with this contract has for
+-- the rest.
 --
 -- Token and workspace id come from BENCH_TOKEN / BENCH_WORKSPACE (never printed).
 local core = require "alephant.core"
 
-local url, n, tables = arg[1], tonumber(arg[2]), arg[3] == "tables"
-if not url or not n or (arg[3] and not tables) then
-  io.stderr:write("usage: transport_calls.lua URL N [tables]\n")
+local url, n, mode = arg[1], tonumber(arg[2]), arg[3]
+local tables, contract = mode == "tables" or mode == "contract", mode == "contract"
+if not url or not n or (mode and not tables) then
+  io.stderr:write("usage: transport_calls.lua URL N [tables|contract]\n")
   os.exit(2)
 end
 
@@ -34,11 +41,25 @@ if tables then -- recorded from a first answer, outside the timing
   tape = require("tables_floor").record(assert(core.json_decode(res.body)))
 end
 
+local prepare, state, params
+if contract then -- the SDK's own state, for the same URL and headers (internal, read-only use)
+  local client = assert(require("alephant").new{ token = os.getenv("BENCH_TOKEN"),
+    workspace_id = os.getenv("BENCH_WORKSPACE"), base_url = assert(url:match("^https?://[^/]+")) })
+  state, prepare = client._state, client._state.prepare
+  params = { from = assert(url:match("[Ff]rom=([%d-]+)")), to = assert(url:match("[Tt]o=([%d-]+)")) }
+  assert(prepare(state, "analytics.usage", params, os.time()).url == url, "prepare builds another URL")
+end
+
 local t0 = core.monotonic()
 for i = 1, n do
+  local method, u, h = "GET", url, headers
+  if contract then
+    local req = prepare(state, "analytics.usage", params, os.time())
+    method, u, h = req.method, req.url, req.headers
+  end
   -- a new request table and request id per call, as the SDK makes them
-  headers["x-request-id"] = core.uuid4()
-  local res, err = http:request{ method = "GET", url = url, headers = headers, timeout = 30 }
+  h["x-request-id"] = core.uuid4()
+  local res, err = http:request{ method = method, url = u, headers = h, timeout = 30 }
   if not res or res.status ~= 200 or #res.body == 0 then
     error(("call %d: %s"):format(i, res and ("HTTP " .. res.status) or tostring(err)), 0)
   end
