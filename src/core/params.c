@@ -57,8 +57,8 @@ static int check_typed(const al_param *p, al_value *v, al_error *err) {
  * the control check runs only when the typed check fails: the same messages, without a
  * second pass over every valid value. */
 static int check_string(const al_param *p, al_value *v, al_error *err) {
-  int printable_when_valid = p->type == AL_T_UUID || p->type == AL_T_DATE || p->type == AL_T_DATETIME ||
-                             p->type == AL_T_ENUM;
+  int printable_when_valid =
+      ((1u << AL_T_UUID | 1u << AL_T_DATE | 1u << AL_T_DATETIME | 1u << AL_T_ENUM) >> p->type) & 1u;
   if (p->in == AL_IN_BODY) return check_typed(p, v, err);
   if (!printable_when_valid && al_check_header_value(v->s, v->n, p->name, err)) return -1;
   if (check_typed(p, v, err) == 0) return 0;
@@ -128,8 +128,6 @@ static int check_one(const al_param *p, al_value *v, al_error *err) {
 static int find(const al_endpoint *e, const char *name) {
   return al_endpoint_param(e, name, strlen(name));
 }
-/* find for a string literal: its length without strlen */
-#define FIND(e, lit) al_endpoint_param(e, lit, sizeof(lit) - 1)
 
 static const al_value *value_of(const al_endpoint *e, const al_value *values, const char *name) {
   int i = find(e, name);
@@ -137,38 +135,56 @@ static const al_value *value_of(const al_endpoint *e, const al_value *values, co
 }
 
 /* The window from..to (AL_T_DATE) or start..end (AL_T_DATETIME) when the endpoint takes
- * both ends with that type. */
+ * both ends with that type. The ends are found among the parameters of that type only
+ * (names are unique in an endpoint, tests/c/test_catalog.c): no name compare for the
+ * others, where a look-up of each name by al_endpoint_param compared every one. */
+/* strcmp(a, b) == 0 for these short names, without strcmp's call */
+static int same_name(const char *a, const char *b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
 static int check_window(const al_endpoint *e, const al_value *values, al_param_type type, al_error *err) {
   const char *a_name = type == AL_T_DATE ? "from" : "start", *b_name = type == AL_T_DATE ? "to" : "end";
-  int ia = type == AL_T_DATE ? FIND(e, "from") : FIND(e, "start");
-  int ib = type == AL_T_DATE ? FIND(e, "to") : FIND(e, "end");
+  int ia = -1, ib = -1;
+  unsigned i;
   al_window_end a = {NULL, 0, 0}, b = {NULL, 0, 0};
-  if (ia < 0 || ib < 0 || e->params[ia]->type != type || e->params[ib]->type != type) return 0;
+  for (i = 0; i < e->nparams; i++) {
+    const char *name = e->params[i]->name;
+    if (e->params[i]->type != type) continue;
+    if (same_name(name, a_name)) ia = (int)i;
+    else if (same_name(name, b_name)) ib = (int)i;
+  }
+  if (ia < 0 || ib < 0) return 0;
   if (values[ia].type != AL_V_ABSENT) a.s = values[ia].s, a.n = values[ia].n, a.t = values[ia].t;
   if (values[ib].type != AL_V_ABSENT) b.s = values[ib].s, b.n = values[ib].n, b.t = values[ib].t;
   return al_check_window(&a, &b, type == AL_T_DATE ? AL_WINDOW_DATES : AL_WINDOW_DATETIMES, a_name, b_name, err);
 }
 
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
-  unsigned i, bit, groups = 0, types = 0;
+  unsigned i, bit, types = 0, seen = 0, clash = 0;
+  int companions = 0;
   const al_value *a, *b;
   for (i = 0; i < e->nparams; i++) {
     const al_param *p = e->params[i];
-    groups |= p->group;
     types |= 1u << p->type;
+    companions |= p->requires != NULL;
     if (values[i].type == AL_V_ABSENT) {
       if (p->flags & AL_P_REQUIRED)
         return al_fail(err, AL_ERR_VALIDATION, p->name, "%s is required by %s", p->name, e->name);
       continue;
     }
     if (check_one(p, &values[i], err)) return -1;
+    clash |= seen & p->group; /* a second one present in a group */
+    seen |= p->group;
   }
-  /* exclusive groups: at most one present per group bit */
-  for (bit = 1; bit <= groups; bit <<= 1) {
+  /* exclusive groups: at most one present per group bit; only a group with two present
+   * can fail, and al_check_exclusive names them (lowest bit first) */
+  for (bit = 1; bit <= clash; bit <<= 1) {
     const char *names[16];
     int present[16];
     size_t n = 0;
-    if (!(groups & bit)) continue;
+    if (!(clash & bit)) continue;
     for (i = 0; i < e->nparams && n < 16; i++) {
       if (!(e->params[i]->group & bit)) continue;
       names[n] = e->params[i]->name;
@@ -177,7 +193,7 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
     if (n > 1 && al_check_exclusive(names, present, n, e->name, err)) return -1;
   }
   /* parameters that need a companion */
-  for (i = 0; i < e->nparams; i++) {
+  for (i = 0; companions && i < e->nparams; i++) {
     const char *req = e->params[i]->requires;
     if (req && values[i].type != AL_V_ABSENT && !value_of(e, values, req))
       return al_fail(err, AL_ERR_VALIDATION, req, "%s is required when %s is given", req, e->params[i]->name);

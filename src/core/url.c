@@ -28,6 +28,12 @@ static void put(sink *k, const char *s, size_t n) {
   k->len += n;
 }
 
+/* put of one byte, without memcpy */
+static void put_char(sink *k, char c) {
+  if (k->len < k->cap) k->p[k->len] = c;
+  k->len++;
+}
+
 /* Runs of unreserved bytes are copied as they are, everything else as %XX. */
 static void put_encoded(sink *k, const char *s, size_t n) {
   static const char hex[] = "0123456789ABCDEF";
@@ -107,8 +113,9 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
                     const al_value *values) {
   sink k;
   const char *p = e->path;
-  unsigned i;
-  int first = 1;
+  const al_param *const *params = e->params; /* in locals: the writes to out may alias e */
+  unsigned i, nparams = e->nparams;
+  char sep = '?';
   k.p = out;
   k.cap = cap ? cap - 1 : 0; /* keep room for the NUL */
   k.len = 0;
@@ -122,8 +129,8 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
     }
     close = strchr(open, '}');
     put(&k, p, (size_t)(open - p));
-    for (i = 0; i < e->nparams; i++) {
-      const al_param *prm = e->params[i];
+    for (i = 0; i < nparams; i++) {
+      const al_param *prm = params[i];
       if (prm->in == AL_IN_PATH && strlen(prm->wire) == (size_t)(close - open - 1) &&
           memcmp(prm->wire, open + 1, (size_t)(close - open - 1)) == 0) {
         put_param(&k, prm, &values[i]);
@@ -132,13 +139,13 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
     }
     p = close + 1;
   }
-  for (i = 0; i < e->nparams; i++) {
-    const al_param *prm = e->params[i];
+  for (i = 0; i < nparams; i++) {
+    const al_param *prm = params[i];
     if (prm->in != AL_IN_QUERY || values[i].type == AL_V_ABSENT) continue;
-    put(&k, first ? "?" : "&", 1);
-    first = 0;
+    put_char(&k, sep);
+    sep = '&';
     put_encoded_name(&k, prm->wire);
-    put(&k, "=", 1);
+    put_char(&k, '=');
     put_param(&k, prm, &values[i]);
   }
   if (cap) out[k.len < k.cap ? k.len : k.cap] = '\0';

@@ -43,7 +43,7 @@ typedef struct {
   /* the endpoint prepare found last, and its name's bytes as Lua holds them: the string
    * is kept in the cache (CACHE_NAME), so no other string can be at that address */
   const char *last_name;
-  const al_endpoint *last_e;
+  void *last_e; /* its endpoint_t */
 } state_t;
 
 typedef struct {
@@ -73,36 +73,70 @@ static const char *const cached_strings[S_COUNT] = {
 /* The names of the plan's headers by al_header_kind (AL_H_PARAM: the parameter's own). */
 static const int header_fields[] = {S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, 0, S_CONTENT_TYPE};
 
+/* What prepare keeps of an endpoint, per VM: its catalog entry and, for each of its
+ * parameters, the key string a params table last named it with (the bytes' address, as
+ * lua_tolstring gives it; NULL until one has). A key at one of these addresses is that
+ * very string, kept alive by ANCHORS (no other string can be at its address), so it is
+ * known by one compare per parameter, without its bytes compared with each name
+ * (al_endpoint_param). */
+typedef struct {
+  const al_endpoint *e;
+  const char *keys[]; /* e->nparams */
+} endpoint_t;
+
 /* The upvalues of prepare and prepare_raw: the endpoints table, the state's metatable,
- * then the cached strings (S_METHOD ... S_COUNT). */
-/* name -> light userdata of its catalog entry (static, the same in every VM): each
- * name is looked up in the catalog once per VM, then by Lua's own string hash */
+ * the anchors, then the cached strings (S_METHOD ... S_COUNT). */
+/* name -> a userdata endpoint_t (made once per VM): each name is looked up in the
+ * catalog once per VM, then by Lua's own string hash */
 #define ENDPOINTS lua_upvalueindex(1)
 /* the state's metatable, for prepare's check of its first argument */
 #define STATE_METATABLE lua_upvalueindex(2)
-#define UPVALUES (S_COUNT + 2)
+/* every key string an endpoint_t holds, as a key (-> true): never dropped, the keys are
+ * parameter names (the catalog's, each anchored once per VM) */
+#define ANCHORS lua_upvalueindex(3)
+#define FIRST_CACHED 3 /* the upvalue before S_METHOD */
+#define UPVALUES (S_COUNT + FIRST_CACHED)
 
-/* The catalog entry of the endpoint named at idx, or NULL. */
-static const al_endpoint *endpoint_at(lua_State *L, int idx) {
+/* What prepare keeps of the endpoint named at idx, or NULL when there is none. */
+static endpoint_t *endpoint_at(lua_State *L, int idx) {
   const al_endpoint *e;
+  endpoint_t *ep;
   size_t n;
+  unsigned i;
   const char *name;
   lua_pushvalue(L, idx);
   lua_rawget(L, ENDPOINTS);
-  e = (const al_endpoint *)lua_touserdata(L, -1);
+  ep = (endpoint_t *)lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (e) return e;
+  if (ep) return ep;
   name = lua_tolstring(L, idx, &n);
   e = al_catalog_find(name, n);
-  if (e) {
-    lua_pushvalue(L, idx);
-    lua_pushlightuserdata(L, (void *)(uintptr_t)e);
-    lua_rawset(L, ENDPOINTS);
-  }
-  return e;
+  if (e == NULL) return NULL;
+  lua_pushvalue(L, idx);
+  ep = (endpoint_t *)lua_newuserdata(L, sizeof *ep + e->nparams * sizeof ep->keys[0]);
+  ep->e = e;
+  for (i = 0; i < e->nparams; i++) ep->keys[i] = NULL;
+  lua_rawset(L, ENDPOINTS);
+  return ep;
 }
 
-static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvalueindex(which + 2)); }
+/* The index of the parameter the key string k (at -2, of n bytes) names, or -1. */
+static int param_of(lua_State *L, endpoint_t *ep, const char *k, size_t n) {
+  unsigned i, nparams = ep->e->nparams;
+  int idx;
+  for (i = 0; i < nparams; i++)
+    if (ep->keys[i] == k) return (int)i;
+  idx = al_endpoint_param(ep->e, k, n);
+  if (idx >= 0 && ep->keys[idx] == NULL) { /* kept from now on */
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, ANCHORS);
+    ep->keys[idx] = k;
+  }
+  return idx;
+}
+
+static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvalueindex(which + FIRST_CACHED)); }
 
 /* A plan's text (a method, a family) from the cached strings from..to when it is one of
  * them, else as a new string. */
@@ -192,7 +226,9 @@ static state_t *check_open(lua_State *L) {
 static state_t *open_cached(lua_State *L) {
   state_box *b = NULL;
   if (lua_getmetatable(L, 1)) { /* a table given the state's metatable has no userdata: NULL */
-    if (lua_rawequal(L, -1, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
+    /* two tables are the same table when they are at the same address (lua_rawequal
+     * compares any two values, at twice the cost) */
+    if (lua_topointer(L, -1) == lua_topointer(L, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
     lua_pop(L, 1);
   }
   return b ? b->s : NULL;
@@ -396,14 +432,21 @@ static int l_token_kind(lua_State *L) {
   return 1;
 }
 
-/* Reads a Lua value into an al_value (strings stay owned by the params table). */
+/* Reads a Lua value into an al_value (strings stay owned by the params table). A string,
+ * the common case, sets only what is read of a string (al_value's other fields are for
+ * other types), and its type's name without lua_typename. */
 static void read_value(lua_State *L, int idx, al_value *v) {
   int t = lua_type(L, idx);
+  if (t == LUA_TSTRING) {
+    v->type = AL_V_STRING;
+    v->type_name = "string";
+    v->s = lua_tolstring(L, idx, &v->n);
+    return;
+  }
   memset(v, 0, sizeof *v);
   v->type_name = lua_typename(L, t);
   switch (t) {
     case LUA_TNIL: v->type = AL_V_ABSENT; break;
-    case LUA_TSTRING: v->type = AL_V_STRING; v->s = lua_tolstring(L, idx, &v->n); break;
     case LUA_TBOOLEAN: v->type = AL_V_BOOLEAN; v->b = lua_toboolean(L, idx); break;
     case LUA_TTABLE: v->type = AL_V_TABLE; break;
     case LUA_TLIGHTUSERDATA: v->type = alb_is_null(L, idx) ? AL_V_NULL : AL_V_OTHER; break;
@@ -703,6 +746,7 @@ static int l_prepare(lua_State *L) {
   size_t name_n;
   const char *name;
   const al_endpoint *e;
+  endpoint_t *ep;
   int rc, t3, extra = 0;
   unsigned i;
   char small[512];
@@ -729,18 +773,19 @@ static int l_prepare(lua_State *L) {
   }
   /* the same name string as the last call's: its catalog entry without a look-up */
   if (name == s->last_name) {
-    e = s->last_e;
+    ep = (endpoint_t *)s->last_e;
   } else {
-    e = endpoint_at(L, 2);
-    if (e) {
+    ep = endpoint_at(L, 2);
+    if (ep) {
       push_state_cache(L, 1);
       lua_pushvalue(L, 2);
       lua_rawseti(L, -2, CACHE_NAME);
       lua_pop(L, 1);
       s->last_name = name;
-      s->last_e = e;
+      s->last_e = ep;
     }
   }
+  e = ep ? ep->e : NULL;
   if (lua_type(L, 4) == LUA_TNUMBER) {
     now = (double)lua_tonumber(L, 4);
     if (!clock_fits(now)) {
@@ -763,7 +808,9 @@ static int l_prepare(lua_State *L) {
     lua_newtable(L);
     lua_replace(L, 3);
   }
-  lua_settop(L, 3);
+#if PREPARE_IN_LUA
+  lua_settop(L, 3); /* push_values' values from 4 */
+#endif
 
 #undef ARG_FAILS
 
@@ -780,7 +827,7 @@ static int l_prepare(lua_State *L) {
              alb_push_error(L, &err);
     }
     k = lua_tolstring(L, -2, &kn);
-    idx = al_endpoint_param(e, k, kn);
+    idx = param_of(L, ep, k, kn);
     if (idx < 0) {
       if (!(e->flags & AL_E_OPEN_BODY)) {
         lua_pop(L, 2);
@@ -963,11 +1010,13 @@ void alb_open_state(lua_State *L) {
   lua_getfield(L, mt, "__index"); /* mt + 1: the methods */
   lua_getfield(L, mt + 1, "prepare");
   if (lua_isnil(L, -1)) { /* first open in this VM */
-    luaL_checkstack(L, UPVALUES + 4, "alephant: opening the state");
-    lua_newtable(L); /* mt + 3: ENDPOINTS (prepare_raw gets it too and never uses it) */
+    luaL_checkstack(L, UPVALUES + 5, "alephant: opening the state");
+    lua_newtable(L); /* mt + 3: ENDPOINTS (prepare_raw gets it and ANCHORS too, and never uses them) */
+    lua_newtable(L); /* mt + 4: ANCHORS */
     for (k = 0; k < 2; k++) {
       lua_pushvalue(L, mt + 3);
       lua_pushvalue(L, mt);
+      lua_pushvalue(L, mt + 4);
       for (i = 0; i < S_COUNT; i++) lua_pushstring(L, cached_strings[i]);
       lua_pushcclosure(L, k == 0 ? l_prepare : l_prepare_raw, UPVALUES);
 #if PREPARE_IN_LUA
