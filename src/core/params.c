@@ -138,8 +138,11 @@ static const al_value *value_of(const al_endpoint *e, const al_value *values, co
  * both ends with that type. The ends are found among the parameters of that type only
  * (names are unique in an endpoint, tests/c/test_catalog.c): no name compare for the
  * others, where a look-up of each name by al_endpoint_param compared every one. */
-/* strcmp(a, b) == 0 for these short names, without strcmp's call */
+/* strcmp(a, b) == 0 for these short names, without strcmp's call; the same literal
+ * (merged by the linker) without comparing its bytes */
 static int same_name(const char *a, const char *b) {
+  if (a == b) return 1;
+  if (*a != *b) return 0;
   while (*a && *a == *b) a++, b++;
   return *a == *b;
 }
@@ -162,11 +165,12 @@ static int check_window(const al_endpoint *e, const al_value *values, al_param_t
 }
 
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
-  unsigned i, bit, types = 0, seen = 0, clash = 0;
+  const al_param *const *params = e->params; /* in locals: the checks' writes to values may alias e */
+  unsigned i, bit, nparams = e->nparams, types = 0, seen = 0, clash = 0;
   int companions = 0;
   const al_value *a, *b;
-  for (i = 0; i < e->nparams; i++) {
-    const al_param *p = e->params[i];
+  for (i = 0; i < nparams; i++) {
+    const al_param *p = params[i];
     types |= 1u << p->type;
     companions |= p->requires != NULL;
     if (values[i].type == AL_V_ABSENT) {

@@ -1,5 +1,6 @@
 #include "url.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,8 +25,30 @@ typedef struct {
 } sink;
 
 static void put(sink *k, const char *s, size_t n) {
-  if (k->len < k->cap) memcpy(k->p + k->len, s, n < k->cap - k->len ? n : k->cap - k->len);
+  size_t w = k->len < k->cap ? k->cap - k->len : 0; /* what fits */
+  char *d;
+  if (n < w) w = n;
+  if (w == 0) { /* full: only counted */
+    k->len += n;
+    return;
+  }
+  d = k->p + k->len;
   k->len += n;
+  if (w >= 8 && w <= 16) { /* two overlapping words: most names and values, without memcpy's call */
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + w - 8, 8);
+    memcpy(d, &a, 8);
+    memcpy(d + w - 8, &b, 8);
+  } else if (w >= 4 && w < 8) {
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + w - 4, 4);
+    memcpy(d, &a, 4);
+    memcpy(d + w - 4, &b, 4);
+  } else {
+    memcpy(d, s, w);
+  }
 }
 
 /* put of one byte, without memcpy */

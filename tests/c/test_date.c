@@ -49,6 +49,19 @@ int main(void) {
   CHECK(al_days_from_civil(1970, 1, 1) == 0);
   CHECK(al_days_from_civil(2000, 3, 1) == 11017);
   CHECK(al_days_from_civil(1969, 12, 31) == -1);
+  { /* the unsigned branch (years from 0) against the signed formula, every day of 0..9999
+     * and around the years' wraps */
+    int y, m, d, bad = 0;
+    for (y = -800; y <= 10000 && !bad; y++)
+      for (m = 1; m <= 12; m++)
+        for (d = 1; d <= 31; d++) {
+          int64_t yy = (int64_t)y - (m <= 2), era = (yy >= 0 ? yy : yy - 399) / 400, yoe = yy - era * 400;
+          int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+          int64_t want = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+          if (al_days_from_civil(y, m, d) != want) bad = 1;
+        }
+    CHECK(!bad);
+  }
 
   /* pairs: both or neither, from not after to */
   CHECK(al_check_date_range(NULL, 0, NULL, 0, "from", "to", &err) == 0);
