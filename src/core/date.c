@@ -91,6 +91,19 @@ static int check_pair(int has_a, int has_b, const char *a, const char *b, al_err
   return 0;
 }
 
+int al_date_ms(const char *s, size_t n, int64_t *ms) {
+  unsigned y, m, d;
+  if (n != 10 || s[4] != '-' || s[7] != '-' || DIGIT(s, 0) > 9 || DIGIT(s, 1) > 9 || DIGIT(s, 2) > 9 ||
+      DIGIT(s, 3) > 9 || DIGIT(s, 5) > 9 || DIGIT(s, 6) > 9 || DIGIT(s, 8) > 9 || DIGIT(s, 9) > 9)
+    return -1;
+  y = DIGIT(s, 0) * 1000 + DIGIT(s, 1) * 100 + DIGIT(s, 2) * 10 + DIGIT(s, 3);
+  m = DIGIT(s, 5) * 10 + DIGIT(s, 6);
+  d = DIGIT(s, 8) * 10 + DIGIT(s, 9);
+  if (m < 1 || m > 12 || d < 1 || d > (unsigned)al_days_in_month((int)y, (int)m)) return -1;
+  *ms = al_days_from_civil((int)y, (int)m, (int)d) * 86400000;
+  return 0;
+}
+
 int64_t al_date_epoch_ms(const al_date *d) { return al_days_from_civil(d->year, d->month, d->day) * 86400000; }
 
 int al_check_window(const al_window_end *a, const al_window_end *b, int kind, const char *a_field,

@@ -134,10 +134,6 @@ static const al_value *value_of(const al_endpoint *e, const al_value *values, co
   return i < 0 || values[i].type == AL_V_ABSENT ? NULL : &values[i];
 }
 
-/* The window from..to (AL_T_DATE) or start..end (AL_T_DATETIME) when the endpoint takes
- * both ends with that type. The ends are found among the parameters of that type only
- * (names are unique in an endpoint, tests/c/test_catalog.c): no name compare for the
- * others, where a look-up of each name by al_endpoint_param compared every one. */
 /* strcmp(a, b) == 0 for these short names, without strcmp's call; the same literal
  * (merged by the linker) without comparing its bytes */
 static int same_name(const char *a, const char *b) {
@@ -147,38 +143,56 @@ static int same_name(const char *a, const char *b) {
   return *a == *b;
 }
 
-static int check_window(const al_endpoint *e, const al_value *values, al_param_type type, al_error *err) {
-  const char *a_name = type == AL_T_DATE ? "from" : "start", *b_name = type == AL_T_DATE ? "to" : "end";
-  int ia = -1, ib = -1;
-  unsigned i;
+/* The ends of the windows an endpoint may take: from..to (AL_T_DATE, [0]) and
+ * start..end (AL_T_DATETIME, [1]), each the index of the parameter of that name and type
+ * or -1. Found by al_endpoint_validate's pass over the parameters, comparing only the
+ * names of those two types (names are unique in an endpoint, tests/c/test_catalog.c). */
+typedef struct {
+  int a[2], b[2];
+} windows;
+
+static void note_window_end(windows *w, const al_param *p, int i) {
+  int k = p->type == AL_T_DATETIME;
+  if (same_name(p->name, k ? "start" : "from")) w->a[k] = i;
+  else if (same_name(p->name, k ? "end" : "to")) w->b[k] = i;
+}
+
+/* A window's rules when the endpoint takes both its ends. */
+static int check_window(const windows *w, int k, const al_value *values, al_error *err) {
+  int ia = w->a[k], ib = w->b[k];
   al_window_end a = {NULL, 0, 0}, b = {NULL, 0, 0};
-  for (i = 0; i < e->nparams; i++) {
-    const char *name = e->params[i]->name;
-    if (e->params[i]->type != type) continue;
-    if (same_name(name, a_name)) ia = (int)i;
-    else if (same_name(name, b_name)) ib = (int)i;
-  }
   if (ia < 0 || ib < 0) return 0;
   if (values[ia].type != AL_V_ABSENT) a.s = values[ia].s, a.n = values[ia].n, a.t = values[ia].t;
   if (values[ib].type != AL_V_ABSENT) b.s = values[ib].s, b.n = values[ib].n, b.t = values[ib].t;
-  return al_check_window(&a, &b, type == AL_T_DATE ? AL_WINDOW_DATES : AL_WINDOW_DATETIMES, a_name, b_name, err);
+  return al_check_window(&a, &b, k ? AL_WINDOW_DATETIMES : AL_WINDOW_DATES, k ? "start" : "from", k ? "end" : "to",
+                         err);
 }
 
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
   const al_param *const *params = e->params; /* in locals: the checks' writes to values may alias e */
-  unsigned i, bit, nparams = e->nparams, types = 0, seen = 0, clash = 0;
+  unsigned i, bit, nparams = e->nparams, seen = 0, clash = 0;
   int companions = 0;
+  windows w = {{-1, -1}, {-1, -1}};
   const al_value *a, *b;
   for (i = 0; i < nparams; i++) {
     const al_param *p = params[i];
-    types |= 1u << p->type;
+    if (p->type == AL_T_DATE || p->type == AL_T_DATETIME) note_window_end(&w, p, (int)i);
     companions |= p->requires != NULL;
     if (values[i].type == AL_V_ABSENT) {
       if (p->flags & AL_P_REQUIRED)
         return al_fail(err, AL_ERR_VALIDATION, p->name, "%s is required by %s", p->name, e->name);
       continue;
     }
-    if (check_one(p, &values[i], err)) return -1;
+    /* the usual values, a valid UUID, date or datetime in a query or path, checked here
+     * at once (what check_one would find: they hold no control character); anything else,
+     * or an invalid one, by check_one, which makes its message */
+    if (!(values[i].type == AL_V_STRING && p->in != AL_IN_BODY &&
+          ((p->type == AL_T_UUID && al_is_uuid(values[i].s, values[i].n)) ||
+           (p->type == AL_T_DATE && al_date_ms(values[i].s, values[i].n, &values[i].t) == 0) ||
+           (p->type == AL_T_DATETIME &&
+            al_parse_datetime(values[i].s, values[i].n, &values[i].t, p->name, err) == 0))) &&
+        check_one(p, &values[i], err))
+      return -1;
     clash |= seen & p->group; /* a second one present in a group */
     seen |= p->group;
   }
@@ -203,9 +217,7 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
       return al_fail(err, AL_ERR_VALIDATION, req, "%s is required when %s is given", req, e->params[i]->name);
   }
   /* windows: both or neither, in order (each end was parsed once, by check_string) */
-  if (((types & (1u << AL_T_DATE)) && check_window(e, values, AL_T_DATE, err)) ||
-      ((types & (1u << AL_T_DATETIME)) && check_window(e, values, AL_T_DATETIME, err)))
-    return -1;
+  if (check_window(&w, 0, values, err) || check_window(&w, 1, values, err)) return -1;
   if (e->flags & AL_E_GRANULARITY) {
     a = value_of(e, values, "metric");
     b = value_of(e, values, "granularity");
