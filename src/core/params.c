@@ -159,9 +159,13 @@ static void note_window_end(windows *w, const al_param *p, int i) {
 
 /* A window's rules when the endpoint takes both its ends. */
 static int check_window(const windows *w, int k, const al_value *values, al_error *err) {
-  int ia = w->a[k], ib = w->b[k];
+  int ia = w->a[k], ib = w->b[k], has_a, has_b;
   al_window_end a = {NULL, 0, 0}, b = {NULL, 0, 0};
   if (ia < 0 || ib < 0) return 0;
+  has_a = values[ia].type != AL_V_ABSENT;
+  has_b = values[ib].type != AL_V_ABSENT;
+  /* neither, or both in order: what al_check_window passes, known without it */
+  if (has_a == has_b && (!has_a || (k ? values[ib].t > values[ia].t : values[ia].t <= values[ib].t))) return 0;
   if (values[ia].type != AL_V_ABSENT) a.s = values[ia].s, a.n = values[ia].n, a.t = values[ia].t;
   if (values[ib].type != AL_V_ABSENT) b.s = values[ib].s, b.n = values[ib].n, b.t = values[ib].t;
   return al_check_window(&a, &b, k ? AL_WINDOW_DATETIMES : AL_WINDOW_DATES, k ? "start" : "from", k ? "end" : "to",
@@ -169,8 +173,13 @@ static int check_window(const windows *w, int k, const al_value *values, al_erro
 }
 
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
+  unsigned ins;
+  return al_endpoint_validate_in(e, values, &ins, err);
+}
+
+int al_endpoint_validate_in(const al_endpoint *e, al_value *values, unsigned *ins, al_error *err) {
   const al_param *const *params = e->params; /* in locals: the checks' writes to values may alias e */
-  unsigned i, bit, nparams = e->nparams, seen = 0, clash = 0;
+  unsigned i, bit, nparams = e->nparams, seen = 0, clash = 0, in = 0;
   int companions = 0;
   windows w = {{-1, -1}, {-1, -1}};
   const al_value *a, *b;
@@ -178,6 +187,7 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
     const al_param *p = params[i];
     if (p->type == AL_T_DATE || p->type == AL_T_DATETIME) note_window_end(&w, p, (int)i);
     companions |= p->requires != NULL;
+    in |= 1u << p->in;
     if (values[i].type == AL_V_ABSENT) {
       if (p->flags & AL_P_REQUIRED)
         return al_fail(err, AL_ERR_VALIDATION, p->name, "%s is required by %s", p->name, e->name);
@@ -196,6 +206,7 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
     clash |= seen & p->group; /* a second one present in a group */
     seen |= p->group;
   }
+  *ins = in;
   /* exclusive groups: at most one present per group bit; only a group with two present
    * can fail, and al_check_exclusive names them (lowest bit first) */
   for (bit = 1; bit <= clash; bit <<= 1) {
@@ -217,7 +228,9 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
       return al_fail(err, AL_ERR_VALIDATION, req, "%s is required when %s is given", req, e->params[i]->name);
   }
   /* windows: both or neither, in order (each end was parsed once, by check_string) */
-  if (check_window(&w, 0, values, err) || check_window(&w, 1, values, err)) return -1;
+  if ((w.a[0] >= 0 && w.b[0] >= 0 && check_window(&w, 0, values, err)) ||
+      (w.a[1] >= 0 && w.b[1] >= 0 && check_window(&w, 1, values, err)))
+    return -1;
   if (e->flags & AL_E_GRANULARITY) {
     a = value_of(e, values, "metric");
     b = value_of(e, values, "granularity");

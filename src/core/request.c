@@ -64,15 +64,15 @@ int al_request_plan(const al_client *c, const al_endpoint *e, al_value *values, 
   al_policy policy;
   int plan, has_body = (e->flags & AL_E_OPEN_BODY) != 0;
   const al_param *const *params = e->params; /* in locals: the writes to out may alias e */
-  unsigned i, nparams = e->nparams;
-  if (al_endpoint_validate(e, values, err)) return -1;
+  unsigned i, nparams = e->nparams, ins;
+  if (al_endpoint_validate_in(e, values, &ins, err)) return -1;
   plan = plan_auth(c, e->api, e->path, e->name, now, &ws, &policy, err);
   if (plan < 0) return -1;
   if (plan & AL_NEEDS_SCOPE) return 1;
   plan_common(out, c, e->method, e->api, &policy, plan, ws);
-  for (i = 0; i < nparams; i++) {
+  has_body |= (ins >> AL_IN_BODY) & 1u;
+  for (i = 0; (ins & (1u << AL_IN_HEADER)) && i < nparams; i++) {
     const al_param *p = params[i];
-    has_body |= p->in == AL_IN_BODY;
     if (p->in != AL_IN_HEADER || values[i].type != AL_V_STRING) continue;
     if (out->nheaders >= AL_REQUEST_MAX_HEADERS - 1) /* one place is kept for Content-Type */
       return al_fail(err, AL_ERR_VALIDATION, p->name, "%s: more than %d headers", e->name,

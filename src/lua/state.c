@@ -155,6 +155,23 @@ static void push_text(lua_State *L, const char *text, int from, int to) {
   lua_pushstring(L, text);
 }
 
+/* push_text of a route family: the one cached string it can be, by its first letter */
+static void push_family(lua_State *L, const char *text) {
+  int k;
+  switch (text[0]) {
+    case 'w': k = S_WS_FAMILY; break;
+    case 'a': k = S_ANALYTICS; break;
+    case 'g': k = S_GATEWAY; break;
+    case 'c': k = S_COCKPIT; break;
+    case 'p': k = S_PUBLIC; break;
+    case 'j': k = S_JWT_ONLY; break;
+    case 'm': k = S_MODELS; break;
+    default: k = 0; break;
+  }
+  if (k && (cached_strings[k - 1] == text || strcmp(cached_strings[k - 1], text) == 0)) push_cached(L, k);
+  else lua_pushstring(L, text);
+}
+
 /* Each state's Lua-side cache (a table: [1] = the Authorization value, built once, [2] =
  * the configured workspace id, [3] = the resolved context's workspace id, [4] = the last
  * URL prepare built, CACHE_URL, [5] = the last endpoint name it found, CACHE_NAME), held
@@ -666,7 +683,7 @@ static void push_body(lua_State *L, const fields_t *f) {
   X(S_HEADERS, 1, push_headers(L, f->s, r, f->cache))                                                  \
   X(S_ENDPOINT, 1, lua_pushvalue(L, f->name_idx))                                                      \
   X(S_API, 1, push_cached(L, S_SAAS + (int)r->api))                                                    \
-  X(S_FAMILY, 1, push_text(L, r->family, S_ANALYTICS, S_MODELS)) /* how answers are unwrapped */       \
+  X(S_FAMILY, 1, push_family(L, r->family)) /* how answers are unwrapped */                            \
   X(S_IDEMPOTENT, 1, lua_pushboolean(L, r->idempotent))                                                \
   X(S_PAGING, r->paging != AL_PAGING_NONE, push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET)) \
   X(S_BODY, r->has_body && f->e != NULL, push_body(L, f))
@@ -756,7 +773,7 @@ static int l_prepare(lua_State *L) {
   const al_endpoint *e;
   endpoint_t *ep;
   int rc, t3, extra = 0;
-  unsigned i;
+  unsigned i, nparams;
   char small[512];
   double now;
   /* Each argument check raises only through ARG_FAILS: under LuaJIT, called from
@@ -795,7 +812,12 @@ static int l_prepare(lua_State *L) {
   }
   e = ep ? ep->e : NULL;
   if (lua_type(L, 4) == LUA_TNUMBER) {
+#if LUA_VERSION_NUM >= 503
+    /* os.time() is an integer: lua_tonumber would convert it in a call of its own */
+    now = lua_isinteger(L, 4) ? (double)lua_tointeger(L, 4) : (double)lua_tonumber(L, 4);
+#else
     now = (double)lua_tonumber(L, 4);
+#endif
     if (!clock_fits(now)) {
       ARG_FAILS();
       now = now_arg(L, 4); /* raises */
@@ -823,7 +845,7 @@ static int l_prepare(lua_State *L) {
 #undef ARG_FAILS
 
   /* 1. every key must be a parameter of the endpoint (or go to an open body) */
-  for (i = 0; i < e->nparams; i++) values[i].type = AL_V_ABSENT;
+  for (i = 0, nparams = e->nparams; i < nparams; i++) values[i].type = AL_V_ABSENT;
   lua_pushnil(L);
   while (lua_next(L, 3)) {
     size_t kn;
