@@ -716,7 +716,8 @@ static void push_body(lua_State *L, const fields_t *f) {
  * combination of the fields whose presence is not the constant 1 (paging, body), each
  * copying only the keys it has: the request's hash part 16 -> 8 nodes.
  * In Lua 5.4 a constructor inserts each key as lua_rawset does, and the extra call and
- * returns cost more than they save (tried again: 9,900 -> 11,150). */
+ * returns cost more than they save (tried again: 9,900 -> 11,150, and 8,145 -> 8,892
+ * after the cuts to the checks and the core). */
 #define REQUEST_FIELDS(X)                                                                              \
   X(S_METHOD, 1, push_text(L, r->method, S_GET, S_OPTIONS))                                            \
   X(S_URL, 1, push_url(L, f->s, r, f->small, f->cap, f->cache))                                              \
@@ -729,15 +730,19 @@ static void push_body(lua_State *L, const fields_t *f) {
   X(S_BODY, r->has_body && f->e != NULL, push_body(L, f))
 
 /* The request table on the stack: each key pushed before its value.
- * What it costs on Lua 5.4 (analytics.usage, 9,160 instructions a call in all, Release,
- * callgrind on 5.4.4 with a fixed string-hash seed): ~4,840 here, of which ~1,970 are the
- * ten lua_rawset (a look-up that misses, then luaH_newkey), ~1,850 the two
+ * What it costs on Lua 5.4 (analytics.usage, 8,029 instructions a call in all, 9,134
+ * before the last round of cuts to the checks and the core; Release, callgrind on 5.4.4
+ * with a fixed string-hash seed, bench/prepare.lua): ~4,680 here, of which ~1,970 are the
+ * ten lua_rawset (a look-up that misses, then luaH_newkey), ~1,860 the two
  * lua_createtable (the hash part's allocation and initialisation, and the collector's
  * step, which frees the earlier requests: four blocks a call) and ~450 the key and value
- * pushes; the core's plan is ~2,190, the argument and key checks ~1,700 (lua_next alone
- * ~510) and the caller's loop ~425. The API has no cheaper way to make a table with
- * string keys (no template copy, as LuaJIT's TDUP), so ~4,300 of it stays while the
- * request keeps its fields as plain keys. */
+ * pushes; the core's plan is ~1,510, the argument and key checks ~1,450 (lua_next alone
+ * ~510) and the caller's loop ~390. The same table made by the same calls and nothing
+ * else, the caller's loop included, is 5,104 (bench/prepare_floor.c, `prepare floor` in
+ * bench/RESULTS.md): what the request's contract costs by itself. The API has no cheaper
+ * way to make a table with string keys (no template copy, as LuaJIT's TDUP; a Lua
+ * constructor is 4,788, but not from here, see REQUEST_FIELDS), so that much stays while
+ * the request keeps its fields as plain keys. */
 static void push_request(lua_State *L, fields_t *f) {
   const al_request *r = f->r;
   int t;
