@@ -25,15 +25,15 @@ static int64_t days_signed(int y, int m, int d) {
 /* Every date a call passes (years 0..9999) takes the first branch: the same count 400
  * years (one era, 146097 days) later, where every quotient is of unsigned numbers (a
  * division by a constant costs fewer instructions than a signed one). */
-int64_t al_days_from_civil(int y, int m, int d) {
-  unsigned uy, era, yoe;
-  int64_t doy;
-  if (y < 0 || m < 1 || m > 12) return days_signed(y, m, d);
-  uy = (unsigned)y + 400u - (m <= 2);
-  era = uy / 400u;
-  yoe = uy - era * 400u;
-  doy = (int64_t)((153u * (unsigned)(m > 2 ? m - 3 : m + 9) + 2u) / 5u) + d - 1;
+static int64_t days_unsigned(unsigned y, unsigned m, int d) { /* y >= 0, 1 <= m <= 12 */
+  unsigned uy = y + 400u - (m <= 2), era = uy / 400u, yoe = uy - era * 400u;
+  int64_t doy = (int64_t)((153u * (m > 2 ? m - 3 : m + 9) + 2u) / 5u) + d - 1;
   return (int64_t)era * 146097 + (int64_t)(yoe * 365u + yoe / 4u - yoe / 100u) + doy - 719468 - 146097;
+}
+
+int64_t al_days_from_civil(int y, int m, int d) {
+  if (y < 0 || m < 1 || m > 12) return days_signed(y, m, d);
+  return days_unsigned((unsigned)y, (unsigned)m, d);
 }
 
 static int digits(const char *s, size_t count, int *out) {
@@ -100,7 +100,7 @@ int al_date_ms(const char *s, size_t n, int64_t *ms) {
   m = DIGIT(s, 5) * 10 + DIGIT(s, 6);
   d = DIGIT(s, 8) * 10 + DIGIT(s, 9);
   if (m < 1 || m > 12 || d < 1 || d > (unsigned)al_days_in_month((int)y, (int)m)) return -1;
-  *ms = al_days_from_civil((int)y, (int)m, (int)d) * 86400000;
+  *ms = days_unsigned(y, m, (int)d) * 86400000;
   return 0;
 }
 
