@@ -85,6 +85,7 @@ static const int header_fields[] = {S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, 0, S
  * (al_endpoint_param). */
 typedef struct {
   const al_endpoint *e;
+  al_policy policy; /* al_policy_for(e->api, e->path): the same for every call */
   const char *keys[]; /* e->nparams */
 } endpoint_t;
 
@@ -119,6 +120,7 @@ static endpoint_t *endpoint_at(lua_State *L, int idx) {
   lua_pushvalue(L, idx);
   ep = (endpoint_t *)lua_newuserdata(L, sizeof *ep + e->nparams * sizeof ep->keys[0]);
   ep->e = e;
+  al_policy_for(e->api, e->path, &ep->policy);
   for (i = 0; i < e->nparams; i++) ep->keys[i] = NULL;
   lua_rawset(L, ENDPOINTS);
   return ep;
@@ -933,7 +935,7 @@ static int l_prepare(lua_State *L) {
     lua_pop(L, 1);
   }
   /* 2. the plan: values, who may call it, headers, URL (src/core/request.c) */
-  rc = al_request_plan(&s->client, e, values, now, small, sizeof small, &r, &err);
+  rc = al_request_plan_policy(&s->client, e, &ep->policy, values, now, small, sizeof small, &r, &err);
   if (rc) return plan_failed(L, rc, &err);
 
   /* 3. the request; the body from the params table (the values are Lua's) */
