@@ -732,13 +732,13 @@ static void push_body(lua_State *L, const fields_t *f) {
   X(S_BODY, r->has_body && f->e != NULL, push_body(L, f))
 
 /* The request table on the stack: each key pushed before its value.
- * What it costs on Lua 5.4 (analytics.usage, 8,029 instructions a call in all, 9,134
+ * What it costs on Lua 5.4 (analytics.usage, 7,927 instructions a call in all, 9,134
  * before the last round of cuts to the checks and the core; Release, callgrind on 5.4.4
  * with a fixed string-hash seed, bench/prepare.lua): ~4,680 here, of which ~1,970 are the
  * ten lua_rawset (a look-up that misses, then luaH_newkey), ~1,860 the two
  * lua_createtable (the hash part's allocation and initialisation, and the collector's
  * step, which frees the earlier requests: four blocks a call) and ~450 the key and value
- * pushes; the core's plan is ~1,510, the argument and key checks ~1,450 (lua_next alone
+ * pushes; the core's plan is ~1,400, the argument and key checks ~1,450 (lua_next alone
  * ~510) and the caller's loop ~390. The same table made by the same calls and nothing
  * else, the caller's loop included, is 5,104 (bench/prepare_floor.c, `prepare floor` in
  * bench/RESULTS.md): what the request's contract costs by itself. The API has no cheaper
