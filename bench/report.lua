@@ -320,6 +320,27 @@ for _, c in ipairs(prepare_cases) do
     row("2", "prepare " .. c[2] .. ": " .. p[2] .. " (calls/s)", s, fmt_rate, notes)
   end
 end
+-- the floor under the typical case: its request table alone (bench/prepare.lua, floor_c
+-- and floor_lua), built the way prepare builds it on each interpreter (the C API on Lua
+-- 5.4, a table constructor on LuaJIT), the other way in the notes
+local floor_paths = {
+  { "lua5.4", "Lua 5.4, the C-API calls prepare makes for it (`bench/prepare_floor.c`)", "floor_c", "floor_lua",
+    "a table constructor", "checks, plan, URL, state" },
+  { "luajit", "LuaJIT, a table constructor as prepare's", "floor_lua", "floor_c", "`bench/prepare_floor.c`",
+    "the call into C and its returns, checks, plan, URL, state" },
+}
+for _, p in ipairs(floor_paths) do
+  local s = summary(series["prepare:" .. p[1] .. ":" .. p[3]])
+  local instr = summary(series["instr:" .. p[1] .. ":" .. p[3]])
+  local other = summary(series["instr:" .. p[1] .. ":" .. p[4]])
+  local whole = summary(series["instr:" .. p[1] .. ":typical"])
+  local notes = join({ instr and (fmt_instr(instr[1]) .. " instructions per call (callgrind)"),
+    instr and whole and ("prepare's %s = this %s + %s for the rest (%s)"):format(
+      thousands(whole[1]), thousands(instr[1]), thousands(whole[1] - instr[1]), p[6]),
+    other and ("%s: %s instructions"):format(p[5], thousands(other[1])) })
+  row("2", "prepare floor: analytics.usage's request table alone, no checks or plan: " .. p[2] .. " (calls/s)", s,
+    fmt_rate, notes)
+end
 
 -- ---- 3. memory -----------------------------------------------------------------------
 
@@ -552,7 +573,9 @@ local doc = {
   "   params table reused) and the same work in C alone (`bench/prepare_core.c`: endpoint and parameter",
   "   lookup, `al_endpoint_validate`, token freshness, auth plan, `al_build_url`); CPU time. Instructions",
   "   per call are counted by `valgrind --tool=callgrind` (N calls minus none): reproducible on a busy",
-  "   machine where times are not.",
+  "   machine where times are not. The floor rows build the typical case's request table alone, with",
+  "   the same keys, values and a fresh headers table, called as prepare is and checked against its",
+  "   answer first, and nothing else: what the request table's contract costs by itself.",
   "3. **Memory**: `VmRSS` from `/proc/self/status` and `collectgarbage(\"count\")`, each after a full",
   "   collection, after the first and after the last of the calls of one process.",
   "3b. **Client creation**: `bench/client_new.lua`, `alephant.new{token, workspace_id}` with the default",

@@ -98,6 +98,10 @@ for lua in lua5.4 luajit; do
   # shellcheck disable=SC2046
   gcc "${cflags[@]}" -fPIC -shared $(pkg-config --cflags "$lua") "$root/bench/tables_floor.c" \
     -o "$work/$lua/tables_floor.so"
+  # the floor under prepare's request table (bench/prepare_floor.c)
+  # shellcheck disable=SC2046
+  gcc "${cflags[@]}" -fPIC -shared $(pkg-config --cflags "$lua") "$root/bench/prepare_floor.c" \
+    -o "$work/$lua/prepare_floor.so"
 done
 
 # `with_lua INTERPRETER cmd...`: runs cmd with lua/ and the module built for that ABI
@@ -319,6 +323,17 @@ for c in $instr_cases; do
       a=$(with_lua "$p" collected "$p" bench/prepare.lua count "$c" 0)
       b=$(with_lua "$p" collected "$p" bench/prepare.lua count "$c" "$instr_calls")
     fi
+    [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||
+      { echo "bench: callgrind gave no instruction count for $p $c" >&2; exit 1; }
+    record instr "$p:$c" 1 $(( (b - a) / instr_calls ))
+  done
+done
+# the floor under the typical case's request table (bench/prepare.lua: floor_c, floor_lua)
+for p in $instr_paths; do
+  [ "$p" = c ] && continue
+  for c in floor_c floor_lua; do
+    a=$(with_lua "$p" collected "$p" bench/prepare.lua count "$c" 0)
+    b=$(with_lua "$p" collected "$p" bench/prepare.lua count "$c" "$instr_calls")
     [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||
       { echo "bench: callgrind gave no instruction count for $p $c" >&2; exit 1; }
     record instr "$p:$c" 1 $(( (b - a) / instr_calls ))

@@ -125,6 +125,30 @@ describe("prepare: URLs", function()
     pat:close()
   end)
 
+  -- src/lua/state.c keeps, per endpoint, the key strings that named its parameters
+  it("knows each parameter by its name in each endpoint, whichever endpoint saw the name first", function()
+    local pat = state(PAT, { workspace_id = WS })
+    local other = state(PAT, { workspace_id = WS }) -- the same VM: the same endpoints' keys
+    local usage = "https://saas.test/api/v1/analytics/usage?dateFrom=2026-10-29&dateTo=2026-11-27&agentId=" .. WS2
+    -- agent_id is the third parameter of analytics.usage, the fifth of collector.logs
+    local logs = "https://analytics.test/v1/analytics/saas/logs?agentId=" .. WS2 .. "&limit=5"
+    local p1 = { from = "2026-10-29", to = "2026-11-27", agent_id = WS2 }
+    local p2 = { agent_id = WS2, to = "2026-11-27", from = "2026-10-29" }
+    for _ = 1, 2 do
+      for _, s in ipairs({ pat, other }) do
+        assert.equal(usage, s:prepare("analytics.usage", p1).url)
+        assert.equal(logs, s:prepare("collector.logs", { limit = 5, agent_id = WS2 }).url)
+        assert.equal(usage, s:prepare("analytics.usage", p2).url)
+      end
+    end
+    -- a key made at run time is the same name
+    local key = ("agent"):rep(1) .. "_id"
+    assert.equal(logs, pat:prepare("collector.logs", { limit = 5, [key] = WS2 }).url)
+    refused("validation", nil, "does not take 'agent_idx'", pat:prepare("collector.logs", { [key .. "x"] = WS2 }))
+    other:close()
+    pat:close()
+  end)
+
   it("joins base URLs without doubled slashes", function()
     assert.equal("https://saas.test/api/v1/cockpit/scope", vk:prepare("cockpit.scope").url)
     assert.equal("https://gw.test/v1/models", vk:prepare("gateway.models").url)
@@ -327,6 +351,12 @@ describe("state lifecycle", function()
     local s = state(jwt.make('{"exp":2000}'), { workspace_id = WS })
     assert.is_table(s:prepare("workspaces.list", {}, 2060))
     local req, err = s:prepare("workspaces.list", {}, 2061)
+    assert.is_nil(req)
+    assert.equal("auth", err.kind)
+    -- the same instants as floats (Lua 5.4 reads an integer clock on its own path)
+    assert.is_table(s:prepare("workspaces.list", {}, 2060.0))
+    assert.is_table(s:prepare("workspaces.list", {}, 2060.5))
+    req, err = s:prepare("workspaces.list", {}, 2061.0)
     assert.is_nil(req)
     assert.equal("auth", err.kind)
   end)

@@ -44,7 +44,10 @@ void al_policy_for(al_api api, const char *path, al_policy *out) {
   }
   /* the prefixes below all start with "/api/v1/" and go on with c, l, m, p or w: any other
    * route (most of the catalog) is a workspace route without comparing it with each */
-  next = strncmp(path, "/api/v1/", 8) == 0 ? path[8] : '\0';
+  next = path[0] == '/' && path[1] == 'a' && path[2] == 'p' && path[3] == 'i' && path[4] == '/' && path[5] == 'v' &&
+                 path[6] == '1' && path[7] == '/'
+             ? path[8]
+             : '\0'; /* strncmp(path, "/api/v1/", 8) == 0 without its call */
   if (next != 'c' && next != 'l' && next != 'm' && next != 'p' && next != 'w') {
     out->family = "workspace";
     out->kinds = AL_TOKEN_JWT | AL_TOKEN_PAT;

@@ -94,6 +94,10 @@ typedef struct {
  * e->params[i]. Integral AL_V_NUMBER values of AL_T_INT parameters are converted in place. */
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err);
 
+/* al_endpoint_validate that also sets *ins to the places the endpoint's parameters go,
+ * as bits 1u << al_param_in (al_request_plan's headers and body: no pass of its own). */
+int al_endpoint_validate_in(const al_endpoint *e, al_value *values, unsigned *ins, al_error *err);
+
 /* A validation error for a parameter the endpoint does not take, with a hint: the Lua
  * name when a wire name (dateFrom) or camelCase form was used, the window the endpoint
  * takes when the other one was used (start/end vs from/to), or a near miss. */

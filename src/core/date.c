@@ -13,13 +13,27 @@ int al_days_in_month(int y, int m) {
 }
 
 /* Howard Hinnant's days_from_civil. */
-int64_t al_days_from_civil(int y, int m, int d) {
+static int64_t days_signed(int y, int m, int d) {
   int64_t yy = (int64_t)y - (m <= 2);
   int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
   int64_t yoe = yy - era * 400;
   int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + doe - 719468;
+}
+
+/* Every date a call passes (years 0..9999) takes the first branch: the same count 400
+ * years (one era, 146097 days) later, where every quotient is of unsigned numbers (a
+ * division by a constant costs fewer instructions than a signed one). */
+static int64_t days_unsigned(unsigned y, unsigned m, int d) { /* y >= 0, 1 <= m <= 12 */
+  unsigned uy = y + 400u - (m <= 2), era = uy / 400u, yoe = uy - era * 400u;
+  int64_t doy = (int64_t)((153u * (m > 2 ? m - 3 : m + 9) + 2u) / 5u) + d - 1;
+  return (int64_t)era * 146097 + (int64_t)(yoe * 365u + yoe / 4u - yoe / 100u) + doy - 719468 - 146097;
+}
+
+int64_t al_days_from_civil(int y, int m, int d) {
+  if (y < 0 || m < 1 || m > 12) return days_signed(y, m, d);
+  return days_unsigned((unsigned)y, (unsigned)m, d);
 }
 
 static int digits(const char *s, size_t count, int *out) {
@@ -74,6 +88,19 @@ static int check_pair(int has_a, int has_b, const char *a, const char *b, al_err
     return al_fail(err, AL_ERR_VALIDATION, b, "%s is required when %s is given: pass both or neither", b, a);
   if (has_b && !has_a)
     return al_fail(err, AL_ERR_VALIDATION, a, "%s is required when %s is given: pass both or neither", a, b);
+  return 0;
+}
+
+int al_date_ms(const char *s, size_t n, int64_t *ms) {
+  unsigned y, m, d;
+  if (n != 10 || s[4] != '-' || s[7] != '-' || DIGIT(s, 0) > 9 || DIGIT(s, 1) > 9 || DIGIT(s, 2) > 9 ||
+      DIGIT(s, 3) > 9 || DIGIT(s, 5) > 9 || DIGIT(s, 6) > 9 || DIGIT(s, 8) > 9 || DIGIT(s, 9) > 9)
+    return -1;
+  y = DIGIT(s, 0) * 1000 + DIGIT(s, 1) * 100 + DIGIT(s, 2) * 10 + DIGIT(s, 3);
+  m = DIGIT(s, 5) * 10 + DIGIT(s, 6);
+  d = DIGIT(s, 8) * 10 + DIGIT(s, 9);
+  if (m < 1 || m > 12 || d < 1 || d > (unsigned)al_days_in_month((int)y, (int)m)) return -1;
+  *ms = days_unsigned(y, m, (int)d) * 86400000;
   return 0;
 }
 

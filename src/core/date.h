@@ -22,6 +22,10 @@ int al_parse_date(const char *s, size_t n, al_date *out, const char *field, al_e
 /* Milliseconds since the epoch of a valid date's midnight UTC. */
 int64_t al_date_epoch_ms(const al_date *d);
 
+/* al_parse_date then al_date_epoch_ms for a date that is valid: 0 with *ms set, or -1
+ * (nothing set, no error made: al_parse_date says why). */
+int al_date_ms(const char *s, size_t n, int64_t *ms);
+
 /* One end of a window, parsed already: s NULL when absent, t its instant (ms since the
  * epoch, from al_date_epoch_ms or al_parse_datetime). */
 typedef struct {

@@ -57,8 +57,8 @@ static int check_typed(const al_param *p, al_value *v, al_error *err) {
  * the control check runs only when the typed check fails: the same messages, without a
  * second pass over every valid value. */
 static int check_string(const al_param *p, al_value *v, al_error *err) {
-  int printable_when_valid = p->type == AL_T_UUID || p->type == AL_T_DATE || p->type == AL_T_DATETIME ||
-                             p->type == AL_T_ENUM;
+  int printable_when_valid =
+      ((1u << AL_T_UUID | 1u << AL_T_DATE | 1u << AL_T_DATETIME | 1u << AL_T_ENUM) >> p->type) & 1u;
   if (p->in == AL_IN_BODY) return check_typed(p, v, err);
   if (!printable_when_valid && al_check_header_value(v->s, v->n, p->name, err)) return -1;
   if (check_typed(p, v, err) == 0) return 0;
@@ -128,47 +128,92 @@ static int check_one(const al_param *p, al_value *v, al_error *err) {
 static int find(const al_endpoint *e, const char *name) {
   return al_endpoint_param(e, name, strlen(name));
 }
-/* find for a string literal: its length without strlen */
-#define FIND(e, lit) al_endpoint_param(e, lit, sizeof(lit) - 1)
 
 static const al_value *value_of(const al_endpoint *e, const al_value *values, const char *name) {
   int i = find(e, name);
   return i < 0 || values[i].type == AL_V_ABSENT ? NULL : &values[i];
 }
 
-/* The window from..to (AL_T_DATE) or start..end (AL_T_DATETIME) when the endpoint takes
- * both ends with that type. */
-static int check_window(const al_endpoint *e, const al_value *values, al_param_type type, al_error *err) {
-  const char *a_name = type == AL_T_DATE ? "from" : "start", *b_name = type == AL_T_DATE ? "to" : "end";
-  int ia = type == AL_T_DATE ? FIND(e, "from") : FIND(e, "start");
-  int ib = type == AL_T_DATE ? FIND(e, "to") : FIND(e, "end");
+/* strcmp(a, b) == 0 for these short names, without strcmp's call; the same literal
+ * (merged by the linker) without comparing its bytes */
+static int same_name(const char *a, const char *b) {
+  if (a == b) return 1;
+  if (*a != *b) return 0;
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
+/* The ends of the windows an endpoint may take: from..to (AL_T_DATE, [0]) and
+ * start..end (AL_T_DATETIME, [1]), each the index of the parameter of that name and type
+ * or -1. Found by al_endpoint_validate's pass over the parameters, comparing only the
+ * names of those two types (names are unique in an endpoint, tests/c/test_catalog.c). */
+typedef struct {
+  int a[2], b[2];
+} windows;
+
+static void note_window_end(windows *w, const al_param *p, int i) {
+  int k = p->type == AL_T_DATETIME;
+  if (same_name(p->name, k ? "start" : "from")) w->a[k] = i;
+  else if (same_name(p->name, k ? "end" : "to")) w->b[k] = i;
+}
+
+/* A window's rules when the endpoint takes both its ends. */
+static int check_window(const windows *w, int k, const al_value *values, al_error *err) {
+  int ia = w->a[k], ib = w->b[k], has_a, has_b;
   al_window_end a = {NULL, 0, 0}, b = {NULL, 0, 0};
-  if (ia < 0 || ib < 0 || e->params[ia]->type != type || e->params[ib]->type != type) return 0;
+  if (ia < 0 || ib < 0) return 0;
+  has_a = values[ia].type != AL_V_ABSENT;
+  has_b = values[ib].type != AL_V_ABSENT;
+  /* neither, or both in order: what al_check_window passes, known without it */
+  if (has_a == has_b && (!has_a || (k ? values[ib].t > values[ia].t : values[ia].t <= values[ib].t))) return 0;
   if (values[ia].type != AL_V_ABSENT) a.s = values[ia].s, a.n = values[ia].n, a.t = values[ia].t;
   if (values[ib].type != AL_V_ABSENT) b.s = values[ib].s, b.n = values[ib].n, b.t = values[ib].t;
-  return al_check_window(&a, &b, type == AL_T_DATE ? AL_WINDOW_DATES : AL_WINDOW_DATETIMES, a_name, b_name, err);
+  return al_check_window(&a, &b, k ? AL_WINDOW_DATETIMES : AL_WINDOW_DATES, k ? "start" : "from", k ? "end" : "to",
+                         err);
 }
 
 int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) {
-  unsigned i, bit, groups = 0, types = 0;
+  unsigned ins;
+  return al_endpoint_validate_in(e, values, &ins, err);
+}
+
+int al_endpoint_validate_in(const al_endpoint *e, al_value *values, unsigned *ins, al_error *err) {
+  const al_param *const *params = e->params; /* in locals: the checks' writes to values may alias e */
+  unsigned i, bit, nparams = e->nparams, seen = 0, clash = 0, in = 0;
+  int companions = 0;
+  windows w = {{-1, -1}, {-1, -1}};
   const al_value *a, *b;
-  for (i = 0; i < e->nparams; i++) {
-    const al_param *p = e->params[i];
-    groups |= p->group;
-    types |= 1u << p->type;
+  for (i = 0; i < nparams; i++) {
+    const al_param *p = params[i];
+    if (p->type == AL_T_DATE || p->type == AL_T_DATETIME) note_window_end(&w, p, (int)i);
+    companions |= p->requires != NULL;
+    in |= 1u << p->in;
     if (values[i].type == AL_V_ABSENT) {
       if (p->flags & AL_P_REQUIRED)
         return al_fail(err, AL_ERR_VALIDATION, p->name, "%s is required by %s", p->name, e->name);
       continue;
     }
-    if (check_one(p, &values[i], err)) return -1;
+    /* the usual values, a valid UUID, date or datetime in a query or path, checked here
+     * at once (what check_one would find: they hold no control character); anything else,
+     * or an invalid one, by check_one, which makes its message */
+    if (!(values[i].type == AL_V_STRING && p->in != AL_IN_BODY &&
+          ((p->type == AL_T_UUID && al_is_uuid(values[i].s, values[i].n)) ||
+           (p->type == AL_T_DATE && al_date_ms(values[i].s, values[i].n, &values[i].t) == 0) ||
+           (p->type == AL_T_DATETIME &&
+            al_parse_datetime(values[i].s, values[i].n, &values[i].t, p->name, err) == 0))) &&
+        check_one(p, &values[i], err))
+      return -1;
+    clash |= seen & p->group; /* a second one present in a group */
+    seen |= p->group;
   }
-  /* exclusive groups: at most one present per group bit */
-  for (bit = 1; bit <= groups; bit <<= 1) {
+  *ins = in;
+  /* exclusive groups: at most one present per group bit; only a group with two present
+   * can fail, and al_check_exclusive names them (lowest bit first) */
+  for (bit = 1; bit <= clash; bit <<= 1) {
     const char *names[16];
     int present[16];
     size_t n = 0;
-    if (!(groups & bit)) continue;
+    if (!(clash & bit)) continue;
     for (i = 0; i < e->nparams && n < 16; i++) {
       if (!(e->params[i]->group & bit)) continue;
       names[n] = e->params[i]->name;
@@ -177,14 +222,14 @@ int al_endpoint_validate(const al_endpoint *e, al_value *values, al_error *err) 
     if (n > 1 && al_check_exclusive(names, present, n, e->name, err)) return -1;
   }
   /* parameters that need a companion */
-  for (i = 0; i < e->nparams; i++) {
+  for (i = 0; companions && i < e->nparams; i++) {
     const char *req = e->params[i]->requires;
     if (req && values[i].type != AL_V_ABSENT && !value_of(e, values, req))
       return al_fail(err, AL_ERR_VALIDATION, req, "%s is required when %s is given", req, e->params[i]->name);
   }
   /* windows: both or neither, in order (each end was parsed once, by check_string) */
-  if (((types & (1u << AL_T_DATE)) && check_window(e, values, AL_T_DATE, err)) ||
-      ((types & (1u << AL_T_DATETIME)) && check_window(e, values, AL_T_DATETIME, err)))
+  if ((w.a[0] >= 0 && w.b[0] >= 0 && check_window(&w, 0, values, err)) ||
+      (w.a[1] >= 0 && w.b[1] >= 0 && check_window(&w, 1, values, err)))
     return -1;
   if (e->flags & AL_E_GRANULARITY) {
     a = value_of(e, values, "metric");

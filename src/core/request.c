@@ -20,14 +20,15 @@ static void add_header(al_request *r, al_header_kind kind, const char *name, con
 
 /* Who may call the route, and with which workspace: the token is fresh, the workspace is
  * the configured one or the resolved context's. Returns al_auth_plan's bits, with *ws set
- * when a workspace is known, or -1 with *err. */
+ * when a workspace is known, or -1 with *err. *policy is the route's (al_policy_for),
+ * or was already when known. */
 static int plan_auth(const al_client *c, al_api api, const char *path, const char *route, double now,
-                     const char **ws, al_policy *policy, al_error *err) {
+                     const char **ws, al_policy *policy, int known, al_error *err) {
   *ws = NULL;
   if (al_token_check_fresh(c->token, (int64_t)now, AL_JWT_LEEWAY, err)) return -1;
   if (c->workspace && c->workspace[0]) *ws = c->workspace;
   else if (c->ctx && !al_context_needs_scope(c->ctx, now)) *ws = c->ctx->workspace_id;
-  al_policy_for(api, path, policy);
+  if (!known) al_policy_for(api, path, policy);
   return al_auth_plan(policy, c->token->kind, *ws != NULL, route, err);
 }
 
@@ -60,18 +61,25 @@ static void plan_body(al_request *r, int has_body) {
 
 int al_request_plan(const al_client *c, const al_endpoint *e, al_value *values, double now, char *url, size_t cap,
                     al_request *out, al_error *err) {
+  return al_request_plan_policy(c, e, NULL, values, now, url, cap, out, err);
+}
+
+int al_request_plan_policy(const al_client *c, const al_endpoint *e, const al_policy *known, al_value *values,
+                           double now, char *url, size_t cap, al_request *out, al_error *err) {
   const char *ws;
   al_policy policy;
   int plan, has_body = (e->flags & AL_E_OPEN_BODY) != 0;
-  unsigned i;
-  if (al_endpoint_validate(e, values, err)) return -1;
-  plan = plan_auth(c, e->api, e->path, e->name, now, &ws, &policy, err);
+  const al_param *const *params = e->params; /* in locals: the writes to out may alias e */
+  unsigned i, nparams = e->nparams, ins;
+  if (al_endpoint_validate_in(e, values, &ins, err)) return -1;
+  if (known) policy = *known;
+  plan = plan_auth(c, e->api, e->path, e->name, now, &ws, &policy, known != NULL, err);
   if (plan < 0) return -1;
   if (plan & AL_NEEDS_SCOPE) return 1;
   plan_common(out, c, e->method, e->api, &policy, plan, ws);
-  for (i = 0; i < e->nparams; i++) {
-    const al_param *p = e->params[i];
-    has_body |= p->in == AL_IN_BODY;
+  has_body |= (ins >> AL_IN_BODY) & 1u;
+  for (i = 0; (ins & (1u << AL_IN_HEADER)) && i < nparams; i++) {
+    const al_param *p = params[i];
     if (p->in != AL_IN_HEADER || values[i].type != AL_V_STRING) continue;
     if (out->nheaders >= AL_REQUEST_MAX_HEADERS - 1) /* one place is kept for Content-Type */
       return al_fail(err, AL_ERR_VALIDATION, p->name, "%s: more than %d headers", e->name,
@@ -98,7 +106,7 @@ int al_request_plan_raw(const al_client *c, const char *method, size_t method_n,
   a = api < 0 ? al_raw_api_for_path(path, path_n) : (al_api)api;
   if (al_raw_check_query(a, path, path_n, q, nq, err)) return -1;
   snprintf(route, sizeof route, "%.*s %.*s", (int)method_n, method, (int)(path_n > 80 ? 80 : path_n), path);
-  plan = plan_auth(c, a, path, route, now, &ws, &policy, err);
+  plan = plan_auth(c, a, path, route, now, &ws, &policy, 0, err);
   if (plan < 0) return -1;
   if (plan & AL_NEEDS_SCOPE) return 1;
   plan_common(out, c, method, a, &policy, plan, ws);

@@ -78,6 +78,12 @@ typedef struct {
 int al_request_plan(const al_client *c, const al_endpoint *e, al_value *values, double now, char *url, size_t cap,
                     al_request *out, al_error *err);
 
+/* al_request_plan with the endpoint's policy known: *policy is al_policy_for(e->api,
+ * e->path), the same for every call of e (a caller that plans e often keeps it), or
+ * policy is NULL to have it found. */
+int al_request_plan_policy(const al_client *c, const al_endpoint *e, const al_policy *policy, al_value *values,
+                           double now, char *url, size_t cap, al_request *out, al_error *err);
+
 /* The plan of a raw call (a route outside the catalog): the method, the path's shape and
  * the query's date rule (raw.h), api < 0 for the API the path belongs to
  * (al_raw_api_for_path), then the same token, workspace and header rules as

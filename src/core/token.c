@@ -341,10 +341,12 @@ int al_token_parse(const char *s, size_t n, al_token *out, al_error *err) {
 }
 
 int al_token_check_fresh(const al_token *t, int64_t now, int64_t leeway, al_error *err) {
-  char when[32] = "?";
+  char when[32];
   time_t tt;
   struct tm tm;
   if (t->kind != AL_TOKEN_JWT || !t->has_exp || now <= t->exp + leeway) return 0;
+  when[0] = '?'; /* filled here: every request asks, and is fresh */
+  when[1] = '\0';
   tt = (time_t)t->exp;
   if (gmtime_r(&tt, &tm)) strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return al_fail(err, AL_ERR_AUTH, "token", "the JWT expired at %s (%lld s leeway): sign in again for a new token",

@@ -1,5 +1,6 @@
 #include "url.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,9 +24,37 @@ typedef struct {
   size_t cap, len;
 } sink;
 
+/* memcpy of a URL's piece: most (names, dates) are short, copied as two words without
+ * memcpy's call */
+static void copy(char *d, const char *s, size_t n) {
+  if (n >= 8 && n <= 16) { /* two overlapping words */
+    uint64_t a, b;
+    memcpy(&a, s, 8);
+    memcpy(&b, s + n - 8, 8);
+    memcpy(d, &a, 8);
+    memcpy(d + n - 8, &b, 8);
+  } else if (n >= 4 && n < 8) {
+    uint32_t a, b;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + n - 4, 4);
+    memcpy(d, &a, 4);
+    memcpy(d + n - 4, &b, 4);
+  } else {
+    memcpy(d, s, n);
+  }
+}
+
 static void put(sink *k, const char *s, size_t n) {
-  if (k->len < k->cap) memcpy(k->p + k->len, s, n < k->cap - k->len ? n : k->cap - k->len);
+  size_t w = k->len < k->cap ? k->cap - k->len : 0; /* what fits */
+  if (n < w) w = n;
+  if (w) copy(k->p + k->len, s, w);
   k->len += n;
+}
+
+/* put of one byte, without memcpy */
+static void put_char(sink *k, char c) {
+  if (k->len < k->cap) k->p[k->len] = c;
+  k->len++;
 }
 
 /* Runs of unreserved bytes are copied as they are, everything else as %XX. */
@@ -50,10 +79,16 @@ static void put_encoded(sink *k, const char *s, size_t n) {
 
 /* put_encoded of a NUL-terminated name: one pass finds its length when it needs no
  * escape (the catalog's wire names), since NUL is not unreserved. */
-static void put_encoded_name(sink *k, const char *s) {
+/* The length of s's first run of unreserved bytes. */
+static size_t unreserved_run(const char *s) {
   const char *end = s;
   while (unreserved[(unsigned char)*end]) end++;
-  if (*end == '\0') put(k, s, (size_t)(end - s));
+  return (size_t)(end - s);
+}
+
+static void put_encoded_name(sink *k, const char *s) {
+  size_t n = unreserved_run(s);
+  if (s[n] == '\0') put(k, s, n);
   else put_encoded(k, s, strlen(s));
 }
 
@@ -107,8 +142,9 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
                     const al_value *values) {
   sink k;
   const char *p = e->path;
-  unsigned i;
-  int first = 1;
+  const al_param *const *params = e->params; /* in locals: the writes to out may alias e */
+  unsigned i, nparams = e->nparams;
+  char sep = '?';
   k.p = out;
   k.cap = cap ? cap - 1 : 0; /* keep room for the NUL */
   k.len = 0;
@@ -122,8 +158,8 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
     }
     close = strchr(open, '}');
     put(&k, p, (size_t)(open - p));
-    for (i = 0; i < e->nparams; i++) {
-      const al_param *prm = e->params[i];
+    for (i = 0; i < nparams; i++) {
+      const al_param *prm = params[i];
       if (prm->in == AL_IN_PATH && strlen(prm->wire) == (size_t)(close - open - 1) &&
           memcmp(prm->wire, open + 1, (size_t)(close - open - 1)) == 0) {
         put_param(&k, prm, &values[i]);
@@ -132,14 +168,30 @@ size_t al_build_url(char *out, size_t cap, const char *base, size_t base_n, cons
     }
     p = close + 1;
   }
-  for (i = 0; i < e->nparams; i++) {
-    const al_param *prm = e->params[i];
-    if (prm->in != AL_IN_QUERY || values[i].type == AL_V_ABSENT) continue;
-    put(&k, first ? "?" : "&", 1);
-    first = 0;
+  for (i = 0; i < nparams; i++) {
+    const al_param *prm = params[i];
+    const al_value *v = &values[i];
+    if (prm->in != AL_IN_QUERY || v->type == AL_V_ABSENT) continue;
+    if (v->type == AL_V_STRING && (prm->type == AL_T_UUID || prm->type == AL_T_DATE) && k.len < k.cap) {
+      /* the usual pair, a name without escapes and a value copied as it is (put_param):
+       * written at once when all of it fits */
+      size_t wn = unreserved_run(prm->wire);
+      if (prm->wire[wn] == '\0' && k.cap - k.len >= wn + v->n + 2) {
+        char *d = k.p + k.len;
+        d[0] = sep;
+        copy(d + 1, prm->wire, wn);
+        d[1 + wn] = '=';
+        copy(d + 2 + wn, v->s, v->n);
+        k.len += wn + v->n + 2;
+        sep = '&';
+        continue;
+      }
+    }
+    put_char(&k, sep);
+    sep = '&';
     put_encoded_name(&k, prm->wire);
-    put(&k, "=", 1);
-    put_param(&k, prm, &values[i]);
+    put_char(&k, '=');
+    put_param(&k, prm, v);
   }
   if (cap) out[k.len < k.cap ? k.len : k.cap] = '\0';
   return k.len;

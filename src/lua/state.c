@@ -43,7 +43,11 @@ typedef struct {
   /* the endpoint prepare found last, and its name's bytes as Lua holds them: the string
    * is kept in the cache (CACHE_NAME), so no other string can be at that address */
   const char *last_name;
-  const al_endpoint *last_e;
+  void *last_e; /* its endpoint_t */
+  /* the bytes of the URL in the cache (CACHE_URL), when one is: compared without taking
+   * the string out of the cache first */
+  size_t last_url_n;
+  char last_url[512];
 } state_t;
 
 typedef struct {
@@ -73,36 +77,72 @@ static const char *const cached_strings[S_COUNT] = {
 /* The names of the plan's headers by al_header_kind (AL_H_PARAM: the parameter's own). */
 static const int header_fields[] = {S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, 0, S_CONTENT_TYPE};
 
+/* What prepare keeps of an endpoint, per VM: its catalog entry and, for each of its
+ * parameters, the key string a params table last named it with (the bytes' address, as
+ * lua_tolstring gives it; NULL until one has). A key at one of these addresses is that
+ * very string, kept alive by ANCHORS (no other string can be at its address), so it is
+ * known by one compare per parameter, without its bytes compared with each name
+ * (al_endpoint_param). */
+typedef struct {
+  const al_endpoint *e;
+  al_policy policy; /* al_policy_for(e->api, e->path): the same for every call */
+  const char *keys[]; /* e->nparams */
+} endpoint_t;
+
 /* The upvalues of prepare and prepare_raw: the endpoints table, the state's metatable,
- * then the cached strings (S_METHOD ... S_COUNT). */
-/* name -> light userdata of its catalog entry (static, the same in every VM): each
- * name is looked up in the catalog once per VM, then by Lua's own string hash */
+ * the anchors, then the cached strings (S_METHOD ... S_COUNT). */
+/* name -> a userdata endpoint_t (made once per VM): each name is looked up in the
+ * catalog once per VM, then by Lua's own string hash */
 #define ENDPOINTS lua_upvalueindex(1)
 /* the state's metatable, for prepare's check of its first argument */
 #define STATE_METATABLE lua_upvalueindex(2)
-#define UPVALUES (S_COUNT + 2)
+/* every key string an endpoint_t holds, as a key (-> true): never dropped, the keys are
+ * parameter names (the catalog's, each anchored once per VM) */
+#define ANCHORS lua_upvalueindex(3)
+#define FIRST_CACHED 3 /* the upvalue before S_METHOD */
+#define UPVALUES (S_COUNT + FIRST_CACHED)
 
-/* The catalog entry of the endpoint named at idx, or NULL. */
-static const al_endpoint *endpoint_at(lua_State *L, int idx) {
+/* What prepare keeps of the endpoint named at idx, or NULL when there is none. */
+static endpoint_t *endpoint_at(lua_State *L, int idx) {
   const al_endpoint *e;
+  endpoint_t *ep;
   size_t n;
+  unsigned i;
   const char *name;
   lua_pushvalue(L, idx);
   lua_rawget(L, ENDPOINTS);
-  e = (const al_endpoint *)lua_touserdata(L, -1);
+  ep = (endpoint_t *)lua_touserdata(L, -1);
   lua_pop(L, 1);
-  if (e) return e;
+  if (ep) return ep;
   name = lua_tolstring(L, idx, &n);
   e = al_catalog_find(name, n);
-  if (e) {
-    lua_pushvalue(L, idx);
-    lua_pushlightuserdata(L, (void *)(uintptr_t)e);
-    lua_rawset(L, ENDPOINTS);
-  }
-  return e;
+  if (e == NULL) return NULL;
+  lua_pushvalue(L, idx);
+  ep = (endpoint_t *)lua_newuserdata(L, sizeof *ep + e->nparams * sizeof ep->keys[0]);
+  ep->e = e;
+  al_policy_for(e->api, e->path, &ep->policy);
+  for (i = 0; i < e->nparams; i++) ep->keys[i] = NULL;
+  lua_rawset(L, ENDPOINTS);
+  return ep;
 }
 
-static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvalueindex(which + 2)); }
+/* The index of the parameter the key string k (at -2, of n bytes) names, or -1. */
+static int param_of(lua_State *L, endpoint_t *ep, const char *k, size_t n) {
+  unsigned i, nparams = ep->e->nparams;
+  int idx;
+  for (i = 0; i < nparams; i++)
+    if (ep->keys[i] == k) return (int)i;
+  idx = al_endpoint_param(ep->e, k, n);
+  if (idx >= 0 && ep->keys[idx] == NULL) { /* kept from now on */
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, ANCHORS);
+    ep->keys[idx] = k;
+  }
+  return idx;
+}
+
+static void push_cached(lua_State *L, int which) { lua_pushvalue(L, lua_upvalueindex(which + FIRST_CACHED)); }
 
 /* A plan's text (a method, a family) from the cached strings from..to when it is one of
  * them, else as a new string. */
@@ -117,19 +157,48 @@ static void push_text(lua_State *L, const char *text, int from, int to) {
   lua_pushstring(L, text);
 }
 
-/* Each state's Lua-side cache (a table: [1] = the Authorization value, built once, [2] =
- * the configured workspace id, [3] = the resolved context's workspace id, [4] = the last
- * URL prepare built, CACHE_URL, [5] = the last endpoint name it found, CACHE_NAME), held
- * as the userdata's user value (5.4) or environment (5.1, LuaJIT: must be a table). The
- * value lives as long as the state, as each request's header string used to until the
- * next collection; close() drops it with the C copy of the token. */
+/* push_text of a route family: the one cached string it can be, by its first letter */
+static void push_family(lua_State *L, const char *text) {
+  int k;
+  switch (text[0]) {
+    case 'w': k = S_WS_FAMILY; break;
+    case 'a': k = S_ANALYTICS; break;
+    case 'g': k = S_GATEWAY; break;
+    case 'c': k = S_COCKPIT; break;
+    case 'p': k = S_PUBLIC; break;
+    case 'j': k = S_JWT_ONLY; break;
+    case 'm': k = S_MODELS; break;
+    default: k = 0; break;
+  }
+  if (k && (cached_strings[k - 1] == text || strcmp(cached_strings[k - 1], text) == 0)) push_cached(L, k);
+  else lua_pushstring(L, text);
+}
+
+/* Each state's Lua-side cache ([1] = the Authorization value, built once, [2] = the
+ * configured workspace id, [3] = the resolved context's workspace id, [4] = the last URL
+ * prepare built, CACHE_URL, [5] = the last endpoint name it found, CACHE_NAME): on Lua
+ * 5.4 the userdata's five user values, each taken by one lua_getiuservalue (CACHE_GET:
+ * analytics.usage 8,126 -> 8,029 instructions a call, against a table as its user
+ * value, taken out and then indexed); on 5.1, 5.2, 5.3 and LuaJIT a table, the
+ * userdata's user value or environment. The values live as long as the state, as each
+ * request's header string used to until the next collection; close() drops them with the
+ * C copy of the token. CACHE_GET and CACHE_SET take the state at 1 (5.4) or the table at
+ * cache (on the stack, push_state_cache); CACHE_SET pops the value. */
 #define CACHE_URL 4
 #define CACHE_NAME 5
-
-static void push_state_cache(lua_State *L, int idx) {
 #if LUA_VERSION_NUM >= 504
-  lua_getiuservalue(L, idx, 1);
-#elif LUA_VERSION_NUM >= 502
+#define CACHE_UVS 1 /* the cache is the state's user values */
+#define CACHE_GET(L, cache, k) ((void)(cache), lua_getiuservalue((L), 1, (k)))
+#define CACHE_SET(L, cache, k) ((void)(cache), lua_setiuservalue((L), 1, (k)))
+#else
+#define CACHE_UVS 0
+#define CACHE_GET(L, cache, k) lua_rawgeti((L), (cache), (k))
+#define CACHE_SET(L, cache, k) lua_rawseti((L), (cache), (k))
+#endif
+
+#if !CACHE_UVS
+static void push_state_cache(lua_State *L, int idx) {
+#if LUA_VERSION_NUM >= 502
   lua_getuservalue(L, idx);
 #else
   lua_getfenv(L, idx);
@@ -137,14 +206,13 @@ static void push_state_cache(lua_State *L, int idx) {
 }
 
 static void set_state_cache(lua_State *L, int idx) { /* the table on top */
-#if LUA_VERSION_NUM >= 504
-  lua_setiuservalue(L, idx, 1);
-#elif LUA_VERSION_NUM >= 502
+#if LUA_VERSION_NUM >= 502
   lua_setuservalue(L, idx);
 #else
   lua_setfenv(L, idx);
 #endif
 }
+#endif
 
 static void state_free(state_t *s) {
   int i;
@@ -192,7 +260,9 @@ static state_t *check_open(lua_State *L) {
 static state_t *open_cached(lua_State *L) {
   state_box *b = NULL;
   if (lua_getmetatable(L, 1)) { /* a table given the state's metatable has no userdata: NULL */
-    if (lua_rawequal(L, -1, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
+    /* two tables are the same table when they are at the same address (lua_rawequal
+     * compares any two values, at twice the cost) */
+    if (lua_topointer(L, -1) == lua_topointer(L, STATE_METATABLE)) b = (state_box *)lua_touserdata(L, 1);
     lua_pop(L, 1);
   }
   return b ? b->s : NULL;
@@ -233,7 +303,11 @@ static int l_state_new(lua_State *L) {
     return alb_push_error(L, &err);
   for (i = 0; i < 3; i++)
     if (!url[i]) return luaL_error(L, "state_new: %s is required", url_keys[i]);
+#if CACHE_UVS
+  box = (state_box *)lua_newuserdatauv(L, sizeof *box, CACHE_NAME);
+#else
   box = (state_box *)lua_newuserdata(L, sizeof *box);
+#endif
   box->s = NULL;
   luaL_getmetatable(L, STATE_MT);
   lua_setmetatable(L, -2); /* the metatable (with __gc) is set before anything is allocated */
@@ -266,6 +340,14 @@ static int l_state_new(lua_State *L) {
   s->scope_ttl = lua_type(L, -1) == LUA_TNUMBER ? (double)lua_tonumber(L, -1) : 300.0;
   lua_pop(L, 1);
   al_context_init(&s->ctx);
+#if CACHE_UVS
+  lua_pushlstring(L, s->auth, s->token_n + 7);
+  lua_setiuservalue(L, -2, 1);
+  if (s->workspace[0]) {
+    lua_pushstring(L, s->workspace);
+    lua_setiuservalue(L, -2, 2);
+  }
+#else
   lua_createtable(L, CACHE_NAME, 0);
   lua_pushlstring(L, s->auth, s->token_n + 7);
   lua_rawseti(L, -2, 1);
@@ -274,6 +356,7 @@ static int l_state_new(lua_State *L) {
     lua_rawseti(L, -2, 2);
   }
   set_state_cache(L, -2);
+#endif
   return 1;
 }
 
@@ -282,8 +365,18 @@ static int l_close(lua_State *L) {
   state_box *b = (state_box *)luaL_checkudata(L, 1, STATE_MT);
   state_free(b->s);
   b->s = NULL;
+#if CACHE_UVS
+  {
+    int k;
+    for (k = 1; k <= CACHE_NAME; k++) {
+      lua_pushnil(L);
+      lua_setiuservalue(L, 1, k);
+    }
+  }
+#else
   lua_newtable(L);
   set_state_cache(L, 1);
+#endif
   return 0;
 }
 
@@ -363,10 +456,16 @@ static int l_accept_scope(lua_State *L) {
   dept = member(L, ent_t, "department_id", &dn);
   if (al_context_accept(&s->ctx, ws, wn, vk, vn, ent, en, type, tn, dept, dn, now, s->scope_ttl, &err))
     return alb_push_error(L, &err);
-  push_state_cache(L, 1); /* the workspace's string for the requests' X-Workspace-Id */
+  /* the workspace's string for the requests' X-Workspace-Id */
+#if CACHE_UVS
   lua_pushstring(L, s->ctx.workspace_id);
-  lua_rawseti(L, -2, 3);
+  CACHE_SET(L, 0, 3);
+#else
+  push_state_cache(L, 1);
+  lua_pushstring(L, s->ctx.workspace_id);
+  CACHE_SET(L, -2, 3);
   lua_pop(L, 1);
+#endif
   push_context(L, &s->ctx);
   return 1;
 }
@@ -396,14 +495,21 @@ static int l_token_kind(lua_State *L) {
   return 1;
 }
 
-/* Reads a Lua value into an al_value (strings stay owned by the params table). */
+/* Reads a Lua value into an al_value (strings stay owned by the params table). A string,
+ * the common case, sets only what is read of a string (al_value's other fields are for
+ * other types), and its type's name without lua_typename. */
 static void read_value(lua_State *L, int idx, al_value *v) {
   int t = lua_type(L, idx);
+  if (t == LUA_TSTRING) {
+    v->type = AL_V_STRING;
+    v->type_name = "string";
+    v->s = lua_tolstring(L, idx, &v->n);
+    return;
+  }
   memset(v, 0, sizeof *v);
   v->type_name = lua_typename(L, t);
   switch (t) {
     case LUA_TNIL: v->type = AL_V_ABSENT; break;
-    case LUA_TSTRING: v->type = AL_V_STRING; v->s = lua_tolstring(L, idx, &v->n); break;
     case LUA_TBOOLEAN: v->type = AL_V_BOOLEAN; v->b = lua_toboolean(L, idx); break;
     case LUA_TTABLE: v->type = AL_V_TABLE; break;
     case LUA_TLIGHTUSERDATA: v->type = alb_is_null(L, idx) ? AL_V_NULL : AL_V_OTHER; break;
@@ -479,14 +585,14 @@ static void push_header_value(lua_State *L, const state_t *s, const al_header *x
     case AL_H_CONTENT_TYPE: push_cached(L, S_JSON); return;
     case AL_H_AUTHORIZATION: /* [1] and [2] were made by state_new from the very strings the
                               * plan points to (s->auth, s->workspace): taken without a compare */
-      lua_rawgeti(L, cache, 1);
+      CACHE_GET(L, cache, 1);
       return;
     case AL_H_WORKSPACE:
       if (x->value == s->workspace) {
-        lua_rawgeti(L, cache, 2);
+        CACHE_GET(L, cache, 2);
         return;
       }
-      lua_rawgeti(L, cache, 3); /* the resolved context's, kept by accept_scope: compared */
+      CACHE_GET(L, cache, 3); /* the resolved context's, kept by accept_scope: compared */
       v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
       if (v == NULL || n != x->value_n || memcmp(v, x->value, n) != 0) {
         lua_pop(L, 1); /* not the cached one: a new string */
@@ -518,21 +624,25 @@ static void push_headers(lua_State *L, const state_t *s, const al_request *r, in
  * allocation, and garbage for the collector. The state's cache keeps the last one, so a
  * call repeated with the same parameters (polling, a budget check per request) gets that
  * string again: analytics.usage 10,164 -> 9,715 instructions a call when it repeats,
- * 10,415 -> 10,637 when two URLs alternate (callgrind). LuaJIT interns every string (a
+ * 10,415 -> 10,637 when two URLs alternate (callgrind). The bytes are compared with a C
+ * copy (s->last_url), the string taken from the cache only when they match. LuaJIT interns every string (a
  * repeated URL is found, not allocated): there the look-up would only add to a miss. */
-static void push_url(lua_State *L, const al_request *r, const char *small, size_t cap, int cache) {
+static void push_url(lua_State *L, state_t *s, const al_request *r, const char *small, size_t cap, int cache) {
   if (r->url_n < cap) {
 #if LUA_VERSION_NUM >= 504
-    size_t n = 0;
-    const char *last;
-    lua_rawgeti(L, cache, CACHE_URL);
-    last = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &n) : NULL;
-    if (last && n == r->url_n && memcmp(last, small, n) == 0) return;
-    lua_pop(L, 1);
+    if (s->last_url_n == r->url_n && r->url_n > 0 && memcmp(s->last_url, small, r->url_n) == 0) {
+      CACHE_GET(L, cache, CACHE_URL);
+      return;
+    }
     lua_pushlstring(L, small, r->url_n);
     lua_pushvalue(L, -1);
-    lua_rawseti(L, cache, CACHE_URL);
+    CACHE_SET(L, cache, CACHE_URL);
+    if (r->url_n <= sizeof s->last_url) {
+      memcpy(s->last_url, small, r->url_n);
+      s->last_url_n = r->url_n;
+    }
 #else
+    (void)s;
     (void)cache;
     lua_pushlstring(L, small, r->url_n);
 #endif
@@ -546,7 +656,7 @@ static void push_url(lua_State *L, const al_request *r, const char *small, size_
 
 /* What the request's fields are made from. */
 typedef struct {
-  const state_t *s;
+  state_t *s;
   const al_request *r;
   const char *small; /* the URL when it fitted (r->url_n < cap) */
   size_t cap;
@@ -608,35 +718,44 @@ static void push_body(lua_State *L, const fields_t *f) {
  * combination of the fields whose presence is not the constant 1 (paging, body), each
  * copying only the keys it has: the request's hash part 16 -> 8 nodes.
  * In Lua 5.4 a constructor inserts each key as lua_rawset does, and the extra call and
- * returns cost more than they save (tried again: 9,900 -> 11,150). */
+ * returns cost more than they save (tried again: 9,900 -> 11,150, and 8,145 -> 8,892
+ * after the cuts to the checks and the core). */
 #define REQUEST_FIELDS(X)                                                                              \
   X(S_METHOD, 1, push_text(L, r->method, S_GET, S_OPTIONS))                                            \
-  X(S_URL, 1, push_url(L, r, f->small, f->cap, f->cache))                                              \
+  X(S_URL, 1, push_url(L, f->s, r, f->small, f->cap, f->cache))                                              \
   X(S_HEADERS, 1, push_headers(L, f->s, r, f->cache))                                                  \
   X(S_ENDPOINT, 1, lua_pushvalue(L, f->name_idx))                                                      \
   X(S_API, 1, push_cached(L, S_SAAS + (int)r->api))                                                    \
-  X(S_FAMILY, 1, push_text(L, r->family, S_ANALYTICS, S_MODELS)) /* how answers are unwrapped */       \
+  X(S_FAMILY, 1, push_family(L, r->family)) /* how answers are unwrapped */                            \
   X(S_IDEMPOTENT, 1, lua_pushboolean(L, r->idempotent))                                                \
   X(S_PAGING, r->paging != AL_PAGING_NONE, push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET)) \
   X(S_BODY, r->has_body && f->e != NULL, push_body(L, f))
 
 /* The request table on the stack: each key pushed before its value.
- * What it costs on Lua 5.4 (analytics.usage, 9,160 instructions a call in all, Release,
- * callgrind on 5.4.4 with a fixed string-hash seed): ~4,840 here, of which ~1,970 are the
- * ten lua_rawset (a look-up that misses, then luaH_newkey), ~1,850 the two
+ * What it costs on Lua 5.4 (analytics.usage, 7,927 instructions a call in all, 9,134
+ * before the last round of cuts to the checks and the core; Release, callgrind on 5.4.4
+ * with a fixed string-hash seed, bench/prepare.lua): ~4,680 here, of which ~1,970 are the
+ * ten lua_rawset (a look-up that misses, then luaH_newkey), ~1,860 the two
  * lua_createtable (the hash part's allocation and initialisation, and the collector's
  * step, which frees the earlier requests: four blocks a call) and ~450 the key and value
- * pushes; the core's plan is ~2,190, the argument and key checks ~1,700 (lua_next alone
- * ~510) and the caller's loop ~425. The API has no cheaper way to make a table with
- * string keys (no template copy, as LuaJIT's TDUP), so ~4,300 of it stays while the
- * request keeps its fields as plain keys. */
+ * pushes; the core's plan is ~1,400, the argument and key checks ~1,450 (lua_next alone
+ * ~510) and the caller's loop ~390. The same table made by the same calls and nothing
+ * else, the caller's loop included, is 5,104 (bench/prepare_floor.c, `prepare floor` in
+ * bench/RESULTS.md): what the request's contract costs by itself. The API has no cheaper
+ * way to make a table with string keys (no template copy, as LuaJIT's TDUP; a Lua
+ * constructor is 4,788, but not from here, see REQUEST_FIELDS), so that much stays while
+ * the request keeps its fields as plain keys. */
 static void push_request(lua_State *L, fields_t *f) {
   const al_request *r = f->r;
   int t;
   lua_createtable(L, 0, 8);
   t = lua_gettop(L);
+#if CACHE_UVS
+  f->cache = 0; /* the state's user values */
+#else
   push_state_cache(L, 1);
   f->cache = t + 1;
+#endif
 #define SET_FIELD(key, has, push) \
   if (has) {                      \
     push_cached(L, key);          \
@@ -645,7 +764,9 @@ static void push_request(lua_State *L, fields_t *f) {
   }
   REQUEST_FIELDS(SET_FIELD)
 #undef SET_FIELD
+#if !CACHE_UVS
   lua_settop(L, t); /* the cache */
+#endif
 }
 
 #if PREPARE_IN_LUA
@@ -703,8 +824,9 @@ static int l_prepare(lua_State *L) {
   size_t name_n;
   const char *name;
   const al_endpoint *e;
+  endpoint_t *ep;
   int rc, t3, extra = 0;
-  unsigned i;
+  unsigned i, nparams;
   char small[512];
   double now;
   /* Each argument check raises only through ARG_FAILS: under LuaJIT, called from
@@ -729,20 +851,31 @@ static int l_prepare(lua_State *L) {
   }
   /* the same name string as the last call's: its catalog entry without a look-up */
   if (name == s->last_name) {
-    e = s->last_e;
+    ep = (endpoint_t *)s->last_e;
   } else {
-    e = endpoint_at(L, 2);
-    if (e) {
+    ep = endpoint_at(L, 2);
+    if (ep) {
+#if CACHE_UVS
+      lua_pushvalue(L, 2);
+      CACHE_SET(L, 0, CACHE_NAME);
+#else
       push_state_cache(L, 1);
       lua_pushvalue(L, 2);
-      lua_rawseti(L, -2, CACHE_NAME);
+      CACHE_SET(L, -2, CACHE_NAME);
       lua_pop(L, 1);
+#endif
       s->last_name = name;
-      s->last_e = e;
+      s->last_e = ep;
     }
   }
+  e = ep ? ep->e : NULL;
   if (lua_type(L, 4) == LUA_TNUMBER) {
+#if LUA_VERSION_NUM >= 503
+    /* os.time() is an integer: lua_tonumber would convert it in a call of its own */
+    now = lua_isinteger(L, 4) ? (double)lua_tointeger(L, 4) : (double)lua_tonumber(L, 4);
+#else
     now = (double)lua_tonumber(L, 4);
+#endif
     if (!clock_fits(now)) {
       ARG_FAILS();
       now = now_arg(L, 4); /* raises */
@@ -763,12 +896,14 @@ static int l_prepare(lua_State *L) {
     lua_newtable(L);
     lua_replace(L, 3);
   }
-  lua_settop(L, 3);
+#if PREPARE_IN_LUA
+  lua_settop(L, 3); /* push_values' values from 4 */
+#endif
 
 #undef ARG_FAILS
 
   /* 1. every key must be a parameter of the endpoint (or go to an open body) */
-  for (i = 0; i < e->nparams; i++) values[i].type = AL_V_ABSENT;
+  for (i = 0, nparams = e->nparams; i < nparams; i++) values[i].type = AL_V_ABSENT;
   lua_pushnil(L);
   while (lua_next(L, 3)) {
     size_t kn;
@@ -780,7 +915,7 @@ static int l_prepare(lua_State *L) {
              alb_push_error(L, &err);
     }
     k = lua_tolstring(L, -2, &kn);
-    idx = al_endpoint_param(e, k, kn);
+    idx = param_of(L, ep, k, kn);
     if (idx < 0) {
       if (!(e->flags & AL_E_OPEN_BODY)) {
         lua_pop(L, 2);
@@ -800,7 +935,7 @@ static int l_prepare(lua_State *L) {
     lua_pop(L, 1);
   }
   /* 2. the plan: values, who may call it, headers, URL (src/core/request.c) */
-  rc = al_request_plan(&s->client, e, values, now, small, sizeof small, &r, &err);
+  rc = al_request_plan_policy(&s->client, e, &ep->policy, values, now, small, sizeof small, &r, &err);
   if (rc) return plan_failed(L, rc, &err);
 
   /* 3. the request; the body from the params table (the values are Lua's) */
@@ -963,11 +1098,13 @@ void alb_open_state(lua_State *L) {
   lua_getfield(L, mt, "__index"); /* mt + 1: the methods */
   lua_getfield(L, mt + 1, "prepare");
   if (lua_isnil(L, -1)) { /* first open in this VM */
-    luaL_checkstack(L, UPVALUES + 4, "alephant: opening the state");
-    lua_newtable(L); /* mt + 3: ENDPOINTS (prepare_raw gets it too and never uses it) */
+    luaL_checkstack(L, UPVALUES + 5, "alephant: opening the state");
+    lua_newtable(L); /* mt + 3: ENDPOINTS (prepare_raw gets it and ANCHORS too, and never uses them) */
+    lua_newtable(L); /* mt + 4: ANCHORS */
     for (k = 0; k < 2; k++) {
       lua_pushvalue(L, mt + 3);
       lua_pushvalue(L, mt);
+      lua_pushvalue(L, mt + 4);
       for (i = 0; i < S_COUNT; i++) lua_pushstring(L, cached_strings[i]);
       lua_pushcclosure(L, k == 0 ? l_prepare : l_prepare_raw, UPVALUES);
 #if PREPARE_IN_LUA

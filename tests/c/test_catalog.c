@@ -59,6 +59,18 @@ static void check_urls(void) {
   /* a short buffer is truncated and NUL-terminated, never overrun */
   CHECK(al_build_url(out, 10, "https://x.test", 14, e, v) == need);
   CHECK(strlen(out) == 9);
+  { /* every size: the first cap - 1 bytes of the URL, whatever the pieces' lengths (the
+     * copies of 1..3, 4..7, 8..16 and longer), and nothing written past cap */
+    const char *full = "https://x.test/api/v1/analytics/usage?dateFrom=2026-11-01&dateTo=2026-11-27";
+    size_t cap, bad = 0;
+    for (cap = 1; cap <= need + 2; cap++) {
+      memset(out, '#', sizeof out);
+      if (al_build_url(out, cap, "https://x.test", 14, e, v) != need) bad++;
+      if (strlen(out) != (cap - 1 < need ? cap - 1 : need) || strncmp(out, full, cap - 1) != 0) bad++;
+      if (out[cap] != '#') bad++;
+    }
+    CHECK(bad == 0);
+  }
 
   e = al_catalog_find("analytics.usage_history", 23);
   memset(v, 0, sizeof v);

@@ -49,6 +49,44 @@ int main(void) {
   CHECK(al_days_from_civil(1970, 1, 1) == 0);
   CHECK(al_days_from_civil(2000, 3, 1) == 11017);
   CHECK(al_days_from_civil(1969, 12, 31) == -1);
+  { /* the unsigned branch (years from 0) against the signed formula, every day of 0..9999
+     * and around the years' wraps */
+    int y, m, d, bad = 0;
+    for (y = -800; y <= 10000 && !bad; y++)
+      for (m = 1; m <= 12; m++)
+        for (d = 1; d <= 31; d++) {
+          int64_t yy = (int64_t)y - (m <= 2), era = (yy >= 0 ? yy : yy - 399) / 400, yoe = yy - era * 400;
+          int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+          int64_t want = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+          if (al_days_from_civil(y, m, d) != want) bad = 1;
+        }
+    CHECK(!bad);
+  }
+
+  { /* al_date_ms: the same verdict and instant as al_parse_date and al_date_epoch_ms */
+    static const int years[] = {0, 1, 1900, 1970, 2000, 2024, 2026, 2100, 9999};
+    static const char *const shapes[] = {"2026-1-05", "2026/01/05", "2026-01-5x", "202a-01-05", "2026-01-050",
+                                         "2026-01-0", " 2026-01-05", "2026-00-00", "2026-13-01", ""};
+    char buf[16];
+    size_t k;
+    int yi, m, d, bad = 0;
+    int64_t ms;
+    for (yi = 0; yi < (int)(sizeof years / sizeof years[0]); yi++)
+      for (m = 0; m <= 13; m++)
+        for (d = 0; d <= 32; d++) {
+          al_date dd;
+          int want;
+          snprintf(buf, sizeof buf, "%04d-%02d-%02d", years[yi], m, d);
+          want = al_parse_date(buf, 10, &dd, "from", &err);
+          ms = -7;
+          if (al_date_ms(buf, 10, &ms) != want) bad++;
+          if (want == 0 && ms != al_date_epoch_ms(&dd)) bad++;
+          if (want != 0 && ms != -7) bad++; /* nothing set */
+        }
+    for (k = 0; k < sizeof shapes / sizeof shapes[0]; k++)
+      if (al_date_ms(shapes[k], strlen(shapes[k]), &ms) != -1) bad++;
+    CHECK(bad == 0);
+  }
 
   /* pairs: both or neither, from not after to */
   CHECK(al_check_date_range(NULL, 0, NULL, 0, "from", "to", &err) == 0);

@@ -127,6 +127,30 @@ int main(void) {
     CHECK(r.url_n == strlen(url));
     CHECK_STR(url, "https://alephant.io/api/v1/analytics/usage?dateFrom=2026-10-29&dateTo=2026-11-27&agentId=" ID);
   }
+  /* the same plan with the endpoint's policy known (al_request_plan_policy), and a
+   * policy given is the one used: a public one sends no token */
+  {
+    static al_value values[32];
+    const char *kv[] = {"from", "2026-10-29", "to", "2026-11-27", "agent_id", ID, NULL};
+    const al_endpoint *e = al_catalog_find("analytics.usage", 15);
+    al_policy known, public_policy;
+    al_request r2;
+    char url2[512];
+    al_policy_for(e->api, e->path, &known);
+    set_values(e, values, kv);
+    CHECK(al_request_plan_policy(&f.c, e, &known, values, NOW, url2, sizeof url2, &r2, &err) == 0);
+    CHECK(headers_are(&r2, "Accept", "application/json", "Authorization", "Bearer " PAT, "X-Workspace-Id", WS, NULL));
+    CHECK_STR(r2.family, "workspace");
+    CHECK_STR(url2, url);
+    CHECK(al_request_plan_policy(&f.c, e, NULL, values, NOW, url2, sizeof url2, &r2, &err) == 0);
+    CHECK(headers_are(&r2, "Accept", "application/json", "Authorization", "Bearer " PAT, "X-Workspace-Id", WS, NULL));
+    public_policy.family = "public";
+    public_policy.kinds = 0;
+    public_policy.workspace = AL_WS_NEVER;
+    CHECK(al_request_plan_policy(&f.c, e, &public_policy, values, NOW, url2, sizeof url2, &r2, &err) == 0);
+    CHECK(headers_are(&r2, "Accept", "application/json", NULL));
+    CHECK_STR(r2.family, "public");
+  }
   /* a POST with body parameters: Content-Type last, not idempotent */
   {
     const char *kv[] = {"label", "ci", "master_key_id", ID, NULL};
