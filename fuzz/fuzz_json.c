@@ -284,6 +284,65 @@ static void descend(const char *data, size_t size, int members) {
   free(types.p);
 }
 
+/* The batch scanner (al_json_scan, as the Lua decoder takes a document) gives
+ * al_json_next's tokens: the same types at the same offsets, strings (raw bytes,
+ * escapes, decoded length) and numbers (bit for bit), then END, or the same error at
+ * the same offset; and so for every batch size, which moves where a batch stops. */
+static void batches(const char *data, size_t size, size_t cap) {
+  al_json_item items[16];
+  al_json_scanner sc, ref;
+  al_json_token rtok;
+  al_json_type rt;
+  size_t k, j;
+  int done = 0;
+  REQUIRE(cap >= 4 && cap <= sizeof items / sizeof items[0]);
+  al_json_scanner_init(&sc, data, size);
+  al_json_scanner_init(&ref, data, size);
+  while (!done) {
+    k = al_json_scan(&sc, items, cap);
+    REQUIRE(k > 0 && k <= cap);
+    for (j = 0; j < k; j++) {
+      const al_json_item *it = &items[j];
+      size_t off = (size_t)(it->str - data);
+      REQUIRE(it->str >= data && it->str <= data + size);
+      rt = al_json_next(&ref, &rtok);
+      REQUIRE(it->type == rt);
+      if (rt == AL_JSON_ERROR) {
+        REQUIRE(j == k - 1);
+        REQUIRE(sc.err_offset == ref.err_offset && off == ref.err_offset);
+        REQUIRE(strcmp(sc.err, ref.err) == 0);
+        REQUIRE(al_json_scan(&sc, items, cap) == 1 && items[0].type == AL_JSON_ERROR); /* sticky */
+        done = 1;
+        break;
+      }
+      if (rt == AL_JSON_END) {
+        REQUIRE(j == k - 1 && off == rtok.offset && off == size);
+        done = 1;
+        break;
+      }
+      switch (rt) {
+        case AL_JSON_KEY:
+        case AL_JSON_STRING:
+          REQUIRE(off - 1 == rtok.offset && it->str == rtok.str && it->len == rtok.len);
+          REQUIRE(it->escaped == rtok.escaped);
+          if (it->escaped) REQUIRE(it->v.decoded_len == rtok.decoded_len);
+          else REQUIRE(rtok.decoded_len == rtok.len);
+          break;
+        case AL_JSON_INTEGER:
+          REQUIRE(off == rtok.offset && it->len == rtok.len && it->v.i == rtok.i);
+          break;
+        case AL_JSON_DOUBLE:
+          REQUIRE(off == rtok.offset && it->len == rtok.len && same_bits(it->v.d, rtok.d));
+          break;
+        default:
+          REQUIRE(off == rtok.offset);
+          break;
+      }
+    }
+    REQUIRE(done || k + 1 >= cap); /* a batch stops early only at the end or an error */
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *s = (const char *)data;
   buf rw = {0}, shape1 = {0}, shape2 = {0};
@@ -292,6 +351,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   descend(s, size, 0);
   descend(s, size, 1);
+  {
+    char *copy = fuzz_copy(data, size); /* ASan sees a read past the end */
+    REQUIRE(copy != NULL);
+    batches(copy, size, 4 + size % 13);
+    batches(copy, size, 16);
+    free(copy);
+  }
   n1 = scan(s, size, &rw, &shape1);
   if (n1 >= 0) { /* the canonical rewrite scans to the same tokens and values */
     n2 = scan(rw.p ? rw.p : "", rw.len, NULL, &shape2);

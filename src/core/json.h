@@ -100,6 +100,30 @@ al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok);
 al_json_type al_json_first_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok);
 al_json_type al_json_next_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok);
 
+/* Batch scanning, for a decoder that builds values from a stream of tokens: one
+ * call scans on until cap items are filled (or nearly: up to 2 may stay free), the
+ * document ends or an error stops it, and returns how many items it wrote. Items
+ * come in al_json_next's order, with its types, messages and offsets: values,
+ * KEY before each member's value (a missing ':' after it is the next item's ERROR),
+ * the openings and closings, and last END (the document is complete) or ERROR
+ * (sc->err, sc->err_offset). Call it on a fresh scanner, then again while the last
+ * item is neither END nor ERROR; cap >= 4. Do not mix it with the other entries on
+ * one scanner. */
+typedef struct {
+  al_json_type type;
+  int escaped;     /* KEY/STRING: holds backslash escapes (decoded length in v.decoded_len) */
+  const char *str; /* KEY/STRING: the raw bytes between the quotes; numbers: the number;
+                    * OBJECT .. ARRAY_END: the bracket; END: the end of the input */
+  size_t len;      /* KEY/STRING: the raw bytes' count; numbers: the number's */
+  union {
+    int64_t i;          /* INTEGER */
+    double d;           /* DOUBLE */
+    size_t decoded_len; /* KEY/STRING with escaped: length once unescaped */
+  } v;
+} al_json_item;
+
+size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap);
+
 /* The innermost open container: 0 (none, top level), AL_JSON_ARRAY or AL_JSON_OBJECT. */
 int al_json_container(const al_json_scanner *sc);
 

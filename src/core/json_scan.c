@@ -319,11 +319,13 @@ static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
 #endif
 
 /* One pass: the grammar, and the first 19 significant digits as an integer mantissa,
- * so that integers and short decimals need no second look at the text. Inline in
- * scan_value and member_value. */
-static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
-  const unsigned char *s = (const unsigned char *)sc->s;
-  size_t n = sc->n, start = sc->pos, i = start, sig = 0;
+ * so that integers and short decimals need no second look at the text. The number
+ * at start of s (n bytes, sc's input; sc only for an error): its end into *end and
+ * its value into *iv (INTEGER) or *dv (DOUBLE), nothing else written. Inline in
+ * scan_number and al_json_scan, which keep the input in registers. */
+static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, size_t n, size_t start, size_t *end,
+                                  int64_t *iv, double *dv) {
+  size_t i = start, sig = 0;
   int neg = 0, integral = 1, nfrac = 0;
   uint64_t m = 0; /* the digits read, while there are at most 19 */
   long ex = 0;
@@ -388,24 +390,37 @@ static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
     if (eneg) ex = -ex;
     integral = 0;
   }
-  tok->offset = start;
-  tok->str = sc->s + start;
-  tok->len = i - start;
-  sc->pos = i;
+  *end = i;
   if (sig <= 19) { /* m holds every digit */
     if (integral) { /* int64 when it fits, magnitude up to 2^63 for negatives */
       uint64_t lim = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
       if (m <= lim) {
-        tok->i = neg ? (int64_t)(0 - m) : (int64_t)m; /* 0 - m: no signed overflow for 2^63 */
-        tok->d = (double)tok->i;
+        *iv = neg ? (int64_t)(0 - m) : (int64_t)m; /* 0 - m: no signed overflow for 2^63 */
         return AL_JSON_INTEGER;
       }
-    } else if (ex > -1000 && ex < 1000 && al_json_exact_double(m, (int)ex - nfrac, neg, &tok->d)) {
+    } else if (ex > -1000 && ex < 1000 && al_json_exact_double(m, (int)ex - nfrac, neg, dv)) {
       return AL_JSON_DOUBLE;
     }
   }
-  al_json_parse_double(tok->str, tok->len, &tok->d);
+  {
+    double d;
+    al_json_parse_double((const char *)s + start, i - start, &d);
+    *dv = d;
+  }
   return AL_JSON_DOUBLE;
+}
+
+/* The number at sc->pos into *tok. */
+static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
+  size_t start = sc->pos, end = start;
+  al_json_type t = number_at(sc, (const unsigned char *)sc->s, sc->n, start, &end, &tok->i, &tok->d);
+  if (t == AL_JSON_ERROR) return t;
+  tok->offset = start;
+  tok->str = sc->s + start;
+  tok->len = end - start;
+  sc->pos = end;
+  if (t == AL_JSON_INTEGER) tok->d = (double)tok->i;
+  return t;
 }
 
 static al_json_type scan_literal(al_json_scanner *sc, const char *word, al_json_type t) {
@@ -580,6 +595,242 @@ al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok) {
     return AL_JSON_END;
   }
   return expected(sc, pos, "end of input after the JSON value");
+}
+
+/* Batch scanning: the grammar of the entry points above as one loop over the whole
+ * document, the input and the position in registers, each place of the grammar a
+ * label; strings and numbers inline, the rest (literals, errors, strings with
+ * escapes or non-ASCII bytes) through the functions the other entries use, so the
+ * messages and offsets are theirs. The batch stops at a place that needs no more
+ * than sc->state to resume (ST_COMMA_OR_END, ST_KEY_OR_END, ST_VALUE_OR_END), with
+ * 2 items free at most: from any of those places to the next, at most 2 items are
+ * written (a key and its value or opening, a closing and END, ...). */
+size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
+  const unsigned char *const s = (const unsigned char *)sc->s;
+  const size_t n = sc->n;
+  size_t pos = sc->pos, i = 0;
+  al_json_item *it = items, *const full = items + cap - 2; /* past it: fewer than 2 free, stop */
+  const char *what;
+  al_json_token tok;
+  al_json_type t;
+  unsigned d;
+  switch (sc->state) {
+    case ST_VALUE: /* the document's value (a fresh scanner) */
+      pos = skip_ws(s, pos, n);
+      if (pos >= n) {
+        t = fail(sc, pos, "empty input (expected a JSON value)");
+        goto error;
+      }
+      what = "a value";
+      goto value;
+    case ST_VALUE_OR_END: goto first_element;
+    case ST_KEY_OR_END: goto first_key;
+    case ST_COMMA_OR_END:
+    case ST_DONE: goto after_value;
+    default:
+      t = AL_JSON_ERROR; /* sticky */
+      goto error;
+  }
+
+value: /* a value at pos (whitespace skipped); what: what the message expects */
+  if (pos < n) {
+    switch (s[pos]) {
+      case '"':
+        i = skip_plain(s, pos + 1, n);
+        if (i < n && s[i] == '"') {
+          it->type = AL_JSON_STRING;
+          it->escaped = 0;
+          it->str = (const char *)s + pos + 1;
+          it->len = i - pos - 1;
+          it++;
+          pos = i + 1;
+          goto after_value;
+        }
+        sc->pos = pos;
+        t = scan_string_rest(sc, &tok, i);
+        if (t == AL_JSON_ERROR) goto error;
+        it->type = AL_JSON_STRING;
+        goto string_token;
+      case '-': case '0': case '1': case '2': case '3': case '4':
+      case '5': case '6': case '7': case '8': case '9':
+        t = number_at(sc, s, n, pos, &i, &it->v.i, &it->v.d);
+        if (t == AL_JSON_ERROR) goto error;
+        it->type = t;
+        it->str = (const char *)s + pos;
+        it->len = i - pos;
+        it++;
+        pos = i;
+        goto after_value;
+      case '{':
+      case '[':
+        d = sc->depth;
+        if (d >= AL_JSON_MAX_DEPTH) {
+          t = fail(sc, pos, "nesting deeper than %d levels", AL_JSON_MAX_DEPTH);
+          goto error;
+        }
+        sc->depth = d + 1;
+        it->str = (const char *)s + pos;
+        it->len = 1;
+        if (s[pos++] == '{') {
+          sc->objects[d / 8] |= (unsigned char)(1u << (d % 8));
+          it->type = AL_JSON_OBJECT;
+          it++;
+          goto first_key;
+        }
+        sc->objects[d / 8] &= (unsigned char)~(1u << (d % 8));
+        it->type = AL_JSON_ARRAY;
+        it++;
+        goto first_element;
+      default:
+        break;
+    }
+  }
+  sc->pos = pos; /* literals, and what is not a value */
+  t = scan_value(sc, &tok, what);
+  if (t == AL_JSON_ERROR) goto error;
+  it->type = t;
+  it->str = (const char *)s + pos;
+  it->len = sc->pos - pos;
+  it++;
+  pos = sc->pos;
+  /* fall through */
+
+after_value: /* after a value, or a container's closing */
+  if (sc->depth == 0) {
+    pos = skip_ws(s, pos, n);
+    if (pos < n) {
+      t = expected(sc, pos, "end of input after the JSON value");
+      goto error;
+    }
+    it->type = AL_JSON_END;
+    it->str = (const char *)s + pos;
+    it->len = 0;
+    it++;
+    sc->pos = pos;
+    sc->state = ST_DONE;
+    return (size_t)(it - items);
+  }
+  if (it > full) {
+    sc->state = ST_COMMA_OR_END;
+    goto stop;
+  }
+  pos = skip_ws_to(s, pos, n, ',');
+  d = sc->depth - 1;
+  if ((sc->objects[d / 8] >> (d % 8)) & 1) {
+    if (pos < n) {
+      if (s[pos] == ',') {
+        pos = skip_ws_to(s, pos + 1, n, '"');
+        what = "a string key after ','";
+        goto key;
+      }
+      if (s[pos] == '}') {
+        it->type = AL_JSON_OBJECT_END;
+        goto close;
+      }
+    }
+    t = expected(sc, pos, "',' or '}' after an object member");
+    goto error;
+  }
+  if (pos < n) {
+    if (s[pos] == ',') {
+      pos = skip_ws(s, pos + 1, n);
+      what = "a value";
+      goto value;
+    }
+    if (s[pos] == ']') {
+      it->type = AL_JSON_ARRAY_END;
+      goto close;
+    }
+  }
+  t = expected(sc, pos, "',' or ']' after an array element");
+  goto error;
+
+close: /* the '}' or ']' at pos, its type in it->type */
+  sc->depth--;
+  it->str = (const char *)s + pos;
+  it->len = 1;
+  it++;
+  pos++;
+  goto after_value;
+
+first_key: /* after '{' */
+  if (it > full) {
+    sc->state = ST_KEY_OR_END;
+    goto stop;
+  }
+  pos = skip_ws_to(s, pos, n, '"');
+  if (pos < n && s[pos] == '}') {
+    it->type = AL_JSON_OBJECT_END;
+    goto close;
+  }
+  what = "a string key or '}'";
+  /* fall through */
+
+key: /* a key at pos (where its '"' should be), then its ':' */
+  if (pos >= n || s[pos] != '"') {
+    t = expected(sc, pos, what);
+    goto error;
+  }
+  i = skip_plain(s, pos + 1, n);
+  if (i < n && s[i] == '"') {
+    it->escaped = 0;
+    it->str = (const char *)s + pos + 1;
+    it->len = i - pos - 1;
+    pos = i + 1;
+  } else {
+    sc->pos = pos;
+    if (scan_string_rest(sc, &tok, i) == AL_JSON_ERROR) {
+      t = AL_JSON_ERROR;
+      goto error;
+    }
+    it->escaped = tok.escaped;
+    it->str = tok.str;
+    it->len = tok.len;
+    it->v.decoded_len = tok.decoded_len;
+    pos = sc->pos;
+  }
+  it->type = AL_JSON_KEY;
+  it++;
+  pos = skip_ws_to(s, pos, n, ':');
+  if (pos >= n || s[pos] != ':') {
+    t = expected(sc, pos, "':' after an object key");
+    goto error;
+  }
+  pos = skip_ws(s, pos + 1, n);
+  what = "a value";
+  goto value;
+
+first_element: /* after '[' */
+  if (it > full) {
+    sc->state = ST_VALUE_OR_END;
+    goto stop;
+  }
+  pos = skip_ws(s, pos, n);
+  if (pos < n && s[pos] == ']') {
+    it->type = AL_JSON_ARRAY_END;
+    goto close;
+  }
+  what = "a value or ']'";
+  goto value;
+
+string_token: /* a string value scanned by scan_string_rest into tok */
+  it->escaped = tok.escaped;
+  it->str = tok.str;
+  it->len = tok.len;
+  it->v.decoded_len = tok.decoded_len;
+  it++;
+  pos = sc->pos;
+  goto after_value;
+
+error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
+  it->type = t;
+  it->str = sc->s + sc->err_offset;
+  it->len = 0;
+  return (size_t)(it + 1 - items);
+
+stop:
+  sc->pos = pos;
+  return (size_t)(it - items);
 }
 
 /* The generic pull: what the grammar expects next is the state, and the entry

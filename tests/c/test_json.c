@@ -303,6 +303,101 @@ static void test_descent(void) {
   }
 }
 
+/* The token stream of s through al_json_scan, cap items a batch, in scan_n's shape
+ * (with the strings in strs, numbers as their text), and the same from al_json_next:
+ * equal, for every batch size. */
+static const char *batch_shape(const char *s, size_t n, size_t cap) {
+  static const char map[] = "{}[]ksidtfn";
+  al_json_item items[64];
+  al_json_scanner sc;
+  size_t k = 0, so = 0, j, got;
+  al_json_scanner_init(&sc, s, n);
+  errmsg[0] = strs[0] = '\0';
+  err_off = (size_t)-1;
+  for (;;) {
+    got = al_json_scan(&sc, items, cap);
+    CHECK(got > 0 && got <= cap);
+    for (j = 0; j < got && k < sizeof shape - 2; j++) {
+      const al_json_item *it = &items[j];
+      if (it->type == AL_JSON_END) goto done;
+      if (it->type == AL_JSON_ERROR) {
+        shape[k++] = '!';
+        snprintf(errmsg, sizeof errmsg, "%s", sc.err);
+        err_off = sc.err_offset;
+        CHECK(it->str == s + sc.err_offset);
+        goto done;
+      }
+      shape[k++] = map[it->type - 1];
+      if ((it->type == AL_JSON_STRING || it->type == AL_JSON_KEY) && so + it->len + 2 < sizeof strs) {
+        al_json_token tok;
+        memset(&tok, 0, sizeof tok);
+        tok.str = it->str;
+        tok.len = it->len;
+        tok.escaped = it->escaped;
+        tok.decoded_len = it->escaped ? it->v.decoded_len : it->len;
+        al_json_unescape(&tok, strs + so);
+        so += tok.decoded_len;
+        strs[so++] = '|';
+        strs[so] = '\0';
+      }
+    }
+    if (k >= sizeof shape - 2) break;
+  }
+done:
+  shape[k] = '\0';
+  return shape;
+}
+
+static void same_batches(const char *s, size_t n) {
+  char want[sizeof shape], want_msg[sizeof errmsg], want_strs[sizeof strs];
+  size_t want_off, cap;
+  snprintf(want, sizeof want, "%s", scan_n(s, n));
+  snprintf(want_msg, sizeof want_msg, "%s", errmsg);
+  snprintf(want_strs, sizeof want_strs, "%s", strs);
+  want_off = err_off;
+  for (cap = 4; cap <= 64; cap += cap < 12 ? 1 : 52) {
+    CHECK_STR(batch_shape(s, n, cap), want);
+    CHECK_STR(errmsg, want_msg);
+    CHECK_STR(strs, want_strs);
+    CHECK(err_off == want_off);
+  }
+}
+
+static void test_batches(void) {
+  static const char *docs[] = {
+      "{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}", " { \"a\" : -1 , \"b\" : \"s\\n\" } ",
+      "{\"a\":{\"b\":{\"c\":[{\"d\":0}]}},\"e\":1e3}", "{}", "[]", "[{},{\"a\":{}}]", "\"top\"", " 12 ", "null",
+      "[[[[[[[[1]]]]]]]]", "{\"k\\u00e9y\":\"v\\ud83d\\ude00\",\"\xc3\xa9\":\"\xe2\x82\xac\"}",
+      /* errors: each place of the grammar */
+      "", " \n", "{} x", "{\"a\" 1}", "{\"a\":1,\"b\"", "{\"a\":1,}", "{bad", "{\"a\":1]", "{\"a\":", "{\"a\":}",
+      "{\"a\":-}", "{\"a\":01}", "{\"a\":\"x}", "{\"a\":tru}", "{\"a\":\"\\q\"}", "{\"a\":1 \"b\":2}",
+      "{\"a\\u00\":1}", "{\"a\":[1,]}", "{\"a\":1.}", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", "[1,]", "[}", "[1 2]",
+      "[", "[1,", "{", "{\"a\":1,", "\xef\xbb\xbf{}", "[1]]", "{\"a\":[}", "[\"\\ud800\"]", "[1e]", "[-]",
+  };
+  static char deep[2 * (AL_JSON_MAX_DEPTH + 2)];
+  size_t i;
+  for (i = 0; i < sizeof docs / sizeof docs[0]; i++) same_batches(docs[i], strlen(docs[i]));
+  same_batches("[1,\0]", 5); /* a NUL byte */
+  /* the depth limit, and the deepest document that is accepted */
+  memset(deep, '[', AL_JSON_MAX_DEPTH + 1);
+  memset(deep + AL_JSON_MAX_DEPTH + 1, ']', AL_JSON_MAX_DEPTH + 1);
+  same_batches(deep, sizeof deep - 2);
+  same_batches(deep + 1, sizeof deep - 4);
+  CHECK_STR(batch_shape(deep, sizeof deep - 2, 8) + AL_JSON_MAX_DEPTH, "!");
+  CHECK_STR(errmsg, "nesting deeper than 512 levels");
+  CHECK(err_off == AL_JSON_MAX_DEPTH);
+  /* the first batch of a long document: cap - 1 items at least, and the stream goes on */
+  {
+    al_json_item items[8];
+    al_json_scanner sc;
+    const char *d = "[1,2,3,4,5,6,7,8,9]";
+    al_json_scanner_init(&sc, d, strlen(d));
+    CHECK(al_json_scan(&sc, items, 8) >= 7);
+    CHECK(items[0].type == AL_JSON_ARRAY && items[1].type == AL_JSON_INTEGER && items[1].v.i == 1);
+    CHECK(items[1].str == d + 1 && items[1].len == 1);
+  }
+}
+
 static void test_depth(void) {
   static char doc[2 * (AL_JSON_MAX_DEPTH + 1) + 1];
   al_json_scanner sc;
@@ -643,6 +738,7 @@ static void test_format(void) {
 int main(void) {
   test_structure();
   test_descent();
+  test_batches();
   test_depth();
   test_strings();
   test_numbers();
