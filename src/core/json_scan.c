@@ -609,11 +609,12 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   const unsigned char *const s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
   size_t pos = sc->pos, i = 0;
+  unsigned depth = sc->depth; /* here in a register, in sc at the exits */
+  int object = 0;             /* the innermost open container is an object */
   al_json_item *it = items, *const full = items + cap - 2; /* past it: fewer than 2 free, stop */
-  const char *what;
   al_json_token tok;
   al_json_type t;
-  unsigned d;
+  if (depth) object = (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
   switch (sc->state) {
     case ST_VALUE: /* the document's value (a fresh scanner) */
       pos = skip_ws(s, pos, n);
@@ -621,7 +622,6 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
         t = fail(sc, pos, "empty input (expected a JSON value)");
         goto error;
       }
-      what = "a value";
       goto value;
     case ST_VALUE_OR_END: goto first_element;
     case ST_KEY_OR_END: goto first_key;
@@ -632,7 +632,7 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
       goto error;
   }
 
-value: /* a value at pos (whitespace skipped); what: what the message expects */
+value: /* a value at pos (whitespace skipped) */
   if (pos < n) {
     switch (s[pos]) {
       case '"':
@@ -663,21 +663,21 @@ value: /* a value at pos (whitespace skipped); what: what the message expects */
         goto after_value;
       case '{':
       case '[':
-        d = sc->depth;
-        if (d >= AL_JSON_MAX_DEPTH) {
+        if (depth >= AL_JSON_MAX_DEPTH) {
           t = fail(sc, pos, "nesting deeper than %d levels", AL_JSON_MAX_DEPTH);
           goto error;
         }
-        sc->depth = d + 1;
         it->str = (const char *)s + pos;
         it->len = 1;
-        if (s[pos++] == '{') {
-          sc->objects[d / 8] |= (unsigned char)(1u << (d % 8));
+        object = s[pos++] == '{';
+        if (object) sc->objects[depth / 8] |= (unsigned char)(1u << (depth % 8));
+        else sc->objects[depth / 8] &= (unsigned char)~(1u << (depth % 8));
+        depth++;
+        if (object) {
           it->type = AL_JSON_OBJECT;
           it++;
           goto first_key;
         }
-        sc->objects[d / 8] &= (unsigned char)~(1u << (d % 8));
         it->type = AL_JSON_ARRAY;
         it++;
         goto first_element;
@@ -686,7 +686,7 @@ value: /* a value at pos (whitespace skipped); what: what the message expects */
     }
   }
   sc->pos = pos; /* literals, and what is not a value */
-  t = scan_value(sc, &tok, what);
+  t = scan_value(sc, &tok, "a value");
   if (t == AL_JSON_ERROR) goto error;
   it->type = t;
   it->str = (const char *)s + pos;
@@ -696,7 +696,7 @@ value: /* a value at pos (whitespace skipped); what: what the message expects */
   /* fall through */
 
 after_value: /* after a value, or a container's closing */
-  if (sc->depth == 0) {
+  if (depth == 0) {
     pos = skip_ws(s, pos, n);
     if (pos < n) {
       t = expected(sc, pos, "end of input after the JSON value");
@@ -707,6 +707,7 @@ after_value: /* after a value, or a container's closing */
     it->len = 0;
     it++;
     sc->pos = pos;
+    sc->depth = depth;
     sc->state = ST_DONE;
     return (size_t)(it - items);
   }
@@ -714,14 +715,18 @@ after_value: /* after a value, or a container's closing */
     sc->state = ST_COMMA_OR_END;
     goto stop;
   }
-  pos = skip_ws_to(s, pos, n, ',');
-  d = sc->depth - 1;
-  if ((sc->objects[d / 8] >> (d % 8)) & 1) {
+  if (object) {
+    if (n - pos >= 2 && s[pos] == ',' && s[pos + 1] == '"') { /* compact JSON's next member */
+      pos++;
+      goto key;
+    }
+    pos = skip_ws_to(s, pos, n, ',');
     if (pos < n) {
       if (s[pos] == ',') {
         pos = skip_ws_to(s, pos + 1, n, '"');
-        what = "a string key after ','";
-        goto key;
+        if (pos < n && s[pos] == '"') goto key;
+        t = expected(sc, pos, "a string key after ','");
+        goto error;
       }
       if (s[pos] == '}') {
         it->type = AL_JSON_OBJECT_END;
@@ -731,10 +736,10 @@ after_value: /* after a value, or a container's closing */
     t = expected(sc, pos, "',' or '}' after an object member");
     goto error;
   }
+  pos = skip_ws_to(s, pos, n, ',');
   if (pos < n) {
     if (s[pos] == ',') {
       pos = skip_ws(s, pos + 1, n);
-      what = "a value";
       goto value;
     }
     if (s[pos] == ']') {
@@ -746,7 +751,8 @@ after_value: /* after a value, or a container's closing */
   goto error;
 
 close: /* the '}' or ']' at pos, its type in it->type */
-  sc->depth--;
+  depth--;
+  object = depth && (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
   it->str = (const char *)s + pos;
   it->len = 1;
   it++;
@@ -763,14 +769,11 @@ first_key: /* after '{' */
     it->type = AL_JSON_OBJECT_END;
     goto close;
   }
-  what = "a string key or '}'";
-  /* fall through */
-
-key: /* a key at pos (where its '"' should be), then its ':' */
   if (pos >= n || s[pos] != '"') {
-    t = expected(sc, pos, what);
+    t = expected(sc, pos, "a string key or '}'");
     goto error;
   }
+key: /* a key, its '"' at pos, then its ':' */
   i = skip_plain(s, pos + 1, n);
   if (i < n && s[i] == '"') {
     it->escaped = 0;
@@ -791,13 +794,14 @@ key: /* a key at pos (where its '"' should be), then its ':' */
   }
   it->type = AL_JSON_KEY;
   it++;
-  pos = skip_ws_to(s, pos, n, ':');
   if (pos >= n || s[pos] != ':') {
-    t = expected(sc, pos, "':' after an object key");
-    goto error;
+    pos = skip_ws(s, pos, n);
+    if (pos >= n || s[pos] != ':') {
+      t = expected(sc, pos, "':' after an object key");
+      goto error;
+    }
   }
   pos = skip_ws(s, pos + 1, n);
-  what = "a value";
   goto value;
 
 first_element: /* after '[' */
@@ -810,8 +814,17 @@ first_element: /* after '[' */
     it->type = AL_JSON_ARRAY_END;
     goto close;
   }
-  what = "a value or ']'";
-  goto value;
+  if (pos < n) {
+    switch (s[pos]) { /* what may start a value: scan_value's cases */
+      case '{': case '[': case '"': case 't': case 'f': case 'n': case '-':
+      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+        goto value;
+      default:
+        break;
+    }
+  }
+  t = expected(sc, pos, "a value or ']'"); /* as scan_value says it here (no BOM after '[') */
+  goto error;
 
 string_token: /* a string value scanned by scan_string_rest into tok */
   it->escaped = tok.escaped;
@@ -823,6 +836,7 @@ string_token: /* a string value scanned by scan_string_rest into tok */
   goto after_value;
 
 error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
+  sc->depth = depth;
   it->type = t;
   it->str = sc->s + sc->err_offset;
   it->len = 0;
@@ -830,6 +844,7 @@ error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
 
 stop:
   sc->pos = pos;
+  sc->depth = depth;
   return (size_t)(it - items);
 }
 
