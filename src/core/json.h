@@ -108,7 +108,9 @@ al_json_type al_json_next_member(al_json_scanner *sc, al_json_token *key, al_jso
  * the openings and closings, and last END (the document is complete) or ERROR
  * (sc->err, sc->err_offset). Call it on a fresh scanner, then again while the last
  * item is neither END nor ERROR; cap >= 4. Do not mix it with the other entries on
- * one scanner. */
+ * one scanner. The input must be followed by a NUL byte (s[n] == '\0', as after
+ * every Lua string): it ends the input for the scanner, which then needs no bound
+ * check before looking at a byte. NUL bytes inside the input are errors as ever. */
 typedef struct {
   al_json_type type;
   int escaped;     /* KEY/STRING: holds backslash escapes (decoded length in v.decoded_len) */

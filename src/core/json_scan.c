@@ -1,5 +1,6 @@
 /* JSON decoding, part one: the pull scanner (grammar, strings, UTF-8, escapes).
  * Numbers are matched here and converted by json_number.c. See json.h. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -322,9 +323,11 @@ static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
  * so that integers and short decimals need no second look at the text. The number
  * at start of s (n bytes, sc's input; sc only for an error): its end into *end and
  * its value into *iv (INTEGER) or *dv (DOUBLE), nothing else written. Inline in
- * scan_number and al_json_scan, which keep the input in registers. */
+ * scan_number and al_json_scan, which keep the input in registers. z: s[n] is a
+ * NUL byte, which ends a number as any byte outside it does (al_json_scan). */
+#define MORE(i) (z || (i) < n) /* s[i] may be looked at */
 static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, size_t n, size_t start, size_t *end,
-                                  int64_t *iv, double *dv) {
+                                  int64_t *iv, double *dv, int z) {
   size_t i = start, sig = 0;
   int neg = 0, integral = 1, nfrac = 0;
   uint64_t m = 0; /* the digits read, while there are at most 19 */
@@ -333,10 +336,10 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
     neg = 1;
     i++;
   }
-  if (i < n && s[i] == '0') {
+  if (MORE(i) && s[i] == '0') {
     i++;
-    if (i < n && is_digit(s[i])) return fail(sc, start, "leading zeros are not allowed in numbers");
-  } else if (i < n && is_digit(s[i])) {
+    if (MORE(i) && is_digit(s[i])) return fail(sc, start, "leading zeros are not allowed in numbers");
+  } else if (MORE(i) && is_digit(s[i])) {
 #ifdef DIGITS8
     while (n - i >= 8 && sig <= 19 - 8) { /* m * 10^8 + v stays below 10^19 */
       uint64_t v;
@@ -347,7 +350,7 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
       if (k < 8) goto int_done; /* s[i] is not a digit */
     }
 #endif
-    for (; i < n && is_digit(s[i]); i++, sig++)
+    for (; MORE(i) && is_digit(s[i]); i++, sig++)
       if (sig < 19) m = m * 10 + (unsigned)(s[i] - '0');
 #ifdef DIGITS8
   int_done:;
@@ -355,9 +358,9 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
   } else {
     return expected(sc, i, "a digit after '-'");
   }
-  if (i < n && s[i] == '.') {
+  if (MORE(i) && s[i] == '.') {
     i++;
-    if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit after the decimal point");
+    if (!MORE(i) || !is_digit(s[i])) return expected(sc, i, "a digit after the decimal point");
 #ifdef DIGITS8
     while (n - i >= 8 && sig <= 19 - 8) {
       uint64_t v;
@@ -369,7 +372,7 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
       if (k < 8) goto frac_done;
     }
 #endif
-    for (; i < n && is_digit(s[i]); i++, sig++) {
+    for (; MORE(i) && is_digit(s[i]); i++, sig++) {
       if (sig < 19) {
         m = m * 10 + (unsigned)(s[i] - '0');
         nfrac++;
@@ -380,12 +383,12 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
 #endif
     integral = 0;
   }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+  if (MORE(i) && (s[i] == 'e' || s[i] == 'E')) {
     int eneg = 0;
     i++;
-    if (i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
-    if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit in the exponent");
-    for (; i < n && is_digit(s[i]); i++)
+    if (MORE(i) && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+    if (!MORE(i) || !is_digit(s[i])) return expected(sc, i, "a digit in the exponent");
+    for (; MORE(i) && is_digit(s[i]); i++)
       if (ex < 100000000L) ex = ex * 10 + (s[i] - '0'); /* saturates far beyond any double */
     if (eneg) ex = -ex;
     integral = 0;
@@ -409,11 +412,12 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
   }
   return AL_JSON_DOUBLE;
 }
+#undef MORE
 
 /* The number at sc->pos into *tok. */
 static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
   size_t start = sc->pos, end = start;
-  al_json_type t = number_at(sc, (const unsigned char *)sc->s, sc->n, start, &end, &tok->i, &tok->d);
+  al_json_type t = number_at(sc, (const unsigned char *)sc->s, sc->n, start, &end, &tok->i, &tok->d, 0);
   if (t == AL_JSON_ERROR) return t;
   tok->offset = start;
   tok->str = sc->s + start;
@@ -436,6 +440,12 @@ static al_json_type scan_literal(al_json_scanner *sc, const char *word, al_json_
 
 static HOT size_t skip_ws(const unsigned char *s, size_t pos, size_t n) {
   while (pos < n && (byte_class[s[pos]] & WS)) pos++;
+  return pos;
+}
+
+/* skip_ws where s[n] is a NUL byte (not whitespace): no bound to check. */
+static HOT size_t skip_ws_z(const unsigned char *s, size_t pos) {
+  while (byte_class[s[pos]] & WS) pos++;
   return pos;
 }
 
@@ -614,6 +624,7 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   al_json_item *it = items, *const full = items + cap - 2; /* past it: fewer than 2 free, stop */
   al_json_token tok;
   al_json_type t;
+  assert(s[n] == '\0'); /* the caller's promise (json.h) */
   if (depth) object = (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
   switch (sc->state) {
     case ST_VALUE: /* the document's value (a fresh scanner) */
@@ -633,11 +644,11 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   }
 
 value: /* a value at pos (whitespace skipped) */
-  if (pos < n) {
-    switch (s[pos]) {
+  {
+    switch (s[pos]) { /* s[n], NUL, is none of these */
       case '"':
         i = skip_plain(s, pos + 1, n);
-        if (i < n && s[i] == '"') {
+        if (s[i] == '"') {
           it->type = AL_JSON_STRING;
           it->escaped = 0;
           it->str = (const char *)s + pos + 1;
@@ -653,7 +664,7 @@ value: /* a value at pos (whitespace skipped) */
         goto string_token;
       case '-': case '0': case '1': case '2': case '3': case '4':
       case '5': case '6': case '7': case '8': case '9':
-        t = number_at(sc, s, n, pos, &i, &it->v.i, &it->v.d);
+        t = number_at(sc, s, n, pos, &i, &it->v.i, &it->v.d, 1);
         if (t == AL_JSON_ERROR) goto error;
         it->type = t;
         it->str = (const char *)s + pos;
@@ -697,7 +708,7 @@ value: /* a value at pos (whitespace skipped) */
 
 after_value: /* after a value, or a container's closing */
   if (depth == 0) {
-    pos = skip_ws(s, pos, n);
+    pos = skip_ws_z(s, pos);
     if (pos < n) {
       t = expected(sc, pos, "end of input after the JSON value");
       goto error;
@@ -716,36 +727,32 @@ after_value: /* after a value, or a container's closing */
     goto stop;
   }
   if (object) {
-    if (n - pos >= 2 && s[pos] == ',' && s[pos + 1] == '"') { /* compact JSON's next member */
+    if (s[pos] == ',' && s[pos + 1] == '"') { /* compact JSON's next member (s[pos + 1] is there) */
       pos++;
       goto key;
     }
-    pos = skip_ws_to(s, pos, n, ',');
-    if (pos < n) {
-      if (s[pos] == ',') {
-        pos = skip_ws_to(s, pos + 1, n, '"');
-        if (pos < n && s[pos] == '"') goto key;
-        t = expected(sc, pos, "a string key after ','");
-        goto error;
-      }
-      if (s[pos] == '}') {
-        it->type = AL_JSON_OBJECT_END;
-        goto close;
-      }
+    pos = skip_ws_z(s, pos);
+    if (s[pos] == ',') {
+      pos = skip_ws_z(s, pos + 1);
+      if (s[pos] == '"') goto key;
+      t = expected(sc, pos, "a string key after ','");
+      goto error;
+    }
+    if (s[pos] == '}') {
+      it->type = AL_JSON_OBJECT_END;
+      goto close;
     }
     t = expected(sc, pos, "',' or '}' after an object member");
     goto error;
   }
-  pos = skip_ws_to(s, pos, n, ',');
-  if (pos < n) {
-    if (s[pos] == ',') {
-      pos = skip_ws(s, pos + 1, n);
-      goto value;
-    }
-    if (s[pos] == ']') {
-      it->type = AL_JSON_ARRAY_END;
-      goto close;
-    }
+  if (s[pos] != ',') pos = skip_ws_z(s, pos);
+  if (s[pos] == ',') {
+    pos = skip_ws_z(s, pos + 1);
+    goto value;
+  }
+  if (s[pos] == ']') {
+    it->type = AL_JSON_ARRAY_END;
+    goto close;
   }
   t = expected(sc, pos, "',' or ']' after an array element");
   goto error;
@@ -764,18 +771,18 @@ first_key: /* after '{' */
     sc->state = ST_KEY_OR_END;
     goto stop;
   }
-  pos = skip_ws_to(s, pos, n, '"');
-  if (pos < n && s[pos] == '}') {
+  if (s[pos] != '"') pos = skip_ws_z(s, pos);
+  if (s[pos] == '}') {
     it->type = AL_JSON_OBJECT_END;
     goto close;
   }
-  if (pos >= n || s[pos] != '"') {
+  if (s[pos] != '"') {
     t = expected(sc, pos, "a string key or '}'");
     goto error;
   }
 key: /* a key, its '"' at pos, then its ':' */
   i = skip_plain(s, pos + 1, n);
-  if (i < n && s[i] == '"') {
+  if (s[i] == '"') {
     it->escaped = 0;
     it->str = (const char *)s + pos + 1;
     it->len = i - pos - 1;
@@ -794,14 +801,14 @@ key: /* a key, its '"' at pos, then its ':' */
   }
   it->type = AL_JSON_KEY;
   it++;
-  if (pos >= n || s[pos] != ':') {
-    pos = skip_ws(s, pos, n);
-    if (pos >= n || s[pos] != ':') {
+  if (s[pos] != ':') {
+    pos = skip_ws_z(s, pos);
+    if (s[pos] != ':') {
       t = expected(sc, pos, "':' after an object key");
       goto error;
     }
   }
-  pos = skip_ws(s, pos + 1, n);
+  pos = skip_ws_z(s, pos + 1);
   goto value;
 
 first_element: /* after '[' */
@@ -809,12 +816,12 @@ first_element: /* after '[' */
     sc->state = ST_VALUE_OR_END;
     goto stop;
   }
-  pos = skip_ws(s, pos, n);
-  if (pos < n && s[pos] == ']') {
+  pos = skip_ws_z(s, pos);
+  if (s[pos] == ']') {
     it->type = AL_JSON_ARRAY_END;
     goto close;
   }
-  if (pos < n) {
+  {
     switch (s[pos]) { /* what may start a value: scan_value's cases */
       case '{': case '[': case '"': case 't': case 'f': case 'n': case '-':
       case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':

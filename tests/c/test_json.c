@@ -382,7 +382,9 @@ static void test_batches(void) {
   memset(deep, '[', AL_JSON_MAX_DEPTH + 1);
   memset(deep + AL_JSON_MAX_DEPTH + 1, ']', AL_JSON_MAX_DEPTH + 1);
   same_batches(deep, sizeof deep - 2);
+  deep[sizeof deep - 3] = '\0'; /* one level less: 512 '[' and 512 ']', NUL after them */
   same_batches(deep + 1, sizeof deep - 4);
+  deep[sizeof deep - 3] = ']';
   CHECK_STR(batch_shape(deep, sizeof deep - 2, 8) + AL_JSON_MAX_DEPTH, "!");
   CHECK_STR(errmsg, "nesting deeper than 512 levels");
   CHECK(err_off == AL_JSON_MAX_DEPTH);
