@@ -16,6 +16,9 @@ size_t al_json_utf8_seq(const unsigned char *p, size_t avail);
  * untouched (al_json_parse_double decides). An exact mantissa times an exact power
  * of ten is one correctly rounded IEEE operation; most JSON numbers end here, so it
  * is inline in the scanner (json_scan.c) as in json_number.c. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline int al_json_exact_double(uint64_t m, int e10, int neg, double *out) {
 #if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
   static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,

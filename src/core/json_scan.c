@@ -332,6 +332,34 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
   int neg = 0, integral = 1, nfrac = 0;
   uint64_t m = 0; /* the digits read, while there are at most 19 */
   long ex = 0;
+#ifdef DIGITS8
+  { /* the usual number first, with few registers: 1-7 digits (no leading zero), maybe a
+     * '.' and 1-7 more, no exponent; anything else goes the whole way below */
+    size_t j = start + (s[start] == '-'), f;
+    uint64_t v, w;
+    unsigned k, k2;
+    if (n - j >= 8 && s[j] != '0') {
+      k = digits8(s + j, &v);
+      if (k - 1 < 7) { /* s[j + k] ends the digits */
+        f = j + k;
+        if (s[f] != '.' && (s[f] | 0x20) != 'e') {
+          *iv = s[start] == '-' ? -(int64_t)v : (int64_t)v;
+          *end = f;
+          return AL_JSON_INTEGER;
+        }
+        if (s[f] == '.' && n - (f + 1) >= 8) {
+          k2 = digits8(s + f + 1, &w);
+          f += 1 + k2;
+          if (k2 - 1 < 7 && (s[f] | 0x20) != 'e' &&
+              al_json_exact_double(v * pow10_8[k2] + w, -(int)k2, s[start] == '-', dv)) { /* below 10^14 */
+            *end = f;
+            return AL_JSON_DOUBLE;
+          }
+        }
+      }
+    }
+  }
+#endif
   if (s[i] == '-') {
     neg = 1;
     i++;

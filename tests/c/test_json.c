@@ -540,6 +540,39 @@ static void test_numbers(void) {
   CHECK(one("1e99999999999999999999999", &tok) == AL_JSON_DOUBLE && isinf(tok.d));
   CHECK(one("0e99999999999999999999999", &tok) == AL_JSON_DOUBLE && tok.d == 0);
 
+  /* with 8 bytes or more after them, numbers of up to 7 digits and 7 decimals take a
+   * shorter way (number_at): the same types and values as alone, and as strtod */
+  {
+    static const char *nums[] = {"7", "-7", "1234567", "-1234567", "12345678", "9.354414", "-9.354414",
+                                 "1234567.1234567", "1.12345678", "12345678.5", "0.5", "-0.5", "-0", "0",
+                                 "1.5e3", "1.5E3", "2e5", "1.", "-", "-x", "01", "1.5e", "0.1234567"};
+    size_t i;
+    for (i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+      char doc[64], rest[64];
+      al_json_scanner sc;
+      al_json_token alone, padded;
+      al_json_type t = one(nums[i], &alone), u;
+      snprintf(doc, sizeof doc, "%s         ", nums[i]);
+      al_json_scanner_init(&sc, doc, strlen(doc));
+      u = al_json_next(&sc, &padded);
+      if (u != AL_JSON_ERROR && al_json_next(&sc, &(al_json_token){0}) != AL_JSON_END) u = AL_JSON_ERROR;
+      CHECK(u == t);
+      if (t == AL_JSON_INTEGER) CHECK(padded.i == alone.i && padded.i == strtoll(nums[i], NULL, 10));
+      if (t == AL_JSON_DOUBLE) CHECK(same(padded.d, alone.d) && same(padded.d, strtod(nums[i], NULL)));
+      /* and in a batch, inside an array */
+      snprintf(doc, sizeof doc, "[%s,        1]", nums[i]);
+      snprintf(rest, sizeof rest, "%s", scan(doc));
+      CHECK_STR(batch_shape(doc, strlen(doc), 8), rest);
+      {
+        al_json_item items[8];
+        al_json_scanner_init(&sc, doc, strlen(doc));
+        CHECK(al_json_scan(&sc, items, 8) >= 2 && items[1].type == t);
+        if (t == AL_JSON_INTEGER) CHECK(items[1].v.i == alone.i && items[1].len == strlen(nums[i]));
+        if (t == AL_JSON_DOUBLE) CHECK(same(items[1].v.d, alone.d) && items[1].len == strlen(nums[i]));
+      }
+    }
+  }
+
   /* refused forms */
   CHECK_STR(scan("01"), "!");
   CHECK_CONTAINS(errmsg, "leading zeros");
