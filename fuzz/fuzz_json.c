@@ -210,16 +210,14 @@ static long scan(const char *data, size_t size, buf *rw, buf *shape) {
   }
 }
 
-/* The decoder's way through a document (al_json_value, al_json_first_key, ...,
+/* A recursive-descent walk through a document (al_json_value, al_json_first_key, ...,
  * knowing where it is) ends as al_json_next does: the same tokens at the same offsets,
  * END, or the same error at the same offset; only a missing ':' is reported before
- * the key that lacks it, where al_json_next returns the key first. With members, an
- * object's members come from al_json_first_member / al_json_next_member (key and
- * value in one call, as the Lua decoder takes them): the same tokens again. */
-static void descend(const char *data, size_t size, int members) {
+ * the key that lacks it, where al_json_next returns the key first. */
+static void descend(const char *data, size_t size) {
   static unsigned char object[AL_JSON_MAX_DEPTH + 1];
   al_json_scanner sc, ref;
-  al_json_token tok, rtok, key;
+  al_json_token tok, rtok;
   buf types = {0};
   al_json_type t, rt;
   struct {
@@ -233,24 +231,6 @@ static void descend(const char *data, size_t size, int members) {
     rec.t = t;
     rec.offset = tok.offset;
     put(&types, &rec, sizeof rec);
-    if (members && t != AL_JSON_ARRAY && (t == AL_JSON_OBJECT || (sc.depth > 0 && object[sc.depth]))) {
-      key.offset = (size_t)-1;
-      if (t == AL_JSON_OBJECT) {
-        REQUIRE(sc.depth >= 1 && sc.depth <= AL_JSON_MAX_DEPTH);
-        object[sc.depth] = 1;
-        t = al_json_first_member(&sc, &key, &tok);
-      } else {
-        t = al_json_next_member(&sc, &key, &tok);
-      }
-      /* the key, unless the error is its own (none scanned, or no ':' after it) */
-      if (t != AL_JSON_OBJECT_END && key.offset != (size_t)-1 &&
-          !(t == AL_JSON_ERROR && strncmp(sc.err, "expected ':'", 12) == 0)) {
-        rec.t = AL_JSON_KEY;
-        rec.offset = key.offset;
-        put(&types, &rec, sizeof rec);
-      }
-      continue;
-    }
     if (t == AL_JSON_OBJECT || t == AL_JSON_ARRAY) {
       REQUIRE(sc.depth >= 1 && sc.depth <= AL_JSON_MAX_DEPTH);
       object[sc.depth] = t == AL_JSON_OBJECT;
@@ -284,7 +264,7 @@ static void descend(const char *data, size_t size, int members) {
   free(types.p);
 }
 
-/* The batch scanner (al_json_scan, as the Lua decoder takes a document) gives
+/* The batch scanner (al_json_scan, as core.json_decode takes a document) gives
  * al_json_next's tokens: the same types at the same offsets, strings (raw bytes,
  * escapes, decoded length) and numbers (bit for bit), then END, or the same error at
  * the same offset; and so for every batch size, which moves where a batch stops. */
@@ -349,8 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   long n1, n2;
   double d;
 
-  descend(s, size, 0);
-  descend(s, size, 1);
+  descend(s, size);
   {
     char *copy = malloc(size + 1); /* the input and the NUL after it (al_json_scan's
                                      * promise), no more: ASan sees a read past them */

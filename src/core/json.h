@@ -91,15 +91,6 @@ al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok);
 al_json_type al_json_next_element(al_json_scanner *sc, al_json_token *tok);
 al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok);
 
-/* al_json_first_key (after OBJECT) or al_json_next_key (after a member's value) and,
- * when that gives KEY, al_json_value, in one call: the key into *key and the member's
- * value (or the opening of one) into *tok, and the value's type; or OBJECT_END (the
- * '}''s offset in tok->offset); or ERROR (the key's, its ':''s or the value's: the
- * message and offset the two calls give). *key is set once its string is scanned, so
- * a caller that needs to know whether an ERROR came after the key presets key->offset. */
-al_json_type al_json_first_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok);
-al_json_type al_json_next_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok);
-
 /* Batch scanning, for a decoder that builds values from a stream of tokens: one
  * call scans on until cap items are filled (or nearly: up to 2 may stay free), the
  * document ends or an error stops it, and returns how many items it wrote. Items

@@ -574,35 +574,6 @@ al_json_type al_json_first_key(al_json_scanner *sc, al_json_token *tok) { return
 
 al_json_type al_json_next_key(al_json_scanner *sc, al_json_token *tok) { return next_key(sc, tok, 1); }
 
-/* A member's value, after its key's ':': what al_json_value does there (inside an
- * object the input is never empty), with the two usual values, strings and numbers,
- * scanned inline rather than through scan_value's call. */
-static HOT al_json_type member_value(al_json_scanner *sc, al_json_token *tok) {
-  const unsigned char *s = (const unsigned char *)sc->s;
-  size_t pos = skip_ws(s, sc->pos, sc->n);
-  sc->pos = pos;
-  tok->offset = pos;
-  if (pos < sc->n) {
-    if (s[pos] == '"') return scan_string(sc, tok);
-    if ((s[pos] >= '0' && s[pos] <= '9') || s[pos] == '-') return scan_number(sc, tok);
-  }
-  return scan_value(sc, tok, "a value");
-}
-
-al_json_type al_json_first_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok) {
-  al_json_type t = first_key(sc, key, 1);
-  if (t == AL_JSON_KEY) return member_value(sc, tok);
-  if (t == AL_JSON_OBJECT_END) tok->offset = key->offset; /* the '}' */
-  return t;
-}
-
-al_json_type al_json_next_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok) {
-  al_json_type t = next_key(sc, key, 1);
-  if (t == AL_JSON_KEY) return member_value(sc, tok);
-  if (t == AL_JSON_OBJECT_END) tok->offset = key->offset; /* the '}' */
-  return t;
-}
-
 al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   size_t pos = skip_ws(s, sc->pos, sc->n);

@@ -192,67 +192,6 @@ static const char *descend(const char *s) {
   return shape;
 }
 
-/* descend() with an object's members taken by al_json_first_member and
- * al_json_next_member (a key and its value in one call, as the Lua decoder takes
- * them): the same shape, errors and offsets. */
-static const char *descend_members(const char *s) {
-  static unsigned char object[AL_JSON_MAX_DEPTH + 1];
-  static const char map[] = "{}[]ksidtfn";
-  al_json_scanner sc;
-  al_json_token tok, key;
-  al_json_type t;
-  size_t k = 0;
-  al_json_scanner_init(&sc, s, strlen(s));
-  errmsg[0] = '\0';
-  err_off = (size_t)-1;
-  t = al_json_value(&sc, &tok);
-  while (k < sizeof shape - 3) {
-    if (t == AL_JSON_ERROR) {
-      shape[k++] = '!';
-      snprintf(errmsg, sizeof errmsg, "%s", sc.err);
-      err_off = sc.err_offset;
-      break;
-    }
-    shape[k++] = map[t - 1];
-    key.offset = (size_t)-1;
-    if (t == AL_JSON_OBJECT || t == AL_JSON_ARRAY) {
-      object[sc.depth] = t == AL_JSON_OBJECT;
-      if (!object[sc.depth]) {
-        t = al_json_first_element(&sc, &tok);
-        continue;
-      }
-      t = al_json_first_member(&sc, &key, &tok);
-    } else if (sc.depth == 0) {
-      if ((t = al_json_end(&sc, &tok)) == AL_JSON_END) break;
-      continue;
-    } else if (!object[sc.depth]) {
-      t = al_json_next_element(&sc, &tok);
-      continue;
-    } else {
-      t = al_json_next_member(&sc, &key, &tok);
-    }
-    /* a member: its key, unless the error is the key's own (none scanned, or no ':'
-     * after it), then its value's type in t */
-    if (t != AL_JSON_OBJECT_END && key.offset != (size_t)-1 &&
-        !(t == AL_JSON_ERROR && strncmp(sc.err, "expected ':'", 12) == 0))
-      shape[k++] = 'k';
-  }
-  shape[k] = '\0';
-  return shape;
-}
-
-/* Both walks give the same shape, message and offset for s. */
-static void same_descent(const char *s) {
-  char want[sizeof shape], want_msg[sizeof errmsg];
-  size_t want_off;
-  snprintf(want, sizeof want, "%s", descend(s));
-  snprintf(want_msg, sizeof want_msg, "%s", errmsg);
-  want_off = err_off;
-  CHECK_STR(descend_members(s), want);
-  CHECK_STR(errmsg, want_msg);
-  CHECK(err_off == want_off);
-}
-
 static void test_descent(void) {
   CHECK_STR(descend("{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}"), "{k[idstfn]k{}}");
   CHECK_STR(descend(" [ { } , [ ] ] "), "[{}[]]");
@@ -286,21 +225,6 @@ static void test_descent(void) {
   CHECK_STR(descend("{\"a\":"), "{k!");
   CHECK_STR(errmsg, "expected a value, found end of input");
 
-  /* the member entry points: a key and its value in one call, the same walk */
-  {
-    static const char *docs[] = {
-        "{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}", " { \"a\" : -1 , \"b\" : \"s\\n\" } ",
-        "{\"a\":{\"b\":{\"c\":[{\"d\":0}]}},\"e\":1e3}", "{}", "[{},{\"a\":{}}]", "{\"a\" 1}",
-        "{\"a\":1,\"b\"", "{\"a\":1,}", "{bad", "{\"a\":1]", "{\"a\":", "{\"a\":}", "{\"a\":-}",
-        "{\"a\":01}", "{\"a\":\"x}", "{\"a\":tru}", "{\"a\":\"\\q\"}", "{\"a\":1 \"b\":2}", "{\"a\\u00\":1}",
-        "{\"a\":[1,]}", "{\"a\":1.}", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}",
-    };
-    size_t i;
-    for (i = 0; i < sizeof docs / sizeof docs[0]; i++) same_descent(docs[i]);
-    CHECK_STR(descend_members("{\"a\":-}"), "{k!");
-    CHECK_STR(errmsg, "expected a digit after '-', found '}'");
-    CHECK(err_off == 6);
-  }
 }
 
 /* The token stream of s through al_json_scan, cap items a batch, in scan_n's shape
