@@ -281,6 +281,7 @@ static void batches(const char *data, size_t size, size_t cap) {
   while (!done) {
     k = al_json_scan(&sc, items, cap);
     REQUIRE(k > 0 && k <= cap);
+    REQUIRE(items[k - 1].type != AL_JSON_KEY); /* its value comes in the same batch */
     for (j = 0; j < k; j++) {
       const al_json_item *it = &items[j];
       size_t off = (size_t)(it->str - data);

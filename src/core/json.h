@@ -92,16 +92,17 @@ al_json_type al_json_next_element(al_json_scanner *sc, al_json_token *tok);
 al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok);
 
 /* Batch scanning, for a decoder that builds values from a stream of tokens: one
- * call scans on until cap items are filled (or nearly: up to 2 may stay free), the
+ * call scans on until cap items are filled (or nearly: one may stay free), the
  * document ends or an error stops it, and returns how many items it wrote. Items
  * come in al_json_next's order, with its types, messages and offsets: values,
  * KEY before each member's value (a missing ':' after it is the next item's ERROR),
  * the openings and closings, and last END (the document is complete) or ERROR
- * (sc->err, sc->err_offset). Call it on a fresh scanner, then again while the last
- * item is neither END nor ERROR; cap >= 4. Do not mix it with the other entries on
- * one scanner. The input must be followed by a NUL byte (s[n] == '\0', as after
- * every Lua string): it ends the input for the scanner, which then needs no bound
- * check before looking at a byte. NUL bytes inside the input are errors as ever. */
+ * (sc->err, sc->err_offset); a KEY is never a batch's last item. Call it on a fresh
+ * scanner, then again while the last item is neither END nor ERROR; cap >= 4. Do not
+ * mix it with the other entries on one scanner. The input must be followed by a NUL
+ * byte (s[n] == '\0', as after every Lua string): it ends the input for the scanner,
+ * which then needs no bound check before looking at a byte. NUL bytes inside the
+ * input are errors as ever. */
 typedef struct {
   al_json_type type;
   int escaped;     /* KEY/STRING: holds backslash escapes (decoded length in v.decoded_len) */

@@ -289,10 +289,13 @@ static int l_decode(lua_State *L) {
     }
     end = items + al_json_scan(&sc, items, BATCH);
     for (it = items; it != end; it++) {
+    item:
       switch (it->type) {
-        case AL_JSON_KEY:
+        case AL_JSON_KEY: /* its value (or ERROR) follows in the same batch */
           push_key(&d, cur, it, &sb);
-          break;
+          top++;
+          it++;
+          goto item;
         case AL_JSON_STRING:
           push_string(L, it, &sb);
           break;

@@ -241,6 +241,7 @@ static const char *batch_shape(const char *s, size_t n, size_t cap) {
   for (;;) {
     got = al_json_scan(&sc, items, cap);
     CHECK(got > 0 && got <= cap);
+    CHECK(items[got - 1].type != AL_JSON_KEY);
     for (j = 0; j < got && k < sizeof shape - 2; j++) {
       const al_json_item *it = &items[j];
       if (it->type == AL_JSON_END) goto done;
