@@ -327,6 +327,16 @@ static int l_decode(lua_State *L) {
           cur->n = 0;
           continue;
         case AL_JSON_OBJECT_END:
+          if (!cur->created && !cur->maybe_dup) { /* the usual object: flush's first case, here */
+            int i, pairs = (top - cur->slot) / 2;
+            lua_createtable(L, 0, pairs);
+            lua_replace(L, cur->slot);
+            for (i = 0; i < pairs; i++) lua_rawset(L, cur->slot);
+            top = cur->slot;
+            cur--;
+            continue;
+          }
+          /* fall through */
         case AL_JSON_ARRAY_END:
           /* the finished table, at the placeholder's slot, is now the top */
           top = flush(&d, cur, top, 1);
