@@ -265,9 +265,10 @@ static void descend(const char *data, size_t size) {
 }
 
 /* The batch scanner (al_json_scan, as core.json_decode takes a document) gives
- * al_json_next's tokens: the same types at the same offsets, strings (raw bytes,
- * escapes, decoded length) and numbers (bit for bit), then END, or the same error at
- * the same offset; and so for every batch size, which moves where a batch stops. */
+ * al_json_next's tokens: the same types at the same offsets, keys (riding on the
+ * next item) and strings (raw bytes, escapes, decoded length) and numbers (bit for
+ * bit), then END, or the same error at the same offset; and so for every batch size,
+ * which moves where a batch stops. */
 static void batches(const char *data, size_t size, size_t cap) {
   al_json_item items[16];
   al_json_scanner sc, ref;
@@ -281,11 +282,16 @@ static void batches(const char *data, size_t size, size_t cap) {
   while (!done) {
     k = al_json_scan(&sc, items, cap);
     REQUIRE(k > 0 && k <= cap);
-    REQUIRE(items[k - 1].type != AL_JSON_KEY); /* its value comes in the same batch */
     for (j = 0; j < k; j++) {
       const al_json_item *it = &items[j];
       size_t off = (size_t)(it->str - data);
       REQUIRE(it->str >= data && it->str <= data + size);
+      if (it->key) { /* a member's key rides on the item after al_json_next's KEY */
+        rt = al_json_next(&ref, &rtok);
+        REQUIRE(rt == AL_JSON_KEY && it->key == rtok.str && it->key_len == rtok.len);
+        REQUIRE(it->key_decoded_len == rtok.decoded_len && (it->key_decoded_len != it->key_len) == rtok.escaped);
+        REQUIRE(it->type != AL_JSON_OBJECT_END && it->type != AL_JSON_ARRAY_END && it->type != AL_JSON_END);
+      }
       rt = al_json_next(&ref, &rtok);
       REQUIRE(it->type == rt);
       if (rt == AL_JSON_ERROR) {
@@ -302,7 +308,6 @@ static void batches(const char *data, size_t size, size_t cap) {
         break;
       }
       switch (rt) {
-        case AL_JSON_KEY:
         case AL_JSON_STRING:
           REQUIRE(off - 1 == rtok.offset && it->str == rtok.str && it->len == rtok.len);
           REQUIRE(it->escaped == rtok.escaped);

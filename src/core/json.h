@@ -94,26 +94,31 @@ al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok);
 /* Batch scanning, for a decoder that builds values from a stream of tokens: one
  * call scans on until cap items are filled (or nearly: one may stay free), the
  * document ends or an error stops it, and returns how many items it wrote. Items
- * come in al_json_next's order, with its types, messages and offsets: values,
- * KEY before each member's value (a missing ':' after it is the next item's ERROR),
- * the openings and closings, and last END (the document is complete) or ERROR
- * (sc->err, sc->err_offset); a KEY is never a batch's last item. Call it on a fresh
- * scanner, then again while the last item is neither END nor ERROR; cap >= 4. Do not
- * mix it with the other entries on one scanner. The input must be followed by a NUL
- * byte (s[n] == '\0', as after every Lua string): it ends the input for the scanner,
- * which then needs no bound check before looking at a byte. NUL bytes inside the
- * input are errors as ever. */
+ * come in al_json_next's order, with its types, messages and offsets: values, the
+ * openings and closings, and last END (the document is complete) or ERROR
+ * (sc->err, sc->err_offset); but a member's KEY is no item of its own: it rides on
+ * the item after it (the member's value, the opening of its value, or the ERROR
+ * after the key, e.g. a missing ':'), in key, which is NULL on every other item.
+ * Call it on a fresh scanner, then again while the last item is neither END nor
+ * ERROR; cap >= 4. Do not mix it with the other entries on one scanner. The input
+ * must be followed by a NUL byte (s[n] == '\0', as after every Lua string): it ends
+ * the input for the scanner, which then needs no bound check before looking at a
+ * byte. NUL bytes inside the input are errors as ever. */
 typedef struct {
   al_json_type type;
-  int escaped;     /* KEY/STRING: holds backslash escapes (decoded length in v.decoded_len) */
-  const char *str; /* KEY/STRING: the raw bytes between the quotes; numbers: the number;
+  int escaped;     /* STRING: holds backslash escapes (decoded length in v.decoded_len) */
+  const char *str; /* STRING: the raw bytes between the quotes; numbers: the number;
                     * OBJECT .. ARRAY_END: the bracket; END: the end of the input */
-  size_t len;      /* KEY/STRING: the raw bytes' count; numbers: the number's */
+  size_t len;      /* STRING: the raw bytes' count; numbers: the number's */
   union {
     int64_t i;          /* INTEGER */
     double d;           /* DOUBLE */
-    size_t decoded_len; /* KEY/STRING with escaped: length once unescaped */
+    size_t decoded_len; /* STRING with escaped: length once unescaped */
   } v;
+  const char *key;        /* a member's: the raw bytes of its key between the quotes; or NULL */
+  size_t key_len;         /* their count */
+  size_t key_decoded_len; /* the key's length once unescaped: less than key_len when it
+                           * holds escapes, else equal */
 } al_json_item;
 
 size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap);

@@ -611,9 +611,9 @@ al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok) {
  * label; strings and numbers inline, the rest (literals, errors, strings with
  * escapes or non-ASCII bytes) through the functions the other entries use, so the
  * messages and offsets are theirs. The batch stops at a place that needs no more
- * than sc->state to resume (ST_COMMA_OR_END, ST_KEY_OR_END, ST_VALUE_OR_END), with
- * 2 items free at most: from any of those places to the next, at most 2 items are
- * written (a key and its value or opening, a closing and END, ...). */
+ * than sc->state to resume (ST_COMMA_OR_END, ST_KEY_OR_END, ST_VALUE_OR_END) when
+ * fewer than 2 items are free: from any of those places to the next, at most 2 are
+ * written (a closing and END, a value and END, ...). */
 size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   const unsigned char *const s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
@@ -628,6 +628,7 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   switch (sc->state) {
     case ST_VALUE: /* the document's value (a fresh scanner) */
       pos = skip_ws(s, pos, n);
+      it->key = NULL;
       if (pos >= n) {
         t = fail(sc, pos, "empty input (expected a JSON value)");
         goto error;
@@ -638,6 +639,7 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
     case ST_COMMA_OR_END:
     case ST_DONE: goto after_value;
     default:
+      it->key = NULL;
       t = AL_JSON_ERROR; /* sticky */
       goto error;
   }
@@ -706,6 +708,7 @@ value: /* a value at pos (whitespace skipped) */
   /* fall through */
 
 after_value: /* after a value, or a container's closing */
+  it->key = NULL; /* the next item's, unless a key comes */
   if (depth == 0) {
     pos = skip_ws_z(s, pos);
     if (pos < n) {
@@ -766,6 +769,7 @@ close: /* the '}' or ']' at pos, its type in it->type */
   goto after_value;
 
 first_key: /* after '{' */
+  it->key = NULL;
   if (it > full) {
     sc->state = ST_KEY_OR_END;
     goto stop;
@@ -779,12 +783,11 @@ first_key: /* after '{' */
     t = expected(sc, pos, "a string key or '}'");
     goto error;
   }
-key: /* a key, its '"' at pos, then its ':' */
+key: /* a key, its '"' at pos, then its ':'; the key rides on the next item */
   i = skip_plain(s, pos + 1, n);
   if (s[i] == '"') {
-    it->escaped = 0;
-    it->str = (const char *)s + pos + 1;
-    it->len = i - pos - 1;
+    it->key = (const char *)s + pos + 1;
+    it->key_len = it->key_decoded_len = i - pos - 1;
     pos = i + 1;
   } else {
     sc->pos = pos;
@@ -792,14 +795,11 @@ key: /* a key, its '"' at pos, then its ':' */
       t = AL_JSON_ERROR;
       goto error;
     }
-    it->escaped = tok.escaped;
-    it->str = tok.str;
-    it->len = tok.len;
-    it->v.decoded_len = tok.decoded_len;
+    it->key = tok.str;
+    it->key_len = tok.len;
+    it->key_decoded_len = tok.decoded_len;
     pos = sc->pos;
   }
-  it->type = AL_JSON_KEY;
-  it++;
   if (s[pos] != ':') {
     pos = skip_ws_z(s, pos);
     if (s[pos] != ':') {
@@ -811,6 +811,7 @@ key: /* a key, its '"' at pos, then its ':' */
   goto value;
 
 first_element: /* after '[' */
+  it->key = NULL;
   if (it > full) {
     sc->state = ST_VALUE_OR_END;
     goto stop;

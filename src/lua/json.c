@@ -47,31 +47,31 @@ typedef struct {
   char small[SMALL_STR];
 } scratch;
 
-/* A KEY/STRING item's bytes, unescaped (rare: the scanner found a backslash). */
-static void push_escaped(lua_State *L, const al_json_item *it, scratch *sb) {
+/* A string's raw bytes (len) with escapes, unescaped (decoded_len bytes): rare, the
+ * scanner found a backslash. */
+static void push_escaped(lua_State *L, const char *str, size_t len, size_t decoded_len, scratch *sb) {
   al_json_token tok;
   char *buf = sb->small;
-  size_t len = it->v.decoded_len;
-  if (len > SMALL_STR) {
-    if (len > sb->cap) {
-      sb->cap = len > 2 * sb->cap ? len : 2 * sb->cap;
+  if (decoded_len > SMALL_STR) {
+    if (decoded_len > sb->cap) {
+      sb->cap = decoded_len > 2 * sb->cap ? decoded_len : 2 * sb->cap;
       lua_newuserdata(L, sb->cap); /* the old one becomes garbage: nothing to free */
       lua_replace(L, sb->slot);
     }
     buf = (char *)lua_touserdata(L, sb->slot);
   }
   memset(&tok, 0, sizeof tok);
-  tok.str = it->str;
-  tok.len = it->len;
-  tok.decoded_len = len;
+  tok.str = str;
+  tok.len = len;
+  tok.decoded_len = decoded_len;
   tok.escaped = 1;
   al_json_unescape(&tok, buf);
-  lua_pushlstring(L, buf, len);
+  lua_pushlstring(L, buf, decoded_len);
 }
 
 static void push_string(lua_State *L, const al_json_item *it, scratch *sb) {
   if (!it->escaped) lua_pushlstring(L, it->str, it->len); /* the common case: no copy of ours */
-  else push_escaped(L, it, sb);
+  else push_escaped(L, it->str, it->len, it->v.decoded_len, sb);
 }
 
 static void push_integer(lua_State *L, int64_t v) {
@@ -102,11 +102,11 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
  * of items (or when a child opens), or one whose child opens while the stack is
  * already deep, moves what it has into its table early, so the stack stays below
  * LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
- * at most DEEP_STACK + FLUSH + BATCH + 2 per level (1,024) + the key cache and
+ * at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key cache and
  * spare (~100). */
 #define FLUSH 512        /* pending slots of one container (even: key/value pairs) */
 #define DEEP_STACK 4096  /* past this many slots an opening child flushes its parent */
-#define BATCH 128        /* items per al_json_scan call (on the C stack, 32 bytes each) */
+#define BATCH 64         /* items per al_json_scan call (on the C stack, 56 bytes each) */
 
 /* Object keys repeat (30 series rows share 4 names): a small cache of the keys met
  * in this document, each anchored in a stack slot, skips lua_pushlstring's hashing
@@ -165,32 +165,33 @@ static int same_key(const char *a, const char *b, size_t n) {
   return 1;
 }
 
-/* Equal keys map to the same cache entry, so an object whose keys all map to
- * distinct entries has no duplicate key (fr->seen); any other object is marked
- * maybe_dup, and flush keeps its document order. */
+/* The key an item carries. Equal keys map to the same cache entry, so an object
+ * whose keys all map to distinct entries has no duplicate key (fr->seen); any other
+ * object is marked maybe_dup, and flush keeps its document order. */
 static void push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb) {
   lua_State *L = d->L;
-  const unsigned char *k = (const unsigned char *)it->str;
-  size_t len = it->len;
+  const unsigned char *k = (const unsigned char *)it->key;
+  size_t len = it->key_len;
   key_slot *e;
   unsigned h;
-  if (it->escaped || len - 1 >= KEY_CACHE_MAX) { /* len 0 wraps around: not cached either */
+  if (it->key_decoded_len != len || len - 1 >= KEY_CACHE_MAX) { /* escapes; len 0 wraps around */
     fr->maybe_dup = 1;
-    push_string(L, it, sb);
+    if (it->key_decoded_len == len) lua_pushlstring(L, it->key, len);
+    else push_escaped(L, it->key, len, it->key_decoded_len, sb);
     return;
   }
   h = ((unsigned)len * 31u + k[0] * 7u + k[len - 1]) & (KEY_CACHE - 1);
   if (fr->seen & (1u << h)) fr->maybe_dup = 1;
   fr->seen |= 1u << h;
   e = &d->cache[h];
-  if (e->len == len && same_key(e->src, it->str, len)) { /* an empty entry's len is 0 */
+  if (e->len == len && same_key(e->src, it->key, len)) { /* an empty entry's len is 0 */
     lua_pushvalue(L, d->keys + (int)h);
     return;
   }
-  lua_pushlstring(L, it->str, len);
+  lua_pushlstring(L, it->key, len);
   lua_pushvalue(L, -1);
   lua_replace(L, d->keys + (int)h);
-  e->src = it->str;
+  e->src = it->key;
   e->len = len;
 }
 
@@ -277,25 +278,23 @@ static int l_decode(lua_State *L) {
   cur = d.f; /* the innermost open container's frame; f[0]: the top level */
   cur->object = 0; /* a null there is core.null */
   /* The scanner checks the grammar and hands out the document's items in order, a
-   * batch at a time; each item pushes at most one slot (a closing pops), so room for
-   * a batch is checked once. lua_checkstack's room stays: the stack never shrinks
+   * batch at a time; each item pushes at most two slots (a member's key and its
+   * value; a closing pops), so room for a batch is checked once. lua_checkstack's room stays: the stack never shrinks
    * below what a running C function asked for (Lua 5.4; LuaJIT grows it on push),
    * whatever flushes do in between. */
   for (;;) {
     const al_json_item *it, *end;
     if (top > limit) {
-      luaL_checkstack(L, BATCH + 64, "JSON document");
-      limit = top + 48; /* + BATCH pushes + a flush's temporaries (8) */
+      luaL_checkstack(L, 2 * BATCH + 64, "JSON document");
+      limit = top + 48; /* + 2 * BATCH pushes + a flush's temporaries (8) */
     }
     end = items + al_json_scan(&sc, items, BATCH);
     for (it = items; it != end; it++) {
-    item:
+      if (it->key) { /* a member's key, before its value */
+        push_key(&d, cur, it, &sb);
+        top++;
+      }
       switch (it->type) {
-        case AL_JSON_KEY: /* its value (or ERROR) follows in the same batch */
-          push_key(&d, cur, it, &sb);
-          top++;
-          it++;
-          goto item;
         case AL_JSON_STRING:
           push_string(L, it, &sb);
           break;

@@ -241,9 +241,24 @@ static const char *batch_shape(const char *s, size_t n, size_t cap) {
   for (;;) {
     got = al_json_scan(&sc, items, cap);
     CHECK(got > 0 && got <= cap);
-    CHECK(items[got - 1].type != AL_JSON_KEY);
-    for (j = 0; j < got && k < sizeof shape - 2; j++) {
+    for (j = 0; j < got && k < sizeof shape - 3; j++) {
       const al_json_item *it = &items[j];
+      if (it->key) { /* a member's key rides on its value: al_json_next's KEY before it */
+        al_json_token tok;
+        CHECK(it->key_decoded_len <= it->key_len);
+        shape[k++] = 'k';
+        if (so + it->key_len + 2 < sizeof strs) {
+          memset(&tok, 0, sizeof tok);
+          tok.str = it->key;
+          tok.len = it->key_len;
+          tok.escaped = it->key_decoded_len != it->key_len;
+          tok.decoded_len = it->key_decoded_len;
+          al_json_unescape(&tok, strs + so);
+          so += tok.decoded_len;
+          strs[so++] = '|';
+          strs[so] = '\0';
+        }
+      }
       if (it->type == AL_JSON_END) goto done;
       if (it->type == AL_JSON_ERROR) {
         shape[k++] = '!';
@@ -253,7 +268,7 @@ static const char *batch_shape(const char *s, size_t n, size_t cap) {
         goto done;
       }
       shape[k++] = map[it->type - 1];
-      if ((it->type == AL_JSON_STRING || it->type == AL_JSON_KEY) && so + it->len + 2 < sizeof strs) {
+      if (it->type == AL_JSON_STRING && so + it->len + 2 < sizeof strs) {
         al_json_token tok;
         memset(&tok, 0, sizeof tok);
         tok.str = it->str;
@@ -266,7 +281,7 @@ static const char *batch_shape(const char *s, size_t n, size_t cap) {
         strs[so] = '\0';
       }
     }
-    if (k >= sizeof shape - 2) break;
+    if (k >= sizeof shape - 3) break;
   }
 done:
   shape[k] = '\0';
