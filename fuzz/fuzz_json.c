@@ -274,8 +274,15 @@ static void batches(const char *data, size_t size, size_t cap) {
   al_json_scanner sc, ref;
   al_json_token rtok;
   al_json_type rt;
-  size_t k, j;
+  size_t k, j, nseen = 0;
   int done = 0;
+  /* a consumer of key slots: what each slot holds by what the items said, and the
+   * slots of the first keys met (equal keys must share one) */
+  struct {
+    const char *s;
+    size_t len;
+  } slot[AL_JSON_KEY_SLOTS] = {{0}}, seen[256];
+  int seen_slot[256];
   REQUIRE(cap >= 4 && cap <= sizeof items / sizeof items[0]);
   al_json_scanner_init(&sc, data, size);
   al_json_scanner_init(&ref, data, size);
@@ -291,6 +298,28 @@ static void batches(const char *data, size_t size, size_t cap) {
         REQUIRE(rt == AL_JSON_KEY && it->key == rtok.str && it->key_len == rtok.len);
         REQUIRE(it->key_decoded_len == rtok.decoded_len && (it->key_decoded_len != it->key_len) == rtok.escaped);
         REQUIRE(it->type != AL_JSON_OBJECT_END && it->type != AL_JSON_ARRAY_END && it->type != AL_JSON_END);
+        if (it->key_slot < 0) {
+          REQUIRE(it->key_slot == -1);
+          REQUIRE(it->key_decoded_len != it->key_len || it->key_len == 0 || it->key_len > AL_JSON_KEY_SLOT_MAX);
+        } else {
+          size_t q;
+          REQUIRE(it->key_slot < AL_JSON_KEY_SLOTS && it->key_decoded_len == it->key_len);
+          REQUIRE(it->key_len >= 1 && it->key_len <= AL_JSON_KEY_SLOT_MAX);
+          if (it->key_new) {
+            slot[it->key_slot].s = it->key;
+            slot[it->key_slot].len = it->key_len;
+          } else { /* the slot holds this very key: its value may stand for it */
+            REQUIRE(slot[it->key_slot].len == it->key_len && memcmp(slot[it->key_slot].s, it->key, it->key_len) == 0);
+          }
+          for (q = 0; q < nseen; q++)
+            if (seen[q].len == it->key_len && memcmp(seen[q].s, it->key, it->key_len) == 0)
+              REQUIRE(seen_slot[q] == it->key_slot);
+          if (nseen < sizeof seen / sizeof seen[0]) {
+            seen[nseen].s = it->key;
+            seen[nseen].len = it->key_len;
+            seen_slot[nseen++] = it->key_slot;
+          }
+        }
       }
       rt = al_json_next(&ref, &rtok);
       REQUIRE(it->type == rt);

@@ -28,6 +28,10 @@
 /* Deepest nesting accepted: 512 open arrays/objects. */
 #define AL_JSON_MAX_DEPTH 512
 
+/* al_json_scan's key slots (al_json_item.key_slot), and the longest key given one */
+#define AL_JSON_KEY_SLOTS 32
+#define AL_JSON_KEY_SLOT_MAX 40
+
 typedef enum {
   AL_JSON_ERROR = -1,
   AL_JSON_END = 0,    /* the document is complete (only whitespace after the value) */
@@ -63,6 +67,15 @@ typedef struct {
   unsigned char objects[AL_JSON_MAX_DEPTH / 8]; /* one bit per open container: 1 = object */
   size_t err_offset;
   char err[112]; /* what went wrong, e.g. "expected ':' after an object key, found '}'" */
+  /* al_json_scan's key slots (al_json_item.key_slot): the key each slot holds, where
+   * it is in the input (len 0: none), and the slot of the key that came after it
+   * last time, the guess for the next key */
+  struct {
+    const char *s;
+    size_t len;
+  } keys[AL_JSON_KEY_SLOTS];
+  unsigned char key_next[AL_JSON_KEY_SLOTS];
+  unsigned key_last; /* the slot of the last key scanned */
 } al_json_scanner;
 
 void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n);
@@ -119,6 +132,16 @@ typedef struct {
   size_t key_len;         /* their count */
   size_t key_decoded_len; /* the key's length once unescaped: less than key_len when it
                            * holds escapes, else equal */
+  /* Keys repeat (the rows of a list share their names), so each key of 1 to
+   * AL_JSON_KEY_SLOT_MAX bytes without escapes has a slot, 0 .. AL_JSON_KEY_SLOTS - 1,
+   * a function of its bytes (equal keys, one slot; two keys in one slot may be equal);
+   * -1 for any other key. key_new is 1 when the slot took this key (its first time,
+   * or another key held the slot since), 0 when the slot still holds this same key:
+   * a consumer that keeps one value per slot, made when key_new is 1, may use it for
+   * every key whose key_new is 0. The scanner guesses each key from the one before
+   * and so mostly compares it rather than scans it. */
+  int key_slot;
+  int key_new;
 } al_json_item;
 
 size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap);

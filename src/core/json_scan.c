@@ -606,6 +606,58 @@ al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok) {
   return expected(sc, pos, "end of input after the JSON value");
 }
 
+/* a[0..n) == b[0..n), for short keys: a few word compares instead of a memcmp call */
+static HOT int same_key(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  uint32_t u, v;
+  if (n >= 8) {
+    size_t i;
+    for (i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8); /* the last 8 bytes, overlapping the ones compared */
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    if (u != v) return 0;
+    memcpy(&u, a + n - 4, 4);
+    memcpy(&v, b + n - 4, 4);
+    return u == v;
+  }
+  while (n--)
+    if (a[n] != b[n]) return 0;
+  return 1;
+}
+
+/* The slot of the key item *it carries (scanned, not guessed), and whether the slot
+ * takes it (al_json_item.key_slot); the key is then the guess after the last one. */
+static HOT void key_slot_of(al_json_scanner *sc, al_json_item *it) {
+  const unsigned char *k = (const unsigned char *)it->key;
+  size_t len = it->key_len;
+  unsigned h;
+  if (it->key_decoded_len != len || len - 1 >= AL_JSON_KEY_SLOT_MAX) { /* escapes; len 0 wraps */
+    it->key_slot = -1;
+    it->key_new = 0;
+    return;
+  }
+  h = ((unsigned)len * 31u + k[0] * 7u + k[len - 1]) & (AL_JSON_KEY_SLOTS - 1);
+  it->key_slot = (int)h;
+  if (sc->keys[h].len == len && same_key(sc->keys[h].s, it->key, len)) {
+    it->key_new = 0;
+  } else {
+    sc->keys[h].s = it->key;
+    sc->keys[h].len = len;
+    it->key_new = 1;
+  }
+  sc->key_next[sc->key_last] = (unsigned char)h;
+  sc->key_last = h;
+}
+
 /* Batch scanning: the grammar of the entry points above as one loop over the whole
  * document, the input and the position in registers, each place of the grammar a
  * label; strings and numbers inline, the rest (literals, errors, strings with
@@ -784,6 +836,21 @@ first_key: /* after '{' */
     goto error;
   }
 key: /* a key, its '"' at pos, then its ':'; the key rides on the next item */
+  { /* the guess: the key that came after the last one before; when the input holds
+     * its bytes (no '"', no '\\': a slot's key has none) and a '"' after them, that
+     * is the string the scan would find */
+    unsigned g = sc->key_next[sc->key_last];
+    size_t kl = sc->keys[g].len;
+    if (kl && kl < n - pos && s[pos + 1 + kl] == '"' && same_key(sc->keys[g].s, (const char *)s + pos + 1, kl)) {
+      it->key = (const char *)s + pos + 1;
+      it->key_len = it->key_decoded_len = kl;
+      it->key_slot = (int)g;
+      it->key_new = 0;
+      sc->key_last = g;
+      pos += kl + 2;
+      goto colon;
+    }
+  }
   i = skip_plain(s, pos + 1, n);
   if (s[i] == '"') {
     it->key = (const char *)s + pos + 1;
@@ -800,6 +867,8 @@ key: /* a key, its '"' at pos, then its ':'; the key rides on the next item */
     it->key_decoded_len = tok.decoded_len;
     pos = sc->pos;
   }
+  key_slot_of(sc, it);
+colon:
   if (s[pos] != ':') {
     pos = skip_ws_z(s, pos);
     if (s[pos] != ':') {

@@ -102,97 +102,52 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
  * of items (or when a child opens), or one whose child opens while the stack is
  * already deep, moves what it has into its table early, so the stack stays below
  * LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
- * at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key cache and
+ * at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key slots and
  * spare (~100). */
 #define FLUSH 512        /* pending slots of one container (even: key/value pairs) */
 #define DEEP_STACK 4096  /* past this many slots an opening child flushes its parent */
-#define BATCH 64         /* items per al_json_scan call (on the C stack, 56 bytes each) */
+#define BATCH 64         /* items per al_json_scan call (on the C stack, 64 bytes each) */
 
-/* Object keys repeat (30 series rows share 4 names): a small cache of the keys met
- * in this document, each anchored in a stack slot, skips lua_pushlstring's hashing
- * and interning for every repeat. It compares the raw bytes of the key in the
- * input, which lives as long as the call. */
-#define KEY_CACHE 32 /* entries, a power of two */
-#define KEY_CACHE_MAX 40
-
-typedef struct {
-  const char *src; /* the key's bytes in the input; NULL: empty entry */
-  size_t len;
-} key_slot;
-
+/* Object keys repeat (30 series rows share 4 names): each key's Lua string waits in
+ * the stack slot of its key slot (al_json_item.key_slot: the scanner says when a
+ * slot takes another key), so a repeat needs no lua_pushlstring (hashing, interning). */
 typedef struct {
   int slot;       /* stack index of the placeholder, then of the table */
   int object;     /* an object (key/value pairs pending), else an array */
   int created;    /* the table exists (flushed early) */
   int maybe_dup;  /* objects: two keys may be equal (see push_key) */
-  unsigned seen;  /* objects: the key-cache entries its keys map to */
+  unsigned seen;  /* objects: the key slots of its keys */
   lua_Integer n;  /* arrays: elements already in the table */
 } frame;
 
 typedef struct {
   lua_State *L;
   int array_mt; /* stack index of core.array_mt */
-  int keys;     /* stack index of the first key-cache slot */
-  key_slot cache[KEY_CACHE];
+  int keys;     /* stack index of the first key slot's string */
   frame f[AL_JSON_MAX_DEPTH + 1];
 } decoder;
 
-/* a[0..n) == b[0..n), for short keys: a few word compares instead of a memcmp call */
-static int same_key(const char *a, const char *b, size_t n) {
-  uint64_t x, y;
-  uint32_t u, v;
-  if (n >= 8) {
-    size_t i;
-    for (i = 0; i + 8 < n; i += 8) {
-      memcpy(&x, a + i, 8);
-      memcpy(&y, b + i, 8);
-      if (x != y) return 0;
-    }
-    memcpy(&x, a + n - 8, 8); /* the last 8 bytes, overlapping the ones compared */
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-  }
-  if (n >= 4) {
-    memcpy(&u, a, 4);
-    memcpy(&v, b, 4);
-    if (u != v) return 0;
-    memcpy(&u, a + n - 4, 4);
-    memcpy(&v, b + n - 4, 4);
-    return u == v;
-  }
-  while (n--)
-    if (a[n] != b[n]) return 0;
-  return 1;
-}
-
-/* The key an item carries. Equal keys map to the same cache entry, so an object
- * whose keys all map to distinct entries has no duplicate key (fr->seen); any other
- * object is marked maybe_dup, and flush keeps its document order. */
+/* The key an item carries. Equal keys have the same slot, so an object whose keys
+ * all have distinct slots has no duplicate key (fr->seen); any other object is marked
+ * maybe_dup, and flush keeps its document order. */
 static void push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb) {
   lua_State *L = d->L;
-  const unsigned char *k = (const unsigned char *)it->key;
-  size_t len = it->key_len;
-  key_slot *e;
-  unsigned h;
-  if (it->key_decoded_len != len || len - 1 >= KEY_CACHE_MAX) { /* escapes; len 0 wraps around */
+  int h = it->key_slot;
+  if (h < 0) { /* escapes, or too long or empty for a slot */
     fr->maybe_dup = 1;
-    if (it->key_decoded_len == len) lua_pushlstring(L, it->key, len);
-    else push_escaped(L, it->key, len, it->key_decoded_len, sb);
+    if (it->key_decoded_len == it->key_len) lua_pushlstring(L, it->key, it->key_len);
+    else push_escaped(L, it->key, it->key_len, it->key_decoded_len, sb);
     return;
   }
-  h = ((unsigned)len * 31u + k[0] * 7u + k[len - 1]) & (KEY_CACHE - 1);
   if (fr->seen & (1u << h)) fr->maybe_dup = 1;
   fr->seen |= 1u << h;
-  e = &d->cache[h];
-  if (e->len == len && same_key(e->src, it->key, len)) { /* an empty entry's len is 0 */
-    lua_pushvalue(L, d->keys + (int)h);
+  if (!it->key_new) {
+    lua_pushvalue(L, d->keys + h);
     return;
   }
-  lua_pushlstring(L, it->key, len);
+  lua_pushlstring(L, it->key, it->key_len);
   lua_pushvalue(L, -1);
-  lua_replace(L, d->keys + (int)h);
-  e->src = it->key;
-  e->len = len;
+  lua_replace(L, d->keys + h);
 }
 
 /* Moves the pending values of frame fr (everything above its slot up to top, but an
@@ -262,16 +217,15 @@ static int l_decode(lua_State *L) {
     return luaL_argerror(L, 1, lua_pushfstring(L, "string expected, got %s", luaL_typename(L, 1)));
   s = lua_tolstring(L, 1, &n); /* stays valid: argument 1 stays on the stack */
   lua_settop(L, 1);
-  luaL_checkstack(L, KEY_CACHE + 8, "JSON document");
+  luaL_checkstack(L, AL_JSON_KEY_SLOTS + 8, "JSON document");
   lua_pushvalue(L, lua_upvalueindex(1)); /* 2: core.array_mt */
   lua_pushnil(L);                        /* 3: scratch */
-  lua_settop(L, 3 + KEY_CACHE);   /* 4..: the key cache */
+  lua_settop(L, 3 + AL_JSON_KEY_SLOTS); /* 4..: the key slots' strings */
   d.L = L;
   d.array_mt = 2;
   d.keys = 4;
-  top = 3 + KEY_CACHE;
+  top = 3 + AL_JSON_KEY_SLOTS;
   limit = 0; /* checked before the first batch */
-  memset(d.cache, 0, sizeof d.cache);
   sb.slot = 3;
   sb.cap = 0;
   al_json_scanner_init(&sc, s, n);

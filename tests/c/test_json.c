@@ -303,6 +303,34 @@ static void same_batches(const char *s, size_t n) {
   }
 }
 
+/* Key slots over s, batches of cap: a consumer keeping one value per slot (made when
+ * key_new) always finds the key's own bytes there, equal keys share a slot; returns
+ * how many keys were new to their slot, or -1. */
+static int slot_news(const char *s, size_t cap) {
+  al_json_item items[64];
+  al_json_scanner sc;
+  const char *held[AL_JSON_KEY_SLOTS] = {0};
+  size_t held_len[AL_JSON_KEY_SLOTS] = {0}, got, j;
+  int news = 0;
+  al_json_scanner_init(&sc, s, strlen(s));
+  for (;;) {
+    got = al_json_scan(&sc, items, cap);
+    for (j = 0; j < got; j++) {
+      const al_json_item *it = &items[j];
+      if (it->type == AL_JSON_END) return news;
+      if (it->type == AL_JSON_ERROR) return -1;
+      if (!it->key || it->key_slot < 0) continue;
+      if (it->key_new) {
+        news++;
+        held[it->key_slot] = it->key;
+        held_len[it->key_slot] = it->key_len;
+      } else if (held_len[it->key_slot] != it->key_len || memcmp(held[it->key_slot], it->key, it->key_len) != 0) {
+        return -1;
+      }
+    }
+  }
+}
+
 static void test_batches(void) {
   static const char *docs[] = {
       "{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}", " { \"a\" : -1 , \"b\" : \"s\\n\" } ",
@@ -328,6 +356,20 @@ static void test_batches(void) {
   CHECK_STR(batch_shape(deep, sizeof deep - 2, 8) + AL_JSON_MAX_DEPTH, "!");
   CHECK_STR(errmsg, "nesting deeper than 512 levels");
   CHECK(err_off == AL_JSON_MAX_DEPTH);
+  /* key slots: rows repeat their keys, which are then not new; keys of one length
+   * and first and last byte share a slot and take turns; a key in another order, a
+   * duplicate, escapes (no slot) */
+  {
+    static const char *rows = "[{\"date\":\"d\",\"requests\":1,\"cost\":1.5,\"tokens\":2},"
+                              "{\"date\":\"e\",\"requests\":2,\"cost\":2.5,\"tokens\":3},"
+                              "{\"tokens\":4,\"cost\":3.5,\"date\":\"f\",\"requests\":3}]";
+    size_t cap;
+    for (cap = 4; cap <= 64; cap *= 2) {
+      CHECK(slot_news(rows, cap) == 4);
+      CHECK(slot_news("[{\"abc\":1,\"axc\":2},{\"abc\":3,\"axc\":4}]", cap) == 4);
+      CHECK(slot_news("{\"a\":1,\"a\":2,\"b\":{\"a\":3},\"\\u0061\":4,\"\":5}", cap) == 2);
+    }
+  }
   /* the first batch of a long document: cap - 1 items at least, and the stream goes on */
   {
     al_json_item items[8];
