@@ -2,9 +2,11 @@
  *
  * Decoding is a pull scanner: al_json_next() returns one token at a time and checks
  * the grammar as it goes (commas, colons, nesting up to AL_JSON_MAX_DEPTH), so a
- * caller that builds values from the tokens never sees malformed input. Strings are
- * validated in place (escapes, surrogate pairs, UTF-8); only strings with escapes
- * need al_json_unescape(), into a buffer of the token's decoded_len bytes.
+ * caller that builds values from the tokens never sees malformed input;
+ * al_json_scan() hands out the same tokens a batch at a time (core.json_decode's
+ * way). Strings are validated in place (escapes, surrogate pairs, UTF-8); only
+ * strings with escapes need al_json_unescape(), into a buffer of the token's
+ * decoded_len bytes.
  *
  * Numbers: a token is AL_JSON_INTEGER when it has no fraction or exponent and fits
  * int64, else AL_JSON_DOUBLE. Text -> double is correctly rounded (round half to
