@@ -233,9 +233,9 @@ static int l_decode(lua_State *L) {
   cur->object = 0; /* a null there is core.null */
   /* The scanner checks the grammar and hands out the document's items in order, a
    * batch at a time; each item pushes at most two slots (a member's key and its
-   * value; a closing pops), so room for a batch is checked once. lua_checkstack's room stays: the stack never shrinks
-   * below what a running C function asked for (Lua 5.4; LuaJIT grows it on push),
-   * whatever flushes do in between. */
+   * value; a closing pops), so room for a batch is checked once. lua_checkstack's
+   * room stays: the stack never shrinks below what a running C function asked for
+   * (Lua 5.4; LuaJIT grows it on push), whatever flushes do in between. */
   for (;;) {
     const al_json_item *it, *end;
     if (top > limit) {
