@@ -210,16 +210,14 @@ static long scan(const char *data, size_t size, buf *rw, buf *shape) {
   }
 }
 
-/* The decoder's way through a document (al_json_value, al_json_first_key, ...,
+/* A recursive-descent walk through a document (al_json_value, al_json_first_key, ...,
  * knowing where it is) ends as al_json_next does: the same tokens at the same offsets,
  * END, or the same error at the same offset; only a missing ':' is reported before
- * the key that lacks it, where al_json_next returns the key first. With members, an
- * object's members come from al_json_first_member / al_json_next_member (key and
- * value in one call, as the Lua decoder takes them): the same tokens again. */
-static void descend(const char *data, size_t size, int members) {
+ * the key that lacks it, where al_json_next returns the key first. */
+static void descend(const char *data, size_t size) {
   static unsigned char object[AL_JSON_MAX_DEPTH + 1];
   al_json_scanner sc, ref;
-  al_json_token tok, rtok, key;
+  al_json_token tok, rtok;
   buf types = {0};
   al_json_type t, rt;
   struct {
@@ -233,24 +231,6 @@ static void descend(const char *data, size_t size, int members) {
     rec.t = t;
     rec.offset = tok.offset;
     put(&types, &rec, sizeof rec);
-    if (members && t != AL_JSON_ARRAY && (t == AL_JSON_OBJECT || (sc.depth > 0 && object[sc.depth]))) {
-      key.offset = (size_t)-1;
-      if (t == AL_JSON_OBJECT) {
-        REQUIRE(sc.depth >= 1 && sc.depth <= AL_JSON_MAX_DEPTH);
-        object[sc.depth] = 1;
-        t = al_json_first_member(&sc, &key, &tok);
-      } else {
-        t = al_json_next_member(&sc, &key, &tok);
-      }
-      /* the key, unless the error is its own (none scanned, or no ':' after it) */
-      if (t != AL_JSON_OBJECT_END && key.offset != (size_t)-1 &&
-          !(t == AL_JSON_ERROR && strncmp(sc.err, "expected ':'", 12) == 0)) {
-        rec.t = AL_JSON_KEY;
-        rec.offset = key.offset;
-        put(&types, &rec, sizeof rec);
-      }
-      continue;
-    }
     if (t == AL_JSON_OBJECT || t == AL_JSON_ARRAY) {
       REQUIRE(sc.depth >= 1 && sc.depth <= AL_JSON_MAX_DEPTH);
       object[sc.depth] = t == AL_JSON_OBJECT;
@@ -284,14 +264,117 @@ static void descend(const char *data, size_t size, int members) {
   free(types.p);
 }
 
+/* The batch scanner (al_json_scan, as core.json_decode takes a document) gives
+ * al_json_next's tokens: the same types at the same offsets, keys (riding on the
+ * next item) and strings (raw bytes, escapes, decoded length) and numbers (bit for
+ * bit), then END, or the same error at the same offset; and so for every batch size,
+ * which moves where a batch stops. */
+static void batches(const char *data, size_t size, size_t cap) {
+  al_json_item items[16];
+  al_json_scanner sc, ref;
+  al_json_token rtok;
+  al_json_type rt;
+  size_t k, j, nseen = 0;
+  int done = 0;
+  /* a consumer of key slots: what each slot holds by what the items said, and the
+   * slots of the first keys met (equal keys must share one) */
+  struct {
+    const char *s;
+    size_t len;
+  } slot[AL_JSON_KEY_SLOTS] = {{0}}, seen[256];
+  int seen_slot[256];
+  REQUIRE(cap >= 4 && cap <= sizeof items / sizeof items[0]);
+  al_json_scanner_init(&sc, data, size);
+  al_json_scanner_init(&ref, data, size);
+  while (!done) {
+    k = al_json_scan(&sc, items, cap);
+    REQUIRE(k > 0 && k <= cap);
+    for (j = 0; j < k; j++) {
+      const al_json_item *it = &items[j];
+      size_t off = (size_t)(it->str - data);
+      REQUIRE(it->str >= data && it->str <= data + size);
+      if (it->key) { /* a member's key rides on the item after al_json_next's KEY */
+        rt = al_json_next(&ref, &rtok);
+        REQUIRE(rt == AL_JSON_KEY && it->key == rtok.str && it->key_len == rtok.len);
+        REQUIRE(it->key_decoded_len == rtok.decoded_len && (it->key_decoded_len != it->key_len) == rtok.escaped);
+        REQUIRE(it->type != AL_JSON_OBJECT_END && it->type != AL_JSON_ARRAY_END && it->type != AL_JSON_END);
+        if (it->key_slot < 0) {
+          REQUIRE(it->key_slot == -1);
+          REQUIRE(it->key_decoded_len != it->key_len || it->key_len == 0 || it->key_len > AL_JSON_KEY_SLOT_MAX);
+        } else {
+          size_t q;
+          REQUIRE(it->key_slot < AL_JSON_KEY_SLOTS && it->key_decoded_len == it->key_len);
+          REQUIRE(it->key_len >= 1 && it->key_len <= AL_JSON_KEY_SLOT_MAX);
+          if (it->key_new) {
+            slot[it->key_slot].s = it->key;
+            slot[it->key_slot].len = it->key_len;
+          } else { /* the slot holds this very key: its value may stand for it */
+            REQUIRE(slot[it->key_slot].len == it->key_len && memcmp(slot[it->key_slot].s, it->key, it->key_len) == 0);
+          }
+          for (q = 0; q < nseen; q++)
+            if (seen[q].len == it->key_len && memcmp(seen[q].s, it->key, it->key_len) == 0)
+              REQUIRE(seen_slot[q] == it->key_slot);
+          if (nseen < sizeof seen / sizeof seen[0]) {
+            seen[nseen].s = it->key;
+            seen[nseen].len = it->key_len;
+            seen_slot[nseen++] = it->key_slot;
+          }
+        }
+      }
+      rt = al_json_next(&ref, &rtok);
+      REQUIRE(it->type == rt);
+      if (rt == AL_JSON_ERROR) {
+        REQUIRE(j == k - 1);
+        REQUIRE(sc.err_offset == ref.err_offset && off == ref.err_offset);
+        REQUIRE(strcmp(sc.err, ref.err) == 0);
+        REQUIRE(al_json_scan(&sc, items, cap) == 1 && items[0].type == AL_JSON_ERROR); /* sticky */
+        done = 1;
+        break;
+      }
+      if (rt == AL_JSON_END) {
+        REQUIRE(j == k - 1 && off == rtok.offset && off == size);
+        done = 1;
+        break;
+      }
+      switch (rt) {
+        case AL_JSON_STRING:
+          REQUIRE(off - 1 == rtok.offset && it->str == rtok.str && it->len == rtok.len);
+          REQUIRE(it->escaped == rtok.escaped);
+          if (it->escaped) REQUIRE(it->v.decoded_len == rtok.decoded_len);
+          else REQUIRE(rtok.decoded_len == rtok.len);
+          break;
+        case AL_JSON_INTEGER:
+          REQUIRE(off == rtok.offset && it->len == rtok.len && it->v.i == rtok.i);
+          break;
+        case AL_JSON_DOUBLE:
+          REQUIRE(off == rtok.offset && it->len == rtok.len && same_bits(it->v.d, rtok.d));
+          break;
+        default:
+          REQUIRE(off == rtok.offset);
+          break;
+      }
+    }
+    REQUIRE(done || k + 1 >= cap); /* a batch stops early only at the end or an error */
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *s = (const char *)data;
   buf rw = {0}, shape1 = {0}, shape2 = {0};
   long n1, n2;
   double d;
 
-  descend(s, size, 0);
-  descend(s, size, 1);
+  descend(s, size);
+  {
+    char *copy = malloc(size + 1); /* the input and the NUL after it (al_json_scan's
+                                     * promise), no more: ASan sees a read past them */
+    REQUIRE(copy != NULL);
+    if (size) memcpy(copy, data, size);
+    copy[size] = '\0';
+    batches(copy, size, 4 + size % 13);
+    batches(copy, size, 16);
+    free(copy);
+  }
   n1 = scan(s, size, &rw, &shape1);
   if (n1 >= 0) { /* the canonical rewrite scans to the same tokens and values */
     n2 = scan(rw.p ? rw.p : "", rw.len, NULL, &shape2);

@@ -2,9 +2,11 @@
  *
  * Decoding is a pull scanner: al_json_next() returns one token at a time and checks
  * the grammar as it goes (commas, colons, nesting up to AL_JSON_MAX_DEPTH), so a
- * caller that builds values from the tokens never sees malformed input. Strings are
- * validated in place (escapes, surrogate pairs, UTF-8); only strings with escapes
- * need al_json_unescape(), into a buffer of the token's decoded_len bytes.
+ * caller that builds values from the tokens never sees malformed input;
+ * al_json_scan() hands out the same tokens a batch at a time (core.json_decode's
+ * way). Strings are validated in place (escapes, surrogate pairs, UTF-8); only
+ * strings with escapes need al_json_unescape(), into a buffer of the token's
+ * decoded_len bytes.
  *
  * Numbers: a token is AL_JSON_INTEGER when it has no fraction or exponent and fits
  * int64, else AL_JSON_DOUBLE. Text -> double is correctly rounded (round half to
@@ -27,6 +29,10 @@
 
 /* Deepest nesting accepted: 512 open arrays/objects. */
 #define AL_JSON_MAX_DEPTH 512
+
+/* al_json_scan's key slots (al_json_item.key_slot), and the longest key given one */
+#define AL_JSON_KEY_SLOTS 32
+#define AL_JSON_KEY_SLOT_MAX 40
 
 typedef enum {
   AL_JSON_ERROR = -1,
@@ -63,6 +69,15 @@ typedef struct {
   unsigned char objects[AL_JSON_MAX_DEPTH / 8]; /* one bit per open container: 1 = object */
   size_t err_offset;
   char err[112]; /* what went wrong, e.g. "expected ':' after an object key, found '}'" */
+  /* al_json_scan's key slots (al_json_item.key_slot): the key each slot holds, where
+   * it is in the input (len 0: none), and the slot of the key that came after it
+   * last time, the guess for the next key */
+  struct {
+    const char *s;
+    size_t len;
+  } keys[AL_JSON_KEY_SLOTS];
+  unsigned char key_next[AL_JSON_KEY_SLOTS];
+  unsigned key_last; /* the slot of the last key scanned */
 } al_json_scanner;
 
 void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n);
@@ -91,14 +106,47 @@ al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok);
 al_json_type al_json_next_element(al_json_scanner *sc, al_json_token *tok);
 al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok);
 
-/* al_json_first_key (after OBJECT) or al_json_next_key (after a member's value) and,
- * when that gives KEY, al_json_value, in one call: the key into *key and the member's
- * value (or the opening of one) into *tok, and the value's type; or OBJECT_END (the
- * '}''s offset in tok->offset); or ERROR (the key's, its ':''s or the value's: the
- * message and offset the two calls give). *key is set once its string is scanned, so
- * a caller that needs to know whether an ERROR came after the key presets key->offset. */
-al_json_type al_json_first_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok);
-al_json_type al_json_next_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok);
+/* Batch scanning, for a decoder that builds values from a stream of tokens: one
+ * call scans on until cap items are filled (or nearly: one may stay free), the
+ * document ends or an error stops it, and returns how many items it wrote. Items
+ * come in al_json_next's order, with its types, messages and offsets: values, the
+ * openings and closings, and last END (the document is complete) or ERROR
+ * (sc->err, sc->err_offset); but a member's KEY is no item of its own: it rides on
+ * the item after it (the member's value, the opening of its value, or the ERROR
+ * after the key, e.g. a missing ':'), in key, which is NULL on every other item.
+ * Call it on a fresh scanner, then again while the last item is neither END nor
+ * ERROR; cap >= 4. Do not mix it with the other entries on one scanner. The input
+ * must be followed by a NUL byte (s[n] == '\0', as after every Lua string): it ends
+ * the input for the scanner, which then needs no bound check before looking at a
+ * byte. NUL bytes inside the input are errors as ever. */
+typedef struct {
+  al_json_type type;
+  int escaped;     /* STRING: holds backslash escapes (decoded length in v.decoded_len) */
+  const char *str; /* STRING: the raw bytes between the quotes; numbers: the number;
+                    * OBJECT .. ARRAY_END: the bracket; END: the end of the input */
+  size_t len;      /* STRING: the raw bytes' count; numbers: the number's */
+  union {
+    int64_t i;          /* INTEGER */
+    double d;           /* DOUBLE */
+    size_t decoded_len; /* STRING with escaped: length once unescaped */
+  } v;
+  const char *key;        /* a member's: the raw bytes of its key between the quotes; or NULL */
+  size_t key_len;         /* their count */
+  size_t key_decoded_len; /* the key's length once unescaped: less than key_len when it
+                           * holds escapes, else equal */
+  /* Keys repeat (the rows of a list share their names), so each key of 1 to
+   * AL_JSON_KEY_SLOT_MAX bytes without escapes has a slot, 0 .. AL_JSON_KEY_SLOTS - 1,
+   * a function of its bytes (equal keys, one slot; two keys in one slot may be equal);
+   * -1 for any other key. key_new is 1 when the slot took this key (its first time,
+   * or another key held the slot since), 0 when the slot still holds this same key:
+   * a consumer that keeps one value per slot, made when key_new is 1, may use it for
+   * every key whose key_new is 0. The scanner guesses each key from the one before
+   * and so mostly compares it rather than scans it. */
+  int key_slot;
+  int key_new;
+} al_json_item;
+
+size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap);
 
 /* The innermost open container: 0 (none, top level), AL_JSON_ARRAY or AL_JSON_OBJECT. */
 int al_json_container(const al_json_scanner *sc);

@@ -662,36 +662,6 @@ static int fast_convert(uint64_t m, int e10, int neg, double *out) {
   return eisel_lemire(m, e10, neg, out) || subnormal_exact(m, e10, neg, out);
 }
 
-/* Clinger's fast path: an exact mantissa up to 2^53 times an exact power of ten is
- * one correctly rounded IEEE operation. Most JSON numbers end here. */
-int al_json_exact_double(uint64_t m, int e10, int neg, double *out) {
-#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
-  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  double v;
-  if (m > ((uint64_t)1 << 53)) return 0;
-  if (e10 == 0) v = (double)m;
-  else if (e10 > 0 && e10 <= 22) v = (double)m * pow10[e10];
-  else if (e10 < 0 && e10 >= -22) v = (double)m / pow10[-e10];
-  else if (e10 > 22 && e10 <= 22 + 15) { /* move the surplus into the mantissa if exact */
-    int extra = e10 - 22;
-    while (extra > 0 && m <= ((uint64_t)1 << 53) / 10) {
-      m *= 10;
-      extra--;
-    }
-    if (extra) return 0;
-    v = (double)m * 1e22;
-  } else {
-    return 0;
-  }
-  *out = neg ? -v : v;
-  return 1;
-#else
-  (void)m, (void)e10, (void)neg, (void)out;
-  return 0;
-#endif
-}
-
 int al_json_parse_double(const char *str, size_t n, double *out) {
   const unsigned char *s = (const unsigned char *)str;
   decimal a;

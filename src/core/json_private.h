@@ -3,6 +3,7 @@
 #ifndef ALEPHANT_CORE_JSON_PRIVATE_H
 #define ALEPHANT_CORE_JSON_PRIVATE_H
 
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,7 +13,38 @@ size_t al_json_utf8_seq(const unsigned char *p, size_t avail);
 
 /* m * 10^e10 (negated when neg) into *out when Clinger's exact fast path applies
  * (m <= 2^53, a power of ten that is exact as a double): 1; else 0 and *out is
- * untouched (al_json_parse_double decides). */
-int al_json_exact_double(uint64_t m, int e10, int neg, double *out);
+ * untouched (al_json_parse_double decides). An exact mantissa times an exact power
+ * of ten is one correctly rounded IEEE operation; most JSON numbers end here, so it
+ * is inline in the scanner (json_scan.c) as in json_number.c. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int al_json_exact_double(uint64_t m, int e10, int neg, double *out) {
+#if defined(FLT_EVAL_METHOD) && FLT_EVAL_METHOD == 0
+  static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  double v;
+  if (m > ((uint64_t)1 << 53)) return 0;
+  if (e10 == 0) v = (double)m;
+  else if (e10 > 0 && e10 <= 22) v = (double)m * pow10[e10];
+  else if (e10 < 0 && e10 >= -22) v = (double)m / pow10[-e10];
+  else if (e10 > 22 && e10 <= 22 + 15) { /* move the surplus into the mantissa if exact */
+    int extra = e10 - 22;
+    while (extra > 0 && m <= ((uint64_t)1 << 53) / 10) {
+      m *= 10;
+      extra--;
+    }
+    if (extra) return 0;
+    v = (double)m * 1e22;
+  } else {
+    return 0;
+  }
+  *out = neg ? -v : v;
+  return 1;
+#else
+  (void)m, (void)e10, (void)neg, (void)out;
+  return 0;
+#endif
+}
 
 #endif

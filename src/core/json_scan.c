@@ -1,5 +1,6 @@
 /* JSON decoding, part one: the pull scanner (grammar, strings, UTF-8, escapes).
  * Numbers are matched here and converted by json_number.c. See json.h. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -319,22 +320,54 @@ static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
 #endif
 
 /* One pass: the grammar, and the first 19 significant digits as an integer mantissa,
- * so that integers and short decimals need no second look at the text. Inline in
- * scan_value and member_value. */
-static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
-  const unsigned char *s = (const unsigned char *)sc->s;
-  size_t n = sc->n, start = sc->pos, i = start, sig = 0;
+ * so that integers and short decimals need no second look at the text. The number
+ * at start of s (n bytes, sc's input; sc only for an error): its end into *end and
+ * its value into *iv (INTEGER) or *dv (DOUBLE), nothing else written. Inline in
+ * scan_number and al_json_scan, which keep the input in registers. z: s[n] is a
+ * NUL byte, which ends a number as any byte outside it does (al_json_scan). */
+#define MORE(i) (z || (i) < n) /* s[i] may be looked at */
+static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, size_t n, size_t start, size_t *end,
+                                  int64_t *iv, double *dv, int z) {
+  size_t i = start, sig = 0;
   int neg = 0, integral = 1, nfrac = 0;
   uint64_t m = 0; /* the digits read, while there are at most 19 */
   long ex = 0;
+#ifdef DIGITS8
+  { /* the usual number first, with few registers: 1-7 digits (no leading zero), maybe a
+     * '.' and 1-7 more, no exponent; anything else goes the whole way below */
+    size_t j = start + (s[start] == '-'), f;
+    uint64_t v, w;
+    unsigned k, k2;
+    if (n - j >= 8 && s[j] != '0') {
+      k = digits8(s + j, &v);
+      if (k - 1 < 7) { /* s[j + k] ends the digits */
+        f = j + k;
+        if (s[f] != '.' && (s[f] | 0x20) != 'e') {
+          *iv = s[start] == '-' ? -(int64_t)v : (int64_t)v;
+          *end = f;
+          return AL_JSON_INTEGER;
+        }
+        if (s[f] == '.' && n - (f + 1) >= 8) {
+          k2 = digits8(s + f + 1, &w);
+          f += 1 + k2;
+          if (k2 - 1 < 7 && (s[f] | 0x20) != 'e' &&
+              al_json_exact_double(v * pow10_8[k2] + w, -(int)k2, s[start] == '-', dv)) { /* below 10^14 */
+            *end = f;
+            return AL_JSON_DOUBLE;
+          }
+        }
+      }
+    }
+  }
+#endif
   if (s[i] == '-') {
     neg = 1;
     i++;
   }
-  if (i < n && s[i] == '0') {
+  if (MORE(i) && s[i] == '0') {
     i++;
-    if (i < n && is_digit(s[i])) return fail(sc, start, "leading zeros are not allowed in numbers");
-  } else if (i < n && is_digit(s[i])) {
+    if (MORE(i) && is_digit(s[i])) return fail(sc, start, "leading zeros are not allowed in numbers");
+  } else if (MORE(i) && is_digit(s[i])) {
 #ifdef DIGITS8
     while (n - i >= 8 && sig <= 19 - 8) { /* m * 10^8 + v stays below 10^19 */
       uint64_t v;
@@ -345,7 +378,7 @@ static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
       if (k < 8) goto int_done; /* s[i] is not a digit */
     }
 #endif
-    for (; i < n && is_digit(s[i]); i++, sig++)
+    for (; MORE(i) && is_digit(s[i]); i++, sig++)
       if (sig < 19) m = m * 10 + (unsigned)(s[i] - '0');
 #ifdef DIGITS8
   int_done:;
@@ -353,9 +386,9 @@ static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
   } else {
     return expected(sc, i, "a digit after '-'");
   }
-  if (i < n && s[i] == '.') {
+  if (MORE(i) && s[i] == '.') {
     i++;
-    if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit after the decimal point");
+    if (!MORE(i) || !is_digit(s[i])) return expected(sc, i, "a digit after the decimal point");
 #ifdef DIGITS8
     while (n - i >= 8 && sig <= 19 - 8) {
       uint64_t v;
@@ -367,7 +400,7 @@ static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
       if (k < 8) goto frac_done;
     }
 #endif
-    for (; i < n && is_digit(s[i]); i++, sig++) {
+    for (; MORE(i) && is_digit(s[i]); i++, sig++) {
       if (sig < 19) {
         m = m * 10 + (unsigned)(s[i] - '0');
         nfrac++;
@@ -378,34 +411,48 @@ static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
 #endif
     integral = 0;
   }
-  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+  if (MORE(i) && (s[i] == 'e' || s[i] == 'E')) {
     int eneg = 0;
     i++;
-    if (i < n && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
-    if (i >= n || !is_digit(s[i])) return expected(sc, i, "a digit in the exponent");
-    for (; i < n && is_digit(s[i]); i++)
+    if (MORE(i) && (s[i] == '+' || s[i] == '-')) eneg = s[i++] == '-';
+    if (!MORE(i) || !is_digit(s[i])) return expected(sc, i, "a digit in the exponent");
+    for (; MORE(i) && is_digit(s[i]); i++)
       if (ex < 100000000L) ex = ex * 10 + (s[i] - '0'); /* saturates far beyond any double */
     if (eneg) ex = -ex;
     integral = 0;
   }
-  tok->offset = start;
-  tok->str = sc->s + start;
-  tok->len = i - start;
-  sc->pos = i;
+  *end = i;
   if (sig <= 19) { /* m holds every digit */
     if (integral) { /* int64 when it fits, magnitude up to 2^63 for negatives */
       uint64_t lim = neg ? (uint64_t)1 << 63 : ((uint64_t)1 << 63) - 1;
       if (m <= lim) {
-        tok->i = neg ? (int64_t)(0 - m) : (int64_t)m; /* 0 - m: no signed overflow for 2^63 */
-        tok->d = (double)tok->i;
+        *iv = neg ? (int64_t)(0 - m) : (int64_t)m; /* 0 - m: no signed overflow for 2^63 */
         return AL_JSON_INTEGER;
       }
-    } else if (ex > -1000 && ex < 1000 && al_json_exact_double(m, (int)ex - nfrac, neg, &tok->d)) {
+    } else if (ex > -1000 && ex < 1000 && al_json_exact_double(m, (int)ex - nfrac, neg, dv)) {
       return AL_JSON_DOUBLE;
     }
   }
-  al_json_parse_double(tok->str, tok->len, &tok->d);
+  {
+    double d;
+    al_json_parse_double((const char *)s + start, i - start, &d);
+    *dv = d;
+  }
   return AL_JSON_DOUBLE;
+}
+#undef MORE
+
+/* The number at sc->pos into *tok. */
+static HOT al_json_type scan_number(al_json_scanner *sc, al_json_token *tok) {
+  size_t start = sc->pos, end = start;
+  al_json_type t = number_at(sc, (const unsigned char *)sc->s, sc->n, start, &end, &tok->i, &tok->d, 0);
+  if (t == AL_JSON_ERROR) return t;
+  tok->offset = start;
+  tok->str = sc->s + start;
+  tok->len = end - start;
+  sc->pos = end;
+  if (t == AL_JSON_INTEGER) tok->d = (double)tok->i;
+  return t;
 }
 
 static al_json_type scan_literal(al_json_scanner *sc, const char *word, al_json_type t) {
@@ -421,6 +468,12 @@ static al_json_type scan_literal(al_json_scanner *sc, const char *word, al_json_
 
 static HOT size_t skip_ws(const unsigned char *s, size_t pos, size_t n) {
   while (pos < n && (byte_class[s[pos]] & WS)) pos++;
+  return pos;
+}
+
+/* skip_ws where s[n] is a NUL byte (not whitespace): no bound to check. */
+static HOT size_t skip_ws_z(const unsigned char *s, size_t pos) {
+  while (byte_class[s[pos]] & WS) pos++;
   return pos;
 }
 
@@ -521,35 +574,6 @@ al_json_type al_json_first_key(al_json_scanner *sc, al_json_token *tok) { return
 
 al_json_type al_json_next_key(al_json_scanner *sc, al_json_token *tok) { return next_key(sc, tok, 1); }
 
-/* A member's value, after its key's ':': what al_json_value does there (inside an
- * object the input is never empty), with the two usual values, strings and numbers,
- * scanned inline rather than through scan_value's call. */
-static HOT al_json_type member_value(al_json_scanner *sc, al_json_token *tok) {
-  const unsigned char *s = (const unsigned char *)sc->s;
-  size_t pos = skip_ws(s, sc->pos, sc->n);
-  sc->pos = pos;
-  tok->offset = pos;
-  if (pos < sc->n) {
-    if (s[pos] == '"') return scan_string(sc, tok);
-    if ((s[pos] >= '0' && s[pos] <= '9') || s[pos] == '-') return scan_number(sc, tok);
-  }
-  return scan_value(sc, tok, "a value");
-}
-
-al_json_type al_json_first_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok) {
-  al_json_type t = first_key(sc, key, 1);
-  if (t == AL_JSON_KEY) return member_value(sc, tok);
-  if (t == AL_JSON_OBJECT_END) tok->offset = key->offset; /* the '}' */
-  return t;
-}
-
-al_json_type al_json_next_member(al_json_scanner *sc, al_json_token *key, al_json_token *tok) {
-  al_json_type t = next_key(sc, key, 1);
-  if (t == AL_JSON_KEY) return member_value(sc, tok);
-  if (t == AL_JSON_OBJECT_END) tok->offset = key->offset; /* the '}' */
-  return t;
-}
-
 al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   size_t pos = skip_ws(s, sc->pos, sc->n);
@@ -580,6 +604,324 @@ al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok) {
     return AL_JSON_END;
   }
   return expected(sc, pos, "end of input after the JSON value");
+}
+
+/* a[0..n) == b[0..n), for short keys: a few word compares instead of a memcmp call */
+static HOT int same_key(const char *a, const char *b, size_t n) {
+  uint64_t x, y;
+  uint32_t u, v;
+  if (n >= 8) {
+    size_t i;
+    for (i = 0; i + 8 < n; i += 8) {
+      memcpy(&x, a + i, 8);
+      memcpy(&y, b + i, 8);
+      if (x != y) return 0;
+    }
+    memcpy(&x, a + n - 8, 8); /* the last 8 bytes, overlapping the ones compared */
+    memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    memcpy(&u, a, 4);
+    memcpy(&v, b, 4);
+    if (u != v) return 0;
+    memcpy(&u, a + n - 4, 4);
+    memcpy(&v, b + n - 4, 4);
+    return u == v;
+  }
+  while (n--)
+    if (a[n] != b[n]) return 0;
+  return 1;
+}
+
+/* The slot of the key item *it carries (scanned, not guessed), and whether the slot
+ * takes it (al_json_item.key_slot); the key is then the guess after the last one. */
+static HOT void key_slot_of(al_json_scanner *sc, al_json_item *it) {
+  const unsigned char *k = (const unsigned char *)it->key;
+  size_t len = it->key_len;
+  unsigned h;
+  if (it->key_decoded_len != len || len - 1 >= AL_JSON_KEY_SLOT_MAX) { /* escapes; len 0 wraps */
+    it->key_slot = -1;
+    it->key_new = 0;
+    return;
+  }
+  h = ((unsigned)len * 31u + k[0] * 7u + k[len - 1]) & (AL_JSON_KEY_SLOTS - 1);
+  it->key_slot = (int)h;
+  if (sc->keys[h].len == len && same_key(sc->keys[h].s, it->key, len)) {
+    it->key_new = 0;
+  } else {
+    sc->keys[h].s = it->key;
+    sc->keys[h].len = len;
+    it->key_new = 1;
+  }
+  sc->key_next[sc->key_last] = (unsigned char)h;
+  sc->key_last = h;
+}
+
+/* Batch scanning: the grammar of the entry points above as one loop over the whole
+ * document, the input and the position in registers, each place of the grammar a
+ * label; strings and numbers inline, the rest (literals, errors, strings with
+ * escapes or non-ASCII bytes) through the functions the other entries use, so the
+ * messages and offsets are theirs. The batch stops at a place that needs no more
+ * than sc->state to resume (ST_COMMA_OR_END, ST_KEY_OR_END, ST_VALUE_OR_END) when
+ * fewer than 2 items are free: from any of those places to the next, at most 2 are
+ * written (a closing and END, a value and END, ...). */
+size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
+  const unsigned char *const s = (const unsigned char *)sc->s;
+  const size_t n = sc->n;
+  size_t pos = sc->pos, i = 0;
+  unsigned depth = sc->depth; /* here in a register, in sc at the exits */
+  int object = 0;             /* the innermost open container is an object */
+  al_json_item *it = items, *const full = items + cap - 2; /* past it: fewer than 2 free, stop */
+  al_json_token tok;
+  al_json_type t;
+  assert(s[n] == '\0'); /* the caller's promise (json.h) */
+  if (depth) object = (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+  switch (sc->state) {
+    case ST_VALUE: /* the document's value (a fresh scanner) */
+      pos = skip_ws(s, pos, n);
+      it->key = NULL;
+      if (pos >= n) {
+        t = fail(sc, pos, "empty input (expected a JSON value)");
+        goto error;
+      }
+      goto value;
+    case ST_VALUE_OR_END: goto first_element;
+    case ST_KEY_OR_END: goto first_key;
+    case ST_COMMA_OR_END:
+    case ST_DONE: goto after_value;
+    default:
+      it->key = NULL;
+      t = AL_JSON_ERROR; /* sticky */
+      goto error;
+  }
+
+value: /* a value at pos (whitespace skipped) */
+  {
+    switch (s[pos]) { /* s[n], NUL, is none of these */
+      case '"':
+        i = skip_plain(s, pos + 1, n);
+        if (s[i] == '"') {
+          it->type = AL_JSON_STRING;
+          it->escaped = 0;
+          it->str = (const char *)s + pos + 1;
+          it->len = i - pos - 1;
+          it++;
+          pos = i + 1;
+          goto after_value;
+        }
+        sc->pos = pos;
+        t = scan_string_rest(sc, &tok, i);
+        if (t == AL_JSON_ERROR) goto error;
+        it->type = AL_JSON_STRING;
+        goto string_token;
+      case '-': case '0': case '1': case '2': case '3': case '4':
+      case '5': case '6': case '7': case '8': case '9':
+        t = number_at(sc, s, n, pos, &i, &it->v.i, &it->v.d, 1);
+        if (t == AL_JSON_ERROR) goto error;
+        it->type = t;
+        it->str = (const char *)s + pos;
+        it->len = i - pos;
+        it++;
+        pos = i;
+        goto after_value;
+      case '{':
+      case '[':
+        if (depth >= AL_JSON_MAX_DEPTH) {
+          t = fail(sc, pos, "nesting deeper than %d levels", AL_JSON_MAX_DEPTH);
+          goto error;
+        }
+        it->str = (const char *)s + pos;
+        it->len = 1;
+        object = s[pos++] == '{';
+        if (object) sc->objects[depth / 8] |= (unsigned char)(1u << (depth % 8));
+        else sc->objects[depth / 8] &= (unsigned char)~(1u << (depth % 8));
+        depth++;
+        if (object) {
+          it->type = AL_JSON_OBJECT;
+          it++;
+          goto first_key;
+        }
+        it->type = AL_JSON_ARRAY;
+        it++;
+        goto first_element;
+      default:
+        break;
+    }
+  }
+  sc->pos = pos; /* literals, and what is not a value */
+  t = scan_value(sc, &tok, "a value");
+  if (t == AL_JSON_ERROR) goto error;
+  it->type = t;
+  it->str = (const char *)s + pos;
+  it->len = sc->pos - pos;
+  it++;
+  pos = sc->pos;
+  /* fall through */
+
+after_value: /* after a value, or a container's closing */
+  it->key = NULL; /* the next item's, unless a key comes */
+  if (depth == 0) {
+    pos = skip_ws_z(s, pos);
+    if (pos < n) {
+      t = expected(sc, pos, "end of input after the JSON value");
+      goto error;
+    }
+    it->type = AL_JSON_END;
+    it->str = (const char *)s + pos;
+    it->len = 0;
+    it++;
+    sc->pos = pos;
+    sc->depth = depth;
+    sc->state = ST_DONE;
+    return (size_t)(it - items);
+  }
+  if (it > full) {
+    sc->state = ST_COMMA_OR_END;
+    goto stop;
+  }
+  if (object) {
+    if (s[pos] == ',' && s[pos + 1] == '"') { /* compact JSON's next member (s[pos + 1] is there) */
+      pos++;
+      goto key;
+    }
+    pos = skip_ws_z(s, pos);
+    if (s[pos] == ',') {
+      pos = skip_ws_z(s, pos + 1);
+      if (s[pos] == '"') goto key;
+      t = expected(sc, pos, "a string key after ','");
+      goto error;
+    }
+    if (s[pos] == '}') {
+      it->type = AL_JSON_OBJECT_END;
+      goto close;
+    }
+    t = expected(sc, pos, "',' or '}' after an object member");
+    goto error;
+  }
+  if (s[pos] != ',') pos = skip_ws_z(s, pos);
+  if (s[pos] == ',') {
+    pos = skip_ws_z(s, pos + 1);
+    goto value;
+  }
+  if (s[pos] == ']') {
+    it->type = AL_JSON_ARRAY_END;
+    goto close;
+  }
+  t = expected(sc, pos, "',' or ']' after an array element");
+  goto error;
+
+close: /* the '}' or ']' at pos, its type in it->type */
+  depth--;
+  object = depth && (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+  it->str = (const char *)s + pos;
+  it->len = 1;
+  it++;
+  pos++;
+  goto after_value;
+
+first_key: /* after '{' */
+  it->key = NULL;
+  if (it > full) {
+    sc->state = ST_KEY_OR_END;
+    goto stop;
+  }
+  if (s[pos] != '"') pos = skip_ws_z(s, pos);
+  if (s[pos] == '}') {
+    it->type = AL_JSON_OBJECT_END;
+    goto close;
+  }
+  if (s[pos] != '"') {
+    t = expected(sc, pos, "a string key or '}'");
+    goto error;
+  }
+key: /* a key, its '"' at pos, then its ':'; the key rides on the next item */
+  { /* the guess: the key that came after the last one before; when the input holds
+     * its bytes (no '"', no '\\': a slot's key has none) and a '"' after them, that
+     * is the string the scan would find */
+    unsigned g = sc->key_next[sc->key_last];
+    size_t kl = sc->keys[g].len;
+    if (kl && kl < n - pos && s[pos + 1 + kl] == '"' && same_key(sc->keys[g].s, (const char *)s + pos + 1, kl)) {
+      it->key = (const char *)s + pos + 1;
+      it->key_len = it->key_decoded_len = kl;
+      it->key_slot = (int)g;
+      it->key_new = 0;
+      sc->key_last = g;
+      pos += kl + 2;
+      goto colon;
+    }
+  }
+  i = skip_plain(s, pos + 1, n);
+  if (s[i] == '"') {
+    it->key = (const char *)s + pos + 1;
+    it->key_len = it->key_decoded_len = i - pos - 1;
+    pos = i + 1;
+  } else {
+    sc->pos = pos;
+    if (scan_string_rest(sc, &tok, i) == AL_JSON_ERROR) {
+      t = AL_JSON_ERROR;
+      goto error;
+    }
+    it->key = tok.str;
+    it->key_len = tok.len;
+    it->key_decoded_len = tok.decoded_len;
+    pos = sc->pos;
+  }
+  key_slot_of(sc, it);
+colon:
+  if (s[pos] != ':') {
+    pos = skip_ws_z(s, pos);
+    if (s[pos] != ':') {
+      t = expected(sc, pos, "':' after an object key");
+      goto error;
+    }
+  }
+  pos = skip_ws_z(s, pos + 1);
+  goto value;
+
+first_element: /* after '[' */
+  it->key = NULL;
+  if (it > full) {
+    sc->state = ST_VALUE_OR_END;
+    goto stop;
+  }
+  pos = skip_ws_z(s, pos);
+  if (s[pos] == ']') {
+    it->type = AL_JSON_ARRAY_END;
+    goto close;
+  }
+  {
+    switch (s[pos]) { /* what may start a value: scan_value's cases */
+      case '{': case '[': case '"': case 't': case 'f': case 'n': case '-':
+      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+        goto value;
+      default:
+        break;
+    }
+  }
+  t = expected(sc, pos, "a value or ']'"); /* as scan_value says it here (no BOM after '[') */
+  goto error;
+
+string_token: /* a string value scanned by scan_string_rest into tok */
+  it->escaped = tok.escaped;
+  it->str = tok.str;
+  it->len = tok.len;
+  it->v.decoded_len = tok.decoded_len;
+  it++;
+  pos = sc->pos;
+  goto after_value;
+
+error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
+  sc->depth = depth;
+  it->type = t;
+  it->str = sc->s + sc->err_offset;
+  it->len = 0;
+  return (size_t)(it + 1 - items);
+
+stop:
+  sc->pos = pos;
+  sc->depth = depth;
+  return (size_t)(it - items);
 }
 
 /* The generic pull: what the grammar expects next is the state, and the entry

@@ -47,22 +47,31 @@ typedef struct {
   char small[SMALL_STR];
 } scratch;
 
-static void push_string(lua_State *L, const al_json_token *tok, scratch *sb) {
+/* A string's raw bytes (len) with escapes, unescaped (decoded_len bytes): rare, the
+ * scanner found a backslash. */
+static void push_escaped(lua_State *L, const char *str, size_t len, size_t decoded_len, scratch *sb) {
+  al_json_token tok;
   char *buf = sb->small;
-  if (!tok->escaped) {
-    lua_pushlstring(L, tok->str, tok->len); /* the common case: no copy of ours */
-    return;
-  }
-  if (tok->decoded_len > SMALL_STR) {
-    if (tok->decoded_len > sb->cap) {
-      sb->cap = tok->decoded_len > 2 * sb->cap ? tok->decoded_len : 2 * sb->cap;
+  if (decoded_len > SMALL_STR) {
+    if (decoded_len > sb->cap) {
+      sb->cap = decoded_len > 2 * sb->cap ? decoded_len : 2 * sb->cap;
       lua_newuserdata(L, sb->cap); /* the old one becomes garbage: nothing to free */
       lua_replace(L, sb->slot);
     }
     buf = (char *)lua_touserdata(L, sb->slot);
   }
-  al_json_unescape(tok, buf);
-  lua_pushlstring(L, buf, tok->decoded_len);
+  memset(&tok, 0, sizeof tok);
+  tok.str = str;
+  tok.len = len;
+  tok.decoded_len = decoded_len;
+  tok.escaped = 1;
+  al_json_unescape(&tok, buf);
+  lua_pushlstring(L, buf, decoded_len);
+}
+
+static void push_string(lua_State *L, const al_json_item *it, scratch *sb) {
+  if (!it->escaped) lua_pushlstring(L, it->str, it->len); /* the common case: no copy of ours */
+  else push_escaped(L, it->str, it->len, it->v.decoded_len, sb);
 }
 
 static void push_integer(lua_State *L, int64_t v) {
@@ -89,120 +98,66 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
  * container wait on the Lua stack above a placeholder slot, and when the container
  * closes a table of exactly that many elements (lua_createtable) replaces the
  * placeholder and takes them. No table is ever resized, and nothing is copied
- * outside Lua. A container with more than FLUSH pending slots, or one whose child
- * opens while the stack is already deep, moves what it has into its table early,
- * so the stack stays below LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000
- * slots) whatever the input: at most DEEP_STACK + FLUSH + 2 per level (1,024) + the
- * key cache and spare (~100). */
+ * outside Lua. A container with more than FLUSH pending slots at the end of a batch
+ * of items (or when a child opens), or one whose child opens while the stack is
+ * already deep, moves what it has into its table early, so the stack stays below
+ * LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
+ * at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key slots and
+ * spare (~100). */
 #define FLUSH 512        /* pending slots of one container (even: key/value pairs) */
 #define DEEP_STACK 4096  /* past this many slots an opening child flushes its parent */
+#define BATCH 64         /* items per al_json_scan call (on the C stack, 64 bytes each) */
 
-/* Object keys repeat (30 series rows share 4 names): a small cache of the keys met
- * in this document, each anchored in a stack slot, skips lua_pushlstring's hashing
- * and interning for every repeat. It compares the raw bytes of the key in the
- * input, which lives as long as the call. */
-#define KEY_CACHE 32 /* entries, a power of two */
-#define KEY_CACHE_MAX 40
-
-typedef struct {
-  const char *src; /* the key's bytes in the input; NULL: empty entry */
-  size_t len;
-} key_slot;
-
+/* Object keys repeat (30 series rows share 4 names): each key's Lua string waits in
+ * the stack slot of its key slot (al_json_item.key_slot: the scanner says when a
+ * slot takes another key), so a repeat needs no lua_pushlstring (hashing, interning). */
 typedef struct {
   int slot;       /* stack index of the placeholder, then of the table */
   int object;     /* an object (key/value pairs pending), else an array */
   int created;    /* the table exists (flushed early) */
   int maybe_dup;  /* objects: two keys may be equal (see push_key) */
-  unsigned seen;  /* objects: the key-cache entries its keys map to */
+  unsigned seen;  /* objects: the key slots of its keys */
   lua_Integer n;  /* arrays: elements already in the table */
 } frame;
 
 typedef struct {
   lua_State *L;
   int array_mt; /* stack index of core.array_mt */
-  int keys;     /* stack index of the first key-cache slot */
-  int top;     /* the stack top, counted here (no lua_gettop per value) */
-  int limit;   /* the top up to which pushes need no lua_checkstack */
-  key_slot cache[KEY_CACHE];
+  int keys;     /* stack index of the first key slot's string */
   frame f[AL_JSON_MAX_DEPTH + 1];
 } decoder;
 
-/* Counts the push that follows (exactly one slot), after making sure the stack has
- * room for it and for a flush's temporaries. lua_checkstack's room stays: the
- * stack never shrinks below what a running C function asked for, so the limit is
- * a stack index, whatever flushes do in between. */
-static void need_room(decoder *d) {
-  if (d->top >= d->limit) {
-    luaL_checkstack(d->L, 64, "JSON document");
-    d->limit = d->top + 56; /* 8 slots spare for a flush's temporaries */
-  }
-  d->top++;
-}
-
-/* a[0..n) == b[0..n), for short keys: a few word compares instead of a memcmp call */
-static int same_key(const char *a, const char *b, size_t n) {
-  uint64_t x, y;
-  uint32_t u, v;
-  if (n >= 8) {
-    size_t i;
-    for (i = 0; i + 8 < n; i += 8) {
-      memcpy(&x, a + i, 8);
-      memcpy(&y, b + i, 8);
-      if (x != y) return 0;
-    }
-    memcpy(&x, a + n - 8, 8); /* the last 8 bytes, overlapping the ones compared */
-    memcpy(&y, b + n - 8, 8);
-    return x == y;
-  }
-  if (n >= 4) {
-    memcpy(&u, a, 4);
-    memcpy(&v, b, 4);
-    if (u != v) return 0;
-    memcpy(&u, a + n - 4, 4);
-    memcpy(&v, b + n - 4, 4);
-    return u == v;
-  }
-  while (n--)
-    if (a[n] != b[n]) return 0;
-  return 1;
-}
-
-/* Equal keys map to the same cache entry, so an object whose keys all map to
- * distinct entries has no duplicate key (fr->seen); any other object is marked
+/* The key an item carries. Equal keys have the same slot, so an object whose keys
+ * all have distinct slots has no duplicate key (fr->seen); any other object is marked
  * maybe_dup, and flush keeps its document order. */
-static void push_key(decoder *d, frame *fr, const al_json_token *tok, scratch *sb) {
+static void push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb) {
   lua_State *L = d->L;
-  const unsigned char *k = (const unsigned char *)tok->str;
-  key_slot *e;
-  unsigned h;
-  if (tok->escaped || tok->len - 1 >= KEY_CACHE_MAX) { /* len 0 wraps around: not cached either */
+  int h = it->key_slot;
+  if (h < 0) { /* escapes, or too long or empty for a slot */
     fr->maybe_dup = 1;
-    push_string(L, tok, sb);
+    if (it->key_decoded_len == it->key_len) lua_pushlstring(L, it->key, it->key_len);
+    else push_escaped(L, it->key, it->key_len, it->key_decoded_len, sb);
     return;
   }
-  h = ((unsigned)tok->len * 31u + k[0] * 7u + k[tok->len - 1]) & (KEY_CACHE - 1);
   if (fr->seen & (1u << h)) fr->maybe_dup = 1;
   fr->seen |= 1u << h;
-  e = &d->cache[h];
-  if (e->len == tok->len && same_key(e->src, tok->str, tok->len)) { /* an empty entry's len is 0 */
-    lua_pushvalue(L, d->keys + (int)h);
+  if (!it->key_new) {
+    lua_pushvalue(L, d->keys + h);
     return;
   }
-  lua_pushlstring(L, tok->str, tok->len);
+  lua_pushlstring(L, it->key, it->key_len);
   lua_pushvalue(L, -1);
-  lua_replace(L, d->keys + (int)h);
-  e->src = tok->str;
-  e->len = tok->len;
+  lua_replace(L, d->keys + h);
 }
 
-/* Moves the pending values of frame fr (everything above its slot, but an object's
- * key still waiting for its value) into its table, creating the table first. */
-static void flush(decoder *d, frame *fr, int closing) {
+/* Moves the pending values of frame fr (everything above its slot up to top, but an
+ * object's key still waiting for its value) into its table, creating the table
+ * first. Returns the new top. */
+static int flush(decoder *d, frame *fr, int top, int closing) {
   lua_State *L = d->L;
   int object = fr->object;
-  int pending = d->top - fr->slot, i;
-  assert(d->top == lua_gettop(L));
+  int pending = top - fr->slot, i;
+  assert(top == lua_gettop(L));
   if (object) {
     int pairs = pending / 2;
     if (!fr->created) {
@@ -228,7 +183,7 @@ static void flush(decoder *d, frame *fr, int closing) {
         lua_settop(L, fr->slot);
       }
     }
-    d->top = fr->slot + pending % 2; /* an object's key waiting for its value stays */
+    top = fr->slot + pending % 2; /* an object's key waiting for its value stays */
   } else {
     if (!fr->created) {
       lua_createtable(L, pending, 0);
@@ -241,116 +196,115 @@ static void flush(decoder *d, frame *fr, int closing) {
       lua_pushvalue(L, d->array_mt);
       lua_setmetatable(L, fr->slot);
     }
-    d->top = fr->slot;
+    top = fr->slot;
   }
-  assert(d->top == lua_gettop(L));
+  assert(top == lua_gettop(L));
+  return top;
 }
 
 /* core.json_decode(s) -> value | nil, err */
 static int l_decode(lua_State *L) {
   decoder d;
   al_json_scanner sc;
-  al_json_token tok, key;
-  al_json_type t;
+  al_json_item items[BATCH];
   frame *cur;
   scratch sb;
   size_t n;
   const char *s;
+  int top, limit; /* the stack top, counted here (no lua_gettop per value), and the
+                   * top up to which a batch needs no lua_checkstack */
   if (lua_type(L, 1) != LUA_TSTRING)
     return luaL_argerror(L, 1, lua_pushfstring(L, "string expected, got %s", luaL_typename(L, 1)));
   s = lua_tolstring(L, 1, &n); /* stays valid: argument 1 stays on the stack */
   lua_settop(L, 1);
-  luaL_checkstack(L, KEY_CACHE + 64, "JSON document");
+  luaL_checkstack(L, AL_JSON_KEY_SLOTS + 8, "JSON document");
   lua_pushvalue(L, lua_upvalueindex(1)); /* 2: core.array_mt */
   lua_pushnil(L);                        /* 3: scratch */
-  lua_settop(L, 3 + KEY_CACHE);   /* 4..: the key cache */
+  lua_settop(L, 3 + AL_JSON_KEY_SLOTS); /* 4..: the key slots' strings */
   d.L = L;
   d.array_mt = 2;
   d.keys = 4;
-  d.top = 3 + KEY_CACHE;
-  d.limit = d.top + 56; /* within the KEY_CACHE + 64 checked above */
-  memset(d.cache, 0, sizeof d.cache);
+  top = 3 + AL_JSON_KEY_SLOTS;
+  limit = 0; /* checked before the first batch */
   sb.slot = 3;
   sb.cap = 0;
   al_json_scanner_init(&sc, s, n);
   cur = d.f; /* the innermost open container's frame; f[0]: the top level */
   cur->object = 0; /* a null there is core.null */
-  /* Descent without recursion: the scanner is asked for what the grammar allows at
-   * each place, and t is a value, or an opening, to take. */
-  t = al_json_value(&sc, &tok);
+  /* The scanner checks the grammar and hands out the document's items in order, a
+   * batch at a time; each item pushes at most two slots (a member's key and its
+   * value; a closing pops), so room for a batch is checked once. lua_checkstack's
+   * room stays: the stack never shrinks below what a running C function asked for
+   * (Lua 5.4; LuaJIT grows it on push), whatever flushes do in between. */
   for (;;) {
-    switch (t) {
-      case AL_JSON_OBJECT:
-      case AL_JSON_ARRAY:
-        /* the parent keeps few pending slots while the stack is deep */
-        if (cur != d.f && (d.top - cur->slot > FLUSH || d.top > DEEP_STACK)) flush(&d, cur, 0);
-        need_room(&d);
-        lua_pushnil(L); /* the placeholder */
-        cur++; /* == &d.f[sc.depth] */
-        cur->slot = d.top;
-        cur->object = t == AL_JSON_OBJECT;
-        cur->created = 0;
-        cur->maybe_dup = 0;
-        cur->seen = 0;
-        cur->n = 0;
-        if (t == AL_JSON_OBJECT) {
-          t = al_json_first_member(&sc, &key, &tok);
-          goto member;
-        }
-        t = al_json_first_element(&sc, &tok);
-        if (t == AL_JSON_ARRAY_END) goto close;
-        continue;
-      case AL_JSON_STRING:
-        need_room(&d);
-        push_string(L, &tok, &sb);
-        break;
-      case AL_JSON_INTEGER:
-        need_room(&d);
-        push_integer(L, tok.i);
-        break;
-      case AL_JSON_DOUBLE:
-        need_room(&d);
-        lua_pushnumber(L, (lua_Number)tok.d);
-        break;
-      case AL_JSON_TRUE:
-      case AL_JSON_FALSE:
-        need_room(&d);
-        lua_pushboolean(L, t == AL_JSON_TRUE);
-        break;
-      case AL_JSON_NULL:
-        need_room(&d);
-        if (cur->object) lua_pushnil(L); /* absent (and undoes a duplicate) */
-        else lua_pushlightuserdata(L, NULL_UD);
-        break;
-      default:
-        goto fail;
+    const al_json_item *it, *end;
+    if (top > limit) {
+      luaL_checkstack(L, 2 * BATCH + 64, "JSON document");
+      limit = top + 48; /* + 2 * BATCH pushes + a flush's temporaries (8) */
     }
-  value_done: /* a value: it waits on the stack for its container to close */
-    if (cur == d.f) {
-      if (al_json_end(&sc, &tok) == AL_JSON_END) return 1; /* the value is on top */
-      goto fail;
+    end = items + al_json_scan(&sc, items, BATCH);
+    for (it = items; it != end; it++) {
+      if (it->key) { /* a member's key, before its value */
+        push_key(&d, cur, it, &sb);
+        top++;
+      }
+      switch (it->type) {
+        case AL_JSON_STRING:
+          push_string(L, it, &sb);
+          break;
+        case AL_JSON_INTEGER:
+          push_integer(L, it->v.i);
+          break;
+        case AL_JSON_DOUBLE:
+          lua_pushnumber(L, (lua_Number)it->v.d);
+          break;
+        case AL_JSON_TRUE:
+        case AL_JSON_FALSE:
+          lua_pushboolean(L, it->type == AL_JSON_TRUE);
+          break;
+        case AL_JSON_NULL:
+          if (cur->object) lua_pushnil(L); /* absent (and undoes a duplicate) */
+          else lua_pushlightuserdata(L, NULL_UD);
+          break;
+        case AL_JSON_OBJECT:
+        case AL_JSON_ARRAY:
+          /* the parent keeps few pending slots while the stack is deep */
+          if (cur != d.f && (top - cur->slot > FLUSH || top > DEEP_STACK)) top = flush(&d, cur, top, 0);
+          lua_pushnil(L); /* the placeholder */
+          cur++; /* == &d.f[sc.depth] */
+          cur->slot = ++top;
+          cur->object = it->type == AL_JSON_OBJECT;
+          cur->created = 0;
+          cur->maybe_dup = 0;
+          cur->seen = 0;
+          cur->n = 0;
+          continue;
+        case AL_JSON_OBJECT_END:
+          if (!cur->created && !cur->maybe_dup) { /* the usual object: flush's first case, here */
+            int i, pairs = (top - cur->slot) / 2;
+            lua_createtable(L, 0, pairs);
+            lua_replace(L, cur->slot);
+            for (i = 0; i < pairs; i++) lua_rawset(L, cur->slot);
+            top = cur->slot;
+            cur--;
+            continue;
+          }
+          /* fall through */
+        case AL_JSON_ARRAY_END:
+          /* the finished table, at the placeholder's slot, is now the top */
+          top = flush(&d, cur, top, 1);
+          cur--;
+          continue;
+        case AL_JSON_END:
+          return 1; /* the document's value is on top */
+        default:
+          lua_settop(L, 3);
+          return decode_error(L, &sc);
+      }
+      top++;
     }
-    if (d.top - cur->slot > FLUSH) flush(&d, cur, 0);
-    if (!cur->object) {
-      t = al_json_next_element(&sc, &tok);
-      if (t == AL_JSON_ARRAY_END) goto close;
-      continue;
-    }
-    t = al_json_next_member(&sc, &key, &tok);
-  member: /* a member: its key in key, its value's type in t (taken above); or the end */
-    if (t == AL_JSON_OBJECT_END) goto close;
-    if (t == AL_JSON_ERROR) goto fail;
-    need_room(&d);
-    push_key(&d, cur, &key, &sb);
-    continue;
-  close:
-    flush(&d, cur, 1);
-    cur--;
-    goto value_done; /* the finished table, at the placeholder's slot, is now the top */
+    if (cur != d.f && top - cur->slot > FLUSH) top = flush(&d, cur, top, 0);
   }
-fail:
-  lua_settop(L, 3);
-  return decode_error(L, &sc);
 }
 
 /* ------------------------------------------------------------------ encode ---- */

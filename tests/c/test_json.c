@@ -192,67 +192,6 @@ static const char *descend(const char *s) {
   return shape;
 }
 
-/* descend() with an object's members taken by al_json_first_member and
- * al_json_next_member (a key and its value in one call, as the Lua decoder takes
- * them): the same shape, errors and offsets. */
-static const char *descend_members(const char *s) {
-  static unsigned char object[AL_JSON_MAX_DEPTH + 1];
-  static const char map[] = "{}[]ksidtfn";
-  al_json_scanner sc;
-  al_json_token tok, key;
-  al_json_type t;
-  size_t k = 0;
-  al_json_scanner_init(&sc, s, strlen(s));
-  errmsg[0] = '\0';
-  err_off = (size_t)-1;
-  t = al_json_value(&sc, &tok);
-  while (k < sizeof shape - 3) {
-    if (t == AL_JSON_ERROR) {
-      shape[k++] = '!';
-      snprintf(errmsg, sizeof errmsg, "%s", sc.err);
-      err_off = sc.err_offset;
-      break;
-    }
-    shape[k++] = map[t - 1];
-    key.offset = (size_t)-1;
-    if (t == AL_JSON_OBJECT || t == AL_JSON_ARRAY) {
-      object[sc.depth] = t == AL_JSON_OBJECT;
-      if (!object[sc.depth]) {
-        t = al_json_first_element(&sc, &tok);
-        continue;
-      }
-      t = al_json_first_member(&sc, &key, &tok);
-    } else if (sc.depth == 0) {
-      if ((t = al_json_end(&sc, &tok)) == AL_JSON_END) break;
-      continue;
-    } else if (!object[sc.depth]) {
-      t = al_json_next_element(&sc, &tok);
-      continue;
-    } else {
-      t = al_json_next_member(&sc, &key, &tok);
-    }
-    /* a member: its key, unless the error is the key's own (none scanned, or no ':'
-     * after it), then its value's type in t */
-    if (t != AL_JSON_OBJECT_END && key.offset != (size_t)-1 &&
-        !(t == AL_JSON_ERROR && strncmp(sc.err, "expected ':'", 12) == 0))
-      shape[k++] = 'k';
-  }
-  shape[k] = '\0';
-  return shape;
-}
-
-/* Both walks give the same shape, message and offset for s. */
-static void same_descent(const char *s) {
-  char want[sizeof shape], want_msg[sizeof errmsg];
-  size_t want_off;
-  snprintf(want, sizeof want, "%s", descend(s));
-  snprintf(want_msg, sizeof want_msg, "%s", errmsg);
-  want_off = err_off;
-  CHECK_STR(descend_members(s), want);
-  CHECK_STR(errmsg, want_msg);
-  CHECK(err_off == want_off);
-}
-
 static void test_descent(void) {
   CHECK_STR(descend("{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}"), "{k[idstfn]k{}}");
   CHECK_STR(descend(" [ { } , [ ] ] "), "[{}[]]");
@@ -286,20 +225,160 @@ static void test_descent(void) {
   CHECK_STR(descend("{\"a\":"), "{k!");
   CHECK_STR(errmsg, "expected a value, found end of input");
 
-  /* the member entry points: a key and its value in one call, the same walk */
+}
+
+/* The token stream of s through al_json_scan, cap items a batch, in scan_n's shape
+ * (with the strings in strs, numbers as their text), and the same from al_json_next:
+ * equal, for every batch size. */
+static const char *batch_shape(const char *s, size_t n, size_t cap) {
+  static const char map[] = "{}[]ksidtfn";
+  al_json_item items[64];
+  al_json_scanner sc;
+  size_t k = 0, so = 0, j, got;
+  al_json_scanner_init(&sc, s, n);
+  errmsg[0] = strs[0] = '\0';
+  err_off = (size_t)-1;
+  for (;;) {
+    got = al_json_scan(&sc, items, cap);
+    CHECK(got > 0 && got <= cap);
+    for (j = 0; j < got && k < sizeof shape - 3; j++) {
+      const al_json_item *it = &items[j];
+      if (it->key) { /* a member's key rides on its value: al_json_next's KEY before it */
+        al_json_token tok;
+        CHECK(it->key_decoded_len <= it->key_len);
+        shape[k++] = 'k';
+        if (so + it->key_len + 2 < sizeof strs) {
+          memset(&tok, 0, sizeof tok);
+          tok.str = it->key;
+          tok.len = it->key_len;
+          tok.escaped = it->key_decoded_len != it->key_len;
+          tok.decoded_len = it->key_decoded_len;
+          al_json_unescape(&tok, strs + so);
+          so += tok.decoded_len;
+          strs[so++] = '|';
+          strs[so] = '\0';
+        }
+      }
+      if (it->type == AL_JSON_END) goto done;
+      if (it->type == AL_JSON_ERROR) {
+        shape[k++] = '!';
+        snprintf(errmsg, sizeof errmsg, "%s", sc.err);
+        err_off = sc.err_offset;
+        CHECK(it->str == s + sc.err_offset);
+        goto done;
+      }
+      shape[k++] = map[it->type - 1];
+      if (it->type == AL_JSON_STRING && so + it->len + 2 < sizeof strs) {
+        al_json_token tok;
+        memset(&tok, 0, sizeof tok);
+        tok.str = it->str;
+        tok.len = it->len;
+        tok.escaped = it->escaped;
+        tok.decoded_len = it->escaped ? it->v.decoded_len : it->len;
+        al_json_unescape(&tok, strs + so);
+        so += tok.decoded_len;
+        strs[so++] = '|';
+        strs[so] = '\0';
+      }
+    }
+    if (k >= sizeof shape - 3) break;
+  }
+done:
+  shape[k] = '\0';
+  return shape;
+}
+
+static void same_batches(const char *s, size_t n) {
+  char want[sizeof shape], want_msg[sizeof errmsg], want_strs[sizeof strs];
+  size_t want_off, cap;
+  snprintf(want, sizeof want, "%s", scan_n(s, n));
+  snprintf(want_msg, sizeof want_msg, "%s", errmsg);
+  snprintf(want_strs, sizeof want_strs, "%s", strs);
+  want_off = err_off;
+  for (cap = 4; cap <= 64; cap += cap < 12 ? 1 : 52) {
+    CHECK_STR(batch_shape(s, n, cap), want);
+    CHECK_STR(errmsg, want_msg);
+    CHECK_STR(strs, want_strs);
+    CHECK(err_off == want_off);
+  }
+}
+
+/* Key slots over s, batches of cap: a consumer keeping one value per slot (made when
+ * key_new) always finds the key's own bytes there, equal keys share a slot; returns
+ * how many keys were new to their slot, or -1. */
+static int slot_news(const char *s, size_t cap) {
+  al_json_item items[64];
+  al_json_scanner sc;
+  const char *held[AL_JSON_KEY_SLOTS] = {0};
+  size_t held_len[AL_JSON_KEY_SLOTS] = {0}, got, j;
+  int news = 0;
+  al_json_scanner_init(&sc, s, strlen(s));
+  for (;;) {
+    got = al_json_scan(&sc, items, cap);
+    for (j = 0; j < got; j++) {
+      const al_json_item *it = &items[j];
+      if (it->type == AL_JSON_END) return news;
+      if (it->type == AL_JSON_ERROR) return -1;
+      if (!it->key || it->key_slot < 0) continue;
+      if (it->key_new) {
+        news++;
+        held[it->key_slot] = it->key;
+        held_len[it->key_slot] = it->key_len;
+      } else if (held_len[it->key_slot] != it->key_len || memcmp(held[it->key_slot], it->key, it->key_len) != 0) {
+        return -1;
+      }
+    }
+  }
+}
+
+static void test_batches(void) {
+  static const char *docs[] = {
+      "{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}", " { \"a\" : -1 , \"b\" : \"s\\n\" } ",
+      "{\"a\":{\"b\":{\"c\":[{\"d\":0}]}},\"e\":1e3}", "{}", "[]", "[{},{\"a\":{}}]", "\"top\"", " 12 ", "null",
+      "[[[[[[[[1]]]]]]]]", "{\"k\\u00e9y\":\"v\\ud83d\\ude00\",\"\xc3\xa9\":\"\xe2\x82\xac\"}",
+      /* errors: each place of the grammar */
+      "", " \n", "{} x", "{\"a\" 1}", "{\"a\":1,\"b\"", "{\"a\":1,}", "{bad", "{\"a\":1]", "{\"a\":", "{\"a\":}",
+      "{\"a\":-}", "{\"a\":01}", "{\"a\":\"x}", "{\"a\":tru}", "{\"a\":\"\\q\"}", "{\"a\":1 \"b\":2}",
+      "{\"a\\u00\":1}", "{\"a\":[1,]}", "{\"a\":1.}", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", "[1,]", "[}", "[1 2]",
+      "[", "[1,", "{", "{\"a\":1,", "\xef\xbb\xbf{}", "[1]]", "{\"a\":[}", "[\"\\ud800\"]", "[1e]", "[-]",
+  };
+  static char deep[2 * (AL_JSON_MAX_DEPTH + 2)];
+  size_t i;
+  for (i = 0; i < sizeof docs / sizeof docs[0]; i++) same_batches(docs[i], strlen(docs[i]));
+  same_batches("[1,\0]", 5); /* a NUL byte */
+  /* the depth limit, and the deepest document that is accepted */
+  memset(deep, '[', AL_JSON_MAX_DEPTH + 1);
+  memset(deep + AL_JSON_MAX_DEPTH + 1, ']', AL_JSON_MAX_DEPTH + 1);
+  same_batches(deep, sizeof deep - 2);
+  deep[sizeof deep - 3] = '\0'; /* one level less: 512 '[' and 512 ']', NUL after them */
+  same_batches(deep + 1, sizeof deep - 4);
+  deep[sizeof deep - 3] = ']';
+  CHECK_STR(batch_shape(deep, sizeof deep - 2, 8) + AL_JSON_MAX_DEPTH, "!");
+  CHECK_STR(errmsg, "nesting deeper than 512 levels");
+  CHECK(err_off == AL_JSON_MAX_DEPTH);
+  /* key slots: rows repeat their keys, which are then not new; keys of one length
+   * and first and last byte share a slot and take turns; a key in another order, a
+   * duplicate, escapes (no slot) */
   {
-    static const char *docs[] = {
-        "{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}", " { \"a\" : -1 , \"b\" : \"s\\n\" } ",
-        "{\"a\":{\"b\":{\"c\":[{\"d\":0}]}},\"e\":1e3}", "{}", "[{},{\"a\":{}}]", "{\"a\" 1}",
-        "{\"a\":1,\"b\"", "{\"a\":1,}", "{bad", "{\"a\":1]", "{\"a\":", "{\"a\":}", "{\"a\":-}",
-        "{\"a\":01}", "{\"a\":\"x}", "{\"a\":tru}", "{\"a\":\"\\q\"}", "{\"a\":1 \"b\":2}", "{\"a\\u00\":1}",
-        "{\"a\":[1,]}", "{\"a\":1.}", "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}",
-    };
-    size_t i;
-    for (i = 0; i < sizeof docs / sizeof docs[0]; i++) same_descent(docs[i]);
-    CHECK_STR(descend_members("{\"a\":-}"), "{k!");
-    CHECK_STR(errmsg, "expected a digit after '-', found '}'");
-    CHECK(err_off == 6);
+    static const char *rows = "[{\"date\":\"d\",\"requests\":1,\"cost\":1.5,\"tokens\":2},"
+                              "{\"date\":\"e\",\"requests\":2,\"cost\":2.5,\"tokens\":3},"
+                              "{\"tokens\":4,\"cost\":3.5,\"date\":\"f\",\"requests\":3}]";
+    size_t cap;
+    for (cap = 4; cap <= 64; cap *= 2) {
+      CHECK(slot_news(rows, cap) == 4);
+      CHECK(slot_news("[{\"abc\":1,\"axc\":2},{\"abc\":3,\"axc\":4}]", cap) == 4);
+      CHECK(slot_news("{\"a\":1,\"a\":2,\"b\":{\"a\":3},\"\\u0061\":4,\"\":5}", cap) == 2);
+    }
+  }
+  /* the first batch of a long document: cap - 1 items at least, and the stream goes on */
+  {
+    al_json_item items[8];
+    al_json_scanner sc;
+    const char *d = "[1,2,3,4,5,6,7,8,9]";
+    al_json_scanner_init(&sc, d, strlen(d));
+    CHECK(al_json_scan(&sc, items, 8) >= 7);
+    CHECK(items[0].type == AL_JSON_ARRAY && items[1].type == AL_JSON_INTEGER && items[1].v.i == 1);
+    CHECK(items[1].str == d + 1 && items[1].len == 1);
   }
 }
 
@@ -442,6 +521,39 @@ static void test_numbers(void) {
   CHECK(one("1e-400", &tok) == AL_JSON_DOUBLE && tok.d == 0 && !signbit(tok.d));
   CHECK(one("1e99999999999999999999999", &tok) == AL_JSON_DOUBLE && isinf(tok.d));
   CHECK(one("0e99999999999999999999999", &tok) == AL_JSON_DOUBLE && tok.d == 0);
+
+  /* with 8 bytes or more after them, numbers of up to 7 digits and 7 decimals take a
+   * shorter way (number_at): the same types and values as alone, and as strtod */
+  {
+    static const char *nums[] = {"7", "-7", "1234567", "-1234567", "12345678", "9.354414", "-9.354414",
+                                 "1234567.1234567", "1.12345678", "12345678.5", "0.5", "-0.5", "-0", "0",
+                                 "1.5e3", "1.5E3", "2e5", "1.", "-", "-x", "01", "1.5e", "0.1234567"};
+    size_t i;
+    for (i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+      char doc[64], rest[64];
+      al_json_scanner sc;
+      al_json_token alone, padded;
+      al_json_type t = one(nums[i], &alone), u;
+      snprintf(doc, sizeof doc, "%s         ", nums[i]);
+      al_json_scanner_init(&sc, doc, strlen(doc));
+      u = al_json_next(&sc, &padded);
+      if (u != AL_JSON_ERROR && al_json_next(&sc, &(al_json_token){0}) != AL_JSON_END) u = AL_JSON_ERROR;
+      CHECK(u == t);
+      if (t == AL_JSON_INTEGER) CHECK(padded.i == alone.i && padded.i == strtoll(nums[i], NULL, 10));
+      if (t == AL_JSON_DOUBLE) CHECK(same(padded.d, alone.d) && same(padded.d, strtod(nums[i], NULL)));
+      /* and in a batch, inside an array */
+      snprintf(doc, sizeof doc, "[%s,        1]", nums[i]);
+      snprintf(rest, sizeof rest, "%s", scan(doc));
+      CHECK_STR(batch_shape(doc, strlen(doc), 8), rest);
+      {
+        al_json_item items[8];
+        al_json_scanner_init(&sc, doc, strlen(doc));
+        CHECK(al_json_scan(&sc, items, 8) >= 2 && items[1].type == t);
+        if (t == AL_JSON_INTEGER) CHECK(items[1].v.i == alone.i && items[1].len == strlen(nums[i]));
+        if (t == AL_JSON_DOUBLE) CHECK(same(items[1].v.d, alone.d) && items[1].len == strlen(nums[i]));
+      }
+    }
+  }
 
   /* refused forms */
   CHECK_STR(scan("01"), "!");
@@ -643,6 +755,7 @@ static void test_format(void) {
 int main(void) {
   test_structure();
   test_descent();
+  test_batches();
   test_depth();
   test_strings();
   test_numbers();
