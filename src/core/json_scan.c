@@ -676,6 +676,7 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   al_json_token tok;
   al_json_type t;
   assert(s[n] == '\0'); /* the caller's promise (json.h) */
+  assert(cap >= 4); /* json.h: fewer and a resumed scan may return no item, forever */
   if (depth) object = (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
   switch (sc->state) {
     case ST_VALUE: /* the document's value (a fresh scanner) */
