@@ -1,7 +1,6 @@
 -- Where the SDK's time goes, part one: its libcurl transport alone
--- (`core.http_new():request{}`), the same GET with the same headers as the SDK sends
--- (a new x-request-id each call, as the SDK makes one), the answer returned as a Lua
--- string and not decoded. Compared with bench/curl_calls.c
+-- (`core.http_new():request{}`), the same GET with the same headers as the raw loop
+-- (bench/curl_calls.c) sends, the answer returned as a Lua string and not decoded. Compared with bench/curl_calls.c
 -- it shows what the binding and the general-purpose transport (a new URL and header
 -- list per request, the multi interface, the response table) cost per call.
 --
@@ -13,7 +12,8 @@
 -- Lua tables over this transport.
 -- With `contract`, each call also does the least the SDK's contract asks before
 -- sending: its parameters checked and its request built by `state:prepare` (the
--- client's own core state), with a new request id; then the transport and the tables
+-- client's own core state), with a new x-request-id as the SDK sends (the transport
+-- writes the changed value into its header list); then the transport and the tables
 -- as with `tables`. No retries, hooks, status handling, unwrapping or meta: what is
 -- left of a raw call's time once this is paid is all an SDK with this contract has for
 -- the rest.
@@ -52,13 +52,13 @@ end
 
 local t0 = core.monotonic()
 for i = 1, n do
+  -- a new request table per call, as the SDK builds one
   local method, u, h = "GET", url, headers
   if contract then
     local req = prepare(state, "analytics.usage", params, os.time())
     method, u, h = req.method, req.url, req.headers
+    h["x-request-id"] = core.uuid4()
   end
-  -- a new request table and request id per call, as the SDK makes them
-  h["x-request-id"] = core.uuid4()
   local res, err = http:request{ method = method, url = u, headers = h, timeout = 30 }
   if not res or res.status ~= 200 or #res.body == 0 then
     error(("call %d: %s"):format(i, res and ("HTTP " .. res.status) or tostring(err)), 0)
