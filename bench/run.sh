@@ -313,27 +313,18 @@ for r in $(seq 1 "$runs"); do
     while read -r label name ops; do record prepare "c:$label" "$r" "${ops#ops=}" "endpoint=$name"; done
 done
 # Instructions per call, counted by callgrind (the difference between N calls and none):
-# reproducible where the timings above are not.
-for c in $instr_cases; do
+# reproducible where the timings above are not. floor_c and floor_lua (bench/prepare.lua):
+# the floor under the typical case's request table, for the interpreters.
+for c in $instr_cases floor_c floor_lua; do
   for p in $instr_paths; do
     if [ "$p" = c ]; then
+      case $c in floor_*) continue ;; esac
       a=$(collected "$work/prepare_core" count "$c" 0)
       b=$(collected "$work/prepare_core" count "$c" "$instr_calls")
     else
       a=$(with_lua "$p" collected "$p" bench/prepare.lua count "$c" 0)
       b=$(with_lua "$p" collected "$p" bench/prepare.lua count "$c" "$instr_calls")
     fi
-    [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||
-      { echo "bench: callgrind gave no instruction count for $p $c" >&2; exit 1; }
-    record instr "$p:$c" 1 $(( (b - a) / instr_calls ))
-  done
-done
-# the floor under the typical case's request table (bench/prepare.lua: floor_c, floor_lua)
-for p in $instr_paths; do
-  [ "$p" = c ] && continue
-  for c in floor_c floor_lua; do
-    a=$(with_lua "$p" collected "$p" bench/prepare.lua count "$c" 0)
-    b=$(with_lua "$p" collected "$p" bench/prepare.lua count "$c" "$instr_calls")
     [ -n "$a" ] && [ -n "$b" ] && [ "$b" -gt "$a" ] ||
       { echo "bench: callgrind gave no instruction count for $p $c" >&2; exit 1; }
     record instr "$p:$c" 1 $(( (b - a) / instr_calls ))

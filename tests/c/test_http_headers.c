@@ -7,16 +7,11 @@
  * nothing, and a value written before another header of the same request was refused
  * must not stay behind. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "http.h"
+#include "loopback.h"
 
 static void serve_connection(int c) {
   char buf[16384], out[17000];
@@ -41,6 +36,15 @@ static void serve_connection(int c) {
     if (write(c, head, strlen(head)) < 0 || write(c, out, (size_t)blen) < 0) _exit(1);
     memmove(buf, buf + hlen, len - hlen);
     len -= hlen;
+  }
+}
+
+/* one keep-alive connection at a time */
+static void serve(int ls) {
+  for (;;) {
+    int c = accept(ls, NULL, NULL);
+    if (c < 0) _exit(1);
+    serve_connection(c);
   }
 }
 
@@ -79,35 +83,15 @@ static int send_headers(const char *const *pairs, char *body, size_t cap, al_err
 #define HAS(body, line) (strstr(body, line "\r\n") != NULL)
 
 int main(void) {
-  struct sockaddr_in a;
-  socklen_t alen = sizeof a;
-  int ls = socket(AF_INET, SOCK_STREAM, 0), status = 0;
   pid_t server;
   al_http_options o;
   al_error err;
   char body[4096];
   static const char id1[] = "7f1c2a3b-0d4e-4f5a-8b6c-9d0e1f2a3b4c", id2[] = "0a9b8c7d-6e5f-4a3b-9c2d-1e0f9a8b7c6d";
 
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 16) ||
-      getsockname(ls, (struct sockaddr *)&a, &alen)) {
-    perror("setup");
-    return 1;
-  }
-  server = fork();
-  if (server == 0) {
-    setpgid(0, 0);
-    for (;;) {
-      int c = accept(ls, NULL, NULL);
-      if (c < 0) _exit(1);
-      serve_connection(c);
-    }
-  }
-  setpgid(server, server);
-  close(ls);
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/h", ntohs(a.sin_port));
+  server = loopback_server(serve, url, sizeof url);
+  if (server < 0) return 1;
+  strcat(url, "/h"); /* 24 bytes at most */
   memset(&o, 0, sizeof o);
   o.timeout_ms = 10000;
   h = al_http_new(&o, &err);
@@ -158,7 +142,6 @@ int main(void) {
   }
 
   al_http_free(h);
-  kill(-server, SIGKILL);
-  waitpid(server, &status, 0);
+  loopback_stop(server);
   return check_done("test_http_headers");
 }

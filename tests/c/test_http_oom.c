@@ -4,17 +4,12 @@
  * definition wins for the whole process, libcurl included): it fails once, for the one
  * size asked. A forked child is the server: it answers each request with its bytes. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
 #include <dlfcn.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "http.h"
+#include "loopback.h"
 
 static size_t fail_size; /* the next realloc of exactly this size fails; 0 = none */
 static int failed_once;
@@ -30,10 +25,10 @@ void *realloc(void *p, size_t n) {
   return real(p, n);
 }
 
-/* Answers `count` requests (one per connection), each with its own header block as body. */
-static void serve(int ls, int count) {
+/* Answers two requests (one per connection), each with its own header block as body. */
+static void serve(int ls) {
   int i;
-  for (i = 0; i < count; i++) {
+  for (i = 0; i < 2; i++) {
     char buf[8192], head[256];
     size_t len = 0;
     int c = accept(ls, NULL, NULL);
@@ -53,10 +48,7 @@ static void serve(int ls, int count) {
 }
 
 int main(void) {
-  struct sockaddr_in a;
-  socklen_t alen = sizeof a;
-  int ls = socket(AF_INET, SOCK_STREAM, 0), status = 0;
-  pid_t child;
+  pid_t server;
   char url[64], value[1000];
   al_http_options o;
   al_http_header hd;
@@ -65,18 +57,9 @@ int main(void) {
   al_error err;
   al_http *h;
 
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 4) ||
-      getsockname(ls, (struct sockaddr *)&a, &alen)) {
-    perror("listen");
-    return 1;
-  }
-  child = fork();
-  if (child == 0) serve(ls, 2);
-  close(ls);
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/x", ntohs(a.sin_port));
+  server = loopback_server(serve, url, sizeof url);
+  if (server < 0) return 1;
+  strcat(url, "/x"); /* 24 bytes at most */
 
   memset(&o, 0, sizeof o);
   o.timeout_ms = 5000;
@@ -104,7 +87,6 @@ int main(void) {
   al_http_response_free(&res);
 
   al_http_free(h);
-  kill(child, SIGTERM);
-  waitpid(child, &status, 0);
+  loopback_stop(server);
   return check_done("test_http_oom");
 }

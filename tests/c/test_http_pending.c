@@ -5,17 +5,12 @@
  * reached the server before the caller finished it" and "start did not wait for the
  * answer" are orderings, never timings. Each answer's body is "path|request body". */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "http.h"
+#include "loopback.h"
 
 #define HOLDS 4
 static int seen[2];        /* server -> test: "path\n" per request received */
@@ -122,9 +117,7 @@ static int body_is(const al_http_response *res, const char *want) {
 }
 
 int main(void) {
-  struct sockaddr_in a;
-  socklen_t alen = sizeof a;
-  int ls = socket(AF_INET, SOCK_STREAM, 0), i, status = 0;
+  int i, status = 0;
   pid_t server, child;
   al_http_options o;
   al_http_request req;
@@ -133,24 +126,11 @@ int main(void) {
   al_http_pending *p, *q;
   al_http *h;
 
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (ls < 0 || bind(ls, (struct sockaddr *)&a, sizeof a) || listen(ls, 16) ||
-      getsockname(ls, (struct sockaddr *)&a, &alen) || pipe(seen)) {
-    perror("setup");
-    return 1;
-  }
+  if (pipe(seen)) return 1;
   for (i = 0; i < HOLDS; i++)
     if (pipe(go[i])) return 1;
-  server = fork();
-  if (server == 0) {
-    setpgid(0, 0);
-    serve(ls);
-  }
-  setpgid(server, server);
-  close(ls);
-  snprintf(base, sizeof base, "http://127.0.0.1:%d", ntohs(a.sin_port));
+  server = loopback_server(serve, base, sizeof base);
+  if (server < 0) return 1;
   memset(&o, 0, sizeof o);
   o.timeout_ms = 10000;
   h = al_http_new(&o, &err);
@@ -286,7 +266,6 @@ int main(void) {
   CHECK(al_http_open_transfers(h) == 0);
 
   al_http_free(h);
-  kill(-server, SIGKILL);
-  waitpid(server, &status, 0);
+  loopback_stop(server);
   return check_done("test_http_pending");
 }
