@@ -210,60 +210,6 @@ static long scan(const char *data, size_t size, buf *rw, buf *shape) {
   }
 }
 
-/* A recursive-descent walk through a document (al_json_value, al_json_first_key, ...,
- * knowing where it is) ends as al_json_next does: the same tokens at the same offsets,
- * END, or the same error at the same offset; only a missing ':' is reported before
- * the key that lacks it, where al_json_next returns the key first. */
-static void descend(const char *data, size_t size) {
-  static unsigned char object[AL_JSON_MAX_DEPTH + 1];
-  al_json_scanner sc, ref;
-  al_json_token tok, rtok;
-  buf types = {0};
-  al_json_type t, rt;
-  struct {
-    al_json_type t;
-    size_t offset;
-  } rec;
-  al_json_scanner_init(&sc, data, size);
-  t = al_json_value(&sc, &tok);
-  for (;;) {
-    if (t == AL_JSON_ERROR) break;
-    rec.t = t;
-    rec.offset = tok.offset;
-    put(&types, &rec, sizeof rec);
-    if (t == AL_JSON_OBJECT || t == AL_JSON_ARRAY) {
-      REQUIRE(sc.depth >= 1 && sc.depth <= AL_JSON_MAX_DEPTH);
-      object[sc.depth] = t == AL_JSON_OBJECT;
-      t = object[sc.depth] ? al_json_first_key(&sc, &tok) : al_json_first_element(&sc, &tok);
-    } else if (t == AL_JSON_KEY) {
-      t = al_json_value(&sc, &tok);
-    } else if (sc.depth == 0) {
-      t = al_json_end(&sc, &tok);
-      if (t == AL_JSON_END) break;
-    } else {
-      t = object[sc.depth] ? al_json_next_key(&sc, &tok) : al_json_next_element(&sc, &tok);
-    }
-  }
-  /* the reference: al_json_next, token by token, offsets included */
-  al_json_scanner_init(&ref, data, size);
-  for (size_t i = 0; i < types.len; i += sizeof rec) {
-    memcpy(&rec, types.p + i, sizeof rec);
-    rt = al_json_next(&ref, &rtok);
-    REQUIRE(rt == rec.t && rtok.offset == rec.offset);
-  }
-  rt = al_json_next(&ref, &rtok);
-  if (t == AL_JSON_ERROR && strncmp(sc.err, "expected ':' after an object key", 32) == 0) {
-    REQUIRE(rt == AL_JSON_KEY);
-    rt = al_json_next(&ref, &rtok);
-  }
-  REQUIRE(rt == t);
-  if (t == AL_JSON_ERROR) {
-    REQUIRE(ref.err_offset == sc.err_offset);
-    REQUIRE(strcmp(ref.err, sc.err) == 0);
-  }
-  free(types.p);
-}
-
 /* The batch scanner (al_json_scan, as core.json_decode takes a document) gives
  * al_json_next's tokens: the same types at the same offsets, keys (riding on the
  * next item) and strings (raw bytes, escapes, decoded length) and numbers (bit for
@@ -364,7 +310,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   long n1, n2;
   double d;
 
-  descend(s, size);
   {
     char *copy = malloc(size + 1); /* the input and the NUL after it (al_json_scan's
                                      * promise), no more: ASan sees a read past them */

@@ -50,27 +50,46 @@ static int digits(const char *s, size_t count, int *out) {
 /* s[i] as a digit's value, > 9 for any other byte (unsigned: below '0' wraps high) */
 #define DIGIT(s, i) ((unsigned)(unsigned char)(s)[i] - (unsigned)'0')
 
-/* Shared by dates and datetimes: the first ten bytes as a calendar day. The eight digits
- * are read straight, without a loop per field: each date of a call is parsed here. */
-static int parse_day(const char *s, size_t n, al_date *out, const char *field, const char *shape, al_error *err) {
-  char q[AL_QUOTE_CAP];
-  al_date d;
+/* The first ten bytes as a calendar day, read straight (eight digits without a loop per
+ * field: each date of a call is read here): 0, or what is wrong, SHAPE_BAD (not
+ * YYYY-MM-DD), MONTH_BAD or DAY_BAD (y, m, d set). The one rule for al_date_ms and
+ * parse_day, which says why. */
+enum { DAY_OK, SHAPE_BAD, MONTH_BAD, DAY_BAD };
+static int read_day(const char *s, size_t n, unsigned *y, unsigned *m, unsigned *d) {
   if (n < 10 || s[4] != '-' || s[7] != '-' || DIGIT(s, 0) > 9 || DIGIT(s, 1) > 9 || DIGIT(s, 2) > 9 ||
       DIGIT(s, 3) > 9 || DIGIT(s, 5) > 9 || DIGIT(s, 6) > 9 || DIGIT(s, 8) > 9 || DIGIT(s, 9) > 9)
-    return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%s\"", field, shape, al_quote(s, n, q));
-  d.year = (int)(DIGIT(s, 0) * 1000 + DIGIT(s, 1) * 100 + DIGIT(s, 2) * 10 + DIGIT(s, 3));
-  d.month = (int)(DIGIT(s, 5) * 10 + DIGIT(s, 6));
-  d.day = (int)(DIGIT(s, 8) * 10 + DIGIT(s, 9));
-  if (d.month < 1 || d.month > 12)
-    return al_fail(err, AL_ERR_VALIDATION, field, "%s: month %02d does not exist in \"%.10s\"", field, d.month, s);
-  if (d.day < 1 || d.day > al_days_in_month(d.year, d.month)) {
-    if (d.month == 2 && d.day == 29)
-      return al_fail(err, AL_ERR_VALIDATION, field, "%s: %.10s does not exist (%04d is not a leap year)", field, s,
-                     d.year);
-    return al_fail(err, AL_ERR_VALIDATION, field, "%s: %.10s does not exist (month %02d has %d days)", field, s,
-                   d.month, al_days_in_month(d.year, d.month));
+    return SHAPE_BAD;
+  *y = DIGIT(s, 0) * 1000 + DIGIT(s, 1) * 100 + DIGIT(s, 2) * 10 + DIGIT(s, 3);
+  *m = DIGIT(s, 5) * 10 + DIGIT(s, 6);
+  *d = DIGIT(s, 8) * 10 + DIGIT(s, 9);
+  if (*m < 1 || *m > 12) return MONTH_BAD;
+  if (*d < 1 || *d > (unsigned)al_days_in_month((int)*y, (int)*m)) return DAY_BAD;
+  return DAY_OK;
+}
+
+/* Shared by dates and datetimes: the first ten bytes as a calendar day, or the error
+ * that says what is wrong with them. */
+static int parse_day(const char *s, size_t n, al_date *out, const char *field, const char *shape, al_error *err) {
+  char q[AL_QUOTE_CAP];
+  unsigned y = 0, m = 0, d = 0;
+  switch (read_day(s, n, &y, &m, &d)) {
+    case SHAPE_BAD:
+      return al_fail(err, AL_ERR_VALIDATION, field, "%s must be %s, got \"%s\"", field, shape, al_quote(s, n, q));
+    case MONTH_BAD:
+      return al_fail(err, AL_ERR_VALIDATION, field, "%s: month %02u does not exist in \"%.10s\"", field, m, s);
+    case DAY_BAD:
+      if (m == 2 && d == 29)
+        return al_fail(err, AL_ERR_VALIDATION, field, "%s: %.10s does not exist (%04u is not a leap year)", field, s,
+                       y);
+      return al_fail(err, AL_ERR_VALIDATION, field, "%s: %.10s does not exist (month %02u has %d days)", field, s, m,
+                     al_days_in_month((int)y, (int)m));
+    default: break;
   }
-  if (out) *out = d;
+  if (out) {
+    out->year = (int)y;
+    out->month = (int)m;
+    out->day = (int)d;
+  }
   return 0;
 }
 
@@ -93,13 +112,7 @@ static int check_pair(int has_a, int has_b, const char *a, const char *b, al_err
 
 int al_date_ms(const char *s, size_t n, int64_t *ms) {
   unsigned y, m, d;
-  if (n != 10 || s[4] != '-' || s[7] != '-' || DIGIT(s, 0) > 9 || DIGIT(s, 1) > 9 || DIGIT(s, 2) > 9 ||
-      DIGIT(s, 3) > 9 || DIGIT(s, 5) > 9 || DIGIT(s, 6) > 9 || DIGIT(s, 8) > 9 || DIGIT(s, 9) > 9)
-    return -1;
-  y = DIGIT(s, 0) * 1000 + DIGIT(s, 1) * 100 + DIGIT(s, 2) * 10 + DIGIT(s, 3);
-  m = DIGIT(s, 5) * 10 + DIGIT(s, 6);
-  d = DIGIT(s, 8) * 10 + DIGIT(s, 9);
-  if (m < 1 || m > 12 || d < 1 || d > (unsigned)al_days_in_month((int)y, (int)m)) return -1;
+  if (n != 10 || read_day(s, n, &y, &m, &d) != DAY_OK) return -1;
   *ms = days_unsigned(y, m, (int)d) * 86400000;
   return 0;
 }

@@ -86,26 +86,6 @@ void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n);
  * why and where (never more than ~20 bytes of the input are quoted). */
 al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok);
 
-/* The same grammar for a caller that tracks where it is (a recursive-descent
- * decoder): each entry point scans what may stand at that place, with the messages
- * and offsets al_json_next gives there, and returns its type (tok->type is not set).
- * - al_json_value: a value, where one must stand: the document's (first call) or an
- *   object member's (after its KEY);
- * - al_json_first_key (after OBJECT) and al_json_next_key (after a member's value):
- *   KEY, with the ':' after it consumed (a missing ':' is an error here, where
- *   al_json_next returns the key first), or OBJECT_END;
- * - al_json_first_element (after ARRAY) and al_json_next_element (after an
- *   element): a value, or ARRAY_END;
- * - al_json_end (after the document's value): END.
- * Calling one where the grammar is elsewhere, or after an ERROR, is undefined;
- * do not mix them with al_json_next on one scanner. */
-al_json_type al_json_value(al_json_scanner *sc, al_json_token *tok);
-al_json_type al_json_first_key(al_json_scanner *sc, al_json_token *tok);
-al_json_type al_json_next_key(al_json_scanner *sc, al_json_token *tok);
-al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok);
-al_json_type al_json_next_element(al_json_scanner *sc, al_json_token *tok);
-al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok);
-
 /* Batch scanning, for a decoder that builds values from a stream of tokens: one
  * call scans on until cap items are filled (or nearly: one may stay free), the
  * document ends or an error stops it, and returns how many items it wrote. Items

@@ -526,9 +526,9 @@ static al_json_type scan_value(al_json_scanner *sc, al_json_token *tok, const ch
 }
 
 /* A key at pos (where its '"' should be) and the ':' after it, which is consumed.
- * Without the ':', a strict caller gets the error now; al_json_next gets the key,
- * and the error at its next call (state ST_COLON), as a pass per separator would. */
-static HOT al_json_type scan_key(al_json_scanner *sc, al_json_token *tok, size_t pos, const char *what, int strict) {
+ * Without the ':', al_json_next gets the key, and the error at its next call (state
+ * ST_COLON), as a pass per separator would. */
+static HOT al_json_type scan_key(al_json_scanner *sc, al_json_token *tok, size_t pos, const char *what) {
   const unsigned char *s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
   if (pos >= n || s[pos] != '"') return expected(sc, pos, what);
@@ -540,41 +540,36 @@ static HOT al_json_type scan_key(al_json_scanner *sc, al_json_token *tok, size_t
     return AL_JSON_KEY;
   }
   sc->pos = pos;
-  if (strict) return expected(sc, pos, "':' after an object key");
   sc->state = ST_COLON;
   return AL_JSON_KEY;
 }
 
-static HOT al_json_type first_key(al_json_scanner *sc, al_json_token *tok, int strict) {
+static HOT al_json_type first_key(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   size_t pos = skip_ws_to(s, sc->pos, sc->n, '"');
   if (pos < sc->n && s[pos] == '}') return close_at(sc, tok, pos, AL_JSON_OBJECT_END);
-  return scan_key(sc, tok, pos, "a string key or '}'", strict);
+  return scan_key(sc, tok, pos, "a string key or '}'");
 }
 
-static HOT al_json_type next_key(al_json_scanner *sc, al_json_token *tok, int strict) {
+static HOT al_json_type next_key(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
   size_t pos = skip_ws_to(s, sc->pos, n, ',');
   if (pos < n) {
-    if (s[pos] == ',') return scan_key(sc, tok, skip_ws_to(s, pos + 1, n, '"'), "a string key after ','", strict);
+    if (s[pos] == ',') return scan_key(sc, tok, skip_ws_to(s, pos + 1, n, '"'), "a string key after ','");
     if (s[pos] == '}') return close_at(sc, tok, pos, AL_JSON_OBJECT_END);
   }
   return expected(sc, pos, "',' or '}' after an object member");
 }
 
-al_json_type al_json_value(al_json_scanner *sc, al_json_token *tok) {
+static al_json_type place_value(al_json_scanner *sc, al_json_token *tok) {
   size_t pos = skip_ws((const unsigned char *)sc->s, sc->pos, sc->n);
   sc->pos = pos;
   if (pos >= sc->n && sc->depth == 0) return fail(sc, pos, "empty input (expected a JSON value)");
   return scan_value(sc, tok, "a value");
 }
 
-al_json_type al_json_first_key(al_json_scanner *sc, al_json_token *tok) { return first_key(sc, tok, 1); }
-
-al_json_type al_json_next_key(al_json_scanner *sc, al_json_token *tok) { return next_key(sc, tok, 1); }
-
-al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok) {
+static al_json_type first_element(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   size_t pos = skip_ws(s, sc->pos, sc->n);
   if (pos < sc->n && s[pos] == ']') return close_at(sc, tok, pos, AL_JSON_ARRAY_END);
@@ -582,7 +577,7 @@ al_json_type al_json_first_element(al_json_scanner *sc, al_json_token *tok) {
   return scan_value(sc, tok, "a value or ']'");
 }
 
-al_json_type al_json_next_element(al_json_scanner *sc, al_json_token *tok) {
+static al_json_type next_element(al_json_scanner *sc, al_json_token *tok) {
   const unsigned char *s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
   size_t pos = skip_ws_to(s, sc->pos, n, ',');
@@ -596,7 +591,7 @@ al_json_type al_json_next_element(al_json_scanner *sc, al_json_token *tok) {
   return expected(sc, pos, "',' or ']' after an array element");
 }
 
-al_json_type al_json_end(al_json_scanner *sc, al_json_token *tok) {
+static al_json_type document_end(al_json_scanner *sc, al_json_token *tok) {
   size_t pos = skip_ws((const unsigned char *)sc->s, sc->pos, sc->n);
   sc->pos = pos;
   if (pos >= sc->n) {
@@ -932,19 +927,19 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok) {
   size_t pos;
   tok->type = AL_JSON_ERROR;
   switch (sc->state) {
-    case ST_VALUE: t = al_json_value(sc, tok); break;
-    case ST_VALUE_OR_END: t = al_json_first_element(sc, tok); break;
-    case ST_KEY_OR_END: t = first_key(sc, tok, 0); break;
+    case ST_VALUE: t = place_value(sc, tok); break;
+    case ST_VALUE_OR_END: t = first_element(sc, tok); break;
+    case ST_KEY_OR_END: t = first_key(sc, tok); break;
     case ST_COLON:
       pos = skip_ws((const unsigned char *)sc->s, sc->pos, sc->n);
       if (pos >= sc->n || sc->s[pos] != ':') return expected(sc, pos, "':' after an object key");
       sc->pos = pos + 1;
-      t = al_json_value(sc, tok);
+      t = place_value(sc, tok);
       break;
     case ST_COMMA_OR_END:
-      t = al_json_container(sc) == AL_JSON_OBJECT ? next_key(sc, tok, 0) : al_json_next_element(sc, tok);
+      t = al_json_container(sc) == AL_JSON_OBJECT ? next_key(sc, tok) : next_element(sc, tok);
       break;
-    case ST_DONE: t = al_json_end(sc, tok); break;
+    case ST_DONE: t = document_end(sc, tok); break;
     default: return AL_JSON_ERROR;
   }
   switch (t) {

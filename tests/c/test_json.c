@@ -156,73 +156,39 @@ static void test_structure(void) {
   CHECK(strstr(errmsg, "q") == NULL);
 }
 
-/* The same walk through the decoder's entry points (al_json_value, al_json_first_key,
- * ...), which know where they are: the same shape, errors and offsets. */
-static const char *descend(const char *s) {
-  static unsigned char object[AL_JSON_MAX_DEPTH + 1];
-  static const char map[] = "{}[]ksidtfn";
-  al_json_scanner sc;
-  al_json_token tok;
-  al_json_type t;
-  size_t k = 0;
-  al_json_scanner_init(&sc, s, strlen(s));
-  errmsg[0] = '\0';
-  err_off = (size_t)-1;
-  t = al_json_value(&sc, &tok);
-  while (k < sizeof shape - 2) {
-    if (t == AL_JSON_ERROR) {
-      shape[k++] = '!';
-      snprintf(errmsg, sizeof errmsg, "%s", sc.err);
-      err_off = sc.err_offset;
-      break;
-    }
-    shape[k++] = map[t - 1];
-    if (t == AL_JSON_OBJECT || t == AL_JSON_ARRAY) {
-      object[sc.depth] = t == AL_JSON_OBJECT;
-      t = object[sc.depth] ? al_json_first_key(&sc, &tok) : al_json_first_element(&sc, &tok);
-    } else if (t == AL_JSON_KEY) {
-      t = al_json_value(&sc, &tok);
-    } else if (sc.depth == 0) {
-      if ((t = al_json_end(&sc, &tok)) == AL_JSON_END) break;
-    } else {
-      t = object[sc.depth] ? al_json_next_key(&sc, &tok) : al_json_next_element(&sc, &tok);
-    }
-  }
-  shape[k] = '\0';
-  return shape;
-}
-
-static void test_descent(void) {
-  CHECK_STR(descend("{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}"), "{k[idstfn]k{}}");
-  CHECK_STR(descend(" [ { } , [ ] ] "), "[{}[]]");
-  CHECK_STR(descend("\"top\""), "s");
-  CHECK_STR(descend(" \n"), "!");
+/* What each place of the grammar says when it finds something else (al_json_next;
+ * the batch scanner is compared with it in test_batches). */
+static void test_place_errors(void) {
+  CHECK_STR(scan("{\"a\":[1,2.5,\"x\",true,false,null],\"b\":{}}"), "{k[idstfn]k{}}");
+  CHECK_STR(scan(" [ { } , [ ] ] "), "[{}[]]");
+  CHECK_STR(scan("\"top\""), "s");
+  CHECK_STR(scan(" \n"), "!");
   CHECK_CONTAINS(errmsg, "empty input (expected a JSON value)");
   CHECK(err_off == 2);
-  CHECK_STR(descend("{} x"), "{}!");
+  CHECK_STR(scan("{} x"), "{}!");
   CHECK(err_off == 3);
   CHECK_CONTAINS(errmsg, "expected end of input after the JSON value, found 'x'");
-  /* a missing ':' is reported before the key is handed out */
-  CHECK_STR(descend("{\"a\" 1}"), "{!");
+  /* a missing ':' is reported after the key is handed out */
+  CHECK_STR(scan("{\"a\" 1}"), "{k!");
   CHECK_STR(errmsg, "expected ':' after an object key, found '1'");
   CHECK(err_off == 5);
-  CHECK_STR(descend("{\"a\":1,\"b\""), "{ki!");
+  CHECK_STR(scan("{\"a\":1,\"b\""), "{kik!");
   CHECK_STR(errmsg, "expected ':' after an object key, found end of input");
   CHECK(err_off == 10);
-  CHECK_STR(descend("{\"a\":1,}"), "{ki!");
+  CHECK_STR(scan("{\"a\":1,}"), "{ki!");
   CHECK_STR(errmsg, "expected a string key after ',', found '}'");
   CHECK(err_off == 7);
-  CHECK_STR(descend("{bad"), "{!");
+  CHECK_STR(scan("{bad"), "{!");
   CHECK_STR(errmsg, "expected a string key or '}', found 'bad'");
-  CHECK_STR(descend("{\"a\":1]"), "{ki!");
+  CHECK_STR(scan("{\"a\":1]"), "{ki!");
   CHECK_STR(errmsg, "expected ',' or '}' after an object member, found ']'");
-  CHECK_STR(descend("[1,]"), "[i!");
+  CHECK_STR(scan("[1,]"), "[i!");
   CHECK_STR(errmsg, "expected a value, found ']'");
-  CHECK_STR(descend("[}"), "[!");
+  CHECK_STR(scan("[}"), "[!");
   CHECK_STR(errmsg, "expected a value or ']', found '}'");
-  CHECK_STR(descend("[1 2]"), "[i!");
+  CHECK_STR(scan("[1 2]"), "[i!");
   CHECK_STR(errmsg, "expected ',' or ']' after an array element, found '2'");
-  CHECK_STR(descend("{\"a\":"), "{k!");
+  CHECK_STR(scan("{\"a\":"), "{k!");
   CHECK_STR(errmsg, "expected a value, found end of input");
 
 }
@@ -754,7 +720,7 @@ static void test_format(void) {
 
 int main(void) {
   test_structure();
-  test_descent();
+  test_place_errors();
   test_batches();
   test_depth();
   test_strings();
