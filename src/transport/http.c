@@ -86,7 +86,7 @@ typedef struct {
   char method[33];
   char *url;               /* the URL as last set, NULL before */
   size_t url_cap;
-  CURLU *uh;               /* that URL parsed, set as CURLOPT_CURLU (see url_set); NULL before */
+  CURLU *uh;               /* that URL parsed, set as CURLOPT_CURLU (see url_parse); NULL before */
   long timeout_ms;         /* CURLOPT_TIMEOUT_MS as last set */
   struct curl_slist *hdrs; /* CURLOPT_HTTPHEADER as last set */
   char *hsrc;              /* the request headers it was built from (see headers_fit) */
@@ -1125,7 +1125,7 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, in
  * parseurlandfillconn in libcurl's url.c): 1, or 0 when it cannot be (out of memory,
  * or a URL libcurl refuses: CURLOPT_URL then, and libcurl's own error).
  * Why: with CURLOPT_URL, libcurl parses the URL and formats it back on every transfer
- * (about 13k instructions, a third of them per character through its printf); with
+ * (libcurl 7.88: about 17k instructions, 6k the parse, 11k its printf, per character); with
  * CURLOPT_CURLU it copies the parsed parts (curl_url_dup), and with CURLOPT_URL set to
  * NULL it formats the URL (state.url: CURLINFO_EFFECTIVE_URL, a retry on a closed
  * connection) only on the first transfer after the URL changed (Curl_pretransfer). */
