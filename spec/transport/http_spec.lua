@@ -260,6 +260,46 @@ describe("core.http transport", function()
       assert.equal("ok", res.body)
     end)
 
+    -- the binding keeps the header strings of a transport's last response and hands the
+    -- next response those that are equal (src/lua/http.c, push_headers)
+    it("returns each response's own headers when names, values, order and count change", function()
+      local function escape(s)
+        return (s:gsub("[^%w]", function(c) return ("%%%02X"):format(c:byte()) end))
+      end
+      local function get(fields)
+        local block, want = {}, { ["content-length"] = "2", connection = "close" }
+        for _, f in ipairs(fields) do
+          block[#block + 1] = f[1] .. ": " .. f[2] .. "\r\n"
+          want[f[1]:lower()] = f[2]
+        end
+        local res = assert(http:request({ url = srv.url .. "/given-headers?h=" .. escape(table.concat(block)) }))
+        assert.same(want, res.headers)
+        assert.equal("ok", res.body)
+      end
+      local long, longer = ("v"):rep(300), ("v"):rep(299) .. "w" -- longer than what is kept
+      local many, other = {}, {}
+      for i = 1, 40 do -- more fields than are kept
+        many[i] = { "h" .. i, "v" .. i }
+        other[i] = { "h" .. i, "w" .. i }
+      end
+      for _, fields in ipairs({
+        { { "X-A", "1" }, { "X-B", "22" } },
+        { { "X-A", "1" }, { "X-B", "22" } }, -- the same again
+        { { "X-A", "2" }, { "X-B", "22" } }, -- a value changed, its length kept
+        { { "X-A", "2" }, { "X-B", "2" } }, -- a value cut to a prefix of itself
+        { { "X-A", "2" }, { "X-B", "22" } }, -- and grown back
+        { { "X-B", "22" }, { "X-A", "2" } }, -- the order
+        { { "X-A", "22" }, { "X-B", "2" } }, -- values swapped between the names
+        { { "X-A", long } }, { { "X-A", long } }, { { "X-A", longer } }, { { "X-A", "1" } },
+        many, many, other, many,
+        { { "X-A", "" }, { "X-B", "" } },
+        {},
+        { { "X-A", "1" }, { "X-B", "22" } },
+      }) do
+        get(fields)
+      end
+    end)
+
     it("asks for compression and decodes gzip", function()
       local res = assert(http:request({ url = srv.url .. "/gzip?n=20000" }))
       assert.equal("gzip", res.headers["content-encoding"])

@@ -23,6 +23,7 @@
 --   /paging/forever/...  a SaaS list page that always says hasMore: new items per page/offset
 --   /paging/same/...     the same page (same items, hasMore) whatever the page/offset asked
 --   /http09              an HTTP/0.9 answer: the body alone, no status line, then close
+--   /given-headers?h=H   a 200 with the header lines H (URL-encoded "Name: value\r\n"...), then close
 --   /many-headers?n=N    a 200 with N header lines of distinct names ("h1: v" ...), then close
 --   /raw-headers         a 100 Continue, then a 200 whose header lines repeat names out of
 --                        order, fold a line and leave a value empty, then close
@@ -205,6 +206,14 @@ http {
         sock:send("HTTP/1.1 100 Continue\r\nX-Early: dropped\r\n\r\n"
           .. "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
           .. "X-A: 1\r\nX-B: 2\r\nx-a: 3\r\n  folded \r\nX-Empty:\r\nX-B:  4 \r\n\r\nok")
+        ngx.exit(444)
+      }
+    }
+    location = /given-headers {
+      content_by_lua_block {
+        local sock = ngx.req.socket(true)
+        sock:send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
+          .. ngx.unescape_uri(ngx.var.arg_h or "") .. "\r\nok")
         ngx.exit(444)
       }
     }

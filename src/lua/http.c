@@ -23,6 +23,8 @@
  * and any number of times. No Lua code ever runs while libcurl is working.
  */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/text.h"
@@ -39,6 +41,13 @@
 #define GUARD_MT "alephant.HttpResponse" /* frees a C response if a push raises */
 #define BATCH_GUARD_MT "alephant.HttpBatch" /* frees a batch's C responses if a push raises */
 
+/* Header names and values of a transport's last response, kept as Lua strings (see
+ * push_headers): the first HCACHE_FIELDS fields, each string at most HCACHE_BYTES. */
+#define HCACHE_FIELDS 32
+#define HCACHE_BYTES 128
+#define HCACHE_SLOTS (2 * HCACHE_FIELDS) /* slot 2i: the name of field i, 2i + 1 its value */
+#define HCACHE_UNKNOWN UINT32_MAX
+
 typedef struct {
   al_http *h;
   /* The response that l_http_request is turning into Lua values. It lives here, not in
@@ -48,6 +57,12 @@ typedef struct {
    * doing it) sends such a call down the guard path. */
   al_http_response res;
   lua_State *pushing;
+  /* push_headers: a registry reference to the table of kept strings (slot j at j + 1),
+   * or LUA_NOREF; their bytes (slot j at kept + j * HCACHE_BYTES, kept_len[j] bytes,
+   * HCACHE_UNKNOWN: not known), NULL before the first response with headers */
+  int hcache;
+  char *kept;
+  uint32_t kept_len[HCACHE_SLOTS];
 } http_box;
 
 typedef struct {
@@ -224,6 +239,7 @@ static int l_http_new(lua_State *L) {
    * al_http_new and storing its pointer. */
   box = lua_newuserdata(L, sizeof *box);
   memset(box, 0, sizeof *box);
+  box->hcache = LUA_NOREF;
   luaL_getmetatable(L, HTTP_MT);
   lua_setmetatable(L, -2);
   box->h = al_http_new(&o, &err);
@@ -252,6 +268,9 @@ static int l_http_gc(lua_State *L) {
   http_box *box = check_http(L);
   al_http_response_free(&box->res);
   box->pushing = NULL;
+  drop_anchor(L, &box->hcache);
+  free(box->kept);
+  box->kept = NULL;
   return l_http_close(L);
 }
 
@@ -355,7 +374,7 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
   return 0;
 }
 
-static void push_response(lua_State *L, const al_http_response *res);
+static void push_response(lua_State *L, const al_http_response *res, http_box *box);
 
 static int l_http_request(lua_State *L);
 
@@ -395,7 +414,7 @@ static int l_http_request(lua_State *L) {
     rc = al_http_perform(box->h, &req, res, &err); /* res stays empty on failure */
     if (rc) return push_failure(L, &err);
     box->pushing = L;
-    push_response(L, res);
+    push_response(L, res, box);
     box->pushing = NULL;
     /* its buffers serve the next request; box->h is re-read, as a finalizer run while
      * pushing may have closed the transport */
@@ -410,17 +429,80 @@ static int l_http_request(lua_State *L) {
   if (box->h == NULL) return push_closed(L, "transport"); /* by a finalizer lua_newuserdata ran */
   rc = al_http_perform(box->h, &req, res, &err);
   if (rc) return push_failure(L, &err);
-  push_response(L, res);
+  push_response(L, res, NULL);
   /* now, not at the next GC (bodies can be large): its buffers serve the next request;
    * box->h is re-read, as a finalizer run while pushing may have closed the transport */
   al_http_response_recycle(box->h, res);
   return 1;
 }
 
-/* The response as a table: status, headers (lower-case names), body, new_connections,
- * local_port. */
-static void push_response(lua_State *L, const al_http_response *res) {
+/* Pushes slot j's string s: the kept one when it has the same bytes, else a new one,
+ * kept in its place (when not longer than HCACHE_BYTES). The slot is marked unknown
+ * before its string changes, so a raise (out of memory) leaves the kept bytes right. */
+static void push_slot(lua_State *L, http_box *box, int c, size_t j, const char *s, size_t len) {
+  char *k = box->kept + j * HCACHE_BYTES;
+  if (box->kept_len[j] == len && memcmp(k, s, len) == 0) {
+    lua_rawgeti(L, c, (lua_Integer)j + 1);
+    return;
+  }
+  box->kept_len[j] = HCACHE_UNKNOWN;
+  lua_pushlstring(L, s, len);
+  if (len > HCACHE_BYTES) return;
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, c, (lua_Integer)j + 1);
+  memcpy(k, s, len);
+  box->kept_len[j] = (uint32_t)len;
+}
+
+/* The headers as a table (lower-case names). box (NULL: none) keeps their strings for
+ * the next response: a server sends the same names, and mostly the same values, every
+ * time, and a field equal to the kept one (compared in C) is pushed from the kept table
+ * (lua_rawgeti) instead of being made again (hashed, interned, allocated, collected). A
+ * string is a value in Lua: nothing can tell a kept one from a new one.
+ * Only the steady path of l_http_request passes box, while box->pushing is set: a
+ * finalizer that re-enters the transport then takes the guard path (box NULL), so no
+ * other push changes the kept strings under this one. */
+static void push_headers(lua_State *L, const al_http_field *f, size_t n, http_box *box) {
   size_t i;
+  int c;
+  lua_createtable(L, 0, (int)n);
+  if (box != NULL && n > 0 && box->kept == NULL) {
+    box->kept = malloc((size_t)HCACHE_SLOTS * HCACHE_BYTES);
+    memset(box->kept_len, 0xff, sizeof box->kept_len); /* HCACHE_UNKNOWN */
+  }
+  if (box == NULL || n == 0 || box->kept == NULL) {
+    for (i = 0; i < n; i++) {
+      lua_pushlstring(L, f[i].name, f[i].name_len);
+      lua_pushlstring(L, f[i].value, f[i].value_len);
+      lua_rawset(L, -3);
+    }
+    return;
+  }
+  if (box->hcache == LUA_NOREF) {
+    memset(box->kept_len, 0xff, sizeof box->kept_len); /* the table is empty */
+    lua_createtable(L, HCACHE_SLOTS, 0);
+    lua_pushvalue(L, -1);
+    box->hcache = luaL_ref(L, LUA_REGISTRYINDEX);
+  } else {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, box->hcache);
+  }
+  c = lua_gettop(L);
+  for (i = 0; i < n; i++) {
+    if (i < HCACHE_FIELDS) {
+      push_slot(L, box, c, 2 * i, f[i].name, f[i].name_len);
+      push_slot(L, box, c, 2 * i + 1, f[i].value, f[i].value_len);
+    } else {
+      lua_pushlstring(L, f[i].name, f[i].name_len);
+      lua_pushlstring(L, f[i].value, f[i].value_len);
+    }
+    lua_rawset(L, c - 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* The response as a table: status, headers (lower-case names), body, new_connections,
+ * local_port. box: see push_headers. */
+static void push_response(lua_State *L, const al_http_response *res, http_box *box) {
   lua_createtable(L, 0, 5);
   lua_pushinteger(L, (lua_Integer)res->status);
   lua_setfield(L, -2, "status");
@@ -428,12 +510,7 @@ static void push_response(lua_State *L, const al_http_response *res) {
   lua_setfield(L, -2, "new_connections");
   lua_pushinteger(L, (lua_Integer)res->local_port);
   lua_setfield(L, -2, "local_port");
-  lua_createtable(L, 0, (int)res->nheaders);
-  for (i = 0; i < res->nheaders; i++) {
-    lua_pushlstring(L, res->headers[i].name, res->headers[i].name_len);
-    lua_pushlstring(L, res->headers[i].value, res->headers[i].value_len);
-    lua_rawset(L, -3);
-  }
+  push_headers(L, res->headers, res->nheaders, box);
   lua_setfield(L, -2, "headers");
   lua_pushlstring(L, res->body ? res->body : "", res->body_len);
   lua_setfield(L, -2, "body");
@@ -534,7 +611,7 @@ static int l_http_request_many(lua_State *L) {
           push_failure(L, &errs[i]);
           lua_remove(L, -2);
         } else {
-          push_response(L, &g->res[k]);
+          push_response(L, &g->res[k], NULL);
         }
         al_http_response_free(&g->res[k]);
         k++;
@@ -681,7 +758,7 @@ static int l_pending_finish(lua_State *L) {
   hb = lua_touserdata(L, -1);            /* set with p: always the http box */
   luaL_unref(L, LUA_REGISTRYINDEX, ref); /* it stays on the stack while this runs */
   if (rc) return push_failure(L, &err);
-  push_response(L, &pb->res);
+  push_response(L, &pb->res, NULL);
   /* its buffers serve the transport's next request; hb->h is re-read, as a finalizer run
    * while pushing may have closed the transport */
   al_http_response_recycle(hb ? hb->h : NULL, &pb->res);

@@ -1,0 +1,137 @@
+/* The URL of one easy handle from one request to the next: the transport hands libcurl
+ * the URL parsed (CURLOPT_CURLU) and keeps it while the URL stays the same. Against a
+ * real loopback server (a forked process, one keep-alive connection at a time) that
+ * answers each request with "n=<its number on the connection>\n<request line>": every
+ * request must send its own path and query, as libcurl normalises them; a URL libcurl
+ * refuses must be refused with libcurl's own message and send nothing; and libcurl's
+ * retry on a kept-alive connection the server closed must resend the same URL (libcurl
+ * takes that URL from its state, which the CURLU path must keep right). */
+#define _GNU_SOURCE
+#include <stdlib.h>
+
+#include "check.h"
+#include "http.h"
+#include "loopback.h"
+
+static void serve_connection(int c) {
+  char buf[16384], out[1200], head[128];
+  size_t len = 0;
+  int n = 0;
+  for (;;) {
+    char *end, *eol;
+    size_t hlen;
+    int blen;
+    ssize_t r;
+    while ((end = memmem(buf, len, "\r\n\r\n", 4)) == NULL) {
+      if (len == sizeof buf) _exit(1);
+      r = read(c, buf + len, sizeof buf - len);
+      if (r <= 0) return;
+      len += (size_t)r;
+    }
+    hlen = (size_t)(end - buf) + 4;
+    n++;
+    /* a kept-alive connection the server closes as the request arrives: no answer */
+    if (n > 1 && strncmp(buf, "GET /drop", 9) == 0) return;
+    eol = memchr(buf, '\r', hlen);
+    blen = snprintf(out, sizeof out, "n=%d\n%.*s", n, (int)(eol - buf), buf);
+    if (blen < 0 || (size_t)blen >= sizeof out) _exit(1);
+    snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", blen);
+    if (write(c, head, strlen(head)) < 0 || write(c, out, (size_t)blen) < 0) _exit(1);
+    memmove(buf, buf + hlen, len - hlen);
+    len -= hlen;
+  }
+}
+
+/* one keep-alive connection at a time */
+static void serve(int ls) {
+  for (;;) {
+    int c = accept(ls, NULL, NULL);
+    if (c < 0) _exit(1);
+    serve_connection(c);
+    close(c);
+  }
+}
+
+static char base[64];
+static al_http *h;
+
+/* GETs base + path; the answer's body in body (NUL-terminated, "" on failure: err then
+ * holds why) and the new connections it made in *conns. Returns rc. */
+static int get(const char *path, char *body, size_t cap, long *conns, al_error *err) {
+  char url[256];
+  al_http_request req;
+  al_http_response res;
+  int rc;
+  snprintf(url, sizeof url, "%s%s", base, path);
+  memset(&req, 0, sizeof req);
+  req.url = url;
+  body[0] = '\0';
+  *conns = -1;
+  rc = al_http_perform(h, &req, &res, err);
+  if (rc == 0) {
+    size_t m = res.body_len < cap - 1 ? res.body_len : cap - 1;
+    memcpy(body, res.body, m);
+    body[m] = '\0';
+    *conns = res.new_connections;
+    al_http_response_free(&res);
+  }
+  return rc;
+}
+
+int main(void) {
+  pid_t server;
+  al_http_options o;
+  al_error err;
+  char body[2048];
+  long conns;
+
+  server = loopback_server(serve, base, sizeof base);
+  if (server < 0) return 1;
+  memset(&o, 0, sizeof o);
+  o.timeout_ms = 10000;
+  h = al_http_new(&o, &err);
+  CHECK(h != NULL);
+  if (h == NULL) return check_done("test_http_url");
+
+  /* 1. each request its own URL, as libcurl normalises it (dot segments, no fragment) */
+  CHECK(get("/a?x=1", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=1\nGET /a?x=1 HTTP/1.1");
+  CHECK(conns == 1);
+  CHECK(get("/a?x=1", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=2\nGET /a?x=1 HTTP/1.1");
+  CHECK(conns == 0);
+  CHECK(get("/b/./c/../d?y=2#frag", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=3\nGET /b/d?y=2 HTTP/1.1");
+  CHECK(get("/a?x=1", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=4\nGET /a?x=1 HTTP/1.1");
+  CHECK(get("", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=5\nGET / HTTP/1.1");
+
+  /* 2. a URL libcurl refuses (our checks let a space in the path pass): libcurl's own
+   * message, nothing sent, and the next request goes out with its own URL */
+  CHECK(get("/sp ace", body, sizeof body, &conns, &err) == -1);
+  CHECK(err.kind == AL_ERR_CONFIG);
+  CHECK_STR(err.field, "url");
+  CHECK_STR(err.message, "cannot send a request to 127.0.0.1: URL using bad/illegal format or missing URL");
+  CHECK(get("/a?x=2", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=6\nGET /a?x=2 HTTP/1.1");
+  CHECK(conns == 0);
+
+  /* 3. the server closes the kept-alive connection as the request arrives: libcurl
+   * retries on a new connection with the same URL; the next requests send their own */
+  CHECK(get("/drop?z=3", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=1\nGET /drop?z=3 HTTP/1.1");
+  CHECK(conns == 1);
+  CHECK(get("/a?x=3", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=2\nGET /a?x=3 HTTP/1.1");
+  CHECK(get("/drop?z=4", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=1\nGET /drop?z=4 HTTP/1.1");
+  CHECK(get("/drop?z=4", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=1\nGET /drop?z=4 HTTP/1.1");
+  CHECK(get("/a?x=3", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=2\nGET /a?x=3 HTTP/1.1");
+
+  al_http_free(h);
+  loopback_stop(server);
+  return check_done("test_http_url");
+}
