@@ -129,10 +129,63 @@ describe("core.json_decode", function()
         { ayb = 3, c = 4 }, { ayb = 3, c = 4 }, { axb = 5, c = 6 }, { axb = 5, c = 6 } },
         decode("[" .. ('{"axb":1,"c":2},'):rep(3) .. ('{"ayb":3,"c":4},'):rep(3)
           .. '{"axb":5,"c":6},{"axb":5,"c":6}]'))
+      -- an expected row's child takes the slot of a key the row had (the row's keys go
+      -- in before the child opens)
+      assert.same({ { axb = 1, c = 2, d = 3 }, { axb = 1, c = 2, d = 3 }, { axb = 1, c = 2, d = 3 },
+        { axb = 1, c = { ayb = 0 }, d = 3 }, { axb = 1, c = 2, d = 3 } },
+        decode("[" .. ('{"axb":1,"c":2,"d":3},'):rep(3) .. '{"axb":1,"c":{"ayb":0},"d":3},{"axb":1,"c":2,"d":3}]'))
       -- the parent's "axb" loses its slot to the rows' "ayb" before the parent closes
       assert.same({ { axb = { { ayb = 1, c = 2 }, { ayb = 1, c = 2 }, { ayb = 1, c = 2 } }, c = 7 },
         { axb = 0, c = 8 } },
         decode('[{"axb":[' .. ('{"ayb":1,"c":2},'):rep(2) .. '{"ayb":1,"c":2}],"c":7},{"axb":0,"c":8}]'))
+    end)
+
+    it("decode a row that differs from the rows before it in any way", function()
+      -- members: { key, JSON text, Lua value }; a row's JSON and its table from one list
+      local function row(members)
+        local parts, want = {}, {}
+        for i, m in ipairs(members) do
+          parts[i] = ('"%s":%s'):format(m[1], m[2])
+          want[m[1]] = m[3]
+        end
+        return "{" .. table.concat(parts, ",") .. "}", want
+      end
+      local base = { { "day", '"d"', "d" }, { "spend", "1.5", 1.5 }, { "calls", "3", 3 }, { "flag", "true", true } }
+      local function variant(f)
+        local m = {}
+        for i, x in ipairs(base) do m[i] = x end
+        f(m)
+        return m
+      end
+      local variants = {
+        variant(function(m) m[2] = { "calls", "7", 7 }; m[3] = { "spend", "2.5", 2.5 } end), -- keys swapped
+        variant(function(m) m[4] = nil end),                                                 -- one fewer
+        variant(function(m) m[5] = { "extra", "0", 0 } end),                                 -- one more
+        variant(function(m) table.remove(m, 1) end),                                         -- the first missing
+        variant(function(m) m[3] = { "calls", '{"n":[1,{"day":2}]}', { n = { 1, { day = 2 } } } } end), -- a child
+        variant(function(m) m[1] = { "day", '[]', {} } end),                                 -- a child first
+        variant(function(m) m[4] = { "flag", "null", nil } end),                               -- a null last
+        variant(function(m) m[2] = { "brand_new_key", "5", 5 } end),                         -- a new key
+        variant(function(m) m[2] = { "sp\\u0065nd", "6", 6 }; m[2].key = "spend" end),     -- an escaped key
+        variant(function(m) m[4] = { "day", '"again"', "again" } end),                       -- a duplicate
+        {},                                                                                  -- empty
+      }
+      for _, v in ipairs(variants) do
+        for _, prefix in ipairs({ 1, 3, 5 }) do -- base rows before the variant: learning, then expecting
+          local docs, want = {}, {}
+          for i = 1, prefix do docs[i], want[i] = row(base) end
+          local vj, vw = row(v)
+          if v[2] and v[2].key then vw = { day = "d", spend = 6, calls = 3, flag = true } end
+          if v[4] and v[4][1] == "day" then vw = { day = "again", spend = 1.5, calls = 3 } end
+          docs[#docs + 1], want[#want + 1] = vj, vw
+          docs[#docs + 1], want[#want + 1] = row(base) -- and the expected rows again after it
+          docs[#docs + 1], want[#want + 1] = row(base)
+          assert.same(want, decode("[" .. table.concat(docs, ",") .. "]"))
+          assert.same({ rows = want }, decode('{"rows":[' .. table.concat(docs, ",") .. "]}"))
+        end
+      end
+      local _, cache = debug.getupvalue(decode, 2)
+      if cache then assert.is_function(cache['day"spend"calls"flag']) end -- (each key its own slot)
     end)
 
     it("get at most 64 constructors per VM however many shapes come (LuaJIT)", function()

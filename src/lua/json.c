@@ -148,6 +148,9 @@ typedef struct {
 #ifdef SHAPES
   uint64_t sig;   /* objects: the key slots in order (shape.sig) */
   unsigned epoch; /* decoder.epoch when it opened */
+  int pred;       /* objects: the shape (index + 1) it is expected to have, or 0 */
+  int matched;    /* its keys that came as expected: not pushed (see predict) */
+  int last_shape; /* the shape (index + 1) of its last child object made by constructor */
 #endif
 } frame;
 
@@ -174,8 +177,8 @@ static void forget_slot(decoder *d, int h) {
 }
 
 /* Pushes the constructor of the object whose n keys are at fr->slot + 1, + 3, ... (a
- * Lua function taking the object's 2n stack slots, keys and values, and returning the
- * table), from the VM's cache (upvalue 2, by the keys joined with '"') or made now;
+ * Lua function taking the object's n values in that order and returning the table),
+ * from the VM's cache (upvalue 2, by the keys joined with '"') or made now;
  * returns 0 with nothing pushed when there is none (the cache is full, or a key would
  * not make safe source: slotted keys have no '"', '\\' or control byte, checked anyway). */
 static int push_constructor(decoder *d, const frame *fr, int n) {
@@ -206,7 +209,7 @@ static int push_constructor(decoder *d, const frame *fr, int n) {
   luaL_addstring(&b, "return function(");
   for (i = 0; i < n; i++) {
     char arg[16];
-    snprintf(arg, sizeof arg, "%s_,v%d", i ? "," : "", i);
+    snprintf(arg, sizeof arg, "%sv%d", i ? "," : "", i);
     luaL_addstring(&b, arg);
   }
   luaL_addstring(&b, ") return {");
@@ -248,15 +251,15 @@ static int push_constructor(decoder *d, const frame *fr, int n) {
   return 1;
 }
 
-/* The stack index of the constructor for the usual object closing in fr (n pairs
- * pending, keys from slots, all distinct), or 0: use the C API. A shape is known by its
+/* The shape, with its constructor, of the usual object closing in fr (n pairs
+ * pending, keys from slots, all distinct), or NULL: use the C API. A shape is known by its
  * slots in order, which name the same keys as long as no slot took another key: an
  * object during whose life a slot changed is not matched (nor remembered), and a change
  * forgets the shapes with that slot. A shape's constructor is looked for the second
  * time it closes in a document (once-only objects never pay for the look-up). */
-static int shape_constructor(decoder *d, const frame *fr, int n) {
+static shape *shape_constructor(decoder *d, const frame *fr, int n) {
   shape *s = d->shapes, *end = s + d->nshapes, *free_entry = NULL;
-  if (n < 2 || n > SHAPE_MAX_KEYS || fr->epoch != d->epoch) return 0;
+  if (n < 2 || n > SHAPE_MAX_KEYS || fr->epoch != d->epoch) return NULL;
   for (; s != end; s++) {
     if (s->n == n && s->sig == fr->sig) {
       if (!s->tried) {
@@ -266,12 +269,12 @@ static int shape_constructor(decoder *d, const frame *fr, int n) {
           lua_replace(d->L, s->fn);
         }
       }
-      return s->fn;
+      return s->fn ? s : NULL;
     }
     if (s->n == 0 && free_entry == NULL) free_entry = s;
   }
   if (free_entry == NULL) {
-    if (d->nshapes == SHAPES) return 0;
+    if (d->nshapes == SHAPES) return NULL;
     free_entry = &d->shapes[d->nshapes++];
   }
   free_entry->sig = fr->sig;
@@ -279,21 +282,67 @@ static int shape_constructor(decoder *d, const frame *fr, int n) {
   free_entry->n = n;
   free_entry->tried = 0;
   free_entry->fn = 0;
-  return 0;
+  return NULL;
+}
+
+/* The slot of a shape's key i. */
+static int slot_at(const shape *s, int i) {
+  return (int)(s->sig >> (5 * (s->n - 1 - i)) & 31u);
+}
+
+/* An object whose previous sibling object was made by a constructor is expected to have
+ * the same keys (the rows of a list): while its keys come as expected, only its values
+ * are pushed, and when it closes with all of them the constructor takes the values as
+ * they are. Anything else (another key, a new key, a child container, an early close)
+ * ends the expectation here: the keys matched so far go in under their values (from
+ * their slots: no slot can have changed, as the object is the innermost and had no new
+ * key). Returns the new top. */
+static int unpredict(decoder *d, frame *fr, int top) {
+  lua_State *L = d->L;
+  const shape *s = &d->shapes[fr->pred - 1];
+  int m = fr->matched, p = top - fr->slot, j, c;
+  fr->pred = 0;
+  if (m == 0) return top;
+  assert(p == m || p == m - 1); /* the last key's value may still be to come */
+  luaL_checkstack(L, 2 * m + 4, "JSON document");
+  for (j = 0; j < m; j++) {
+    lua_pushvalue(L, d->keys + slot_at(s, j));
+    if (j < p) lua_pushvalue(L, fr->slot + 1 + j);
+  }
+  c = p + m; /* the keys and values, above the values: moved down onto them */
+  for (j = 0; j < c; j++) {
+    lua_pushvalue(L, top + 1 + j);
+    lua_replace(L, fr->slot + 1 + j);
+  }
+  lua_settop(L, fr->slot + c);
+  return fr->slot + c;
 }
 #endif
 
 /* The key an item carries. Equal keys have the same slot, so an object whose keys
  * all have distinct slots has no duplicate key (fr->seen); any other object is marked
  * maybe_dup, and flush keeps its document order. */
-static void push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb) {
+static int push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb, int top) {
   lua_State *L = d->L;
   int h = it->key_slot;
+#ifdef SHAPES
+  if (fr->pred) {
+    const shape *s = &d->shapes[fr->pred - 1];
+    if (!it->key_new && h >= 0 && fr->matched < s->n && h == slot_at(s, fr->matched)) {
+      fr->seen |= 1u << h; /* the shape's slots are distinct */
+      fr->sig = fr->sig << 5 | (unsigned)h;
+      fr->matched++;
+      return top;
+    }
+    top = unpredict(d, fr, top);
+  }
+#endif
+  top++;
   if (h < 0) { /* escapes, or too long or empty for a slot */
     fr->maybe_dup = 1;
     if (it->key_decoded_len == it->key_len) lua_pushlstring(L, it->key, it->key_len);
     else push_escaped(L, it->key, it->key_len, it->key_decoded_len, sb);
-    return;
+    return top;
   }
   if (fr->seen & (1u << h)) fr->maybe_dup = 1;
   fr->seen |= 1u << h;
@@ -302,7 +351,7 @@ static void push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb)
 #endif
   if (!it->key_new) {
     lua_pushvalue(L, d->keys + h);
-    return;
+    return top;
   }
 #ifdef SHAPES
   forget_slot(d, h);
@@ -310,6 +359,7 @@ static void push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb)
   lua_pushlstring(L, it->key, it->key_len);
   lua_pushvalue(L, -1);
   lua_replace(L, d->keys + h);
+  return top;
 }
 
 /* Moves the pending values of frame fr (everything above its slot up to top, but an
@@ -320,6 +370,9 @@ static int flush(decoder *d, frame *fr, int top, int closing) {
   int object = fr->object;
   int pending = top - fr->slot, i;
   assert(top == lua_gettop(L));
+#ifdef SHAPES
+  assert(fr->pred == 0); /* never a predicted object: at most SHAPE_MAX_KEYS pending, no child */
+#endif
   if (object) {
     int pairs = pending / 2;
     if (!fr->created) {
@@ -399,6 +452,10 @@ static int l_decode(lua_State *L) {
   al_json_scanner_init(&sc, s, n);
   cur = d.f; /* the innermost open container's frame; f[0]: the top level */
   cur->object = 0; /* a null there is core.null */
+#ifdef SHAPES
+  cur->pred = 0;
+  cur->last_shape = 0;
+#endif
   /* The scanner checks the grammar and hands out the document's items in order, a
    * batch at a time; each item pushes at most two slots (a member's key and its
    * value; a closing pops), so room for a batch is checked once. lua_checkstack's
@@ -412,10 +469,7 @@ static int l_decode(lua_State *L) {
     }
     end = items + al_json_scan(&sc, items, BATCH);
     for (it = items; it != end; it++) {
-      if (it->key) { /* a member's key, before its value */
-        push_key(&d, cur, it, &sb);
-        top++;
-      }
+      if (it->key) top = push_key(&d, cur, it, &sb, top); /* a member's key, before its value */
       switch (it->type) {
         case AL_JSON_STRING:
           push_string(L, it, &sb);
@@ -436,6 +490,9 @@ static int l_decode(lua_State *L) {
           break;
         case AL_JSON_OBJECT:
         case AL_JSON_ARRAY:
+#ifdef SHAPES
+          if (cur->pred) top = unpredict(&d, cur, top);
+#endif
           /* the parent keeps few pending slots while the stack is deep */
           if (cur != d.f && (top - cur->slot > FLUSH || top > DEEP_STACK)) top = flush(&d, cur, top, 0);
           lua_pushnil(L); /* the placeholder */
@@ -449,17 +506,41 @@ static int l_decode(lua_State *L) {
 #ifdef SHAPES
           cur->sig = 0;
           cur->epoch = d.epoch;
+          cur->matched = 0;
+          cur->last_shape = 0;
+          cur->pred = cur->object ? cur[-1].last_shape : 0;
+          if (cur->pred && d.shapes[cur->pred - 1].n == 0) cur->pred = 0; /* forgotten since */
 #endif
           continue;
         case AL_JSON_OBJECT_END:
           if (!cur->created && !cur->maybe_dup) { /* the usual object: flush's first case, here */
             int i, pairs = (top - cur->slot) / 2;
 #ifdef SHAPES
-            int fn = shape_constructor(&d, cur, pairs);
-            if (fn) { /* the constructor takes the keys and values, its table takes the slot */
-              lua_pushvalue(L, fn);
+            const shape *sh;
+            if (cur->pred) {
+              sh = &d.shapes[cur->pred - 1];
+              if (cur->matched == sh->n) { /* every key as expected: the values wait in order */
+                lua_pushvalue(L, sh->fn);
+                lua_replace(L, cur->slot);
+                lua_call(L, sh->n, 1);
+                top = cur->slot;
+                cur--;
+                continue;
+              }
+              top = unpredict(&d, cur, top);
+              pairs = (top - cur->slot) / 2;
+            }
+            sh = shape_constructor(&d, cur, pairs);
+            cur[-1].last_shape = sh ? (int)(sh - d.shapes) + 1 : 0;
+            if (sh) { /* the values moved down over the keys, the constructor in the slot */
+              for (i = 0; i < pairs; i++) {
+                lua_pushvalue(L, cur->slot + 2 + 2 * i);
+                lua_replace(L, cur->slot + 1 + i);
+              }
+              lua_settop(L, cur->slot + pairs);
+              lua_pushvalue(L, sh->fn);
               lua_replace(L, cur->slot);
-              lua_call(L, 2 * pairs, 1);
+              lua_call(L, pairs, 1);
               top = cur->slot;
               cur--;
               continue;
