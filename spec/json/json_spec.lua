@@ -73,6 +73,150 @@ describe("core.json_decode", function()
     assert.same({ x = 2, c = { x = 1 } }, decode('{"x":1,"c":{"x":1},"x":2}'))
   end)
 
+  -- Under LuaJIT rows that share their keys are built by one generated constructor per
+  -- shape (src/lua/json.c, shape_constructor); these documents take that way from the
+  -- third such row on, and must give what the C-API way gives.
+  describe("rows that share their keys", function()
+    local function rows(n, row) -- a document of n copies of row, and what it decodes to
+      local parts = {}
+      for i = 1, n do parts[i] = row end
+      return "[" .. table.concat(parts, ",") .. "]"
+    end
+
+    it("decode to the same tables as any object (nulls absent, nested values, any key bytes)", function()
+      local t = decode(rows(5, '{"date":"2026-10-29","requests":2906,"cost":9.354414,"tokens":null,'
+        .. '"1":{"x":[1]},"é":true,"é2":false}'))
+      local _, cache = debug.getupvalue(decode, 2) -- LuaJIT: the constructors (a spec below)
+      if cache then assert.is_function(cache['date"requests"cost"tokens"1"é"é2']) end -- this way taken
+      assert.equal(5, #t)
+      for i = 1, 5 do
+        assert.same({ date = "2026-10-29", requests = 2906, cost = 9.354414, ["1"] = { x = { 1 } },
+          ["é"] = true, ["é2"] = false }, t[i])
+        assert.is_nil(t[i][1]) -- "1" stays a string key
+        local n = 0
+        for _ in pairs(t[i]) do n = n + 1 end
+        assert.equal(6, n) -- the null member is absent to pairs as well
+      end
+      -- values differ per row; 2, 12 and 13 keys; a one-key row; duplicate keys
+      local doc = {}
+      for i = 1, 6 do doc[i] = ('{"a":%d,"b":"%d"}'):format(i, -i) end
+      t = decode("[" .. table.concat(doc, ",") .. "]")
+      for i = 1, 6 do assert.same({ a = i, b = tostring(-i) }, t[i]) end
+      for _, n in ipairs({ 1, 12, 13 }) do -- keys "ka", "kb", ...: each its own key slot
+        local members, want = {}, {}
+        for k = 1, n do
+          members[k] = ('"k%s":%d'):format(string.char(96 + k), k)
+          want["k" .. string.char(96 + k)] = k
+        end
+        t = decode(rows(4, "{" .. table.concat(members, ",") .. "}"))
+        for i = 1, 4 do assert.same(want, t[i]) end
+      end
+      assert.same({ { a = 2, b = 1 }, { a = 2, b = 1 }, { a = 2, b = 1 } }, decode(rows(3, '{"a":1,"b":1,"a":2}')))
+      assert.same({ { ab = 2, c = 1 }, { ab = 2, c = 1 }, { ab = 2, c = 1 } },
+        decode(rows(3, '{"ab":1,"c":1,"a\\u0062":2}'))) -- an escaped key: no key slot
+      -- 13 keys, past what a shape's signature holds: "a0b" and "q0b" have key slots that
+      -- differ in the bit a 13th slot would push out ("kl" .. "kw": 12 other slots)
+      local tail = {}
+      for c = ("l"):byte(), ("w"):byte() do tail[#tail + 1] = ('"k%s":0'):format(string.char(c)) end
+      tail = "," .. table.concat(tail, ",") .. "}"
+      t = decode("[" .. rows(3, '{"a0b":1' .. tail):sub(2, -2) .. "," .. rows(3, '{"q0b":2' .. tail):sub(2, -2) .. "]")
+      for i = 1, 6 do assert.equal(i <= 3 and 1 or 2, i <= 3 and t[i].a0b or t[i].q0b) end
+    end)
+
+    it("keep each key when a key slot changes key between rows or during an object", function()
+      -- "axb" and "ayb" share a key slot (length, first and last byte)
+      assert.same({ { axb = 1, c = 2 }, { axb = 1, c = 2 }, { axb = 1, c = 2 }, { ayb = 3, c = 4 },
+        { ayb = 3, c = 4 }, { ayb = 3, c = 4 }, { axb = 5, c = 6 }, { axb = 5, c = 6 } },
+        decode("[" .. ('{"axb":1,"c":2},'):rep(3) .. ('{"ayb":3,"c":4},'):rep(3)
+          .. '{"axb":5,"c":6},{"axb":5,"c":6}]'))
+      -- an expected row's child takes the slot of a key the row had (the row's keys go
+      -- in before the child opens)
+      assert.same({ { axb = 1, c = 2, d = 3 }, { axb = 1, c = 2, d = 3 }, { axb = 1, c = 2, d = 3 },
+        { axb = 1, c = { ayb = 0 }, d = 3 }, { axb = 1, c = 2, d = 3 } },
+        decode("[" .. ('{"axb":1,"c":2,"d":3},'):rep(3) .. '{"axb":1,"c":{"ayb":0},"d":3},{"axb":1,"c":2,"d":3}]'))
+      -- the parent's "axb" loses its slot to the rows' "ayb" before the parent closes
+      assert.same({ { axb = { { ayb = 1, c = 2 }, { ayb = 1, c = 2 }, { ayb = 1, c = 2 } }, c = 7 },
+        { axb = 0, c = 8 } },
+        decode('[{"axb":[' .. ('{"ayb":1,"c":2},'):rep(2) .. '{"ayb":1,"c":2}],"c":7},{"axb":0,"c":8}]'))
+    end)
+
+    it("decode a row that differs from the rows before it in any way", function()
+      -- members: { key, JSON text, Lua value }; a row's JSON and its table from one list
+      local function row(members)
+        local parts, want = {}, {}
+        for i, m in ipairs(members) do
+          parts[i] = ('"%s":%s'):format(m[1], m[2])
+          want[m[1]] = m[3]
+        end
+        return "{" .. table.concat(parts, ",") .. "}", want
+      end
+      local base = { { "day", '"d"', "d" }, { "spend", "1.5", 1.5 }, { "calls", "3", 3 }, { "flag", "true", true } }
+      local function variant(f)
+        local m = {}
+        for i, x in ipairs(base) do m[i] = x end
+        f(m)
+        return m
+      end
+      local variants = {
+        variant(function(m) m[2] = { "calls", "7", 7 }; m[3] = { "spend", "2.5", 2.5 } end), -- keys swapped
+        variant(function(m) m[4] = nil end),                                                 -- one fewer
+        variant(function(m) m[5] = { "extra", "0", 0 } end),                                 -- one more
+        variant(function(m) table.remove(m, 1) end),                                         -- the first missing
+        variant(function(m) m[3] = { "calls", '{"n":[1,{"day":2}]}', { n = { 1, { day = 2 } } } } end), -- a child
+        variant(function(m) m[1] = { "day", '[]', {} } end),                                 -- a child first
+        variant(function(m) m[4] = { "flag", "null", nil } end),                               -- a null last
+        variant(function(m) m[2] = { "brand_new_key", "5", 5 } end),                         -- a new key
+        variant(function(m) m[2] = { "sp\\u0065nd", "6", 6 }; m[2].key = "spend" end),     -- an escaped key
+        variant(function(m) m[4] = { "day", '"again"', "again" } end),                       -- a duplicate
+        {},                                                                                  -- empty
+      }
+      for _, v in ipairs(variants) do
+        for _, prefix in ipairs({ 1, 3, 5 }) do -- base rows before the variant: learning, then expecting
+          local docs, want = {}, {}
+          for i = 1, prefix do docs[i], want[i] = row(base) end
+          local vj, vw = row(v)
+          if v[2] and v[2].key then vw = { day = "d", spend = 6, calls = 3, flag = true } end
+          if v[4] and v[4][1] == "day" then vw = { day = "again", spend = 1.5, calls = 3 } end
+          docs[#docs + 1], want[#want + 1] = vj, vw
+          docs[#docs + 1], want[#want + 1] = row(base) -- and the expected rows again after it
+          docs[#docs + 1], want[#want + 1] = row(base)
+          assert.same(want, decode("[" .. table.concat(docs, ",") .. "]"))
+          assert.same({ rows = want }, decode('{"rows":[' .. table.concat(docs, ",") .. "]}"))
+        end
+      end
+      local _, cache = debug.getupvalue(decode, 2)
+      if cache then assert.is_function(cache['day"spend"calls"flag']) end -- (each key its own slot)
+    end)
+
+    it("get at most 64 constructors per VM however many shapes come (LuaJIT)", function()
+      local name, cache = debug.getupvalue(decode, 2)
+      if name == nil then return end -- Lua 5.4: no constructors (see json.c)
+      assert.equal("table", type(cache))
+      assert.is_nil(cache['day"spend'])
+      assert.same({ { day = 1, spend = 2 }, { day = 1, spend = 2 }, { day = 1, spend = 2 } },
+        decode(rows(3, '{"day":1,"spend":2}')))
+      assert.is_function(cache['day"spend']) -- made at the third row, kept for the next document
+      local doc, want = {}, {}
+      for s = 1, 100 do
+        local row = ('{"s%d":%d,"t":%d}'):format(s, s, -s)
+        for _ = 1, 3 do
+          doc[#doc + 1] = row
+          want[#want + 1] = { ["s" .. s] = s, t = -s }
+        end
+      end
+      assert.same(want, decode("[" .. table.concat(doc, ",") .. "]"))
+      local count = 0
+      for k, v in pairs(cache) do
+        if type(k) == "string" then
+          count = count + 1
+          assert.is_function(v)
+        end
+      end
+      assert.equal(64, count)
+      assert.equal(64, cache[1])
+    end)
+  end)
+
   it("returns integers as integers on Lua 5.3+", function()
     assert.equal(10000, decode("10000"))
     assert.equal(-42, decode("-42"))

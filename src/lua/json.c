@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,11 +103,38 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
  * of items (or when a child opens), or one whose child opens while the stack is
  * already deep, moves what it has into its table early, so the stack stays below
  * LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
- * at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key slots and
- * spare (~100). */
+ * at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key slots, the
+ * shapes' constructors (LuaJIT) and spare (~100; an expected object's keys put in late,
+ * unpredict, take at most 2 * SHAPE_MAX_KEYS + 4 more, and ask for them). */
 #define FLUSH 512        /* pending slots of one container (even: key/value pairs) */
 #define DEEP_STACK 4096  /* past this many slots an opening child flushes its parent */
 #define BATCH 64         /* items per al_json_scan call (on the C stack, 64 bytes each) */
+#if LUA_VERSION_NUM < 502
+#define SHAPES 8        /* object shapes remembered per decode (see shape below) */
+#define FN_SLOTS SHAPES /* stack slots for their constructors */
+#else
+#define FN_SLOTS 0
+#endif
+
+/* Under LuaJIT an object whose keys came, in the same order, with an earlier object
+ * of the document (the rows of a list) is made by a Lua function, a table constructor
+ * with those keys generated once per VM: LuaJIT copies the constructor's template,
+ * keys in place (TDUP), where lua_createtable and one lua_rawset per key insert each
+ * key anew. The 30 rows of bench/usage_body.json: ~10k fewer instructions a decode
+ * (callgrind). Lua 5.4 has no template copy: its constructor inserts each key as
+ * lua_rawset does, and the call costs more than it saves (measured: 57.0k -> 62.0k
+ * for 30 rows), so 5.4 keeps the C-API way. See shape_constructor. */
+#ifdef SHAPES
+#define SHAPE_MAX_KEYS 12  /* a shape's slots, 5 bits each, fit its 64-bit signature */
+#define SHAPE_CACHE_MAX 64 /* constructors per VM: documents with ever new shapes stop there */
+typedef struct {
+  uint64_t sig;  /* the key slots in order, 5 bits each */
+  unsigned mask; /* the same as a set (invalidation) */
+  int n;         /* keys; 0: a free entry */
+  int tried;     /* the constructor was looked for (fn: found, 0: none) */
+  int fn;        /* stack index of its constructor, or 0 */
+} shape;
+#endif
 
 /* Object keys repeat (30 series rows share 4 names): each key's Lua string waits in
  * the stack slot of its key slot (al_json_item.key_slot: the scanner says when a
@@ -118,36 +146,221 @@ typedef struct {
   int maybe_dup;  /* objects: two keys may be equal (see push_key) */
   unsigned seen;  /* objects: the key slots of its keys */
   lua_Integer n;  /* arrays: elements already in the table */
+#ifdef SHAPES
+  uint64_t sig;   /* objects: the key slots in order (shape.sig) */
+  unsigned epoch; /* decoder.epoch when it opened */
+  int pred;       /* objects: the shape (index + 1) it is expected to have, or 0 */
+  int matched;    /* its keys that came as expected: not pushed (see predict) */
+  int last_shape; /* the shape (index + 1) of its last child object made by constructor */
+#endif
 } frame;
 
 typedef struct {
   lua_State *L;
   int array_mt; /* stack index of core.array_mt */
   int keys;     /* stack index of the first key slot's string */
+#ifdef SHAPES
+  unsigned epoch; /* counts the key slots' changes of key */
+  int nshapes;
+  int fns;        /* stack index of the first shape's constructor slot */
+  shape shapes[SHAPES];
+#endif
   frame f[AL_JSON_MAX_DEPTH + 1];
 } decoder;
+
+#ifdef SHAPES
+/* Slot h takes another key: a shape with h in it named the old one. */
+static void forget_slot(decoder *d, int h) {
+  int i;
+  d->epoch++;
+  for (i = 0; i < d->nshapes; i++)
+    if (d->shapes[i].mask & (1u << h)) d->shapes[i].n = 0;
+}
+
+/* Pushes the constructor of the object whose n keys are at fr->slot + 1, + 3, ... (a
+ * Lua function taking the object's n values in that order and returning the table),
+ * from the VM's cache (upvalue 2, by the keys joined with '"') or made now;
+ * returns 0 with nothing pushed when there is none (the cache is full, or a key would
+ * not make safe source: slotted keys have no '"', '\\' or control byte, checked anyway). */
+static int push_constructor(decoder *d, const frame *fr, int n) {
+  lua_State *L = d->L;
+  luaL_Buffer b;
+  int i, count;
+  luaL_checkstack(L, 2 * n + 8, "JSON document");
+  for (i = 0; i < n; i++) {
+    if (i) lua_pushliteral(L, "\"");
+    lua_pushvalue(L, fr->slot + 1 + 2 * i);
+  }
+  lua_concat(L, 2 * n - 1); /* the shape's name */
+  lua_pushvalue(L, -1);
+  lua_rawget(L, lua_upvalueindex(2));
+  if (!lua_isnil(L, -1)) {
+    lua_remove(L, -2);
+    return 1;
+  }
+  lua_pop(L, 1);
+  lua_rawgeti(L, lua_upvalueindex(2), 1); /* [1]: how many constructors the cache has */
+  count = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (count >= SHAPE_CACHE_MAX) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, "return function(");
+  for (i = 0; i < n; i++) {
+    char arg[16];
+    snprintf(arg, sizeof arg, "%sv%d", i ? "," : "", i);
+    luaL_addstring(&b, arg);
+  }
+  luaL_addstring(&b, ") return {");
+  for (i = 0; i < n; i++) {
+    size_t len, j;
+    const char *k = lua_tolstring(L, fr->slot + 1 + 2 * i, &len); /* anchored on the stack */
+    char val[16];
+    for (j = 0; j < len; j++) {
+      unsigned char c = (unsigned char)k[j];
+      if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) {
+        luaL_pushresult(&b);
+        lua_pop(L, 2);
+        return 0;
+      }
+    }
+    luaL_addstring(&b, "[\"");
+    luaL_addlstring(&b, k, len);
+    snprintf(val, sizeof val, "\"]=v%d,", i);
+    luaL_addstring(&b, val);
+  }
+  luaL_addstring(&b, "} end");
+  luaL_pushresult(&b);
+  {
+    size_t len;
+    const char *src = lua_tolstring(L, -1, &len);
+    if (luaL_loadbuffer(L, src, len, "=alephant.json_decode shape") != 0) {
+      lua_pop(L, 3); /* the message, the source, the name */
+      return 0;
+    }
+  }
+  lua_call(L, 0, 1); /* the constructor */
+  lua_remove(L, -2); /* the source */
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  lua_rawset(L, lua_upvalueindex(2));
+  lua_pushinteger(L, count + 1);
+  lua_rawseti(L, lua_upvalueindex(2), 1);
+  lua_remove(L, -2); /* the name */
+  return 1;
+}
+
+/* The shape, with its constructor, of the usual object closing in fr (n pairs
+ * pending, keys from slots, all distinct), or NULL: use the C API. A shape is known by its
+ * slots in order, which name the same keys as long as no slot took another key: an
+ * object during whose life a slot changed is not matched (nor remembered), and a change
+ * forgets the shapes with that slot. A shape's constructor is looked for the second
+ * time it closes in a document (once-only objects never pay for the look-up). */
+static shape *shape_constructor(decoder *d, const frame *fr, int n) {
+  shape *s = d->shapes, *end = s + d->nshapes, *free_entry = NULL;
+  if (n < 2 || n > SHAPE_MAX_KEYS || fr->epoch != d->epoch) return NULL;
+  for (; s != end; s++) {
+    if (s->n == n && s->sig == fr->sig) {
+      if (!s->tried) {
+        s->tried = 1;
+        if (push_constructor(d, fr, n)) {
+          s->fn = d->fns + (int)(s - d->shapes);
+          lua_replace(d->L, s->fn);
+        }
+      }
+      return s->fn ? s : NULL;
+    }
+    if (s->n == 0 && free_entry == NULL) free_entry = s;
+  }
+  if (free_entry == NULL) {
+    if (d->nshapes == SHAPES) return NULL;
+    free_entry = &d->shapes[d->nshapes++];
+  }
+  free_entry->sig = fr->sig;
+  free_entry->mask = fr->seen;
+  free_entry->n = n;
+  free_entry->tried = 0;
+  free_entry->fn = 0;
+  return NULL;
+}
+
+/* The slot of a shape's key i. */
+static int slot_at(const shape *s, int i) {
+  return (int)(s->sig >> (5 * (s->n - 1 - i)) & 31u);
+}
+
+/* An object whose previous sibling object was made by a constructor is expected to have
+ * the same keys (the rows of a list): while its keys come as expected, only its values
+ * are pushed, and when it closes with all of them the constructor takes the values as
+ * they are. Anything else (another key, a new key, a child container, an early close)
+ * ends the expectation here: the keys matched so far go in under their values (from
+ * their slots: no slot can have changed, as the object is the innermost and had no new
+ * key). Returns the new top. */
+static int unpredict(decoder *d, frame *fr, int top) {
+  lua_State *L = d->L;
+  const shape *s = &d->shapes[fr->pred - 1];
+  int m = fr->matched, p = top - fr->slot, j, c;
+  fr->pred = 0;
+  if (m == 0) return top;
+  assert(p == m || p == m - 1); /* the last key's value may still be to come */
+  luaL_checkstack(L, 2 * m + 4, "JSON document");
+  for (j = 0; j < m; j++) {
+    lua_pushvalue(L, d->keys + slot_at(s, j));
+    if (j < p) lua_pushvalue(L, fr->slot + 1 + j);
+  }
+  c = p + m; /* the keys and values, above the values: moved down onto them */
+  for (j = 0; j < c; j++) {
+    lua_pushvalue(L, top + 1 + j);
+    lua_replace(L, fr->slot + 1 + j);
+  }
+  lua_settop(L, fr->slot + c);
+  return fr->slot + c;
+}
+#endif
 
 /* The key an item carries. Equal keys have the same slot, so an object whose keys
  * all have distinct slots has no duplicate key (fr->seen); any other object is marked
  * maybe_dup, and flush keeps its document order. */
-static void push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb) {
+static int push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb, int top) {
   lua_State *L = d->L;
   int h = it->key_slot;
+#ifdef SHAPES
+  if (fr->pred) {
+    const shape *s = &d->shapes[fr->pred - 1];
+    if (!it->key_new && h >= 0 && fr->matched < s->n && h == slot_at(s, fr->matched)) {
+      fr->seen |= 1u << h; /* the shape's slots are distinct */
+      fr->sig = fr->sig << 5 | (unsigned)h;
+      fr->matched++;
+      return top;
+    }
+    top = unpredict(d, fr, top);
+  }
+#endif
+  top++;
   if (h < 0) { /* escapes, or too long or empty for a slot */
     fr->maybe_dup = 1;
     if (it->key_decoded_len == it->key_len) lua_pushlstring(L, it->key, it->key_len);
     else push_escaped(L, it->key, it->key_len, it->key_decoded_len, sb);
-    return;
+    return top;
   }
   if (fr->seen & (1u << h)) fr->maybe_dup = 1;
   fr->seen |= 1u << h;
+#ifdef SHAPES
+  fr->sig = fr->sig << 5 | (unsigned)h;
+#endif
   if (!it->key_new) {
     lua_pushvalue(L, d->keys + h);
-    return;
+    return top;
   }
+#ifdef SHAPES
+  forget_slot(d, h);
+#endif
   lua_pushlstring(L, it->key, it->key_len);
   lua_pushvalue(L, -1);
   lua_replace(L, d->keys + h);
+  return top;
 }
 
 /* Moves the pending values of frame fr (everything above its slot up to top, but an
@@ -158,6 +371,9 @@ static int flush(decoder *d, frame *fr, int top, int closing) {
   int object = fr->object;
   int pending = top - fr->slot, i;
   assert(top == lua_gettop(L));
+#ifdef SHAPES
+  assert(fr->pred == 0); /* never a predicted object: at most SHAPE_MAX_KEYS pending, no child */
+#endif
   if (object) {
     int pairs = pending / 2;
     if (!fr->created) {
@@ -217,20 +433,30 @@ static int l_decode(lua_State *L) {
     return luaL_argerror(L, 1, lua_pushfstring(L, "string expected, got %s", luaL_typename(L, 1)));
   s = lua_tolstring(L, 1, &n); /* stays valid: argument 1 stays on the stack */
   lua_settop(L, 1);
-  luaL_checkstack(L, AL_JSON_KEY_SLOTS + 8, "JSON document");
+  luaL_checkstack(L, AL_JSON_KEY_SLOTS + FN_SLOTS + 8, "JSON document");
   lua_pushvalue(L, lua_upvalueindex(1)); /* 2: core.array_mt */
   lua_pushnil(L);                        /* 3: scratch */
-  lua_settop(L, 3 + AL_JSON_KEY_SLOTS); /* 4..: the key slots' strings */
+  /* 4..: the key slots' strings, then (LuaJIT) the shapes' constructors */
+  lua_settop(L, 3 + AL_JSON_KEY_SLOTS + FN_SLOTS);
   d.L = L;
   d.array_mt = 2;
   d.keys = 4;
-  top = 3 + AL_JSON_KEY_SLOTS;
+#ifdef SHAPES
+  d.fns = 4 + AL_JSON_KEY_SLOTS;
+  d.epoch = 0;
+  d.nshapes = 0;
+#endif
+  top = 3 + AL_JSON_KEY_SLOTS + FN_SLOTS;
   limit = 0; /* checked before the first batch */
   sb.slot = 3;
   sb.cap = 0;
   al_json_scanner_init(&sc, s, n);
   cur = d.f; /* the innermost open container's frame; f[0]: the top level */
   cur->object = 0; /* a null there is core.null */
+#ifdef SHAPES
+  cur->pred = 0;
+  cur->last_shape = 0;
+#endif
   /* The scanner checks the grammar and hands out the document's items in order, a
    * batch at a time; each item pushes at most two slots (a member's key and its
    * value; a closing pops), so room for a batch is checked once. lua_checkstack's
@@ -244,10 +470,7 @@ static int l_decode(lua_State *L) {
     }
     end = items + al_json_scan(&sc, items, BATCH);
     for (it = items; it != end; it++) {
-      if (it->key) { /* a member's key, before its value */
-        push_key(&d, cur, it, &sb);
-        top++;
-      }
+      if (it->key) top = push_key(&d, cur, it, &sb, top); /* a member's key, before its value */
       switch (it->type) {
         case AL_JSON_STRING:
           push_string(L, it, &sb);
@@ -268,6 +491,9 @@ static int l_decode(lua_State *L) {
           break;
         case AL_JSON_OBJECT:
         case AL_JSON_ARRAY:
+#ifdef SHAPES
+          if (cur->pred) top = unpredict(&d, cur, top);
+#endif
           /* the parent keeps few pending slots while the stack is deep */
           if (cur != d.f && (top - cur->slot > FLUSH || top > DEEP_STACK)) top = flush(&d, cur, top, 0);
           lua_pushnil(L); /* the placeholder */
@@ -278,10 +504,49 @@ static int l_decode(lua_State *L) {
           cur->maybe_dup = 0;
           cur->seen = 0;
           cur->n = 0;
+#ifdef SHAPES
+          cur->sig = 0;
+          cur->epoch = d.epoch;
+          cur->matched = 0;
+          cur->last_shape = 0;
+          cur->pred = cur->object ? cur[-1].last_shape : 0;
+          if (cur->pred && d.shapes[cur->pred - 1].n == 0) cur->pred = 0; /* forgotten since */
+#endif
           continue;
         case AL_JSON_OBJECT_END:
           if (!cur->created && !cur->maybe_dup) { /* the usual object: flush's first case, here */
             int i, pairs = (top - cur->slot) / 2;
+#ifdef SHAPES
+            const shape *sh;
+            if (cur->pred) {
+              sh = &d.shapes[cur->pred - 1];
+              if (cur->matched == sh->n) { /* every key as expected: the values wait in order */
+                lua_pushvalue(L, sh->fn);
+                lua_replace(L, cur->slot);
+                lua_call(L, sh->n, 1);
+                top = cur->slot;
+                cur--;
+                continue;
+              }
+              top = unpredict(&d, cur, top);
+              pairs = (top - cur->slot) / 2;
+            }
+            sh = shape_constructor(&d, cur, pairs);
+            cur[-1].last_shape = sh ? (int)(sh - d.shapes) + 1 : 0;
+            if (sh) { /* the values moved down over the keys, the constructor in the slot */
+              for (i = 0; i < pairs; i++) {
+                lua_pushvalue(L, cur->slot + 2 + 2 * i);
+                lua_replace(L, cur->slot + 1 + i);
+              }
+              lua_settop(L, cur->slot + pairs);
+              lua_pushvalue(L, sh->fn);
+              lua_replace(L, cur->slot);
+              lua_call(L, pairs, 1);
+              top = cur->slot;
+              cur--;
+              continue;
+            }
+#endif
             lua_createtable(L, 0, pairs);
             lua_replace(L, cur->slot);
             for (i = 0; i < pairs; i++) lua_rawset(L, cur->slot);
@@ -714,7 +979,12 @@ void alb_open_json(lua_State *L) {
     lua_setfield(L, -2, "__name");
   }
   lua_pushvalue(L, -1);
+#if LUA_VERSION_NUM < 502
+  lua_newtable(L);                  /* the shapes' constructors (SHAPES) */
+  lua_pushcclosure(L, l_decode, 2); /* core.array_mt its upvalue: no registry lookup per call */
+#else
   lua_pushcclosure(L, l_decode, 1); /* core.array_mt its upvalue: no registry lookup per call */
+#endif
   lua_setfield(L, -3, "json_decode");
   lua_setfield(L, -2, "array_mt");
 }
