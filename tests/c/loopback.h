@@ -46,6 +46,47 @@ static pid_t loopback_server(void (*serve)(int ls), char *base, size_t cap) {
   return pid;
 }
 
+/* Reads the next request head of a kept-alive connection into buf, which holds *len
+ * bytes (what a read brought beyond the last request stays there): returns the head's
+ * length, its blank line included, or 0 when the client closed the connection. Exits
+ * the server when a head does not fit in cap. */
+static inline size_t loopback_read_head(int c, char *buf, size_t cap, size_t *len) {
+  size_t i = 0;
+  for (;;) {
+    ssize_t r;
+    for (; i + 4 <= *len; i++)
+      if (memcmp(buf + i, "\r\n\r\n", 4) == 0) return i + 4;
+    if (*len == cap) _exit(1);
+    r = read(c, buf + *len, cap - *len);
+    if (r <= 0) return 0;
+    *len += (size_t)r;
+  }
+}
+
+/* Drops the first n bytes of buf (a request answered). */
+static inline void loopback_consume(char *buf, size_t *len, size_t n) {
+  memmove(buf, buf + n, *len - n);
+  *len -= n;
+}
+
+/* Answers 200 with blen bytes of body; exits the server when it cannot. */
+static inline void loopback_answer(int c, const char *body, size_t blen) {
+  char head[128];
+  snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n", blen);
+  if (write(c, head, strlen(head)) < 0 || write(c, body, blen) < 0) _exit(1);
+}
+
+/* A server's loop that serves one connection at a time: serve_connection(c) until it
+ * returns, then the next. */
+static inline void loopback_serve_each(int ls, void (*serve_connection)(int c)) {
+  for (;;) {
+    int c = accept(ls, NULL, NULL);
+    if (c < 0) _exit(1);
+    serve_connection(c);
+    close(c);
+  }
+}
+
 /* Stops the server and everything it forked. */
 static void loopback_stop(pid_t pid) {
   int status;

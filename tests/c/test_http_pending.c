@@ -23,13 +23,9 @@ static void serve_connection(int c) {
     char *end, *p, head[256], path[128];
     size_t hlen, clen = 0, want;
     ssize_t r;
-    while ((end = memmem(buf, len, "\r\n\r\n", 4)) == NULL) {
-      if (len == sizeof buf) _exit(1);
-      r = read(c, buf + len, sizeof buf - len);
-      if (r <= 0) _exit(0); /* the client closed (or cancelled) */
-      len += (size_t)r;
-    }
-    hlen = (size_t)(end - buf) + 4;
+    hlen = loopback_read_head(c, buf, sizeof buf, &len);
+    if (hlen == 0) _exit(0); /* the client closed (or cancelled) */
+    end = buf + hlen - 4;
     if (sscanf(buf, "%*s %127s", path) != 1) _exit(1);
     p = strcasestr(buf, "\r\nContent-Length:");
     if (p && p < end) clen = strtoul(p + 17, NULL, 10);
@@ -54,8 +50,7 @@ static void serve_connection(int c) {
     if (write(c, head, strlen(head)) < 0 || write(c, path, strlen(path)) < 0 || write(c, "|", 1) < 0 ||
         (clen && write(c, buf + hlen, clen) < 0))
       _exit(1);
-    memmove(buf, buf + want, len - want);
-    len -= want;
+    loopback_consume(buf, &len, want);
   }
 }
 

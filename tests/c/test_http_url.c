@@ -14,42 +14,25 @@
 #include "loopback.h"
 
 static void serve_connection(int c) {
-  char buf[16384], out[1200], head[128];
-  size_t len = 0;
+  char buf[16384], out[1200];
+  size_t len = 0, hlen;
   int n = 0;
-  for (;;) {
-    char *end, *eol;
-    size_t hlen;
+  while ((hlen = loopback_read_head(c, buf, sizeof buf, &len)) != 0) {
+    char *eol = memchr(buf, '\r', hlen);
     int blen;
-    ssize_t r;
-    while ((end = memmem(buf, len, "\r\n\r\n", 4)) == NULL) {
-      if (len == sizeof buf) _exit(1);
-      r = read(c, buf + len, sizeof buf - len);
-      if (r <= 0) return;
-      len += (size_t)r;
-    }
-    hlen = (size_t)(end - buf) + 4;
     n++;
     /* a kept-alive connection the server closes as the request arrives: no answer */
     if (n > 1 && strncmp(buf, "GET /drop", 9) == 0) return;
-    eol = memchr(buf, '\r', hlen);
     blen = snprintf(out, sizeof out, "n=%d\n%.*s", n, (int)(eol - buf), buf);
     if (blen < 0 || (size_t)blen >= sizeof out) _exit(1);
-    snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", blen);
-    if (write(c, head, strlen(head)) < 0 || write(c, out, (size_t)blen) < 0) _exit(1);
-    memmove(buf, buf + hlen, len - hlen);
-    len -= hlen;
+    loopback_answer(c, out, (size_t)blen);
+    loopback_consume(buf, &len, hlen);
   }
 }
 
 /* one keep-alive connection at a time */
 static void serve(int ls) {
-  for (;;) {
-    int c = accept(ls, NULL, NULL);
-    if (c < 0) _exit(1);
-    serve_connection(c);
-    close(c);
-  }
+  loopback_serve_each(ls, serve_connection);
 }
 
 static char base[64];
