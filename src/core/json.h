@@ -70,9 +70,12 @@ typedef struct {
   size_t err_offset;
   char err[112]; /* what went wrong, e.g. "expected ':' after an object key, found '}'" */
   /* al_json_scan's key slots (al_json_item.key_slot): the key each slot holds, where
-   * it is in the input (len 0: none), and the slot of the key that came after it
-   * last time, the guess for the next key */
+   * it is in the input (len 0: none); for keys of up to 13 bytes also as the 16 bytes
+   * '"key":' and what follows, q the complement of those bytes and nm 0xFF over the
+   * bytes not compared (all zero, as after init: matches nothing); and the slot of
+   * the key that came after it last time, the guess for the next key */
   struct {
+    uint64_t q[2], nm[2];
     const char *s;
     size_t len;
   } keys[AL_JSON_KEY_SLOTS];

@@ -629,6 +629,25 @@ static HOT int same_key(const char *a, const char *b, size_t n) {
   return 1;
 }
 
+/* Slot h's pattern (q, nm) for the key k (len bytes): '"', the key, '"', ':' (a match
+ * covers the string and its colon); keys above 13 bytes get none. */
+static void key_pattern(al_json_scanner *sc, unsigned h, const unsigned char *k, size_t len) {
+  unsigned char q[16], nm[16];
+  size_t i;
+  memset(q, 0, sizeof q);
+  memset(nm, 0, sizeof nm);
+  if (len <= 13) {
+    q[0] = '"';
+    memcpy(q + 1, k, len);
+    q[len + 1] = '"';
+    q[len + 2] = ':';
+    for (i = 0; i < 16; i++) q[i] = (unsigned char)~q[i];
+    memset(nm + len + 3, 0xFF, 13 - len);
+  }
+  memcpy(sc->keys[h].q, q, 16);
+  memcpy(sc->keys[h].nm, nm, 16);
+}
+
 /* The slot of the key item *it carries (scanned, not guessed), and whether the slot
  * takes it (al_json_item.key_slot); the key is then the guess after the last one. */
 static HOT void key_slot_of(al_json_scanner *sc, al_json_item *it) {
@@ -648,9 +667,61 @@ static HOT void key_slot_of(al_json_scanner *sc, al_json_item *it) {
     sc->keys[h].s = it->key;
     sc->keys[h].len = len;
     it->key_new = 1;
+    key_pattern(sc, h, k, len);
   }
   sc->key_next[sc->key_last] = (unsigned char)h;
   sc->key_last = h;
+}
+
+/* al_json_scan's key at pos (its '"') when the guess with its colon did not match:
+ * the key into *it, then its ':'. Returns the position after the ':', or (size_t)-1
+ * (sc->err; the key rides on the error when only the ':' is missing). Out of line:
+ * rare after a document's first rows, and al_json_scan keeps its registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static size_t key_rest(al_json_scanner *sc, al_json_item *it, size_t pos) {
+  const unsigned char *const s = (const unsigned char *)sc->s;
+  const size_t n = sc->n;
+  size_t i;
+  { /* the guess without its colon (a longer key, space before the ':', the input's
+     * last 15 bytes) */
+    unsigned g = sc->key_next[sc->key_last];
+    size_t kl = sc->keys[g].len;
+    if (kl && kl < n - pos && s[pos + 1 + kl] == '"' && same_key(sc->keys[g].s, (const char *)s + pos + 1, kl)) {
+      it->key = (const char *)s + pos + 1;
+      it->key_len = it->key_decoded_len = kl;
+      it->key_slot = (int)g;
+      it->key_new = 0;
+      sc->key_last = g;
+      pos += kl + 2;
+      goto colon;
+    }
+  }
+  i = skip_plain(s, pos + 1, n);
+  if (s[i] == '"') {
+    it->key = (const char *)s + pos + 1;
+    it->key_len = it->key_decoded_len = i - pos - 1;
+    pos = i + 1;
+  } else {
+    al_json_token tok;
+    sc->pos = pos;
+    if (scan_string_rest(sc, &tok, i) == AL_JSON_ERROR) return (size_t)-1;
+    it->key = tok.str;
+    it->key_len = tok.len;
+    it->key_decoded_len = tok.decoded_len;
+    pos = sc->pos;
+  }
+  key_slot_of(sc, it);
+colon:
+  if (s[pos] != ':') {
+    pos = skip_ws_z(s, pos);
+    if (s[pos] != ':') {
+      expected(sc, pos, "':' after an object key");
+      return (size_t)-1;
+    }
+  }
+  return pos + 1;
 }
 
 /* Batch scanning: the grammar of the entry points above as one loop over the whole
@@ -665,14 +736,13 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   const unsigned char *const s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
   size_t pos = sc->pos, i = 0;
-  unsigned depth = sc->depth; /* here in a register, in sc at the exits */
   int object = 0;             /* the innermost open container is an object */
   al_json_item *it = items, *const full = items + cap - 2; /* past it: fewer than 2 free, stop */
   al_json_token tok;
   al_json_type t;
   assert(s[n] == '\0'); /* the caller's promise (json.h) */
   assert(cap >= 4); /* json.h: fewer and a resumed scan may return no item, forever */
-  if (depth) object = (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+  if (sc->depth) object = (sc->objects[(sc->depth - 1) / 8] >> ((sc->depth - 1) % 8)) & 1;
   switch (sc->state) {
     case ST_VALUE: /* the document's value (a fresh scanner) */
       pos = skip_ws(s, pos, n);
@@ -723,16 +793,16 @@ value: /* a value at pos (whitespace skipped) */
         goto after_value;
       case '{':
       case '[':
-        if (depth >= AL_JSON_MAX_DEPTH) {
+        if (sc->depth >= AL_JSON_MAX_DEPTH) {
           t = fail(sc, pos, "nesting deeper than %d levels", AL_JSON_MAX_DEPTH);
           goto error;
         }
         it->str = (const char *)s + pos;
         it->len = 1;
         object = s[pos++] == '{';
-        if (object) sc->objects[depth / 8] |= (unsigned char)(1u << (depth % 8));
-        else sc->objects[depth / 8] &= (unsigned char)~(1u << (depth % 8));
-        depth++;
+        if (object) sc->objects[sc->depth / 8] |= (unsigned char)(1u << (sc->depth % 8));
+        else sc->objects[sc->depth / 8] &= (unsigned char)~(1u << (sc->depth % 8));
+        sc->depth++;
         if (object) {
           it->type = AL_JSON_OBJECT;
           it++;
@@ -757,26 +827,11 @@ value: /* a value at pos (whitespace skipped) */
 
 after_value: /* after a value, or a container's closing */
   it->key = NULL; /* the next item's, unless a key comes */
-  if (depth == 0) {
-    pos = skip_ws_z(s, pos);
-    if (pos < n) {
-      t = expected(sc, pos, "end of input after the JSON value");
-      goto error;
+  if (object) { /* first: the usual place (the nesting depth stays in sc: a register less) */
+    if (it > full) {
+      sc->state = ST_COMMA_OR_END;
+      goto stop;
     }
-    it->type = AL_JSON_END;
-    it->str = (const char *)s + pos;
-    it->len = 0;
-    it++;
-    sc->pos = pos;
-    sc->depth = depth;
-    sc->state = ST_DONE;
-    return (size_t)(it - items);
-  }
-  if (it > full) {
-    sc->state = ST_COMMA_OR_END;
-    goto stop;
-  }
-  if (object) {
     if (s[pos] == ',' && s[pos + 1] == '"') { /* compact JSON's next member (s[pos + 1] is there) */
       pos++;
       goto key;
@@ -795,6 +850,24 @@ after_value: /* after a value, or a container's closing */
     t = expected(sc, pos, "',' or '}' after an object member");
     goto error;
   }
+  if (sc->depth == 0) {
+    pos = skip_ws_z(s, pos);
+    if (pos < n) {
+      t = expected(sc, pos, "end of input after the JSON value");
+      goto error;
+    }
+    it->type = AL_JSON_END;
+    it->str = (const char *)s + pos;
+    it->len = 0;
+    it++;
+    sc->pos = pos;
+    sc->state = ST_DONE;
+    return (size_t)(it - items);
+  }
+  if (it > full) {
+    sc->state = ST_COMMA_OR_END;
+    goto stop;
+  }
   if (s[pos] != ',') pos = skip_ws_z(s, pos);
   if (s[pos] == ',') {
     pos = skip_ws_z(s, pos + 1);
@@ -808,8 +881,8 @@ after_value: /* after a value, or a container's closing */
   goto error;
 
 close: /* the '}' or ']' at pos, its type in it->type */
-  depth--;
-  object = depth && (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+  sc->depth--;
+  object = sc->depth && (sc->objects[(sc->depth - 1) / 8] >> ((sc->depth - 1) % 8)) & 1;
   it->str = (const char *)s + pos;
   it->len = 1;
   it++;
@@ -832,47 +905,33 @@ first_key: /* after '{' */
     goto error;
   }
 key: /* a key, its '"' at pos, then its ':'; the key rides on the next item */
-  { /* the guess: the key that came after the last one before; when the input holds
-     * its bytes (no '"', no '\\': a slot's key has none) and a '"' after them, that
-     * is the string the scan would find */
+  { /* the guess: the key that came after the last one before, with its colon; when
+     * the input holds '"', its bytes (no '"', no '\\': a slot's key has none), '"'
+     * and ':', that is what the scan would find */
     unsigned g = sc->key_next[sc->key_last];
-    size_t kl = sc->keys[g].len;
-    if (kl && kl < n - pos && s[pos + 1 + kl] == '"' && same_key(sc->keys[g].s, (const char *)s + pos + 1, kl)) {
-      it->key = (const char *)s + pos + 1;
-      it->key_len = it->key_decoded_len = kl;
-      it->key_slot = (int)g;
-      it->key_new = 0;
-      sc->key_last = g;
-      pos += kl + 2;
-      goto colon;
+    if (n - pos >= 15) { /* s[pos .. pos + 15] readable (s[n] too) */
+      uint64_t w0, w1;
+      memcpy(&w0, s + pos, 8);
+      memcpy(&w1, s + pos + 8, 8);
+      if ((((w0 ^ sc->keys[g].q[0]) | sc->keys[g].nm[0]) & ((w1 ^ sc->keys[g].q[1]) | sc->keys[g].nm[1])) ==
+          ~(uint64_t)0) {
+        size_t kl = sc->keys[g].len;
+        it->key = (const char *)s + pos + 1;
+        it->key_len = it->key_decoded_len = kl;
+        it->key_slot = (int)g;
+        it->key_new = 0;
+        sc->key_last = g;
+        pos = skip_ws_z(s, pos + kl + 3);
+        goto value;
+      }
     }
   }
-  i = skip_plain(s, pos + 1, n);
-  if (s[i] == '"') {
-    it->key = (const char *)s + pos + 1;
-    it->key_len = it->key_decoded_len = i - pos - 1;
-    pos = i + 1;
-  } else {
-    sc->pos = pos;
-    if (scan_string_rest(sc, &tok, i) == AL_JSON_ERROR) {
-      t = AL_JSON_ERROR;
-      goto error;
-    }
-    it->key = tok.str;
-    it->key_len = tok.len;
-    it->key_decoded_len = tok.decoded_len;
-    pos = sc->pos;
+  pos = key_rest(sc, it, pos);
+  if (pos == (size_t)-1) {
+    t = AL_JSON_ERROR;
+    goto error;
   }
-  key_slot_of(sc, it);
-colon:
-  if (s[pos] != ':') {
-    pos = skip_ws_z(s, pos);
-    if (s[pos] != ':') {
-      t = expected(sc, pos, "':' after an object key");
-      goto error;
-    }
-  }
-  pos = skip_ws_z(s, pos + 1);
+  pos = skip_ws_z(s, pos);
   goto value;
 
 first_element: /* after '[' */
@@ -908,7 +967,6 @@ string_token: /* a string value scanned by scan_string_rest into tok */
   goto after_value;
 
 error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
-  sc->depth = depth;
   it->type = t;
   it->str = sc->s + sc->err_offset;
   it->len = 0;
@@ -916,7 +974,6 @@ error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
 
 stop:
   sc->pos = pos;
-  sc->depth = depth;
   return (size_t)(it - items);
 }
 
