@@ -311,8 +311,9 @@ static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
     *v = 0;
     return 0;
   }
-  d <<= 8 * (8 - k); /* the k digits to the top, zeros before them */
-  d = ((d & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8;
+  d <<= 8 * (8 - k); /* the k digits to the top, zeros before them: every byte 0-9 (no
+                      * borrow reached the digits), so pairs need no mask first */
+  d = (d * 2561) >> 8;
   d = ((d & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
   *v = ((d & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
   return k;
@@ -772,9 +773,8 @@ value: /* a value at pos (whitespace skipped) */
           it->escaped = 0;
           it->str = (const char *)s + pos + 1;
           it->len = i - pos - 1;
-          it++;
           pos = i + 1;
-          goto after_value;
+          goto item_done;
         }
         sc->pos = pos;
         t = scan_string_rest(sc, &tok, i);
@@ -788,9 +788,8 @@ value: /* a value at pos (whitespace skipped) */
         it->type = t;
         it->str = (const char *)s + pos;
         it->len = i - pos;
-        it++;
         pos = i;
-        goto after_value;
+        goto item_done;
       case '{':
       case '[':
         if (sc->depth >= AL_JSON_MAX_DEPTH) {
@@ -821,10 +820,11 @@ value: /* a value at pos (whitespace skipped) */
   it->type = t;
   it->str = (const char *)s + pos;
   it->len = sc->pos - pos;
-  it++;
   pos = sc->pos;
   /* fall through */
 
+item_done: /* the item at it is complete (one increment for all: no it + 1 kept aside) */
+  it++;
 after_value: /* after a value, or a container's closing */
   it->key = NULL; /* the next item's, unless a key comes */
   if (object) { /* first: the usual place (the nesting depth stays in sc: a register less) */
@@ -885,9 +885,8 @@ close: /* the '}' or ']' at pos, its type in it->type */
   object = sc->depth && (sc->objects[(sc->depth - 1) / 8] >> ((sc->depth - 1) % 8)) & 1;
   it->str = (const char *)s + pos;
   it->len = 1;
-  it++;
   pos++;
-  goto after_value;
+  goto item_done;
 
 first_key: /* after '{' */
   it->key = NULL;
@@ -962,9 +961,8 @@ string_token: /* a string value scanned by scan_string_rest into tok */
   it->str = tok.str;
   it->len = tok.len;
   it->v.decoded_len = tok.decoded_len;
-  it++;
   pos = sc->pos;
-  goto after_value;
+  goto item_done;
 
 error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
   it->type = t;
