@@ -94,11 +94,24 @@ static long hex4(const unsigned char *p, size_t avail) {
 
 enum { ST_VALUE, ST_VALUE_OR_END, ST_KEY_OR_END, ST_COLON, ST_COMMA_OR_END, ST_DONE, ST_ERROR };
 
+/* Not a memset of the whole (~1.8 KB): objects[] is written before it is read, err
+ * on a failure; a key slot is empty while its len is 0, and only slot 0 can be
+ * guessed empty (key_next holds 0 or slots that took a key), so only its pattern
+ * must match nothing. */
 void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n) {
-  memset(sc, 0, sizeof *sc);
+  unsigned h;
   sc->s = s;
   sc->n = n;
+  sc->pos = 0;
+  sc->depth = 0;
   sc->state = ST_VALUE;
+  sc->err_offset = 0;
+  sc->err[0] = '\0';
+  for (h = 0; h < AL_JSON_KEY_SLOTS; h++) sc->keys[h].len = 0;
+  memset(sc->keys[0].q, 0, sizeof sc->keys[0].q);
+  memset(sc->keys[0].nm, 0, sizeof sc->keys[0].nm);
+  memset(sc->key_next, 0, sizeof sc->key_next);
+  sc->key_last = 0;
 }
 
 int al_json_container(const al_json_scanner *sc) {
@@ -633,17 +646,27 @@ static HOT int same_key(const char *a, const char *b, size_t n) {
 /* Slot h's pattern (q, nm) for the key k (len bytes): '"', the key, '"', ':' (a match
  * covers the string and its colon); keys above 13 bytes get none. */
 static void key_pattern(al_json_scanner *sc, unsigned h, const unsigned char *k, size_t len) {
+  /* nm from a ramp: bytes len + 3 .. 15 are 0xFF */
+  static const unsigned char ramp[32] = {0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+                                         0,    0,    0,    0,    0,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                         0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
   unsigned char q[16], nm[16];
   size_t i;
-  memset(q, 0, sizeof q);
-  memset(nm, 0, sizeof nm);
-  if (len <= 13) {
-    q[0] = '"';
-    memcpy(q + 1, k, len);
-    q[len + 1] = '"';
+  if (len > 13) {
+    memset(q, 0, sizeof q);
+    memset(nm, 0, sizeof nm); /* matches nothing */
+  } else {
+    if ((size_t)(k - (const unsigned char *)sc->s) + 14 <= sc->n) {
+      memcpy(q, k - 1, 16); /* the input's '"', key and '"' (s[n] is readable) */
+    } else {
+      memset(q, 0, sizeof q);
+      q[0] = '"';
+      memcpy(q + 1, k, len);
+      q[len + 1] = '"';
+    }
     q[len + 2] = ':';
     for (i = 0; i < 16; i++) q[i] = (unsigned char)~q[i];
-    memset(nm + len + 3, 0xFF, 13 - len);
+    memcpy(nm, ramp + 13 - len, 16);
   }
   memcpy(sc->keys[h].q, q, 16);
   memcpy(sc->keys[h].nm, nm, 16);
