@@ -311,24 +311,32 @@ static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 #define DIGITS8 1
 static const uint64_t pow10_8[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
-/* The number of ASCII digits that start the 8 bytes at p (all readable), and
- * their value in *v: 8 digits at a time, without a loop. */
-static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
-  uint64_t w, d, bad;
-  unsigned k;
-  memcpy(&w, p, 8);
-  d = w - ONES * '0'; /* a byte below '0' borrows from the later bytes only */
-  bad = (d | (d + ONES * 0x76)) & HIGH; /* the first non-digit byte, and maybe later ones */
-  k = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
-  if (k == 0) {
-    *v = 0;
-    return 0;
-  }
+/* The value of the k digits (1-8) at the start of d, 8 bytes of input less '0' each
+ * (d's first k bytes are 0-9): 8 digits at a time, without a loop. */
+static HOT uint64_t digits_value(uint64_t d, unsigned k) {
   d <<= 8 * (8 - k); /* the k digits to the top, zeros before them: every byte 0-9 (no
                       * borrow reached the digits), so pairs need no mask first */
   d = (d * 2561) >> 8;
   d = ((d & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
-  *v = ((d & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
+  return ((d & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
+}
+
+/* The 0x80 bit of each byte of the result is set for a byte of the 8 at p (all
+ * readable) that is not an ASCII digit, and for none before the first such byte;
+ * *d: those bytes less '0' each. */
+static HOT uint64_t non_digits(const unsigned char *p, uint64_t *d) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  *d = w - ONES * '0'; /* a byte below '0' borrows from the later bytes only */
+  return (*d | (*d + ONES * 0x76)) & HIGH;
+}
+
+/* The number of ASCII digits that start the 8 bytes at p (all readable), and
+ * their value in *v. */
+static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
+  uint64_t d, bad = non_digits(p, &d);
+  unsigned k = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+  *v = k ? digits_value(d, k) : 0;
   return k;
 }
 #endif
@@ -350,24 +358,31 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
   { /* the usual number first, with few registers: 1-7 digits (no leading zero), maybe a
      * '.' and 1-7 more, no exponent; anything else goes the whole way below */
     size_t j = start + (s[start] == '-'), f;
-    uint64_t v, w;
+    uint64_t v, w, d, bad;
     unsigned k, k2;
-    if (n - j >= 8 && s[j] != '0') {
-      k = digits8(s + j, &v);
-      if (k - 1 < 7) { /* s[j + k] ends the digits */
-        f = j + k;
+    if (n - j >= 8) {
+      bad = non_digits(s + j, &d);
+      /* 1-7 digits (a first byte not a digit, or 8 digits: the whole way) */
+      if (bad && !(bad & 0x80) && s[j] != '0') {
+        k = (unsigned)__builtin_ctzll(bad) >> 3;
+        v = digits_value(d, k);
+        f = j + k; /* s[f] ends the digits */
         if (s[f] != '.' && (s[f] | 0x20) != 'e') {
           *iv = s[start] == '-' ? -(int64_t)v : (int64_t)v;
           *end = f;
           return AL_JSON_INTEGER;
         }
         if (s[f] == '.' && n - (f + 1) >= 8) {
-          k2 = digits8(s + f + 1, &w);
-          f += 1 + k2;
-          if (k2 - 1 < 7 && (s[f] | 0x20) != 'e' &&
-              al_json_exact_double(v * pow10_8[k2] + w, -(int)k2, s[start] == '-', dv)) { /* below 10^14 */
-            *end = f;
-            return AL_JSON_DOUBLE;
+          bad = non_digits(s + f + 1, &d);
+          if (bad && !(bad & 0x80)) {
+            k2 = (unsigned)__builtin_ctzll(bad) >> 3;
+            w = digits_value(d, k2);
+            f += 1 + k2;
+            if ((s[f] | 0x20) != 'e' &&
+                al_json_exact_double(v * pow10_8[k2] + w, -(int)k2, s[start] == '-', dv)) { /* below 10^14 */
+              *end = f;
+              return AL_JSON_DOUBLE;
+            }
           }
         }
       }
