@@ -66,7 +66,7 @@ typedef struct {
   size_t n, pos;
   unsigned depth;
   int state; /* what the grammar expects next (private) */
-  unsigned char objects[AL_JSON_MAX_DEPTH / 8]; /* one bit per open container: 1 = object */
+  unsigned char objects[AL_JSON_MAX_DEPTH]; /* one byte per open container: 1 = object */
   size_t err_offset;
   char err[112]; /* what went wrong, e.g. "expected ':' after an object key, found '}'" */
   /* al_json_scan's key slots (al_json_item.key_slot): the key each slot holds, where

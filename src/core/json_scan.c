@@ -118,7 +118,7 @@ int al_json_container(const al_json_scanner *sc) {
   unsigned d;
   if (sc->depth == 0) return 0;
   d = sc->depth - 1;
-  return (sc->objects[d / 8] >> (d % 8)) & 1 ? AL_JSON_OBJECT : AL_JSON_ARRAY;
+  return sc->objects[d] ? AL_JSON_OBJECT : AL_JSON_ARRAY;
 }
 
 /* What stands at off, for messages: a short word (at most 16 bytes, ASCII only),
@@ -516,8 +516,7 @@ static HOT size_t skip_ws_to(const unsigned char *s, size_t pos, size_t n, unsig
 static al_json_type open_container(al_json_scanner *sc, al_json_token *tok, int object) {
   unsigned d = sc->depth;
   if (d >= AL_JSON_MAX_DEPTH) return fail(sc, sc->pos, "nesting deeper than %d levels", AL_JSON_MAX_DEPTH);
-  if (object) sc->objects[d / 8] |= (unsigned char)(1u << (d % 8));
-  else sc->objects[d / 8] &= (unsigned char)~(1u << (d % 8));
+  sc->objects[d] = (unsigned char)object;
   sc->depth++;
   tok->offset = sc->pos++;
   return object ? AL_JSON_OBJECT : AL_JSON_ARRAY;
@@ -781,7 +780,7 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   al_json_type t;
   assert(s[n] == '\0'); /* the caller's promise (json.h) */
   assert(cap >= 4); /* json.h: fewer and a resumed scan may return no item, forever */
-  if (sc->depth) object = (sc->objects[(sc->depth - 1) / 8] >> ((sc->depth - 1) % 8)) & 1;
+  if (sc->depth) object = sc->objects[sc->depth - 1];
   switch (sc->state) {
     case ST_VALUE: /* the document's value (a fresh scanner) */
       pos = skip_ws(s, pos, n);
@@ -837,8 +836,7 @@ value: /* a value at pos (whitespace skipped) */
         it->str = (const char *)s + pos;
         it->len = 1;
         object = s[pos++] == '{';
-        if (object) sc->objects[sc->depth / 8] |= (unsigned char)(1u << (sc->depth % 8));
-        else sc->objects[sc->depth / 8] &= (unsigned char)~(1u << (sc->depth % 8));
+        sc->objects[sc->depth] = (unsigned char)object;
         sc->depth++;
         if (object) {
           it->type = AL_JSON_OBJECT;
@@ -920,7 +918,7 @@ after_value: /* after a value, or a container's closing */
 
 close: /* the '}' or ']' at pos, its type in it->type */
   sc->depth--;
-  object = sc->depth && (sc->objects[(sc->depth - 1) / 8] >> ((sc->depth - 1) % 8)) & 1;
+  object = sc->depth && sc->objects[sc->depth - 1];
   it->str = (const char *)s + pos;
   it->len = 1;
   pos++;
