@@ -146,8 +146,12 @@ static void push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb)
     return;
   }
   lua_pushlstring(L, it->key, it->key_len);
+#if LUA_VERSION_NUM >= 502
+  lua_copy(L, -1, d->keys + h); /* lua_replace would pop, and a pushvalue push it again */
+#else
   lua_pushvalue(L, -1);
   lua_replace(L, d->keys + h);
+#endif
 }
 
 /* Moves the pending values of frame fr (everything above its slot up to top, but an
