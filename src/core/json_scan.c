@@ -956,7 +956,8 @@ key: /* a key, its '"' at pos, then its ':'; the key rides on the next item */
         it->key_slot = (int)g;
         it->key_new = 0;
         sc->key_last = g;
-        pos = skip_ws_z(s, pos + kl + 3);
+        pos += kl + 3;
+        if (s[pos] <= ' ') pos = skip_ws_z(s, pos); /* compact JSON: the value is there */
         goto value;
       }
     }
