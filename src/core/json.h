@@ -81,6 +81,7 @@ typedef struct {
   } keys[AL_JSON_KEY_SLOTS];
   unsigned char key_next[AL_JSON_KEY_SLOTS];
   unsigned key_last; /* the slot of the last key scanned */
+  struct al_json_item *last_open; /* al_json_scan: the batch's last opening, until a closing */
 } al_json_scanner;
 
 void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n);
@@ -102,14 +103,16 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok);
  * must be followed by a NUL byte (s[n] == '\0', as after every Lua string): it ends
  * the input for the scanner, which then needs no bound check before looking at a
  * byte. NUL bytes inside the input are errors as ever. */
-typedef struct {
+typedef struct al_json_item {
   al_json_type type;
   int escaped;     /* STRING: holds backslash escapes (decoded length in v.decoded_len) */
   const char *str; /* STRING: the raw bytes between the quotes; numbers: the number;
                     * OBJECT .. ARRAY_END: the bracket; END: the end of the input */
   size_t len;      /* STRING: the raw bytes' count; numbers: the number's */
   union {
-    int64_t i;          /* INTEGER */
+    int64_t i;          /* INTEGER; OBJECT, ARRAY: the count of items up to its closing
+                         * when that closing is in the same batch with no opening or
+                         * closing between (values only: an object's members), else -1 */
     double d;           /* DOUBLE */
     size_t decoded_len; /* STRING with escaped: length once unescaped */
   } v;

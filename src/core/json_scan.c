@@ -776,6 +776,7 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   size_t pos = sc->pos, i = 0;
   int object = 0;             /* the innermost open container is an object */
   al_json_item *it = items, *const full = items + cap - 2; /* past it: fewer than 2 free, stop */
+  sc->last_open = NULL;
   al_json_token tok;
   al_json_type t;
   assert(s[n] == '\0'); /* the caller's promise (json.h) */
@@ -835,6 +836,8 @@ value: /* a value at pos (whitespace skipped) */
         }
         it->str = (const char *)s + pos;
         it->len = 1;
+        it->v.i = -1; /* its count, when it closes in this batch holding only values */
+        sc->last_open = it;
         object = s[pos++] == '{';
         sc->objects[sc->depth] = (unsigned char)object;
         sc->depth++;
@@ -917,6 +920,10 @@ after_value: /* after a value, or a container's closing */
   goto error;
 
 close: /* the '}' or ']' at pos, its type in it->type */
+  if (sc->last_open) { /* its opening, with only values since */
+    sc->last_open->v.i = it - sc->last_open - 1;
+    sc->last_open = NULL;
+  }
   sc->depth--;
   object = sc->depth && sc->objects[sc->depth - 1];
   it->str = (const char *)s + pos;

@@ -97,8 +97,10 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
 /* Decoding builds every table once, at its full size: the values of an open
  * container wait on the Lua stack above a placeholder slot, and when the container
  * closes a table of exactly that many elements (lua_createtable) replaces the
- * placeholder and takes them. No table is ever resized, and nothing is copied
- * outside Lua. A container with more than FLUSH pending slots at the end of a batch
+ * placeholder and takes them. An object that the scanner saw close in the same batch
+ * with only values inside (a row of a list: al_json_item.v.i counts its members) gets
+ * that table at its opening, in the placeholder's slot: no placeholder to replace.
+ * No table is ever resized, and nothing is copied outside Lua. A container with more than FLUSH pending slots at the end of a batch
  * of items (or when a child opens), or one whose child opens while the stack is
  * already deep, moves what it has into its table early, so the stack stays below
  * LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
@@ -274,20 +276,29 @@ static int l_decode(lua_State *L) {
         case AL_JSON_ARRAY:
           /* the parent keeps few pending slots while the stack is deep */
           if (cur != d.f && (top - cur->slot > FLUSH || top > DEEP_STACK)) top = flush(&d, cur, top, 0);
-          lua_pushnil(L); /* the placeholder */
           cur++; /* == &d.f[sc.depth] */
           cur->slot = ++top;
           cur->object = it->type == AL_JSON_OBJECT;
-          cur->created = 0;
           cur->maybe_dup = 0;
           cur->seen = 0;
           cur->n = 0;
+          if (cur->object && it->v.i >= 0) { /* closes in this batch, values only: its table
+                                              * now, at the size the close would give it (its
+                                              * members, nulls too), in the placeholder's stead */
+            lua_createtable(L, 0, (int)it->v.i);
+            cur->created = 1;
+            continue;
+          }
+          lua_pushnil(L); /* the placeholder */
+          cur->created = 0;
           continue;
         case AL_JSON_OBJECT_END:
-          if (!cur->created && !cur->maybe_dup) { /* the usual object: flush's first case, here */
+          if (!cur->maybe_dup) { /* the usual object: flush's first case, here */
             int i, pairs = (top - cur->slot) / 2;
-            lua_createtable(L, 0, pairs);
-            lua_replace(L, cur->slot);
+            if (!cur->created) {
+              lua_createtable(L, 0, pairs);
+              lua_replace(L, cur->slot);
+            }
             for (i = 0; i < pairs; i++) lua_rawset(L, cur->slot);
             top = cur->slot;
             cur--;
