@@ -235,6 +235,17 @@ static void batches(const char *data, size_t size, size_t cap) {
   while (!done) {
     k = al_json_scan(&sc, items, cap);
     REQUIRE(k > 0 && k <= cap);
+    for (j = 0; j < k; j++) { /* an opening's count: to its closing, values only between */
+      size_t q = j + 1;
+      if (items[j].type != AL_JSON_OBJECT && items[j].type != AL_JSON_ARRAY) continue;
+      while (q < k && items[q].type != AL_JSON_OBJECT && items[q].type != AL_JSON_ARRAY &&
+             items[q].type != AL_JSON_OBJECT_END && items[q].type != AL_JSON_ARRAY_END)
+        q++;
+      if (q < k && (items[q].type == AL_JSON_OBJECT_END || items[q].type == AL_JSON_ARRAY_END))
+        REQUIRE(items[j].v.i == (int64_t)(q - j - 1) && items[q].type == items[j].type + 1);
+      else
+        REQUIRE(items[j].v.i == -1);
+    }
     for (j = 0; j < k; j++) {
       const al_json_item *it = &items[j];
       size_t off = (size_t)(it->str - data);

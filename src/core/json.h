@@ -66,18 +66,22 @@ typedef struct {
   size_t n, pos;
   unsigned depth;
   int state; /* what the grammar expects next (private) */
-  unsigned char objects[AL_JSON_MAX_DEPTH / 8]; /* one bit per open container: 1 = object */
+  unsigned char objects[AL_JSON_MAX_DEPTH]; /* one byte per open container: 1 = object */
   size_t err_offset;
   char err[112]; /* what went wrong, e.g. "expected ':' after an object key, found '}'" */
   /* al_json_scan's key slots (al_json_item.key_slot): the key each slot holds, where
-   * it is in the input (len 0: none), and the slot of the key that came after it
-   * last time, the guess for the next key */
+   * it is in the input (len 0: none); for keys of up to 13 bytes also as the 16 bytes
+   * '"key":' and what follows, q the complement of those bytes and nm 0xFF over the
+   * bytes not compared (all zero, as after init: matches nothing); and the slot of
+   * the key that came after it last time, the guess for the next key */
   struct {
+    uint64_t q[2], nm[2];
     const char *s;
     size_t len;
   } keys[AL_JSON_KEY_SLOTS];
   unsigned char key_next[AL_JSON_KEY_SLOTS];
   unsigned key_last; /* the slot of the last key scanned */
+  struct al_json_item *last_open; /* al_json_scan: the batch's last opening, until a closing */
 } al_json_scanner;
 
 void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n);
@@ -99,14 +103,16 @@ al_json_type al_json_next(al_json_scanner *sc, al_json_token *tok);
  * must be followed by a NUL byte (s[n] == '\0', as after every Lua string): it ends
  * the input for the scanner, which then needs no bound check before looking at a
  * byte. NUL bytes inside the input are errors as ever. */
-typedef struct {
+typedef struct al_json_item {
   al_json_type type;
   int escaped;     /* STRING: holds backslash escapes (decoded length in v.decoded_len) */
   const char *str; /* STRING: the raw bytes between the quotes; numbers: the number;
                     * OBJECT .. ARRAY_END: the bracket; END: the end of the input */
   size_t len;      /* STRING: the raw bytes' count; numbers: the number's */
   union {
-    int64_t i;          /* INTEGER */
+    int64_t i;          /* INTEGER; OBJECT, ARRAY: the count of items up to its closing
+                         * when that closing is in the same batch with no opening or
+                         * closing between (values only: an object's members), else -1 */
     double d;           /* DOUBLE */
     size_t decoded_len; /* STRING with escaped: length once unescaped */
   } v;

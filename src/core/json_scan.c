@@ -94,18 +94,31 @@ static long hex4(const unsigned char *p, size_t avail) {
 
 enum { ST_VALUE, ST_VALUE_OR_END, ST_KEY_OR_END, ST_COLON, ST_COMMA_OR_END, ST_DONE, ST_ERROR };
 
+/* Not a memset of the whole (~1.8 KB): objects[] is written before it is read, err
+ * on a failure; a key slot is empty while its len is 0, and only slot 0 can be
+ * guessed empty (key_next holds 0 or slots that took a key), so only its pattern
+ * must match nothing. */
 void al_json_scanner_init(al_json_scanner *sc, const char *s, size_t n) {
-  memset(sc, 0, sizeof *sc);
+  unsigned h;
   sc->s = s;
   sc->n = n;
+  sc->pos = 0;
+  sc->depth = 0;
   sc->state = ST_VALUE;
+  sc->err_offset = 0;
+  sc->err[0] = '\0';
+  for (h = 0; h < AL_JSON_KEY_SLOTS; h++) sc->keys[h].len = 0;
+  memset(sc->keys[0].q, 0, sizeof sc->keys[0].q);
+  memset(sc->keys[0].nm, 0, sizeof sc->keys[0].nm);
+  memset(sc->key_next, 0, sizeof sc->key_next);
+  sc->key_last = 0;
 }
 
 int al_json_container(const al_json_scanner *sc) {
   unsigned d;
   if (sc->depth == 0) return 0;
   d = sc->depth - 1;
-  return (sc->objects[d / 8] >> (d % 8)) & 1 ? AL_JSON_OBJECT : AL_JSON_ARRAY;
+  return sc->objects[d] ? AL_JSON_OBJECT : AL_JSON_ARRAY;
 }
 
 /* What stands at off, for messages: a short word (at most 16 bytes, ASCII only),
@@ -298,23 +311,32 @@ static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 #define DIGITS8 1
 static const uint64_t pow10_8[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
-/* The number of ASCII digits that start the 8 bytes at p (all readable), and
- * their value in *v: 8 digits at a time, without a loop. */
-static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
-  uint64_t w, d, bad;
-  unsigned k;
-  memcpy(&w, p, 8);
-  d = w - ONES * '0'; /* a byte below '0' borrows from the later bytes only */
-  bad = (d | (d + ONES * 0x76)) & HIGH; /* the first non-digit byte, and maybe later ones */
-  k = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
-  if (k == 0) {
-    *v = 0;
-    return 0;
-  }
-  d <<= 8 * (8 - k); /* the k digits to the top, zeros before them */
-  d = ((d & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8;
+/* The value of the k digits (1-8) at the start of d, 8 bytes of input less '0' each
+ * (d's first k bytes are 0-9): 8 digits at a time, without a loop. */
+static HOT uint64_t digits_value(uint64_t d, unsigned k) {
+  d <<= 8 * (8 - k); /* the k digits to the top, zeros before them: every byte 0-9 (no
+                      * borrow reached the digits), so pairs need no mask first */
+  d = (d * 2561) >> 8;
   d = ((d & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
-  *v = ((d & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
+  return ((d & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
+}
+
+/* The 0x80 bit of each byte of the result is set for a byte of the 8 at p (all
+ * readable) that is not an ASCII digit, and for none before the first such byte;
+ * *d: those bytes less '0' each. */
+static HOT uint64_t non_digits(const unsigned char *p, uint64_t *d) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  *d = w - ONES * '0'; /* a byte below '0' borrows from the later bytes only */
+  return (*d | (*d + ONES * 0x76)) & HIGH;
+}
+
+/* The number of ASCII digits that start the 8 bytes at p (all readable), and
+ * their value in *v. */
+static HOT unsigned digits8(const unsigned char *p, uint64_t *v) {
+  uint64_t d, bad = non_digits(p, &d);
+  unsigned k = bad ? (unsigned)__builtin_ctzll(bad) >> 3 : 8;
+  *v = k ? digits_value(d, k) : 0;
   return k;
 }
 #endif
@@ -336,24 +358,31 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
   { /* the usual number first, with few registers: 1-7 digits (no leading zero), maybe a
      * '.' and 1-7 more, no exponent; anything else goes the whole way below */
     size_t j = start + (s[start] == '-'), f;
-    uint64_t v, w;
+    uint64_t v, w, d, bad;
     unsigned k, k2;
-    if (n - j >= 8 && s[j] != '0') {
-      k = digits8(s + j, &v);
-      if (k - 1 < 7) { /* s[j + k] ends the digits */
-        f = j + k;
+    if (n - j >= 8) {
+      bad = non_digits(s + j, &d);
+      /* 1-7 digits (a first byte not a digit, or 8 digits: the whole way) */
+      if (bad && !(bad & 0x80) && s[j] != '0') {
+        k = (unsigned)__builtin_ctzll(bad) >> 3;
+        v = digits_value(d, k);
+        f = j + k; /* s[f] ends the digits */
         if (s[f] != '.' && (s[f] | 0x20) != 'e') {
           *iv = s[start] == '-' ? -(int64_t)v : (int64_t)v;
           *end = f;
           return AL_JSON_INTEGER;
         }
         if (s[f] == '.' && n - (f + 1) >= 8) {
-          k2 = digits8(s + f + 1, &w);
-          f += 1 + k2;
-          if (k2 - 1 < 7 && (s[f] | 0x20) != 'e' &&
-              al_json_exact_double(v * pow10_8[k2] + w, -(int)k2, s[start] == '-', dv)) { /* below 10^14 */
-            *end = f;
-            return AL_JSON_DOUBLE;
+          bad = non_digits(s + f + 1, &d);
+          if (bad && !(bad & 0x80)) {
+            k2 = (unsigned)__builtin_ctzll(bad) >> 3;
+            w = digits_value(d, k2);
+            f += 1 + k2;
+            if ((s[f] | 0x20) != 'e' &&
+                al_json_exact_double(v * pow10_8[k2] + w, -(int)k2, s[start] == '-', dv)) { /* below 10^14 */
+              *end = f;
+              return AL_JSON_DOUBLE;
+            }
           }
         }
       }
@@ -487,8 +516,7 @@ static HOT size_t skip_ws_to(const unsigned char *s, size_t pos, size_t n, unsig
 static al_json_type open_container(al_json_scanner *sc, al_json_token *tok, int object) {
   unsigned d = sc->depth;
   if (d >= AL_JSON_MAX_DEPTH) return fail(sc, sc->pos, "nesting deeper than %d levels", AL_JSON_MAX_DEPTH);
-  if (object) sc->objects[d / 8] |= (unsigned char)(1u << (d % 8));
-  else sc->objects[d / 8] &= (unsigned char)~(1u << (d % 8));
+  sc->objects[d] = (unsigned char)object;
   sc->depth++;
   tok->offset = sc->pos++;
   return object ? AL_JSON_OBJECT : AL_JSON_ARRAY;
@@ -629,6 +657,35 @@ static HOT int same_key(const char *a, const char *b, size_t n) {
   return 1;
 }
 
+/* Slot h's pattern (q, nm) for the key k (len bytes): '"', the key, '"', ':' (a match
+ * covers the string and its colon); keys above 13 bytes get none. */
+static void key_pattern(al_json_scanner *sc, unsigned h, const unsigned char *k, size_t len) {
+  /* nm from a ramp: bytes len + 3 .. 15 are 0xFF */
+  static const unsigned char ramp[32] = {0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+                                         0,    0,    0,    0,    0,    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                         0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+  unsigned char q[16], nm[16];
+  size_t i;
+  if (len > 13) {
+    memset(q, 0, sizeof q);
+    memset(nm, 0, sizeof nm); /* matches nothing */
+  } else {
+    if ((size_t)(k - (const unsigned char *)sc->s) + 14 <= sc->n) {
+      memcpy(q, k - 1, 16); /* the input's '"', key and '"' (s[n] is readable) */
+    } else {
+      memset(q, 0, sizeof q);
+      q[0] = '"';
+      memcpy(q + 1, k, len);
+      q[len + 1] = '"';
+    }
+    q[len + 2] = ':';
+    for (i = 0; i < 16; i++) q[i] = (unsigned char)~q[i];
+    memcpy(nm, ramp + 13 - len, 16);
+  }
+  memcpy(sc->keys[h].q, q, 16);
+  memcpy(sc->keys[h].nm, nm, 16);
+}
+
 /* The slot of the key item *it carries (scanned, not guessed), and whether the slot
  * takes it (al_json_item.key_slot); the key is then the guess after the last one. */
 static HOT void key_slot_of(al_json_scanner *sc, al_json_item *it) {
@@ -648,9 +705,61 @@ static HOT void key_slot_of(al_json_scanner *sc, al_json_item *it) {
     sc->keys[h].s = it->key;
     sc->keys[h].len = len;
     it->key_new = 1;
+    key_pattern(sc, h, k, len);
   }
   sc->key_next[sc->key_last] = (unsigned char)h;
   sc->key_last = h;
+}
+
+/* al_json_scan's key at pos (its '"') when the guess with its colon did not match:
+ * the key into *it, then its ':'. Returns the position after the ':', or (size_t)-1
+ * (sc->err; the key rides on the error when only the ':' is missing). Out of line:
+ * rare after a document's first rows, and al_json_scan keeps its registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static size_t key_rest(al_json_scanner *sc, al_json_item *it, size_t pos) {
+  const unsigned char *const s = (const unsigned char *)sc->s;
+  const size_t n = sc->n;
+  size_t i;
+  { /* the guess without its colon (a longer key, space before the ':', the input's
+     * last 15 bytes) */
+    unsigned g = sc->key_next[sc->key_last];
+    size_t kl = sc->keys[g].len;
+    if (kl && kl < n - pos && s[pos + 1 + kl] == '"' && same_key(sc->keys[g].s, (const char *)s + pos + 1, kl)) {
+      it->key = (const char *)s + pos + 1;
+      it->key_len = it->key_decoded_len = kl;
+      it->key_slot = (int)g;
+      it->key_new = 0;
+      sc->key_last = g;
+      pos += kl + 2;
+      goto colon;
+    }
+  }
+  i = skip_plain(s, pos + 1, n);
+  if (s[i] == '"') {
+    it->key = (const char *)s + pos + 1;
+    it->key_len = it->key_decoded_len = i - pos - 1;
+    pos = i + 1;
+  } else {
+    al_json_token tok;
+    sc->pos = pos;
+    if (scan_string_rest(sc, &tok, i) == AL_JSON_ERROR) return (size_t)-1;
+    it->key = tok.str;
+    it->key_len = tok.len;
+    it->key_decoded_len = tok.decoded_len;
+    pos = sc->pos;
+  }
+  key_slot_of(sc, it);
+colon:
+  if (s[pos] != ':') {
+    pos = skip_ws_z(s, pos);
+    if (s[pos] != ':') {
+      expected(sc, pos, "':' after an object key");
+      return (size_t)-1;
+    }
+  }
+  return pos + 1;
 }
 
 /* Batch scanning: the grammar of the entry points above as one loop over the whole
@@ -665,14 +774,14 @@ size_t al_json_scan(al_json_scanner *sc, al_json_item *items, size_t cap) {
   const unsigned char *const s = (const unsigned char *)sc->s;
   const size_t n = sc->n;
   size_t pos = sc->pos, i = 0;
-  unsigned depth = sc->depth; /* here in a register, in sc at the exits */
   int object = 0;             /* the innermost open container is an object */
   al_json_item *it = items, *const full = items + cap - 2; /* past it: fewer than 2 free, stop */
+  sc->last_open = NULL;
   al_json_token tok;
   al_json_type t;
   assert(s[n] == '\0'); /* the caller's promise (json.h) */
   assert(cap >= 4); /* json.h: fewer and a resumed scan may return no item, forever */
-  if (depth) object = (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+  if (sc->depth) object = sc->objects[sc->depth - 1];
   switch (sc->state) {
     case ST_VALUE: /* the document's value (a fresh scanner) */
       pos = skip_ws(s, pos, n);
@@ -702,9 +811,8 @@ value: /* a value at pos (whitespace skipped) */
           it->escaped = 0;
           it->str = (const char *)s + pos + 1;
           it->len = i - pos - 1;
-          it++;
           pos = i + 1;
-          goto after_value;
+          goto item_done;
         }
         sc->pos = pos;
         t = scan_string_rest(sc, &tok, i);
@@ -718,21 +826,21 @@ value: /* a value at pos (whitespace skipped) */
         it->type = t;
         it->str = (const char *)s + pos;
         it->len = i - pos;
-        it++;
         pos = i;
-        goto after_value;
+        goto item_done;
       case '{':
       case '[':
-        if (depth >= AL_JSON_MAX_DEPTH) {
+        if (sc->depth >= AL_JSON_MAX_DEPTH) {
           t = fail(sc, pos, "nesting deeper than %d levels", AL_JSON_MAX_DEPTH);
           goto error;
         }
         it->str = (const char *)s + pos;
         it->len = 1;
+        it->v.i = -1; /* its count, when it closes in this batch holding only values */
+        sc->last_open = it;
         object = s[pos++] == '{';
-        if (object) sc->objects[depth / 8] |= (unsigned char)(1u << (depth % 8));
-        else sc->objects[depth / 8] &= (unsigned char)~(1u << (depth % 8));
-        depth++;
+        sc->objects[sc->depth] = (unsigned char)object;
+        sc->depth++;
         if (object) {
           it->type = AL_JSON_OBJECT;
           it++;
@@ -751,32 +859,18 @@ value: /* a value at pos (whitespace skipped) */
   it->type = t;
   it->str = (const char *)s + pos;
   it->len = sc->pos - pos;
-  it++;
   pos = sc->pos;
   /* fall through */
 
+item_done: /* the item at it is complete (one increment for all: no it + 1 kept aside) */
+  it++;
 after_value: /* after a value, or a container's closing */
   it->key = NULL; /* the next item's, unless a key comes */
-  if (depth == 0) {
-    pos = skip_ws_z(s, pos);
-    if (pos < n) {
-      t = expected(sc, pos, "end of input after the JSON value");
-      goto error;
+  if (object) { /* first: the usual place (the nesting depth stays in sc: a register less) */
+    if (it > full) {
+      sc->state = ST_COMMA_OR_END;
+      goto stop;
     }
-    it->type = AL_JSON_END;
-    it->str = (const char *)s + pos;
-    it->len = 0;
-    it++;
-    sc->pos = pos;
-    sc->depth = depth;
-    sc->state = ST_DONE;
-    return (size_t)(it - items);
-  }
-  if (it > full) {
-    sc->state = ST_COMMA_OR_END;
-    goto stop;
-  }
-  if (object) {
     if (s[pos] == ',' && s[pos + 1] == '"') { /* compact JSON's next member (s[pos + 1] is there) */
       pos++;
       goto key;
@@ -795,6 +889,24 @@ after_value: /* after a value, or a container's closing */
     t = expected(sc, pos, "',' or '}' after an object member");
     goto error;
   }
+  if (sc->depth == 0) {
+    pos = skip_ws_z(s, pos);
+    if (pos < n) {
+      t = expected(sc, pos, "end of input after the JSON value");
+      goto error;
+    }
+    it->type = AL_JSON_END;
+    it->str = (const char *)s + pos;
+    it->len = 0;
+    it++;
+    sc->pos = pos;
+    sc->state = ST_DONE;
+    return (size_t)(it - items);
+  }
+  if (it > full) {
+    sc->state = ST_COMMA_OR_END;
+    goto stop;
+  }
   if (s[pos] != ',') pos = skip_ws_z(s, pos);
   if (s[pos] == ',') {
     pos = skip_ws_z(s, pos + 1);
@@ -808,13 +920,16 @@ after_value: /* after a value, or a container's closing */
   goto error;
 
 close: /* the '}' or ']' at pos, its type in it->type */
-  depth--;
-  object = depth && (sc->objects[(depth - 1) / 8] >> ((depth - 1) % 8)) & 1;
+  if (sc->last_open) { /* its opening, with only values since */
+    sc->last_open->v.i = it - sc->last_open - 1;
+    sc->last_open = NULL;
+  }
+  sc->depth--;
+  object = sc->depth && sc->objects[sc->depth - 1];
   it->str = (const char *)s + pos;
   it->len = 1;
-  it++;
   pos++;
-  goto after_value;
+  goto item_done;
 
 first_key: /* after '{' */
   it->key = NULL;
@@ -832,47 +947,34 @@ first_key: /* after '{' */
     goto error;
   }
 key: /* a key, its '"' at pos, then its ':'; the key rides on the next item */
-  { /* the guess: the key that came after the last one before; when the input holds
-     * its bytes (no '"', no '\\': a slot's key has none) and a '"' after them, that
-     * is the string the scan would find */
+  { /* the guess: the key that came after the last one before, with its colon; when
+     * the input holds '"', its bytes (no '"', no '\\': a slot's key has none), '"'
+     * and ':', that is what the scan would find */
     unsigned g = sc->key_next[sc->key_last];
-    size_t kl = sc->keys[g].len;
-    if (kl && kl < n - pos && s[pos + 1 + kl] == '"' && same_key(sc->keys[g].s, (const char *)s + pos + 1, kl)) {
-      it->key = (const char *)s + pos + 1;
-      it->key_len = it->key_decoded_len = kl;
-      it->key_slot = (int)g;
-      it->key_new = 0;
-      sc->key_last = g;
-      pos += kl + 2;
-      goto colon;
+    if (n - pos >= 15) { /* s[pos .. pos + 15] readable (s[n] too) */
+      uint64_t w0, w1;
+      memcpy(&w0, s + pos, 8);
+      memcpy(&w1, s + pos + 8, 8);
+      if ((((w0 ^ sc->keys[g].q[0]) | sc->keys[g].nm[0]) & ((w1 ^ sc->keys[g].q[1]) | sc->keys[g].nm[1])) ==
+          ~(uint64_t)0) {
+        size_t kl = sc->keys[g].len;
+        it->key = (const char *)s + pos + 1;
+        it->key_len = it->key_decoded_len = kl;
+        it->key_slot = (int)g;
+        it->key_new = 0;
+        sc->key_last = g;
+        pos += kl + 3;
+        if (s[pos] <= ' ') pos = skip_ws_z(s, pos); /* compact JSON: the value is there */
+        goto value;
+      }
     }
   }
-  i = skip_plain(s, pos + 1, n);
-  if (s[i] == '"') {
-    it->key = (const char *)s + pos + 1;
-    it->key_len = it->key_decoded_len = i - pos - 1;
-    pos = i + 1;
-  } else {
-    sc->pos = pos;
-    if (scan_string_rest(sc, &tok, i) == AL_JSON_ERROR) {
-      t = AL_JSON_ERROR;
-      goto error;
-    }
-    it->key = tok.str;
-    it->key_len = tok.len;
-    it->key_decoded_len = tok.decoded_len;
-    pos = sc->pos;
+  pos = key_rest(sc, it, pos);
+  if (pos == (size_t)-1) {
+    t = AL_JSON_ERROR;
+    goto error;
   }
-  key_slot_of(sc, it);
-colon:
-  if (s[pos] != ':') {
-    pos = skip_ws_z(s, pos);
-    if (s[pos] != ':') {
-      t = expected(sc, pos, "':' after an object key");
-      goto error;
-    }
-  }
-  pos = skip_ws_z(s, pos + 1);
+  pos = skip_ws_z(s, pos);
   goto value;
 
 first_element: /* after '[' */
@@ -903,12 +1005,10 @@ string_token: /* a string value scanned by scan_string_rest into tok */
   it->str = tok.str;
   it->len = tok.len;
   it->v.decoded_len = tok.decoded_len;
-  it++;
   pos = sc->pos;
-  goto after_value;
+  goto item_done;
 
 error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
-  sc->depth = depth;
   it->type = t;
   it->str = sc->s + sc->err_offset;
   it->len = 0;
@@ -916,7 +1016,6 @@ error: /* sc->err and sc->err_offset say why (t is AL_JSON_ERROR) */
 
 stop:
   sc->pos = pos;
-  sc->depth = depth;
   return (size_t)(it - items);
 }
 

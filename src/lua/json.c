@@ -98,8 +98,10 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
 /* Decoding builds every table once, at its full size: the values of an open
  * container wait on the Lua stack above a placeholder slot, and when the container
  * closes a table of exactly that many elements (lua_createtable) replaces the
- * placeholder and takes them. No table is ever resized, and nothing is copied
- * outside Lua. A container with more than FLUSH pending slots at the end of a batch
+ * placeholder and takes them. An object that the scanner saw close in the same batch
+ * with only values inside (a row of a list: al_json_item.v.i counts its members) gets
+ * that table at its opening, in the placeholder's slot: no placeholder to replace.
+ * No table is ever resized, and nothing is copied outside Lua. A container with more than FLUSH pending slots at the end of a batch
  * of items (or when a child opens), or one whose child opens while the stack is
  * already deep, moves what it has into its table early, so the stack stays below
  * LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
@@ -152,6 +154,7 @@ typedef struct {
   int pred;       /* objects: the shape (index + 1) it is expected to have, or 0 */
   int matched;    /* its keys that came as expected: not pushed (see predict) */
   int last_shape; /* the shape (index + 1) of its last child object made by constructor */
+  int early;      /* objects: its table made at its opening (l_decode), its pairs all pending */
 #endif
 } frame;
 
@@ -358,8 +361,12 @@ static int push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb, 
   forget_slot(d, h);
 #endif
   lua_pushlstring(L, it->key, it->key_len);
+#if LUA_VERSION_NUM >= 502
+  lua_copy(L, -1, d->keys + h); /* lua_replace would pop, and a pushvalue push it again */
+#else
   lua_pushvalue(L, -1);
   lua_replace(L, d->keys + h);
+#endif
   return top;
 }
 
@@ -496,11 +503,9 @@ static int l_decode(lua_State *L) {
 #endif
           /* the parent keeps few pending slots while the stack is deep */
           if (cur != d.f && (top - cur->slot > FLUSH || top > DEEP_STACK)) top = flush(&d, cur, top, 0);
-          lua_pushnil(L); /* the placeholder */
           cur++; /* == &d.f[sc.depth] */
           cur->slot = ++top;
           cur->object = it->type == AL_JSON_OBJECT;
-          cur->created = 0;
           cur->maybe_dup = 0;
           cur->seen = 0;
           cur->n = 0;
@@ -509,12 +514,26 @@ static int l_decode(lua_State *L) {
           cur->epoch = d.epoch;
           cur->matched = 0;
           cur->last_shape = 0;
+          cur->early = 0;
           cur->pred = cur->object ? cur[-1].last_shape : 0;
           if (cur->pred && d.shapes[cur->pred - 1].n == 0) cur->pred = 0; /* forgotten since */
+          if (cur->object && it->v.i >= 0 && !cur->pred) { /* (an expected object waits for its
+                                                          * constructor) */
+            cur->early = 1;
+#else
+          if (cur->object && it->v.i >= 0) {
 #endif
+            /* closes in this batch, values only: its table now, at the size the close would
+             * give it (its members, nulls too), in the placeholder's stead */
+            lua_createtable(L, 0, (int)it->v.i);
+            cur->created = 1;
+            continue;
+          }
+          lua_pushnil(L); /* the placeholder */
+          cur->created = 0;
           continue;
         case AL_JSON_OBJECT_END:
-          if (!cur->created && !cur->maybe_dup) { /* the usual object: flush's first case, here */
+          if (!cur->maybe_dup) { /* the usual object: flush's first case, here */
             int i, pairs = (top - cur->slot) / 2;
 #ifdef SHAPES
             const shape *sh;
@@ -531,24 +550,29 @@ static int l_decode(lua_State *L) {
               top = unpredict(&d, cur, top);
               pairs = (top - cur->slot) / 2;
             }
-            sh = shape_constructor(&d, cur, pairs);
-            cur[-1].last_shape = sh ? (int)(sh - d.shapes) + 1 : 0;
-            if (sh) { /* the values moved down over the keys, the constructor in the slot */
-              for (i = 0; i < pairs; i++) {
-                lua_pushvalue(L, cur->slot + 2 + 2 * i);
-                lua_replace(L, cur->slot + 1 + i);
+            if (!cur->created || cur->early) { /* all its pairs on the stack (not flushed) */
+              sh = shape_constructor(&d, cur, pairs);
+              cur[-1].last_shape = sh ? (int)(sh - d.shapes) + 1 : 0;
+              if (sh && !cur->created) { /* the values moved down over the keys, the constructor
+                                          * in the slot */
+                for (i = 0; i < pairs; i++) {
+                  lua_pushvalue(L, cur->slot + 2 + 2 * i);
+                  lua_replace(L, cur->slot + 1 + i);
+                }
+                lua_settop(L, cur->slot + pairs);
+                lua_pushvalue(L, sh->fn);
+                lua_replace(L, cur->slot);
+                lua_call(L, pairs, 1);
+                top = cur->slot;
+                cur--;
+                continue;
               }
-              lua_settop(L, cur->slot + pairs);
-              lua_pushvalue(L, sh->fn);
-              lua_replace(L, cur->slot);
-              lua_call(L, pairs, 1);
-              top = cur->slot;
-              cur--;
-              continue;
             }
 #endif
-            lua_createtable(L, 0, pairs);
-            lua_replace(L, cur->slot);
+            if (!cur->created) {
+              lua_createtable(L, 0, pairs);
+              lua_replace(L, cur->slot);
+            }
             for (i = 0; i < pairs; i++) lua_rawset(L, cur->slot);
             top = cur->slot;
             cur--;

@@ -322,6 +322,22 @@ static void test_batches(void) {
   CHECK_STR(batch_shape(deep, sizeof deep - 2, 8) + AL_JSON_MAX_DEPTH, "!");
   CHECK_STR(errmsg, "nesting deeper than 512 levels");
   CHECK(err_off == AL_JSON_MAX_DEPTH);
+  { /* an opening's count: the items to its closing, when only values stand between
+     * in the batch (core.json_decode makes such an object's table at its opening) */
+    static const char doc[] = "[{\"a\":1,\"b\":null},{},[3,{\"c\":[]}]]";
+    static const int want[] = {-1, 2, -1, -1, -1, 0, -1, -1, -1, -1, 0};
+    al_json_item items[64];
+    al_json_scanner sc;
+    size_t got, j;
+    al_json_scanner_init(&sc, doc, sizeof doc - 1);
+    got = al_json_scan(&sc, items, 64);
+    CHECK(got == 16 && items[15].type == AL_JSON_END);
+    for (j = 0; j < sizeof want / sizeof want[0]; j++)
+      if (items[j].type == AL_JSON_OBJECT || items[j].type == AL_JSON_ARRAY) CHECK(items[j].v.i == want[j]);
+    al_json_scanner_init(&sc, doc, sizeof doc - 1);
+    got = al_json_scan(&sc, items, 4); /* "[", "{" and a value: the "}" comes in a later batch */
+    CHECK(got == 3 && items[1].type == AL_JSON_OBJECT && items[1].v.i == -1);
+  }
   /* key slots: rows repeat their keys, which are then not new; keys of one length
    * and first and last byte share a slot and take turns; a key in another order, a
    * duplicate, escapes (no slot) */
