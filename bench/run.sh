@@ -92,15 +92,19 @@ cflags=(-O2 -std=c99 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror)
 # shellcheck disable=SC2046
 gcc "${cflags[@]}" "$root/bench/curl_calls.c" $(pkg-config --cflags --libs libcurl) -o "$work/curl_calls"
 gcc "${cflags[@]}" -I"$root/src/core" "$root/bench/prepare_core.c" "$root"/src/core/*.c -lm -o "$work/prepare_core"
-# the floor under any decoder (bench/tables_floor.c), a Lua module for each ABI
+# the floor under any decoder (bench/tables_floor.c), a Lua module for each ABI; built as
+# the module is (CMakeLists.txt: -fno-plt where the compiler has it), so that the floor
+# pays for a C-API call what the decoder pays
+modflags=(-fPIC -shared)
+gcc -fno-plt -E -x c /dev/null >/dev/null 2>&1 && modflags+=(-fno-plt)
 for lua in lua5.4 luajit; do
   mkdir -p "$work/$lua"
   # shellcheck disable=SC2046
-  gcc "${cflags[@]}" -fPIC -shared $(pkg-config --cflags "$lua") "$root/bench/tables_floor.c" \
+  gcc "${cflags[@]}" "${modflags[@]}" $(pkg-config --cflags "$lua") "$root/bench/tables_floor.c" \
     -o "$work/$lua/tables_floor.so"
   # the floor under prepare's request table (bench/prepare_floor.c)
   # shellcheck disable=SC2046
-  gcc "${cflags[@]}" -fPIC -shared $(pkg-config --cflags "$lua") "$root/bench/prepare_floor.c" \
+  gcc "${cflags[@]}" "${modflags[@]}" $(pkg-config --cflags "$lua") "$root/bench/prepare_floor.c" \
     -o "$work/$lua/prepare_floor.so"
 done
 

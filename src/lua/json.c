@@ -101,10 +101,10 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
  * placeholder and takes them. An object that the scanner saw close in the same batch
  * with only values inside (a row of a list: al_json_item.v.i counts its members) gets
  * that table at its opening, in the placeholder's slot: no placeholder to replace.
- * No table is ever resized, and nothing is copied outside Lua. A container with more than FLUSH pending slots at the end of a batch
- * of items (or when a child opens), or one whose child opens while the stack is
- * already deep, moves what it has into its table early, so the stack stays below
- * LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
+ * No table is ever resized, and nothing is copied outside Lua. A container with more
+ * than FLUSH pending slots at the end of a batch of items (or when a child opens), or
+ * one whose child opens while the stack is already deep, moves what it has into its
+ * table early, so the stack stays below LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
  * at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key slots, the
  * shapes' constructors (LuaJIT) and spare (~100; an expected object's keys put in late,
  * unpredict, take at most 2 * SHAPE_MAX_KEYS + 4 more, and ask for them). */
@@ -122,8 +122,9 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
  * of the document (the rows of a list) is made by a Lua function, a table constructor
  * with those keys generated once per VM: LuaJIT copies the constructor's template,
  * keys in place (TDUP), where lua_createtable and one lua_rawset per key insert each
- * key anew. The 30 rows of bench/usage_body.json: ~10k fewer instructions a decode
- * (callgrind). Lua 5.4 has no template copy: its constructor inserts each key as
+ * key anew; an object expected to have its previous sibling's keys pushes only its
+ * values (unpredict). The 30 rows of bench/usage_body.json: ~9k fewer instructions a
+ * decode (callgrind, 86.6k -> 77.6k). Lua 5.4 has no template copy: its constructor inserts each key as
  * lua_rawset does, and the call costs more than it saves (measured: 57.0k -> 62.0k
  * for 30 rows), so 5.4 keeps the C-API way. See shape_constructor. */
 #ifdef SHAPES
@@ -144,7 +145,7 @@ typedef struct {
 typedef struct {
   int slot;       /* stack index of the placeholder, then of the table */
   int object;     /* an object (key/value pairs pending), else an array */
-  int created;    /* the table exists (flushed early) */
+  int created;    /* the table exists (made at its opening, or flushed early) */
   int maybe_dup;  /* objects: two keys may be equal (see push_key) */
   unsigned seen;  /* objects: the key slots of its keys */
   lua_Integer n;  /* arrays: elements already in the table */
@@ -152,7 +153,7 @@ typedef struct {
   uint64_t sig;   /* objects: the key slots in order (shape.sig) */
   unsigned epoch; /* decoder.epoch when it opened */
   int pred;       /* objects: the shape (index + 1) it is expected to have, or 0 */
-  int matched;    /* its keys that came as expected: not pushed (see predict) */
+  int matched;    /* its keys that came as expected: not pushed (see unpredict) */
   int last_shape; /* the shape (index + 1) of its last child object made by constructor */
   int early;      /* objects: its table made at its opening (l_decode), its pairs all pending */
 #endif
