@@ -104,8 +104,8 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
  * No table is ever resized, and nothing is copied outside Lua. A container with more
  * than FLUSH pending slots at the end of a batch of items (or when a child opens), or
  * one whose child opens while the stack is already deep, moves what it has into its
- * table early, so the stack stays below LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots) whatever the input:
- * at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key slots, the
+ * table early, so the stack stays below LuaJIT's limit for a C function
+ * (LUAI_MAXCSTACK, 8,000 slots) whatever the input: at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key slots, the
  * shapes' constructors (LuaJIT) and spare (~100; an expected object's keys put in late,
  * unpredict, take at most 2 * SHAPE_MAX_KEYS + 4 more, and ask for them). */
 #define FLUSH 512        /* pending slots of one container (even: key/value pairs) */
