@@ -95,19 +95,20 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
   return 2;
 }
 
-/* Decoding builds every table once, at its full size: the values of an open
- * container wait on the Lua stack above a placeholder slot, and when the container
- * closes a table of exactly that many elements (lua_createtable) replaces the
- * placeholder and takes them. An object that the scanner saw close in the same batch
- * with only values inside (a row of a list: al_json_item.v.i counts its members) gets
- * that table at its opening, in the placeholder's slot: no placeholder to replace.
- * No table is ever resized, and nothing is copied outside Lua. A container with more
- * than FLUSH pending slots at the end of a batch of items (or when a child opens), or
- * one whose child opens while the stack is already deep, moves what it has into its
- * table early, so the stack stays below LuaJIT's limit for a C function
- * (LUAI_MAXCSTACK, 8,000 slots) whatever the input: at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) + the key slots, the
- * shapes' constructors (LuaJIT) and spare (~100; an expected object's keys put in late,
- * unpredict, take at most 2 * SHAPE_MAX_KEYS + 4 more, and ask for them). */
+/* Decoding builds every table once, at its full size: the values of an open container
+ * wait on the Lua stack above a placeholder slot, and when the container closes a
+ * table of exactly that many elements (lua_createtable) replaces the placeholder and
+ * takes them. An object that the scanner saw close in the same batch with only values
+ * inside (a row of a list: al_json_item.v.i counts its members) gets that table at its
+ * opening, in the placeholder's slot: no placeholder to replace. No table is ever
+ * resized, and nothing is copied outside Lua. A container with more than FLUSH pending
+ * slots at the end of a batch of items (or when a child opens), or one whose child
+ * opens while the stack is already deep, moves what it has into its table early, so
+ * the stack stays below LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots)
+ * whatever the input: at most DEEP_STACK + FLUSH + 2 * BATCH + 2 per level (1,024) +
+ * the key slots, the shapes' constructors (LuaJIT) and spare (~100; an expected
+ * object's keys put in late, unpredict, take at most 2 * SHAPE_MAX_KEYS + 4 more, and
+ * ask for them). */
 #define FLUSH 512        /* pending slots of one container (even: key/value pairs) */
 #define DEEP_STACK 4096  /* past this many slots an opening child flushes its parent */
 #define BATCH 64         /* items per al_json_scan call (on the C stack, 64 bytes each) */
