@@ -47,6 +47,10 @@
 #define HCACHE_BYTES 128
 #define HCACHE_SLOTS (2 * HCACHE_FIELDS) /* slot 2i: the name of field i, 2i + 1 its value */
 #define HCACHE_UNKNOWN UINT32_MAX
+typedef struct {
+  uint32_t len[HCACHE_SLOTS]; /* slot j's byte count, or HCACHE_UNKNOWN */
+  char bytes[HCACHE_SLOTS * HCACHE_BYTES];
+} hcache_bytes;
 
 typedef struct {
   al_http *h;
@@ -58,11 +62,10 @@ typedef struct {
   al_http_response res;
   lua_State *pushing;
   /* push_headers: a registry reference to the table of kept strings (slot j at j + 1),
-   * or LUA_NOREF; their bytes (slot j at kept + j * HCACHE_BYTES, kept_len[j] bytes,
-   * HCACHE_UNKNOWN: not known), NULL before the first response with headers */
+   * or LUA_NOREF; their bytes, malloc'd at the first response with headers (NULL
+   * before: a transport that sends nothing pays nothing, in the Lua heap or out of it) */
   int hcache;
-  char *kept;
-  uint32_t kept_len[HCACHE_SLOTS];
+  hcache_bytes *kept;
 } http_box;
 
 typedef struct {
@@ -440,18 +443,18 @@ static int l_http_request(lua_State *L) {
  * kept in its place (when not longer than HCACHE_BYTES). The slot is marked unknown
  * before its string changes, so a raise (out of memory) leaves the kept bytes right. */
 static void push_slot(lua_State *L, http_box *box, int c, size_t j, const char *s, size_t len) {
-  char *k = box->kept + j * HCACHE_BYTES;
-  if (box->kept_len[j] == len && memcmp(k, s, len) == 0) {
+  char *k = box->kept->bytes + j * HCACHE_BYTES;
+  if (box->kept->len[j] == len && memcmp(k, s, len) == 0) {
     lua_rawgeti(L, c, (lua_Integer)j + 1);
     return;
   }
-  box->kept_len[j] = HCACHE_UNKNOWN;
+  box->kept->len[j] = HCACHE_UNKNOWN;
   lua_pushlstring(L, s, len);
   if (len > HCACHE_BYTES) return;
   lua_pushvalue(L, -1);
   lua_rawseti(L, c, (lua_Integer)j + 1);
   memcpy(k, s, len);
-  box->kept_len[j] = (uint32_t)len;
+  box->kept->len[j] = (uint32_t)len;
 }
 
 /* The headers as a table (lower-case names). box (NULL: none) keeps their strings for
@@ -466,10 +469,8 @@ static void push_headers(lua_State *L, const al_http_field *f, size_t n, http_bo
   size_t i;
   int c;
   lua_createtable(L, 0, (int)n);
-  if (box != NULL && n > 0 && box->kept == NULL) {
-    box->kept = malloc((size_t)HCACHE_SLOTS * HCACHE_BYTES);
-    memset(box->kept_len, 0xff, sizeof box->kept_len); /* HCACHE_UNKNOWN */
-  }
+  if (box != NULL && n > 0 && box->kept == NULL && (box->kept = malloc(sizeof *box->kept)) != NULL)
+    memset(box->kept->len, 0xff, sizeof box->kept->len); /* HCACHE_UNKNOWN */
   if (box == NULL || n == 0 || box->kept == NULL) {
     for (i = 0; i < n; i++) {
       lua_pushlstring(L, f[i].name, f[i].name_len);
@@ -479,7 +480,7 @@ static void push_headers(lua_State *L, const al_http_field *f, size_t n, http_bo
     return;
   }
   if (box->hcache == LUA_NOREF) {
-    memset(box->kept_len, 0xff, sizeof box->kept_len); /* the table is empty */
+    memset(box->kept->len, 0xff, sizeof box->kept->len); /* the table is empty */
     lua_createtable(L, HCACHE_SLOTS, 0);
     lua_pushvalue(L, -1);
     box->hcache = luaL_ref(L, LUA_REGISTRYINDEX);
