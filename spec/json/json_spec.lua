@@ -138,6 +138,13 @@ describe("core.json_decode", function()
       assert.same({ { axb = { { ayb = 1, c = 2 }, { ayb = 1, c = 2 }, { ayb = 1, c = 2 } }, c = 7 },
         { axb = 0, c = 8 } },
         decode('[{"axb":[' .. ('{"ayb":1,"c":2},'):rep(2) .. '{"ayb":1,"c":2}],"c":7},{"axb":0,"c":8}]'))
+      -- the rows' shape is forgotten ("ab" takes the slot of "a") and another shape takes its
+      -- entry inside an array between two rows: the next row is not expected to have the
+      -- rows' shape nor the new one (whose constructor was not looked for yet)
+      assert.same({ { c = 0 }, { d = 0 }, { a = 1, b = 2 }, { a = 1, b = 2 }, { a = 1, b = 2 },
+        { { ab = 0 }, { c = 5, d = 6 } }, { c = 7, d = 8 }, { c = 7, d = 8 } },
+        decode('[{"c":0},{"d":0},' .. ('{"a":1,"b":2},'):rep(3) .. '[{"ab":0},{"c":5,"d":6}],'
+          .. '{"c":7,"d":8},{"c":7,"d":8}]'))
     end)
 
     it("decode a row that differs from the rows before it in any way", function()

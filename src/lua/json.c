@@ -518,7 +518,8 @@ static int l_decode(lua_State *L) {
           cur->last_shape = 0;
           cur->early = 0;
           cur->pred = cur->object ? cur[-1].last_shape : 0;
-          if (cur->pred && d.shapes[cur->pred - 1].n == 0) cur->pred = 0; /* forgotten since */
+          /* forgotten since, or its entry taken by another shape, constructor not yet looked for */
+          if (cur->pred && (d.shapes[cur->pred - 1].n == 0 || d.shapes[cur->pred - 1].fn == 0)) cur->pred = 0;
           if (cur->object && it->v.i >= 0 && !cur->pred) { /* (an expected object waits for its
                                                           * constructor) */
             cur->early = 1;
