@@ -248,11 +248,27 @@ static int push_constructor(decoder *d, const frame *fr, int n) {
   }
   lua_call(L, 0, 1); /* the constructor */
   lua_remove(L, -2); /* the source */
+  /* looked at again: the chunk's run (a hook) and the compile's allocations (a __gc
+   * metamethod) may have decoded meanwhile and added constructors, this one too (the
+   * count read above would lose them, and the cache pass its cap) */
   lua_pushvalue(L, -2);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, lua_upvalueindex(2));
-  lua_pushinteger(L, count + 1);
-  lua_rawseti(L, lua_upvalueindex(2), 1);
+  lua_rawget(L, lua_upvalueindex(2));
+  if (!lua_isnil(L, -1)) { /* made meanwhile: that one */
+    lua_replace(L, -2);
+    lua_remove(L, -2); /* the name */
+    return 1;
+  }
+  lua_pop(L, 1);
+  lua_rawgeti(L, lua_upvalueindex(2), 1);
+  count = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (count < SHAPE_CACHE_MAX) {
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, lua_upvalueindex(2));
+    lua_pushinteger(L, count + 1);
+    lua_rawseti(L, lua_upvalueindex(2), 1);
+  } /* else this decode uses it uncached */
   lua_remove(L, -2); /* the name */
   return 1;
 }
