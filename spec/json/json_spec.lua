@@ -138,6 +138,13 @@ describe("core.json_decode", function()
       assert.same({ { axb = { { ayb = 1, c = 2 }, { ayb = 1, c = 2 }, { ayb = 1, c = 2 } }, c = 7 },
         { axb = 0, c = 8 } },
         decode('[{"axb":[' .. ('{"ayb":1,"c":2},'):rep(2) .. '{"ayb":1,"c":2}],"c":7},{"axb":0,"c":8}]'))
+      -- the rows' shape is forgotten ("ab" takes the slot of "a") and another shape takes its
+      -- entry inside an array between two rows: the next row is not expected to have the
+      -- rows' shape nor the new one (whose constructor was not looked for yet)
+      assert.same({ { c = 0 }, { d = 0 }, { a = 1, b = 2 }, { a = 1, b = 2 }, { a = 1, b = 2 },
+        { { ab = 0 }, { c = 5, d = 6 } }, { c = 7, d = 8 }, { c = 7, d = 8 } },
+        decode('[{"c":0},{"d":0},' .. ('{"a":1,"b":2},'):rep(3) .. '[{"ab":0},{"c":5,"d":6}],'
+          .. '{"c":7,"d":8},{"c":7,"d":8}]'))
     end)
 
     it("decode a row that differs from the rows before it in any way", function()
@@ -212,6 +219,45 @@ describe("core.json_decode", function()
           assert.is_function(v)
         end
       end
+      assert.equal(64, count)
+      assert.equal(64, cache[1])
+    end)
+
+    it("count the constructors made while one is made (LuaJIT)", function()
+      -- a fresh core (its own cache); a call hook (as a __gc metamethod could) decodes rows
+      -- of a new shape while the chunk that makes a constructor runs
+      local path
+      for dir in package.cpath:gmatch("[^;]+") do -- (LuaJIT has no package.searchpath)
+        local p = dir:gsub("%?", "alephant/core")
+        local f = io.open(p, "rb")
+        if f then
+          f:close()
+          path = path or p
+        end
+      end
+      local fresh = package.loadlib(path, "luaopen_alephant_core")("alephant.core")
+      local _, cache = debug.getupvalue(fresh.json_decode, 2)
+      if cache == nil then return end -- Lua 5.4: no constructors
+      local g, busy = 0, false
+      local ok, err = pcall(function()
+        debug.sethook(function()
+          local info = debug.getinfo(2, "S")
+          if busy or not info or info.source ~= "=alephant.json_decode shape" or info.what ~= "main" then return end
+          busy = true
+          g = g + 1
+          fresh.json_decode("[" .. ('{"g%d":1,"h":2},'):format(g):rep(3) .. '{"z":1}]')
+          if g % 2 == 0 then -- and the very shape being made (the hook's g-th: the g-th document's)
+            fresh.json_decode("[" .. ('{"s%d":1,"t":2},'):format(g):rep(3) .. '{"z":1}]')
+          end
+          busy = false
+        end, "c")
+        for i = 1, 100 do fresh.json_decode("[" .. ('{"s%d":1,"t":2},'):format(i):rep(3) .. '{"z":1}]') end
+      end)
+      debug.sethook()
+      assert(ok, err)
+      assert.is_true(g >= 32) -- (the hook did decode)
+      local count = 0
+      for k in pairs(cache) do if type(k) == "string" then count = count + 1 end end
       assert.equal(64, count)
       assert.equal(64, cache[1])
     end)

@@ -248,11 +248,27 @@ static int push_constructor(decoder *d, const frame *fr, int n) {
   }
   lua_call(L, 0, 1); /* the constructor */
   lua_remove(L, -2); /* the source */
+  /* looked at again: the chunk's run (a hook) and the compile's allocations (a __gc
+   * metamethod) may have decoded meanwhile and added constructors, this one too (the
+   * count read above would lose them, and the cache pass its cap) */
   lua_pushvalue(L, -2);
-  lua_pushvalue(L, -2);
-  lua_rawset(L, lua_upvalueindex(2));
-  lua_pushinteger(L, count + 1);
-  lua_rawseti(L, lua_upvalueindex(2), 1);
+  lua_rawget(L, lua_upvalueindex(2));
+  if (!lua_isnil(L, -1)) { /* made meanwhile: that one */
+    lua_replace(L, -2);
+    lua_remove(L, -2); /* the name */
+    return 1;
+  }
+  lua_pop(L, 1);
+  lua_rawgeti(L, lua_upvalueindex(2), 1);
+  count = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  if (count < SHAPE_CACHE_MAX) {
+    lua_pushvalue(L, -2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, lua_upvalueindex(2));
+    lua_pushinteger(L, count + 1);
+    lua_rawseti(L, lua_upvalueindex(2), 1);
+  } /* else this decode uses it uncached */
   lua_remove(L, -2); /* the name */
   return 1;
 }
@@ -518,7 +534,8 @@ static int l_decode(lua_State *L) {
           cur->last_shape = 0;
           cur->early = 0;
           cur->pred = cur->object ? cur[-1].last_shape : 0;
-          if (cur->pred && d.shapes[cur->pred - 1].n == 0) cur->pred = 0; /* forgotten since */
+          /* forgotten since, or its entry taken by another shape, constructor not yet looked for */
+          if (cur->pred && (d.shapes[cur->pred - 1].n == 0 || d.shapes[cur->pred - 1].fn == 0)) cur->pred = 0;
           if (cur->object && it->v.i >= 0 && !cur->pred) { /* (an expected object waits for its
                                                           * constructor) */
             cur->early = 1;
