@@ -711,6 +711,15 @@ static HOT void key_slot_of(al_json_scanner *sc, al_json_item *it) {
   sc->key_last = h;
 }
 
+/* The key at key is the guess, slot g's key (al_json_scan's two ways of matching it). */
+static inline void guessed_key(al_json_scanner *sc, al_json_item *it, const char *key, unsigned g) {
+  it->key = key;
+  it->key_len = it->key_decoded_len = sc->keys[g].len;
+  it->key_slot = (int)g;
+  it->key_new = 0;
+  sc->key_last = g;
+}
+
 /* al_json_scan's key at pos (its '"') when the guess with its colon did not match:
  * the key into *it, then its ':'. Returns the position after the ':', or (size_t)-1
  * (sc->err; the key rides on the error when only the ':' is missing). Out of line:
@@ -727,11 +736,7 @@ static size_t key_rest(al_json_scanner *sc, al_json_item *it, size_t pos) {
     unsigned g = sc->key_next[sc->key_last];
     size_t kl = sc->keys[g].len;
     if (kl && kl < n - pos && s[pos + 1 + kl] == '"' && same_key(sc->keys[g].s, (const char *)s + pos + 1, kl)) {
-      it->key = (const char *)s + pos + 1;
-      it->key_len = it->key_decoded_len = kl;
-      it->key_slot = (int)g;
-      it->key_new = 0;
-      sc->key_last = g;
+      guessed_key(sc, it, (const char *)s + pos + 1, g);
       pos += kl + 2;
       goto colon;
     }
@@ -957,13 +962,8 @@ key: /* a key, its '"' at pos, then its ':'; the key rides on the next item */
       memcpy(&w1, s + pos + 8, 8);
       if ((((w0 ^ sc->keys[g].q[0]) | sc->keys[g].nm[0]) & ((w1 ^ sc->keys[g].q[1]) | sc->keys[g].nm[1])) ==
           ~(uint64_t)0) {
-        size_t kl = sc->keys[g].len;
-        it->key = (const char *)s + pos + 1;
-        it->key_len = it->key_decoded_len = kl;
-        it->key_slot = (int)g;
-        it->key_new = 0;
-        sc->key_last = g;
-        pos += kl + 3;
+        guessed_key(sc, it, (const char *)s + pos + 1, g);
+        pos += sc->keys[g].len + 3;
         if (s[pos] <= ' ') pos = skip_ws_z(s, pos); /* compact JSON: the value is there */
         goto value;
       }
