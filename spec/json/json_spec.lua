@@ -1,4 +1,4 @@
--- core.json_decode / core.json_encode / core.null / core.array_mt (src/lua/json.c).
+-- core.json_decode / core.json_encode / core.null / core.array_mt (src/lua/json.c, json_encode.c).
 local core = require "alephant.core"
 local sys = require "spec.support.sys"
 

@@ -51,6 +51,9 @@ void alb_open_json(lua_State *L);
 void alb_open_url(lua_State *L);
 /* 1 when the value at idx is core.null (alephant.null) */
 int alb_is_null(lua_State *L, int idx);
+/* core.array_mt's registry name (src/lua/json.c), and core.json_encode (json_encode.c) */
+#define ALB_ARRAY_MT "alephant.array"
+int alb_json_encode(lua_State *L);
 void alb_open_query(lua_State *L);
 /* Reads {{name, value}, ...} (strings) at idx into q (at most max; raises otherwise).
  * The strings stay owned by the table. */

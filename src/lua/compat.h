@@ -13,6 +13,15 @@
 #define alc_isinteger(L, i) 0 /* 5.1 and LuaJIT: every number is a double */
 #endif
 
+/* lua_rawseti / lua_rawgeti with a lua_Integer index (5.3+) or an int one (5.1, 5.2) */
+#if LUA_VERSION_NUM >= 503
+#define alc_rawseti(L, t, i) lua_rawseti((L), (t), (lua_Integer)(i))
+#define alc_rawgeti(L, t, i) lua_rawgeti((L), (t), (lua_Integer)(i))
+#else
+#define alc_rawseti(L, t, i) lua_rawseti((L), (t), (int)(i))
+#define alc_rawgeti(L, t, i) lua_rawgeti((L), (t), (int)(i))
+#endif
+
 #if LUA_VERSION_NUM >= 502
 #define alc_rawlen(L, i) lua_rawlen((L), (i))
 #define alc_setfuncs(L, l, nup) luaL_setfuncs((L), (l), (nup))
