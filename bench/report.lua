@@ -252,6 +252,10 @@ local net_variants = {
   { "libcurl", "raw libcurl loop" },
   { "transport_lua5.4", "the SDK's transport alone, Lua 5.4" },
   { "transport_luajit", "the SDK's transport alone, LuaJIT" },
+  { "floor_lua5.4", "the transport + the answer's tables without parsing (1a's ceiling), Lua 5.4" },
+  { "floor_luajit", "the transport + the answer's tables without parsing (1a's ceiling), LuaJIT" },
+  { "contract_lua5.4", "the same + `state:prepare` and a request id (1a's least for this contract), Lua 5.4" },
+  { "contract_luajit", "the same + `state:prepare` and a request id (1a's least for this contract), LuaJIT" },
   { "sdk_lua5.4", "SDK call, Lua 5.4" },
   { "sdk_luajit", "SDK call, LuaJIT" },
 }
@@ -498,6 +502,13 @@ for _, lua in ipairs({ "lua5.4", "luajit" }) do
       .. "%s of it) + decoding %s + the rest %s (parameters, request, headers and answer in Lua, the collector).")
       :format(labels[lua], thousands(sdk), thousands(transport), thousands(raw), thousands(decode),
         thousands(sdk - transport - decode))
+    local least, floor = instr("net:contract_" .. lua), instr("mem:tables_" .. lua)
+    if least and floor then
+      budget[#budget + 1] = ("  The least this contract does (1a) counts %s: the SDK does %s more, of which %s "
+        .. "are parsing and the decoder's own work (decoding %s against its tables' floor %s).")
+        :format(thousands(least), thousands(sdk - least), thousands(decode - floor), thousands(decode),
+          thousands(floor))
+    end
   end
 end
 for _, lua in ipairs({ "lua5.4", "luajit" }) do
@@ -559,6 +570,8 @@ local doc = {
   "   - 1d: instructions (`valgrind --tool=callgrind`) and heap allocations (`--tool=memcheck`, every",
   "     malloc/calloc/realloc of the process, Lua's own included) per call in the client process, as the",
   "     difference between 2N and N calls against the same nginx: reproducible where times are not.",
+  "     1a's ceiling and least-for-this-contract variants are counted the same way, so the gap between",
+  "     the SDK and what its contract needs at least reads in instructions too.",
   "     The same count for the SDK call with the in-memory transport and for `json_decode` of the answer",
   "     alone (`bench/pipeline.lua count`) splits an SDK call into transport, decoding and the rest.",
   "   - 1b: SDK and raw libcurl against `/delayed/...`: the same answer after `usleep(1000)` in the nginx",

@@ -4,7 +4,8 @@
 -- it shows what the binding and the general-purpose transport (a new URL and header
 -- list per request, the multi interface, the response table) cost per call.
 --
---   lua5.4|luajit bench/transport_calls.lua URL N [tables|contract]   -> calls=N seconds=S
+--   lua5.4|luajit bench/transport_calls.lua URL [tables|contract] N   -> calls=N seconds=S
+-- (N last: bench/run.sh's valgrind counts append it)
 --
 -- With `tables`, each answer is also turned into the decoded answer's Lua tables by
 -- bench/tables_floor.c (only the C-API calls that build them, from a tape recorded once
@@ -21,10 +22,11 @@
 -- Token and workspace id come from BENCH_TOKEN / BENCH_WORKSPACE (never printed).
 local core = require "alephant.core"
 
-local url, n, mode = arg[1], tonumber(arg[2]), arg[3]
+local url, mode, n = arg[1], arg[2], tonumber(arg[3])
+if arg[3] == nil then mode, n = nil, tonumber(arg[2]) end
 local tables, contract = mode == "tables" or mode == "contract", mode == "contract"
 if not url or not n or (mode and not tables) then
-  io.stderr:write("usage: transport_calls.lua URL N [tables|contract]\n")
+  io.stderr:write("usage: transport_calls.lua URL [tables|contract] N\n")
   os.exit(2)
 end
 
