@@ -1,7 +1,7 @@
 /* The floor under state:prepare's answer on the C API: build a table with the same keys
  * and values as one answer of prepare (and its headers table, a fresh one each time, as
- * prepare makes it: consumers add to it), making only the calls src/lua/state_request.c's
- * alb_state_push_request makes for them (lua_createtable of the same sizes, each key and value
+ * prepare makes it: consumers add to it), making only the calls src/lua/state_prepare.c's
+ * push_request makes for them (lua_createtable of the same sizes, each key and value
  * pushed from an upvalue as prepare pushes its cached strings, lua_rawset) and nothing
  * else: no argument or key checks, no plan, no URL, no state. Whatever prepare does, it
  * must at least make these calls for its table on Lua 5.4, so their count is the part of
@@ -33,7 +33,7 @@ typedef struct {
 static int l_build(lua_State *L) {
   const layout *y = (const layout *)lua_touserdata(L, lua_upvalueindex(1));
   int i, j, t, h;
-  lua_createtable(L, 0, 8); /* as alb_state_push_request */
+  lua_createtable(L, 0, 8); /* as push_request */
   t = lua_gettop(L);
   for (i = 0; i < y->nfields; i++) {
     lua_pushvalue(L, FIELD_KEY(i));

@@ -40,25 +40,6 @@
 
 #define GUARD_MT "alephant.HttpResponse" /* frees a C response if a push raises */
 
-/* ---- errors ---------------------------------------------------------------------- */
-
-/* nil, err; network and timeout failures are marked retryable for the retry logic. */
-int alb_http_push_failure(lua_State *L, const al_error *err) {
-  alb_push_error(L, err);
-  if (err->kind == AL_ERR_NETWORK || err->kind == AL_ERR_TIMEOUT) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, "retryable");
-  }
-  return 2;
-}
-
-/* Using a closed object is not worth retrying: retryable stays false. */
-int alb_http_push_closed(lua_State *L, const char *what) {
-  al_error err;
-  al_fail(&err, AL_ERR_NETWORK, "", "%s is closed", what);
-  return alb_push_error(L, &err);
-}
-
 /* ---- argument reading ------------------------------------------------------------ */
 
 /* Every option of core.http_new, in one place: the binding exposes it as core.http_options
@@ -341,7 +322,7 @@ static int l_http_request(lua_State *L) {
   al_error err;
   int rc;
   if (alb_http_read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
-  if (box->h == NULL) return alb_http_push_closed(L, "transport");
+  if (box->h == NULL) return push_closed(L, "transport");
   /* set, but no request of this thread is pushing: that push raised, its response is
    * left over (a finalizer in another thread may not tell: it takes the guard path) */
   if (box->pushing == L && !request_on_stack(L)) {
@@ -351,7 +332,7 @@ static int l_http_request(lua_State *L) {
   if (box->pushing == NULL) { /* the steady path: the response in the box */
     res = &box->res;
     rc = al_http_perform(box->h, &req, res, &err); /* res stays empty on failure */
-    if (rc) return alb_http_push_failure(L, &err);
+    if (rc) return push_failure(L, &err);
     box->pushing = L;
     alb_http_push_response(L, res, box);
     box->pushing = NULL;
@@ -365,9 +346,9 @@ static int l_http_request(lua_State *L) {
   memset(res, 0, sizeof *res);
   luaL_getmetatable(L, GUARD_MT);
   lua_setmetatable(L, -2);
-  if (box->h == NULL) return alb_http_push_closed(L, "transport"); /* by a finalizer lua_newuserdata ran */
+  if (box->h == NULL) return push_closed(L, "transport"); /* by a finalizer lua_newuserdata ran */
   rc = al_http_perform(box->h, &req, res, &err);
-  if (rc) return alb_http_push_failure(L, &err);
+  if (rc) return push_failure(L, &err);
   alb_http_push_response(L, res, NULL);
   /* now, not at the next GC (bodies can be large): its buffers serve the next request;
    * box->h is re-read, as a finalizer run while pushing may have closed the transport */

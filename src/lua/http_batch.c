@@ -40,7 +40,7 @@ int alb_http_request_many(lua_State *L) {
   n = (size_t)alc_rawlen(L, 2);
   luaL_argcheck(L, n <= MAX_BATCH, 2, "at most 10000 requests in one batch");
   luaL_argcheck(L, conc >= 1 && conc <= 64, 3, "max_concurrency must be an integer from 1 to 64");
-  if (box->h == NULL) return alb_http_push_closed(L, "transport");
+  if (box->h == NULL) return push_closed(L, "transport");
   /* scratch arrays in userdata: freed by the collector whatever happens */
   reqs = lua_newuserdata(L, (n ? n : 1) * sizeof *reqs);
   errs = lua_newuserdata(L, (n ? n : 1) * sizeof *errs);
@@ -81,7 +81,7 @@ int alb_http_request_many(lua_State *L) {
     al_http_response *sres = g->res;
     /* a finalizer run by the allocations since the check above may have closed it
      * (before g->n is set: the guard's responses are not filled yet) */
-    if (box->h == NULL) return alb_http_push_closed(L, "transport");
+    if (box->h == NULL) return push_closed(L, "transport");
     g->n = nsend;
     (void)al_http_perform_many(box->h, reqs, nsend, (size_t)conc, sres, serr, rcs);
     for (i = 0; i < nsend; i++)
@@ -97,7 +97,7 @@ int alb_http_request_many(lua_State *L) {
         lua_remove(L, -2); /* the nil before the error */
       } else {
         if (rcs[k]) {
-          alb_http_push_failure(L, &errs[i]);
+          push_failure(L, &errs[i]);
           lua_remove(L, -2);
         } else {
           alb_http_push_response(L, &g->res[k], NULL);

@@ -63,11 +63,24 @@ static inline void alb_http_drop_anchor(lua_State *L, int *ref) {
   luaL_unref(L, LUA_REGISTRYINDEX, r); /* LUA_NOREF is ignored */
 }
 
-/* http.c */
 /* nil, err; network and timeout failures are marked retryable for the retry logic. */
-int alb_http_push_failure(lua_State *L, const al_error *err);
-/* nil, err for a closed object ("<what> is closed"), not retryable. */
-int alb_http_push_closed(lua_State *L, const char *what);
+static inline int push_failure(lua_State *L, const al_error *err) {
+  alb_push_error(L, err);
+  if (err->kind == AL_ERR_NETWORK || err->kind == AL_ERR_TIMEOUT) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "retryable");
+  }
+  return 2;
+}
+
+/* Using a closed object is not worth retrying: retryable stays false. */
+static inline int push_closed(lua_State *L, const char *what) {
+  al_error err;
+  al_fail(&err, AL_ERR_NETWORK, "", "%s is closed", what);
+  return alb_push_error(L, &err);
+}
+
+/* http.c */
 /* Reads a request table (argument tbl, reported as argument arg) into *req; -1 and *err
  * for a refused one, type errors raised. local: room for LOCAL_HEADERS headers, or NULL. */
 int alb_http_read_request(lua_State *L, int arg, int tbl, al_http_request *req, al_http_header *local, al_error *err);

@@ -31,16 +31,16 @@ int alb_http_stream(lua_State *L) {
   al_error err;
   stream_box *sb;
   if (alb_http_read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
-  if (box->h == NULL) return alb_http_push_closed(L, "transport");
+  if (box->h == NULL) return push_closed(L, "transport");
   sb = lua_newuserdata(L, sizeof *sb);
   sb->s = NULL;
   sb->http_ref = LUA_NOREF;
   luaL_getmetatable(L, STREAM_MT);
   lua_setmetatable(L, -2);
-  if (anchor_transport(L, box, &sb->http_ref)) return alb_http_push_closed(L, "transport");
+  if (anchor_transport(L, box, &sb->http_ref)) return push_closed(L, "transport");
   if (al_http_stream_open(box->h, &req, &sb->s, &err)) {
     alb_http_drop_anchor(L, &sb->http_ref);
-    return alb_http_push_failure(L, &err);
+    return push_failure(L, &err);
   }
   return 1;
 }
@@ -52,9 +52,9 @@ static int l_stream_next(lua_State *L) {
   size_t len;
   al_error err;
   int rc;
-  if (sb->s == NULL) return alb_http_push_closed(L, "stream");
+  if (sb->s == NULL) return push_closed(L, "stream");
   rc = al_http_stream_next(sb->s, &data, &len, &err);
-  if (rc < 0) return alb_http_push_failure(L, &err);
+  if (rc < 0) return push_failure(L, &err);
   if (rc == 0) {
     lua_pushnil(L);
     return 1;
@@ -65,7 +65,7 @@ static int l_stream_next(lua_State *L) {
 
 static int l_stream_status(lua_State *L) {
   stream_box *sb = check_stream(L);
-  if (sb->s == NULL) return alb_http_push_closed(L, "stream");
+  if (sb->s == NULL) return push_closed(L, "stream");
   lua_pushinteger(L, (lua_Integer)al_http_stream_status(sb->s));
   return 1;
 }
@@ -74,7 +74,7 @@ static int l_stream_headers(lua_State *L) {
   stream_box *sb = check_stream(L);
   const al_http_field *f;
   size_t n, i;
-  if (sb->s == NULL) return alb_http_push_closed(L, "stream");
+  if (sb->s == NULL) return push_closed(L, "stream");
   f = al_http_stream_headers(sb->s, &n);
   lua_createtable(L, 0, (int)n);
   for (i = 0; i < n; i++) {
@@ -87,7 +87,7 @@ static int l_stream_headers(lua_State *L) {
 
 static int l_stream_new_connections(lua_State *L) {
   stream_box *sb = check_stream(L);
-  if (sb->s == NULL) return alb_http_push_closed(L, "stream");
+  if (sb->s == NULL) return push_closed(L, "stream");
   lua_pushinteger(L, (lua_Integer)al_http_stream_new_connections(sb->s));
   return 1;
 }
@@ -122,16 +122,16 @@ int alb_http_start(lua_State *L) {
   al_error err;
   pending_box *pb;
   if (alb_http_read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
-  if (box->h == NULL) return alb_http_push_closed(L, "transport");
+  if (box->h == NULL) return push_closed(L, "transport");
   pb = lua_newuserdata(L, sizeof *pb);
   memset(pb, 0, sizeof *pb);
   pb->http_ref = LUA_NOREF;
   luaL_getmetatable(L, PENDING_MT);
   lua_setmetatable(L, -2);
-  if (anchor_transport(L, box, &pb->http_ref)) return alb_http_push_closed(L, "transport");
+  if (anchor_transport(L, box, &pb->http_ref)) return push_closed(L, "transport");
   if (al_http_start(box->h, &req, &pb->p, &err)) {
     alb_http_drop_anchor(L, &pb->http_ref);
-    return alb_http_push_failure(L, &err);
+    return push_failure(L, &err);
   }
   return 1;
 }
@@ -143,7 +143,7 @@ static int l_pending_finish(lua_State *L) {
   al_error err;
   http_box *hb;
   int rc, ref;
-  if (pb->p == NULL) return alb_http_push_closed(L, "request");
+  if (pb->p == NULL) return push_closed(L, "request");
   rc = al_http_pending_finish(pb->p, &pb->res, &err);
   al_http_pending_free(pb->p);
   pb->p = NULL;
@@ -152,7 +152,7 @@ static int l_pending_finish(lua_State *L) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, ref); /* the transport, for the buffers' recycling */
   hb = lua_touserdata(L, -1);            /* set with p: always the http box */
   luaL_unref(L, LUA_REGISTRYINDEX, ref); /* it stays on the stack while this runs */
-  if (rc) return alb_http_push_failure(L, &err);
+  if (rc) return push_failure(L, &err);
   alb_http_push_response(L, &pb->res, NULL);
   /* its buffers serve the transport's next request; hb->h is re-read, as a finalizer run
    * while pushing may have closed the transport */

@@ -1,7 +1,7 @@
 /* The per-client core state, as a userdata: the token (parsed once), the base URLs,
  * an explicit workspace id and the resolved virtual-key context. prepare() turns an
  * endpoint name and a params table into {method, url, headers, body} without I/O
- * (state_prepare.c, state_request.c). Each client owns one; nothing is shared between
+ * (state_prepare.c). Each client owns one; nothing is shared between
  * clients, VMs or threads. This file: making and closing a state, and its virtual-key
  * scope (accept_scope, needs_scope, context). */
 #include <stdint.h>
@@ -265,7 +265,7 @@ static const luaL_Reg methods[] = {{"needs_scope", l_needs_scope},
                                    {NULL, NULL}};
 
 void alb_open_state(lua_State *L) {
-  int mt, k;
+  int mt, i, k;
   alb_new_class(L, STATE_MT, methods, l_close, l_tostring);
   luaL_getmetatable(L, STATE_MT);
   mt = lua_gettop(L);
@@ -279,7 +279,7 @@ void alb_open_state(lua_State *L) {
       lua_pushvalue(L, mt + 3);
       lua_pushvalue(L, mt);
       lua_pushvalue(L, mt + 4);
-      alb_state_push_strings(L);
+      for (i = 0; i < S_COUNT; i++) lua_pushstring(L, cached_strings[i]);
       lua_pushcclosure(L, k == 0 ? alb_state_prepare : alb_state_prepare_raw, UPVALUES);
 #if PREPARE_IN_LUA
       if (k == 0) alb_state_prepare_lua(L);

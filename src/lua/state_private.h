@@ -1,6 +1,6 @@
 /* What the files of the client state's binding share (state.c: the state object and
- * its scope; state_prepare.c: a call's checks and plan; state_request.c: the request
- * table): the state's structs, the upvalues of prepare and prepare_raw, the state's
+ * its scope; state_prepare.c: a call's checks, plan and request table;
+ * state_prepare_lua.c: LuaJIT's generated state:prepare): the state's structs, the upvalues of prepare and prepare_raw, the state's
  * Lua-side cache, the argument checks prepare inlines, and the functions one file
  * calls in another. */
 #ifndef ALEPHANT_LUA_STATE_PRIVATE_H
@@ -16,8 +16,7 @@
 
 #define STATE_MT "alephant.State"
 /* Under LuaJIT state:prepare is a Lua function around alb_state_prepare, generated from
- * REQUEST_FIELDS and header_fields at load (alb_state_prepare_lua): see REQUEST_FIELDS
- * (state_request.c). */
+ * REQUEST_FIELDS and header_fields at load (alb_state_prepare_lua): see REQUEST_FIELDS. */
 #if LUA_VERSION_NUM < 502
 #define PREPARE_IN_LUA 1
 #else
@@ -53,8 +52,7 @@ typedef struct {
  * once, each as an upvalue of prepare and prepare_raw (lua_pushvalue of an upvalue is a
  * copy; a table of them cost a lookup each), and set with lua_rawset: lua_setfield and
  * lua_pushstring would hash (LuaJIT) or look up (5.4) each C string again, and they
- * were a fifth of prepare's instructions (bench/RESULTS.md, part 2). Their text is
- * cached_strings (state_request.c), pushed by alb_state_push_strings. */
+ * were a fifth of prepare's instructions (bench/RESULTS.md, part 2). */
 enum {
   S_METHOD = 1, S_URL, S_HEADERS, S_BODY, S_ENDPOINT, S_API, S_IDEMPOTENT, S_PAGING, S_FAMILY,
   S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, S_CONTENT_TYPE, S_JSON, S_PAGE, S_OFFSET,
@@ -63,6 +61,43 @@ enum {
   S_GET, S_HEAD, S_POST, S_PUT, S_PATCH, S_DELETE, S_OPTIONS,             /* methods */
   S_COUNT = S_OPTIONS
 };
+
+/* Static in each file that includes this: state_prepare.c reads them as constants. */
+static const char *const cached_strings[S_COUNT] = {
+    "method", "url", "headers", "body", "endpoint", "api", "idempotent", "paging", "family",
+    "Accept", "Authorization", "X-Workspace-Id", "Content-Type", "application/json", "page", "offset",
+    "saas", "analytics", "gateway",
+    "cockpit", "public", "jwt_only", "workspace", "models",
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+
+/* The names of the plan's headers by al_header_kind (AL_H_PARAM: the parameter's own). */
+static const int header_fields[] = {S_ACCEPT, S_AUTHORIZATION, S_WORKSPACE, 0, S_CONTENT_TYPE};
+
+/* The request table, declared once: X(key, whether the request has it, how its value
+ * is pushed) for each field, in order, with L, f (fields_t) and r (f->r) at hand; a
+ * field the request has not is left out (paging, body). Lua 5.4 (and prepare_raw
+ * everywhere) builds the table in C, each key set as its value is made (push_request).
+ * Under LuaJIT l_prepare returns the values in this order (push_values) and
+ * state:prepare is a table constructor generated from the keys at load (prepare_lua):
+ * LuaJIT copies a constructor's template with its keys in place (TDUP) instead of
+ * inserting each key; analytics.usage 9,029 -> 8,127 instructions a call (callgrind,
+ * bench/prepare.lua, each request kept), and 8,100 -> 7,670 with one constructor per
+ * combination of the fields whose presence is not the constant 1 (paging, body), each
+ * copying only the keys it has: the request's hash part 16 -> 8 nodes.
+ * In Lua 5.4 a constructor inserts each key as lua_rawset does, and the extra call and
+ * returns cost more than they save (tried again: 9,900 -> 11,150, and 8,145 -> 8,892
+ * after the cuts to the checks and the core). */
+#define REQUEST_FIELDS(X)                                                                              \
+  X(S_METHOD, 1, push_text(L, r->method, S_GET, S_OPTIONS))                                            \
+  X(S_URL, 1, push_url(L, f->s, r, f->small, f->cap, f->cache))                                              \
+  X(S_HEADERS, 1, push_headers(L, f->s, r, f->cache))                                                  \
+  X(S_ENDPOINT, 1, lua_pushvalue(L, f->name_idx))                                                      \
+  X(S_API, 1, push_cached(L, S_SAAS + (int)r->api))                                                    \
+  X(S_FAMILY, 1, push_family(L, r->family)) /* how answers are unwrapped */                            \
+  X(S_IDEMPOTENT, 1, lua_pushboolean(L, r->idempotent))                                                \
+  X(S_PAGING, r->paging != AL_PAGING_NONE, push_cached(L, r->paging == AL_PAGING_PAGE ? S_PAGE : S_OFFSET)) \
+  X(S_BODY, r->has_body && f->e != NULL, push_body(L, f))
+
 
 /* The upvalues of prepare and prepare_raw: the endpoints table, the state's metatable,
  * the anchors, then the cached strings (S_METHOD ... S_COUNT). */
@@ -156,33 +191,13 @@ static inline state_t *check_open_cached(lua_State *L) {
   return s ? s : check_open(L);
 }
 
-/* What the request's fields are made from. */
-typedef struct {
-  state_t *s;
-  const al_request *r;
-  const char *small; /* the URL when it fitted (r->url_n < cap) */
-  size_t cap;
-  int name_idx;      /* the endpoint name: the catalog's, or "METHOD /path" */
-  int cache;         /* the state's cache table, on the stack */
-  const al_endpoint *e; /* prepare: the body's parameters, read from the params table at 3;
-                         * NULL for prepare_raw (the body is the caller's) */
-  const al_value *values;
-  int extra; /* an open body has keys the catalog does not know */
-} fields_t;
-
 /* state_prepare.c: state:prepare(name, params?, now?) and state:prepare_raw(...) */
 int alb_state_prepare(lua_State *L);
 int alb_state_prepare_raw(lua_State *L);
-
-/* state_request.c: the request table from the plan (each key pushed before its value) */
-void alb_state_push_request(lua_State *L, fields_t *f);
 #if PREPARE_IN_LUA
-/* the request's values for prepare's constructor, on the stack from index 5; how many */
-int alb_state_push_values(lua_State *L, fields_t *f);
-/* replaces the alb_state_prepare closure on top of the stack by state:prepare for LuaJIT */
+/* state_prepare_lua.c: replaces the alb_state_prepare closure on top of the stack by
+ * state:prepare for LuaJIT (a Lua function that builds the request with a constructor) */
 void alb_state_prepare_lua(lua_State *L);
 #endif
-/* pushes the cached strings, S_METHOD to S_COUNT: prepare's upvalues after FIRST_CACHED */
-void alb_state_push_strings(lua_State *L);
 
 #endif

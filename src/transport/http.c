@@ -1,6 +1,7 @@
 /* The libcurl transport. See http.h for the contract. This file: process-wide set-up,
- * the sockets tracked for fork, the transport object, and driving its multi handle
- * (al_http_perform); the other parts are in the files http_private.h names.
+ * the sockets tracked for fork, the transport object, and a buffered request's end
+ * (al_xfer_finish, al_http_perform); the other parts are in the files http_private.h
+ * names.
  *
  * Design notes (why, not what):
  * - Every transfer, blocking or streamed, runs on the transport's multi handle and is
@@ -379,31 +380,7 @@ size_t al_http_open_transfers(const al_http *h) {
   return n;
 }
 
-/* ---- driving ---------------------------------------------------------------------- */
-
-/* Runs the multi until x is done or ready(x) holds. Other transfers of this transport
- * (streams) move too, but their buffers are capped by pausing. */
-int al_http_drive(al_http *h, xfer *x, int (*ready)(const xfer *), al_error *err) {
-  for (;;) {
-    int running = 0;
-    long long wait;
-    CURLMcode mc = curl_multi_perform(h->multi, &running);
-    if (mc != CURLM_OK)
-      return al_fail(err, AL_ERR_NETWORK, "", "request to %s failed: libcurl: %s", x->host, curl_multi_strerror(mc));
-    collect_done(h);
-    if (x->done || (ready && ready(x))) return 0;
-    wait = x->deadline - now_ms();
-    if (wait <= 0) { /* libcurl's own timer should have fired: never wait past the deadline */
-      x->done = 1;
-      x->result = CURLE_OPERATION_TIMEDOUT;
-      snprintf(x->errbuf, sizeof x->errbuf, "no response within %ld ms", x->timeout_ms);
-      return 0;
-    }
-    mc = curl_multi_poll(h->multi, NULL, 0, (int)(wait < POLL_SLICE_MS ? wait : POLL_SLICE_MS), NULL);
-    if (mc != CURLM_OK)
-      return al_fail(err, AL_ERR_NETWORK, "", "request to %s failed: libcurl: %s", x->host, curl_multi_strerror(mc));
-  }
-}
+/* ---- a buffered request: finished (al_xfer_finish), and al_http_perform ------------ */
 
 /* Moves x's headers (joined now) and body into res. */
 static int response_take(al_http *h, xfer *x, al_http_response *res, al_error *err) {
@@ -443,7 +420,7 @@ int al_http_perform(al_http *h, const al_http_request *req, al_http_response *re
   memset(res, 0, sizeof *res);
   memset(&x, 0, sizeof x);
   if (al_xfer_start(h, &x, req, 0, err)) return -1;
-  if (al_http_drive(h, &x, NULL, err)) {
+  if (drive(h, &x, NULL, err)) {
     al_xfer_release(h, &x);
     al_xfer_free_buffers(h, &x);
     return -1;

@@ -8,6 +8,7 @@
 #define ALEPHANT_TRANSPORT_HTTP_PRIVATE_H
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,6 +248,31 @@ static inline long info_long(CURL *e, CURLINFO what) {
   return v;
 }
 
+/* Runs the multi until x is done or ready(x) holds. Other transfers of this transport
+ * (streams) move too, but their buffers are capped by pausing. Inline: a constant ready
+ * (a stream's, a pending request's) is then checked without a call. */
+static inline int drive(al_http *h, xfer *x, int (*ready)(const xfer *), al_error *err) {
+  for (;;) {
+    int running = 0;
+    long long wait;
+    CURLMcode mc = curl_multi_perform(h->multi, &running);
+    if (mc != CURLM_OK)
+      return al_fail(err, AL_ERR_NETWORK, "", "request to %s failed: libcurl: %s", x->host, curl_multi_strerror(mc));
+    collect_done(h);
+    if (x->done || (ready && ready(x))) return 0;
+    wait = x->deadline - now_ms();
+    if (wait <= 0) { /* libcurl's own timer should have fired: never wait past the deadline */
+      x->done = 1;
+      x->result = CURLE_OPERATION_TIMEDOUT;
+      snprintf(x->errbuf, sizeof x->errbuf, "no response within %ld ms", x->timeout_ms);
+      return 0;
+    }
+    mc = curl_multi_poll(h->multi, NULL, 0, (int)(wait < POLL_SLICE_MS ? wait : POLL_SLICE_MS), NULL);
+    if (mc != CURLM_OK)
+      return al_fail(err, AL_ERR_NETWORK, "", "request to %s failed: libcurl: %s", x->host, curl_multi_strerror(mc));
+  }
+}
+
 /* ---- across the files ------------------------------------------------------------ */
 
 /* http.c: the transport object and driving */
@@ -257,8 +283,6 @@ int al_http_ensure_ready(al_http *h, al_error *err);
 void al_xfer_release(al_http *h, xfer *x);
 /* Frees x's buffers, or keeps them in h's spare slots for the next request (h may be NULL). */
 void al_xfer_free_buffers(al_http *h, xfer *x);
-/* Runs the multi until x is done or ready(x) holds (ready may be NULL). */
-int al_http_drive(al_http *h, xfer *x, int (*ready)(const xfer *), al_error *err);
 /* Moves a finished transfer's outcome into *res or *err and gives its handle back. */
 int al_xfer_finish(al_http *h, xfer *x, al_http_response *res, al_error *err);
 /* libcurl's socket callbacks: every socket tracked for fork */

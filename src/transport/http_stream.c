@@ -49,7 +49,7 @@ int al_http_stream_open(al_http *h, const al_http_request *req, al_http_stream *
     return -1;
   }
   stream_link(h, s);
-  rc = al_http_drive(h, &s->x, headers_known, err);
+  rc = drive(h, &s->x, headers_known, err);
   if (rc == 0 && !s->x.headers_done) /* ended before a response began */
     rc = al_xfer_error(&s->x, s->x.result != CURLE_OK ? s->x.result : CURLE_GOT_NOTHING, err);
   if (rc == 0 && al_xfer_fields_build(h, &s->x))
@@ -95,7 +95,7 @@ int al_http_stream_next(al_http_stream *s, const char **data, size_t *len, al_er
     }
   }
   if (x->len == 0 && !x->done) {
-    if (al_http_drive(x->http, x, has_data, err)) return stream_fail(s, err);
+    if (drive(x->http, x, has_data, err)) return stream_fail(s, err);
   }
   if (x->len > 0) { /* bytes first, even when an error followed them */
     *data = x->body;
@@ -144,7 +144,7 @@ void al_http_stream_free(al_http_stream *s) {
  * CURLINFO_REQUEST_SIZE counts bytes written, but a proxy's CONNECT too: through a tunnel
  * the request itself is only sent once the transfer is past its pre-transfer phase
  * (CURLINFO_PRETRANSFER_TIME_T set). libcurl zeroes both when a transfer starts, and
- * al_http_drive() performs before it asks. */
+ * drive() performs before it asks. */
 static int request_sent(const xfer *x) {
   curl_off_t pretransfer = 0;
   if (x->status > 0) return 1;
@@ -164,7 +164,7 @@ int al_http_start(al_http *h, const al_http_request *req, al_http_pending **out,
     return -1;
   }
   stream_link(h, s);
-  if (al_http_drive(h, &s->x, request_sent, err)) { /* libcurl itself failed: nothing to finish later */
+  if (drive(h, &s->x, request_sent, err)) { /* libcurl itself failed: nothing to finish later */
     stream_unlink(s);
     al_xfer_release(h, &s->x);
     al_xfer_free_buffers(h, &s->x);
@@ -187,7 +187,7 @@ int al_http_pending_finish(al_http_pending *p, al_http_response *res, al_error *
   stream_unlink(s);
   s->state = S_END;
   s->x.http = NULL;
-  if (!s->x.done && al_http_drive(h, &s->x, NULL, err)) {
+  if (!s->x.done && drive(h, &s->x, NULL, err)) {
     al_xfer_release(h, &s->x);
     al_xfer_free_buffers(h, &s->x);
     return -1;
