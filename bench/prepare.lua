@@ -52,7 +52,7 @@ local kept = {}
 local prepare = state.prepare
 
 -- ---- the floor under the typical case -----------------------------------------------
--- prepare's fields and headers in the order it sets them (src/lua/state.c, REQUEST_FIELDS
+-- prepare's fields and headers in the order it sets them (src/lua/state_private.h, REQUEST_FIELDS
 -- and request.h): the floor sets them in the same order, so that it meets the same
 -- collisions in the tables' hash parts
 local FIELD_ORDER = { "method", "url", "headers", "endpoint", "api", "family", "idempotent", "paging", "body" }

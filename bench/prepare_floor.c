@@ -1,6 +1,6 @@
 /* The floor under state:prepare's answer on the C API: build a table with the same keys
  * and values as one answer of prepare (and its headers table, a fresh one each time, as
- * prepare makes it: consumers add to it), making only the calls src/lua/state.c's
+ * prepare makes it: consumers add to it), making only the calls src/lua/state_prepare.c's
  * push_request makes for them (lua_createtable of the same sizes, each key and value
  * pushed from an upvalue as prepare pushes its cached strings, lua_rawset) and nothing
  * else: no argument or key checks, no plan, no URL, no state. Whatever prepare does, it

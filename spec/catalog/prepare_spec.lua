@@ -109,7 +109,7 @@ end)
 describe("prepare: URLs", function()
   local vk = state(VK, { workspace_id = WS })
 
-  -- Lua 5.4: the state keeps the last URL it built (src/lua/state.c, push_url)
+  -- Lua 5.4: the state keeps the last URL it built (src/lua/state_prepare.c, push_url)
   it("builds each call's own URL when calls repeat or alternate", function()
     local pat = state(PAT, { workspace_id = WS })
     local a = { from = "2026-10-29", to = "2026-11-27", agent_id = WS2 }
@@ -125,7 +125,7 @@ describe("prepare: URLs", function()
     pat:close()
   end)
 
-  -- src/lua/state.c keeps, per endpoint, the key strings that named its parameters
+  -- src/lua/state_prepare.c keeps, per endpoint, the key strings that named its parameters
   it("knows each parameter by its name in each endpoint, whichever endpoint saw the name first", function()
     local pat = state(PAT, { workspace_id = WS })
     local other = state(PAT, { workspace_id = WS }) -- the same VM: the same endpoints' keys
@@ -278,7 +278,7 @@ describe("context resolution", function()
   end)
 
   -- prepare takes the header's string from the state's cache: the configured id, else
-  -- the last accepted context's (src/lua/state.c, push_header_value)
+  -- the last accepted context's (src/lua/state_prepare.c, push_header_value)
   it("sends the configured workspace_id even after a scope answer names another", function()
     local vk = state(VK, { workspace_id = WS })
     assert(vk:accept_scope({ workspace = { id = WS2 } }, 1000))
@@ -310,7 +310,7 @@ describe("state lifecycle", function()
     collectgarbage()
   end)
 
-  -- under LuaJIT prepare is a Lua function around the C one (src/lua/state.c, prepare_lua)
+  -- under LuaJIT prepare is a Lua function around the C one (src/lua/state_prepare_lua.c)
   it("raises the closed state at the line that called prepare", function()
     local s = state(VK)
     s:close()

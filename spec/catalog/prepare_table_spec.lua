@@ -1,6 +1,6 @@
 -- The exact request table state:prepare returns. prepare builds its keys and constant
 -- values from cached strings and keeps each state's Authorization value with the state
--- (src/lua/state.c, bench/RESULTS.md part 2); these specs pin every field so that the
+-- (src/lua/state_prepare.c, bench/RESULTS.md part 2); these specs pin every field so that the
 -- caching can never hand out a wrong key, value or another state's token.
 local core = require "alephant.core"
 

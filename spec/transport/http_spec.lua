@@ -261,7 +261,7 @@ describe("core.http transport", function()
     end)
 
     -- the binding keeps the header strings of a transport's last response and hands the
-    -- next response those that are equal (src/lua/http.c, push_headers)
+    -- next response those that are equal (src/lua/http_response.c, push_headers)
     it("returns each response's own headers when names, values, order and count change", function()
       local function escape(s)
         return (s:gsub("[^%w]", function(c) return ("%%%02X"):format(c:byte()) end))

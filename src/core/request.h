@@ -4,7 +4,7 @@
  * which order (Accept, Authorization, X-Workspace-Id, the endpoint's header parameters,
  * Content-Type when there is a body), whether there is a body, whether the method may be
  * retried, how answers are unwrapped (the route family), paging, and the URL. The Lua
- * binding (src/lua/state.c) only turns the plan into a table. Sans-I/O: no allocation,
+ * binding (src/lua/state_prepare.c) only turns the plan into a table. Sans-I/O: no allocation,
  * every string points at static text, the client's values or the caller's. */
 #ifndef ALEPHANT_CORE_REQUEST_H
 #define ALEPHANT_CORE_REQUEST_H

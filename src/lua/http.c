@@ -21,6 +21,10 @@
  * are raised; everything that can happen at run time comes back as nil, err. Each
  * boxed pointer is NULLed on close, so close, __gc and __close may run in any order
  * and any number of times. No Lua code ever runs while libcurl is working.
+ *
+ * This file: core.http_new and the transport object, reading a request table, and
+ * http:request; the response's Lua values, request_many, stream and start are in the
+ * files http_private.h names.
  */
 #include <math.h>
 #include <stdint.h>
@@ -28,93 +32,13 @@
 #include <string.h>
 
 #include "../core/text.h"
-#include "../transport/http.h"
-#include "binding.h"
+#include "http_private.h"
 
 #ifndef ALEPHANT_VERSION /* set by the build; "scm" for a checkout */
 #define ALEPHANT_VERSION "scm"
 #endif
 
-#define HTTP_MT "alephant.Http"
-#define STREAM_MT "alephant.HttpStream"
-#define PENDING_MT "alephant.HttpPending"
 #define GUARD_MT "alephant.HttpResponse" /* frees a C response if a push raises */
-#define BATCH_GUARD_MT "alephant.HttpBatch" /* frees a batch's C responses if a push raises */
-
-/* Header names and values of a transport's last response, kept as Lua strings (see
- * push_headers): the first HCACHE_FIELDS fields, each string at most HCACHE_BYTES. */
-#define HCACHE_FIELDS 32
-#define HCACHE_BYTES 128
-#define HCACHE_SLOTS (2 * HCACHE_FIELDS) /* slot 2i: the name of field i, 2i + 1 its value */
-#define HCACHE_UNKNOWN UINT32_MAX
-typedef struct {
-  uint32_t len[HCACHE_SLOTS]; /* slot j's byte count, or HCACHE_UNKNOWN */
-  char bytes[HCACHE_SLOTS * HCACHE_BYTES];
-} hcache_bytes;
-
-typedef struct {
-  al_http *h;
-  /* The response that l_http_request is turning into Lua values. It lives here, not in
-   * a guard userdata of its own (an allocation and a finalizer per request), because
-   * pushing may raise (out of memory) and the box's __gc then frees it. A finalizer run
-   * while pushing may call request on this transport again: `pushing` (the thread
-   * doing it) sends such a call down the guard path. */
-  al_http_response res;
-  lua_State *pushing;
-  /* push_headers: a registry reference to the table of kept strings (slot j at j + 1),
-   * or LUA_NOREF; their bytes, malloc'd at the first response with headers (NULL
-   * before: a transport that sends nothing pays nothing, in the Lua heap or out of it) */
-  int hcache;
-  hcache_bytes *kept;
-} http_box;
-
-typedef struct {
-  al_http_stream *s;
-  int http_ref; /* keeps the transport alive while the stream is open */
-} stream_box;
-
-typedef struct {
-  al_http_pending *p;
-  int http_ref; /* keeps the transport alive while the request is pending */
-  /* the answer finish is turning into Lua values: freed by __gc if pushing raises */
-  al_http_response res;
-} pending_box;
-
-/* ---- errors ---------------------------------------------------------------------- */
-
-/* nil, err; network and timeout failures are marked retryable for the retry logic. */
-static int push_failure(lua_State *L, const al_error *err) {
-  alb_push_error(L, err);
-  if (err->kind == AL_ERR_NETWORK || err->kind == AL_ERR_TIMEOUT) {
-    lua_pushboolean(L, 1);
-    lua_setfield(L, -2, "retryable");
-  }
-  return 2;
-}
-
-/* Using a closed object is not worth retrying: retryable stays false. */
-static int push_closed(lua_State *L, const char *what) {
-  al_error err;
-  al_fail(&err, AL_ERR_NETWORK, "", "%s is closed", what);
-  return alb_push_error(L, &err);
-}
-
-/* A stream or pending request keeps its transport (argument 1) alive through a registry
- * reference in *ref. 1 (and no reference) when the transport was closed meanwhile: a
- * finalizer run by the caller's allocations may have closed it. */
-static void drop_anchor(lua_State *L, int *ref) {
-  int r = *ref;
-  *ref = LUA_NOREF;
-  luaL_unref(L, LUA_REGISTRYINDEX, r); /* LUA_NOREF is ignored */
-}
-
-static int anchor_transport(lua_State *L, const http_box *box, int *ref) {
-  lua_pushvalue(L, 1);
-  *ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  if (box->h != NULL) return 0;
-  drop_anchor(L, ref);
-  return 1;
-}
 
 /* ---- argument reading ------------------------------------------------------------ */
 
@@ -198,7 +122,6 @@ static long opt_seconds(lua_State *L, int arg, int tbl, const char *key) {
 
 /* ---- the transport object -------------------------------------------------------- */
 
-static http_box *check_http(lua_State *L) { return luaL_checkudata(L, 1, HTTP_MT); }
 
 /* core.http_new(opts?) -> http | nil, err */
 static int l_http_new(lua_State *L) {
@@ -271,7 +194,7 @@ static int l_http_gc(lua_State *L) {
   http_box *box = check_http(L);
   al_http_response_free(&box->res);
   box->pushing = NULL;
-  drop_anchor(L, &box->hcache);
+  alb_http_drop_anchor(L, &box->hcache);
   free(box->kept);
   box->kept = NULL;
   return l_http_close(L);
@@ -290,15 +213,11 @@ static int l_guard_gc(lua_State *L) {
   return 0;
 }
 
-/* Headers of one request read into the caller's C array when they fit (no allocation,
- * nothing to leak when a raise unwinds it), else into a scratch userdata. */
-#define LOCAL_HEADERS 16
-
 /* Reads a request table (argument 2) into *req. Header names and values are checked
  * here, before any traffic; a problem fills *err and returns -1. Type errors raise.
  * local: room for LOCAL_HEADERS headers, or NULL (request_many: every request's
  * headers must outlive this call). */
-static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al_http_header *local, al_error *err) {
+int alb_http_read_request(lua_State *L, int arg, int tbl, al_http_request *req, al_http_header *local, al_error *err) {
   size_t n, url_len;
   memset(req, 0, sizeof *req);
   luaL_checktype(L, tbl, LUA_TTABLE);
@@ -377,8 +296,6 @@ static int read_request(lua_State *L, int arg, int tbl, al_http_request *req, al
   return 0;
 }
 
-static void push_response(lua_State *L, const al_http_response *res, http_box *box);
-
 static int l_http_request(lua_State *L);
 
 /* An l_http_request call is active in L below the current one. */
@@ -404,7 +321,7 @@ static int l_http_request(lua_State *L) {
   al_http_response *res;
   al_error err;
   int rc;
-  if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
+  if (alb_http_read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
   if (box->h == NULL) return push_closed(L, "transport");
   /* set, but no request of this thread is pushing: that push raised, its response is
    * left over (a finalizer in another thread may not tell: it takes the guard path) */
@@ -417,7 +334,7 @@ static int l_http_request(lua_State *L) {
     rc = al_http_perform(box->h, &req, res, &err); /* res stays empty on failure */
     if (rc) return push_failure(L, &err);
     box->pushing = L;
-    push_response(L, res, box);
+    alb_http_push_response(L, res, box);
     box->pushing = NULL;
     /* its buffers serve the next request; box->h is re-read, as a finalizer run while
      * pushing may have closed the transport */
@@ -432,7 +349,7 @@ static int l_http_request(lua_State *L) {
   if (box->h == NULL) return push_closed(L, "transport"); /* by a finalizer lua_newuserdata ran */
   rc = al_http_perform(box->h, &req, res, &err);
   if (rc) return push_failure(L, &err);
-  push_response(L, res, NULL);
+  alb_http_push_response(L, res, NULL);
   /* now, not at the next GC (bodies can be large): its buffers serve the next request;
    * box->h is re-read, as a finalizer run while pushing may have closed the transport */
   al_http_response_recycle(box->h, res);
@@ -442,354 +359,6 @@ static int l_http_request(lua_State *L) {
 /* Pushes slot j's string s: the kept one when it has the same bytes, else a new one,
  * kept in its place (when not longer than HCACHE_BYTES). The slot is marked unknown
  * before its string changes, so a raise (out of memory) leaves the kept bytes right. */
-static void push_slot(lua_State *L, http_box *box, int c, size_t j, const char *s, size_t len) {
-  char *k = box->kept->bytes + j * HCACHE_BYTES;
-  if (box->kept->len[j] == len && memcmp(k, s, len) == 0) {
-    lua_rawgeti(L, c, (lua_Integer)j + 1);
-    return;
-  }
-  box->kept->len[j] = HCACHE_UNKNOWN;
-  lua_pushlstring(L, s, len);
-  if (len > HCACHE_BYTES) return;
-  lua_pushvalue(L, -1);
-  lua_rawseti(L, c, (lua_Integer)j + 1);
-  memcpy(k, s, len);
-  box->kept->len[j] = (uint32_t)len;
-}
-
-/* The headers as a table (lower-case names). box (NULL: none) keeps their strings for
- * the next response: a server sends the same names, and mostly the same values, every
- * time, and a field equal to the kept one (compared in C) is pushed from the kept table
- * (lua_rawgeti) instead of being made again (hashed, interned, allocated, collected). A
- * string is a value in Lua: nothing can tell a kept one from a new one.
- * Only the steady path of l_http_request passes box, while box->pushing is set: a
- * finalizer that re-enters the transport then takes the guard path (box NULL), so no
- * other push changes the kept strings under this one. */
-static void push_headers(lua_State *L, const al_http_field *f, size_t n, http_box *box) {
-  size_t i;
-  int c;
-  lua_createtable(L, 0, (int)n);
-  if (box != NULL && n > 0 && box->kept == NULL && (box->kept = malloc(sizeof *box->kept)) != NULL)
-    memset(box->kept->len, 0xff, sizeof box->kept->len); /* HCACHE_UNKNOWN */
-  if (box == NULL || n == 0 || box->kept == NULL) {
-    for (i = 0; i < n; i++) {
-      lua_pushlstring(L, f[i].name, f[i].name_len);
-      lua_pushlstring(L, f[i].value, f[i].value_len);
-      lua_rawset(L, -3);
-    }
-    return;
-  }
-  if (box->hcache == LUA_NOREF) {
-    memset(box->kept->len, 0xff, sizeof box->kept->len); /* the table is empty */
-    lua_createtable(L, HCACHE_SLOTS, 0);
-    lua_pushvalue(L, -1);
-    box->hcache = luaL_ref(L, LUA_REGISTRYINDEX);
-  } else {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, box->hcache);
-  }
-  c = lua_gettop(L);
-  for (i = 0; i < n; i++) {
-    if (i < HCACHE_FIELDS) {
-      push_slot(L, box, c, 2 * i, f[i].name, f[i].name_len);
-      push_slot(L, box, c, 2 * i + 1, f[i].value, f[i].value_len);
-    } else {
-      lua_pushlstring(L, f[i].name, f[i].name_len);
-      lua_pushlstring(L, f[i].value, f[i].value_len);
-    }
-    lua_rawset(L, c - 1);
-  }
-  lua_pop(L, 1);
-}
-
-/* The response as a table: status, headers (lower-case names), body, new_connections,
- * local_port. box: see push_headers. */
-static void push_response(lua_State *L, const al_http_response *res, http_box *box) {
-  lua_createtable(L, 0, 5);
-  lua_pushinteger(L, (lua_Integer)res->status);
-  lua_setfield(L, -2, "status");
-  lua_pushinteger(L, (lua_Integer)res->new_connections);
-  lua_setfield(L, -2, "new_connections");
-  lua_pushinteger(L, (lua_Integer)res->local_port);
-  lua_setfield(L, -2, "local_port");
-  push_headers(L, res->headers, res->nheaders, box);
-  lua_setfield(L, -2, "headers");
-  lua_pushlstring(L, res->body ? res->body : "", res->body_len);
-  lua_setfield(L, -2, "body");
-}
-
-/* A batch's C responses, freed by __gc if pushing the results raises. */
-typedef struct {
-  size_t n;
-  al_http_response res[1];
-} batch_guard;
-
-static int l_batch_guard_gc(lua_State *L) {
-  batch_guard *g = lua_touserdata(L, 1);
-  size_t i;
-  for (i = 0; i < g->n; i++) al_http_response_free(&g->res[i]);
-  g->n = 0;
-  return 0;
-}
-
-/* The most requests one batch takes: a list longer than this is a programmer error. */
-#define MAX_BATCH 10000
-
-/* http:request_many({req, ...}, max_concurrency?) -> {response or error, ...}
- * Every request is read and checked before any is sent; one whose headers or URL are
- * refused gets its error in its slot and is not sent. An error table has `kind`, a
- * response `status`. */
-static int l_http_request_many(lua_State *L) {
-  http_box *box = check_http(L);
-  lua_Integer conc = luaL_optinteger(L, 3, 8);
-  size_t n, i, nsend = 0;
-  al_http_request *reqs;
-  al_error *errs;
-  int *rcs, *pre;
-  size_t *slot;
-  batch_guard *g;
-  int base, anchor, anchored = 0;
-  luaL_checktype(L, 2, LUA_TTABLE);
-  n = (size_t)alc_rawlen(L, 2);
-  luaL_argcheck(L, n <= MAX_BATCH, 2, "at most 10000 requests in one batch");
-  luaL_argcheck(L, conc >= 1 && conc <= 64, 3, "max_concurrency must be an integer from 1 to 64");
-  if (box->h == NULL) return push_closed(L, "transport");
-  /* scratch arrays in userdata: freed by the collector whatever happens */
-  reqs = lua_newuserdata(L, (n ? n : 1) * sizeof *reqs);
-  errs = lua_newuserdata(L, (n ? n : 1) * sizeof *errs);
-  rcs = lua_newuserdata(L, (n ? n : 1) * sizeof *rcs);
-  pre = lua_newuserdata(L, (n ? n : 1) * sizeof *pre);
-  slot = lua_newuserdata(L, (n ? n : 1) * sizeof *slot);
-  g = lua_newuserdata(L, sizeof *g + (n ? n : 1) * sizeof(al_http_response));
-  g->n = 0;
-  luaL_getmetatable(L, BATCH_GUARD_MT);
-  lua_setmetatable(L, -2);
-  base = lua_gettop(L);
-  /* what read_request pushes for each request (the request table, method, url, body,
-   * headers and their array) is moved into this table, which stays on the stack until
-   * the batch is done: every pointer it hands out stays valid, and the C stack stays
-   * short (LuaJIT allows a C function about 8,000 slots; a batch takes 10,000) */
-  lua_createtable(L, (int)n * 6, 0);
-  anchor = lua_gettop(L);
-  for (i = 0; i < n; i++) {
-    int t;
-    al_http_request one;
-    luaL_checkstack(L, 12, "request_many");
-    lua_rawgeti(L, 2, (lua_Integer)i + 1);
-    t = lua_gettop(L);
-    if (lua_type(L, t) != LUA_TTABLE) {
-      lua_pushfstring(L, "request %d must be a table, got %s", (int)i + 1, luaL_typename(L, t));
-      luaL_argerror(L, 2, lua_tostring(L, -1));
-    }
-    pre[i] = read_request(L, 2, t, &one, NULL, &errs[i]);
-    while (lua_gettop(L) >= t) lua_rawseti(L, anchor, ++anchored); /* pops the top */
-    if (pre[i] == 0) {
-      slot[nsend] = i;
-      reqs[nsend++] = one;
-    }
-  }
-  /* errs/res are indexed by request; the C batch fills them through slot[] below */
-  {
-    al_error *serr = lua_newuserdata(L, (nsend ? nsend : 1) * sizeof *serr);
-    al_http_response *sres = g->res;
-    /* a finalizer run by the allocations since the check above may have closed it
-     * (before g->n is set: the guard's responses are not filled yet) */
-    if (box->h == NULL) return push_closed(L, "transport");
-    g->n = nsend;
-    (void)al_http_perform_many(box->h, reqs, nsend, (size_t)conc, sres, serr, rcs);
-    for (i = 0; i < nsend; i++)
-      if (rcs[i]) errs[slot[i]] = serr[i];
-    lua_pop(L, 1);
-  }
-  lua_createtable(L, (int)n, 0);
-  {
-    size_t k = 0;
-    for (i = 0; i < n; i++) {
-      if (pre[i]) {
-        alb_push_error(L, &errs[i]);
-        lua_remove(L, -2); /* the nil before the error */
-      } else {
-        if (rcs[k]) {
-          push_failure(L, &errs[i]);
-          lua_remove(L, -2);
-        } else {
-          push_response(L, &g->res[k], NULL);
-        }
-        al_http_response_free(&g->res[k]);
-        k++;
-      }
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-  }
-  lua_replace(L, base); /* the results over the guard, whose responses are all freed */
-  lua_settop(L, base);
-  return 1;
-}
-
-/* ---- streams --------------------------------------------------------------------- */
-
-static stream_box *check_stream(lua_State *L) { return luaL_checkudata(L, 1, STREAM_MT); }
-
-/* http:stream{...} -> stream | nil, err (once the status and headers are known) */
-static int l_http_stream(lua_State *L) {
-  http_box *box = check_http(L);
-  al_http_request req;
-  al_http_header local[LOCAL_HEADERS];
-  al_error err;
-  stream_box *sb;
-  if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
-  if (box->h == NULL) return push_closed(L, "transport");
-  sb = lua_newuserdata(L, sizeof *sb);
-  sb->s = NULL;
-  sb->http_ref = LUA_NOREF;
-  luaL_getmetatable(L, STREAM_MT);
-  lua_setmetatable(L, -2);
-  if (anchor_transport(L, box, &sb->http_ref)) return push_closed(L, "transport");
-  if (al_http_stream_open(box->h, &req, &sb->s, &err)) {
-    drop_anchor(L, &sb->http_ref);
-    return push_failure(L, &err);
-  }
-  return 1;
-}
-
-/* stream:next() -> chunk | nil (end) | nil, err */
-static int l_stream_next(lua_State *L) {
-  stream_box *sb = check_stream(L);
-  const char *data;
-  size_t len;
-  al_error err;
-  int rc;
-  if (sb->s == NULL) return push_closed(L, "stream");
-  rc = al_http_stream_next(sb->s, &data, &len, &err);
-  if (rc < 0) return push_failure(L, &err);
-  if (rc == 0) {
-    lua_pushnil(L);
-    return 1;
-  }
-  lua_pushlstring(L, data, len);
-  return 1;
-}
-
-static int l_stream_status(lua_State *L) {
-  stream_box *sb = check_stream(L);
-  if (sb->s == NULL) return push_closed(L, "stream");
-  lua_pushinteger(L, (lua_Integer)al_http_stream_status(sb->s));
-  return 1;
-}
-
-static int l_stream_headers(lua_State *L) {
-  stream_box *sb = check_stream(L);
-  const al_http_field *f;
-  size_t n, i;
-  if (sb->s == NULL) return push_closed(L, "stream");
-  f = al_http_stream_headers(sb->s, &n);
-  lua_createtable(L, 0, (int)n);
-  for (i = 0; i < n; i++) {
-    lua_pushlstring(L, f[i].name, f[i].name_len);
-    lua_pushlstring(L, f[i].value, f[i].value_len);
-    lua_rawset(L, -3);
-  }
-  return 1;
-}
-
-static int l_stream_new_connections(lua_State *L) {
-  stream_box *sb = check_stream(L);
-  if (sb->s == NULL) return push_closed(L, "stream");
-  lua_pushinteger(L, (lua_Integer)al_http_stream_new_connections(sb->s));
-  return 1;
-}
-
-/* close, __gc and __close: idempotent. */
-static int l_stream_close(lua_State *L) {
-  stream_box *sb = check_stream(L);
-  al_http_stream *s = sb->s;
-  sb->s = NULL;
-  al_http_stream_free(s);
-  drop_anchor(L, &sb->http_ref);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-static int l_stream_tostring(lua_State *L) {
-  stream_box *sb = check_stream(L);
-  lua_pushfstring(L, "alephant.HttpStream (%s)", sb->s ? "open" : "closed");
-  return 1;
-}
-
-/* ---- started requests ------------------------------------------------------------ */
-
-static pending_box *check_pending(lua_State *L) { return luaL_checkudata(L, 1, PENDING_MT); }
-
-/* http:start{...} -> pending | nil, err: checked and sent like request (a refusal sends
- * nothing), returned once the request is written, never waiting for the answer. */
-static int l_http_start(lua_State *L) {
-  http_box *box = check_http(L);
-  al_http_request req;
-  al_http_header local[LOCAL_HEADERS];
-  al_error err;
-  pending_box *pb;
-  if (read_request(L, 2, 2, &req, local, &err)) return alb_push_error(L, &err);
-  if (box->h == NULL) return push_closed(L, "transport");
-  pb = lua_newuserdata(L, sizeof *pb);
-  memset(pb, 0, sizeof *pb);
-  pb->http_ref = LUA_NOREF;
-  luaL_getmetatable(L, PENDING_MT);
-  lua_setmetatable(L, -2);
-  if (anchor_transport(L, box, &pb->http_ref)) return push_closed(L, "transport");
-  if (al_http_start(box->h, &req, &pb->p, &err)) {
-    drop_anchor(L, &pb->http_ref);
-    return push_failure(L, &err);
-  }
-  return 1;
-}
-
-/* pending:finish() -> response | nil, err: what http:request would have returned. The
- * request is done with afterwards (a second finish: "request is closed"). */
-static int l_pending_finish(lua_State *L) {
-  pending_box *pb = check_pending(L);
-  al_error err;
-  http_box *hb;
-  int rc, ref;
-  if (pb->p == NULL) return push_closed(L, "request");
-  rc = al_http_pending_finish(pb->p, &pb->res, &err);
-  al_http_pending_free(pb->p);
-  pb->p = NULL;
-  ref = pb->http_ref;
-  pb->http_ref = LUA_NOREF;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, ref); /* the transport, for the buffers' recycling */
-  hb = lua_touserdata(L, -1);            /* set with p: always the http box */
-  luaL_unref(L, LUA_REGISTRYINDEX, ref); /* it stays on the stack while this runs */
-  if (rc) return push_failure(L, &err);
-  push_response(L, &pb->res, NULL);
-  /* its buffers serve the transport's next request; hb->h is re-read, as a finalizer run
-   * while pushing may have closed the transport */
-  al_http_response_recycle(hb ? hb->h : NULL, &pb->res);
-  return 1;
-}
-
-/* close and __close: idempotent; an unfinished request is cancelled. */
-static int l_pending_close(lua_State *L) {
-  pending_box *pb = check_pending(L);
-  al_http_pending *p = pb->p;
-  pb->p = NULL;
-  al_http_pending_free(p);
-  drop_anchor(L, &pb->http_ref);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-/* __gc: nothing can be pushing from an unreachable box; an answer a raised push left goes too. */
-static int l_pending_gc(lua_State *L) {
-  pending_box *pb = check_pending(L);
-  al_http_response_free(&pb->res);
-  return l_pending_close(L);
-}
-
-static int l_pending_tostring(lua_State *L) {
-  pending_box *pb = check_pending(L);
-  lua_pushfstring(L, "alephant.HttpPending (%s)", pb->p ? "pending" : "closed");
-  return 1;
-}
-
 /* ---- module ---------------------------------------------------------------------- */
 
 /* core.check_proxy(value) -> true | nil, err: the `proxy` option's rule, for early
@@ -828,17 +397,8 @@ static int l_http_info(lua_State *L) {
 }
 
 static const luaL_Reg http_methods[] = {
-    {"request", l_http_request}, {"request_many", l_http_request_many}, {"stream", l_http_stream},
-    {"start", l_http_start},     {"close", l_http_close},                {NULL, NULL}};
-
-static const luaL_Reg pending_methods[] = {{"finish", l_pending_finish}, {"close", l_pending_close}, {NULL, NULL}};
-
-static const luaL_Reg stream_methods[] = {{"next", l_stream_next},
-                                          {"status", l_stream_status},
-                                          {"headers", l_stream_headers},
-                                          {"new_connections", l_stream_new_connections},
-                                          {"close", l_stream_close},
-                                          {NULL, NULL}};
+    {"request", l_http_request}, {"request_many", alb_http_request_many}, {"stream", alb_http_stream},
+    {"start", alb_http_start},   {"close", l_http_close},                  {NULL, NULL}};
 
 void alb_open_http(lua_State *L) {
   alb_new_class(L, HTTP_MT, http_methods, l_http_close, l_http_tostring);
@@ -846,22 +406,13 @@ void alb_open_http(lua_State *L) {
   lua_pushcfunction(L, l_http_gc);
   lua_setfield(L, -2, "__gc");
   lua_pop(L, 1);
-  alb_new_class(L, STREAM_MT, stream_methods, l_stream_close, l_stream_tostring);
-  alb_new_class(L, PENDING_MT, pending_methods, l_pending_close, l_pending_tostring);
-  luaL_getmetatable(L, PENDING_MT); /* __gc also frees an answer a raise left in the box */
-  lua_pushcfunction(L, l_pending_gc);
-  lua_setfield(L, -2, "__gc");
-  lua_pop(L, 1);
+  alb_http_open_streams(L);
   if (luaL_newmetatable(L, GUARD_MT)) {
     lua_pushcfunction(L, l_guard_gc);
     lua_setfield(L, -2, "__gc");
   }
   lua_pop(L, 1);
-  if (luaL_newmetatable(L, BATCH_GUARD_MT)) {
-    lua_pushcfunction(L, l_batch_guard_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
+  alb_http_open_batch(L);
   lua_pushcfunction(L, l_http_new);
   lua_setfield(L, -2, "http_new");
   /* core.http_options: the option names core.http_new takes, the one list Lua builds a
