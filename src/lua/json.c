@@ -536,7 +536,13 @@ static int l_decode(lua_State *L) {
             cur->created = 1;
             continue;
           }
-          lua_pushnil(L); /* the placeholder */
+#ifdef SHAPES
+          /* an expected object's placeholder is its constructor: called in place if it
+           * closes as expected (any other way replaces it, as a placeholder) */
+          if (cur->pred) lua_pushvalue(L, d.shapes[cur->pred - 1].fn);
+          else
+#endif
+            lua_pushnil(L); /* the placeholder */
           cur->created = 0;
           continue;
         case AL_JSON_OBJECT_END:
@@ -546,9 +552,8 @@ static int l_decode(lua_State *L) {
             const shape *sh;
             if (cur->pred) {
               sh = &d.shapes[cur->pred - 1];
-              if (cur->matched == sh->n) { /* every key as expected: the values wait in order */
-                lua_pushvalue(L, sh->fn);
-                lua_replace(L, cur->slot);
+              if (cur->matched == sh->n) { /* every key as expected: the values wait in order
+                                            * above the constructor (the placeholder) */
                 lua_call(L, sh->n, 1);
                 top = cur->slot;
                 cur--;
