@@ -195,6 +195,19 @@ describe("core.json_decode", function()
       if cache then assert.is_function(cache['day"spend"calls"flag']) end -- (each key its own slot)
     end)
 
+    it("know a row that stops being expected after some keys by all of its keys", function()
+      -- the rows of {"bt", "c"} ("bt" has key slot 0) teach a shape; then an expected
+      -- {"a", "b"} row goes on with "c" after its "a": the row is {"a", "c"}, whose
+      -- signature (slots 7, 23) must hold the "a" that came as expected, or it would be
+      -- slot 0 then 23, the shape of {"bt", "c"}, and that constructor would make the row
+      local want, docs = {}, {}
+      for i = 1, 3 do docs[i], want[i] = '{"bt":1,"c":2}', { bt = 1, c = 2 } end
+      for i = 4, 6 do docs[i], want[i] = '{"a":1,"b":2}', { a = 1, b = 2 } end
+      docs[7], want[7] = '{"a":3,"c":4}', { a = 3, c = 4 }
+      docs[8], want[8] = '{"a":5,"c":6}', { a = 5, c = 6 }
+      assert.same(want, decode("[" .. table.concat(docs, ",") .. "]"))
+    end)
+
     it("get at most 64 constructors per VM however many shapes come (LuaJIT)", function()
       local name, cache = debug.getupvalue(decode, 2)
       if name == nil then return end -- Lua 5.4: no constructors (see json.c)

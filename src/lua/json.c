@@ -121,6 +121,7 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
 #define SHAPE_CACHE_MAX 64 /* constructors per VM: documents with ever new shapes stop there */
 typedef struct {
   uint64_t sig;  /* the key slots in order, 5 bits each */
+  uint64_t rsig; /* the same, the first key's slot in the low 5 bits (frame.expect) */
   unsigned mask; /* the same as a set (invalidation) */
   int n;         /* keys; 0: a free entry */
   int tried;     /* the constructor was looked for (fn: found, 0: none) */
@@ -142,7 +143,8 @@ typedef struct {
   uint64_t sig;   /* objects: the key slots in order (shape.sig) */
   unsigned epoch; /* decoder.epoch when it opened */
   int pred;       /* objects: the shape (index + 1) it is expected to have, or 0 */
-  int matched;    /* its keys that came as expected: not pushed (see unpredict) */
+  int left;       /* objects: keys of the shape pred still to come (see push_key) */
+  uint64_t expect; /* ... their slots, the next one in the low 5 bits */
   int last_shape; /* the shape (index + 1) of its last child object made by constructor */
   int early;      /* objects: its table made at its opening (l_decode), its pairs all pending */
 #endif
@@ -269,6 +271,7 @@ static int push_constructor(decoder *d, const frame *fr, int n) {
  * time it closes in a document (once-only objects never pay for the look-up). */
 static shape *shape_constructor(decoder *d, const frame *fr, int n) {
   shape *s = d->shapes, *end = s + d->nshapes, *free_entry = NULL;
+  int i;
   if (n < 2 || n > SHAPE_MAX_KEYS || fr->epoch != d->epoch) return NULL;
   for (; s != end; s++) {
     if (s->n == n && s->sig == fr->sig) {
@@ -288,6 +291,8 @@ static shape *shape_constructor(decoder *d, const frame *fr, int n) {
     free_entry = &d->shapes[d->nshapes++];
   }
   free_entry->sig = fr->sig;
+  free_entry->rsig = 0;
+  for (i = 0; i < n; i++) free_entry->rsig = free_entry->rsig << 5 | (fr->sig >> (5 * i) & 31u);
   free_entry->mask = fr->seen;
   free_entry->n = n;
   free_entry->tried = 0;
@@ -310,9 +315,11 @@ static int slot_at(const shape *s, int i) {
 static int unpredict(decoder *d, frame *fr, int top) {
   lua_State *L = d->L;
   const shape *s = &d->shapes[fr->pred - 1];
-  int m = fr->matched, p = top - fr->slot, j, c;
+  int m = s->n - fr->left, p = top - fr->slot, j, c; /* m keys came as expected */
   fr->pred = 0;
   if (m == 0) return top;
+  fr->sig = s->sig >> (5 * (s->n - m)); /* the slots of those m keys, as push_key would have */
+  for (j = 0; j < m; j++) fr->seen |= 1u << slot_at(s, j); /* (the shape's slots are distinct) */
   assert(p == m || p == m - 1); /* the last key's value may still be to come */
   luaL_checkstack(L, 2 * m + 4, "JSON document");
   for (j = 0; j < m; j++) {
@@ -337,11 +344,11 @@ static int push_key(decoder *d, frame *fr, const al_json_item *it, scratch *sb, 
   int h = it->key_slot;
 #ifdef SHAPES
   if (fr->pred) {
-    const shape *s = &d->shapes[fr->pred - 1];
-    if (!it->key_new && h >= 0 && fr->matched < s->n && h == slot_at(s, fr->matched)) {
-      fr->seen |= 1u << h; /* the shape's slots are distinct */
-      fr->sig = fr->sig << 5 | (unsigned)h;
-      fr->matched++;
+    /* the next expected key (never a -1 slot): only its value is pushed; its slot goes
+     * into fr->sig and fr->seen at the close (unpredict), or never (the constructor) */
+    if (fr->left && !it->key_new && h == (int)(fr->expect & 31u)) {
+      fr->expect >>= 5;
+      fr->left--;
       return top;
     }
     top = unpredict(d, fr, top);
@@ -518,12 +525,20 @@ static int l_decode(lua_State *L) {
 #ifdef SHAPES
           cur->sig = 0;
           cur->epoch = d.epoch;
-          cur->matched = 0;
+          cur->left = 0;
           cur->last_shape = 0;
           cur->early = 0;
           cur->pred = cur->object ? cur[-1].last_shape : 0;
           /* forgotten since, or its entry taken by another shape, constructor not yet looked for */
-          if (cur->pred && (d.shapes[cur->pred - 1].n == 0 || d.shapes[cur->pred - 1].fn == 0)) cur->pred = 0;
+          if (cur->pred) {
+            const shape *sh = &d.shapes[cur->pred - 1];
+            if (sh->n == 0 || sh->fn == 0) {
+              cur->pred = 0;
+            } else {
+              cur->left = sh->n;
+              cur->expect = sh->rsig;
+            }
+          }
           if (cur->object && it->v.i >= 0 && !cur->pred) { /* (an expected object waits for its
                                                           * constructor) */
             cur->early = 1;
@@ -552,7 +567,7 @@ static int l_decode(lua_State *L) {
             const shape *sh;
             if (cur->pred) {
               sh = &d.shapes[cur->pred - 1];
-              if (cur->matched == sh->n) { /* every key as expected: the values wait in order
+              if (cur->left == 0) { /* every key as expected: the values wait in order
                                             * above the constructor (the placeholder) */
                 lua_call(L, sh->n, 1);
                 top = cur->slot;
