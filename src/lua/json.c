@@ -181,12 +181,18 @@ static int push_constructor(decoder *d, const frame *fr, int n) {
   lua_State *L = d->L;
   luaL_Buffer b;
   int i, count;
+  char name[SHAPE_MAX_KEYS * (AL_JSON_KEY_SLOT_MAX + 1)];
+  size_t name_len = 0;
   luaL_checkstack(L, 2 * n + 8, "JSON document");
-  for (i = 0; i < n; i++) {
-    if (i) lua_pushliteral(L, "\"");
-    lua_pushvalue(L, fr->slot + 1 + 2 * i);
+  for (i = 0; i < n; i++) { /* the shape's name: the keys joined with '"' */
+    size_t len;
+    const char *k = lua_tolstring(L, fr->slot + 1 + 2 * i, &len); /* a key slot's: 1 to 40 bytes */
+    if (len > AL_JSON_KEY_SLOT_MAX) return 0; /* (never) */
+    if (i) name[name_len++] = '"';
+    memcpy(name + name_len, k, len);
+    name_len += len;
   }
-  lua_concat(L, 2 * n - 1); /* the shape's name */
+  lua_pushlstring(L, name, name_len);
   lua_pushvalue(L, -1);
   lua_rawget(L, lua_upvalueindex(2));
   if (!lua_isnil(L, -1)) {
