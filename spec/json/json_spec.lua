@@ -351,6 +351,25 @@ describe("core.json_decode", function()
     end)
   end)
 
+  it("reads the short numbers of a document as Lua reads them", function()
+    -- inside a document (8 bytes or more after a number's first digit: the scanner's
+    -- word-at-a-time way), around its bounds: 1-8 digits, a '.' and 1-8 more, "0" and
+    -- "0." ones, signed zeros, an exponent after
+    for _, s in ipairs({ "0", "-0", "7", "1234567", "12345678", "0.5", "-0.25", "0.0", "-0.0", "-0.000",
+      "0.1234567", "0.12345678", "9.354414", "13.505616", "1.1234567", "1234567.1", "1234567.1234567",
+      "7654321.12345678", "12345678.5", "0.5e1", "7.25E-2", "-1.5e+3", "0.30000000000000004" }) do
+      local want = tonumber(s)
+      if not s:find("[.eE]") then want = want + 0 end -- an integer: "-0" is 0 (LuaJIT's tonumber: -0.0)
+      for _, doc in ipairs({ "[" .. s .. "," .. s .. ',"padding"]', '{"v":' .. s .. ',"w":"padding"}' }) do
+        local t = decode(doc)
+        local got = t[1] or t.v
+        assert.equal(want, got)
+        if want == 0 then assert.equal(1 / want, 1 / got) end -- the sign of a zero
+        if has_integers then assert.equal(mtype(want), mtype(got)) end
+      end
+    end
+  end)
+
   it("returns integers as integers on Lua 5.3+", function()
     assert.equal(10000, decode("10000"))
     assert.equal(-42, decode("-42"))
@@ -430,6 +449,10 @@ describe("core.json_decode", function()
     bad_json('{"a" 1}', "offset 5", "expected ':'")
     bad_json("[1 2]", "offset 3")
     bad_json("01", "leading zeros")
+    -- and inside a document (the scanner's word-at-a-time way: 8 bytes or more after it)
+    bad_json('[01,"padding"]', "^invalid JSON at offset 1: leading zeros are not allowed in numbers$")
+    bad_json('{"a":-00.5,"b":"padding"}', "^invalid JSON at offset 5: leading zeros are not allowed in numbers$")
+    bad_json('[0.,"padding"]', "offset 3", "a digit after the decimal point")
     bad_json("1.", "a digit after the decimal point")
     bad_json("-", "a digit after '%-'")
     bad_json("[NaN]", "found 'NaN'")
