@@ -37,6 +37,13 @@ local function bad_value(v, ...)
   return err
 end
 
+-- LuaJIT: the table constructors of a json_decode (its upvalue 2, see src/lua/json.c); nil
+-- on Lua 5.4, which has none (its upvalue 2 is the arrays' function)
+local function shape_cache(f)
+  local _, cache = debug.getupvalue(f, 2)
+  if type(cache) == "table" then return cache end
+end
+
 describe("core.json_decode", function()
   it("decodes scalars, arrays and objects", function()
     assert.equal("x", decode('"x"'))
@@ -58,6 +65,74 @@ describe("core.json_decode", function()
         assert.same({ { [k1] = 1 }, { [k2] = 2, [k1] = 3 } }, t)
       end
     end
+  end)
+
+  it("makes arrays of any length alike (from 16 elements on by a Lua function)", function()
+    -- every length around the function's threshold (16) and the early flushes (512 pending
+    -- slots), alone and as rows' members, with nulls and containers among the elements
+    for _, n in ipairs({ 0, 1, 2, 14, 15, 16, 17, 30, 63, 64, 65, 511, 512, 513, 600, 2000 }) do
+      local elements, want = {}, {}
+      for i = 1, n do
+        local r = i % 5
+        elements[i] = r == 0 and "null" or r == 1 and tostring(i) or r == 2 and ('"s%d"'):format(i)
+          or r == 3 and ("[%d]"):format(i) or ('{"k":%d}'):format(i)
+        want[i] = r == 0 and core.null or r == 1 and i or r == 2 and "s" .. i or r == 3 and { i } or { k = i }
+      end
+      local text = "[" .. table.concat(elements, ",") .. "]"
+      for _, doc in ipairs({ text, '{"a":' .. text .. ',"b":1}', "[" .. ('{"a":' .. text .. "},"):rep(3) .. "0]" }) do
+        local t = decode(doc)
+        local list = doc == text and t or t.a or t[3].a
+        assert.equal(n, #list)
+        assert.equal(core.array_mt, getmetatable(list))
+        for i = 1, n do
+          local v = list[i]
+          if type(want[i]) == "table" then
+            assert.same(want[i], v)
+            assert.equal(i % 5 == 3 and core.array_mt or nil, getmetatable(v))
+          else
+            assert.equal(want[i], v)
+          end
+        end
+        assert.is_nil(list[n + 1])
+        local count = 0
+        for _ in pairs(list) do count = count + 1 end
+        assert.equal(n, count) -- nothing but the elements
+      end
+    end
+    -- an object whose keys may repeat is no array, however many members it has (children
+    -- among them: its table is made when it closes, as an array's is)
+    local members = {}
+    for i = 1, 20 do members[i] = ('"k%d":%s'):format(i % 9, i == 1 and "[1]" or tostring(i)) end
+    local t = decode("{" .. table.concat(members, ",") .. "}")
+    assert.is_nil(getmetatable(t))
+    assert.same({ k0 = 18, k1 = 19, k2 = 20, k3 = 12, k4 = 13, k5 = 14, k6 = 15, k7 = 16, k8 = 17 }, t)
+  end)
+
+  it("makes long arrays by a function that debug hooks see", function()
+    -- (as a count hook can stop any Lua code, it can stop a decode of a long array)
+    local calls = {}
+    local long, short = "[" .. ("1,"):rep(15) .. "1]", "[" .. ("1,"):rep(14) .. "1]"
+    local ok, err = pcall(function()
+      debug.sethook(function()
+        local info = debug.getinfo(2, "S")
+        if info and info.source == "=alephant.json_decode array" then calls[#calls + 1] = true end
+      end, "c")
+      assert.equal(16, #decode(long))
+      assert.equal(15, #decode(short))
+    end)
+    debug.sethook()
+    assert(ok, err)
+    assert.equal(1, #calls) -- the long one's
+    ok, err = pcall(function()
+      debug.sethook(function()
+        local info = debug.getinfo(2, "S")
+        if info and info.source == "=alephant.json_decode array" then error("stopped", 0) end
+      end, "c")
+      decode(long)
+    end)
+    debug.sethook()
+    assert.is_false(ok)
+    assert.equal("stopped", err)
   end)
 
   it("keeps the last of duplicate keys however they are spelled or nested", function()
@@ -86,7 +161,7 @@ describe("core.json_decode", function()
     it("decode to the same tables as any object (nulls absent, nested values, any key bytes)", function()
       local t = decode(rows(5, '{"date":"2026-10-29","requests":2906,"cost":9.354414,"tokens":null,'
         .. '"1":{"x":[1]},"é":true,"é2":false}'))
-      local _, cache = debug.getupvalue(decode, 2) -- LuaJIT: the constructors (a spec below)
+      local cache = shape_cache(decode) -- LuaJIT: the constructors (a spec below)
       if cache then assert.is_function(cache['date"requests"cost"tokens"1"é"é2']) end -- this way taken
       assert.equal(5, #t)
       for i = 1, 5 do
@@ -191,14 +266,27 @@ describe("core.json_decode", function()
           assert.same({ rows = want }, decode('{"rows":[' .. table.concat(docs, ",") .. "]}"))
         end
       end
-      local _, cache = debug.getupvalue(decode, 2)
+      local cache = shape_cache(decode)
       if cache then assert.is_function(cache['day"spend"calls"flag']) end -- (each key its own slot)
     end)
 
+    it("know a row that stops being expected after some keys by all of its keys", function()
+      -- the rows of {"bt", "c"} ("bt" has key slot 0) teach a shape; then an expected
+      -- {"a", "b"} row goes on with "c" after its "a": the row is {"a", "c"}, whose
+      -- signature (slots 7, 23) must hold the "a" that came as expected, or it would be
+      -- slot 0 then 23, the shape of {"bt", "c"}, and that constructor would make the row
+      local want, docs = {}, {}
+      for i = 1, 3 do docs[i], want[i] = '{"bt":1,"c":2}', { bt = 1, c = 2 } end
+      for i = 4, 6 do docs[i], want[i] = '{"a":1,"b":2}', { a = 1, b = 2 } end
+      docs[7], want[7] = '{"a":3,"c":4}', { a = 3, c = 4 }
+      docs[8], want[8] = '{"a":5,"c":6}', { a = 5, c = 6 }
+      assert.same(want, decode("[" .. table.concat(docs, ",") .. "]"))
+    end)
+
     it("get at most 64 constructors per VM however many shapes come (LuaJIT)", function()
-      local name, cache = debug.getupvalue(decode, 2)
-      if name == nil then return end -- Lua 5.4: no constructors (see json.c)
-      assert.equal("table", type(cache))
+      local cache = shape_cache(decode)
+      if rawget(_G, "jit") then assert.equal("table", type(cache)) end
+      if cache == nil then return end -- Lua 5.4: no constructors (see json.c)
       assert.is_nil(cache['day"spend'])
       assert.same({ { day = 1, spend = 2 }, { day = 1, spend = 2 }, { day = 1, spend = 2 } },
         decode(rows(3, '{"day":1,"spend":2}')))
@@ -236,7 +324,7 @@ describe("core.json_decode", function()
         end
       end
       local fresh = package.loadlib(path, "luaopen_alephant_core")("alephant.core")
-      local _, cache = debug.getupvalue(fresh.json_decode, 2)
+      local cache = shape_cache(fresh.json_decode)
       if cache == nil then return end -- Lua 5.4: no constructors
       local g, busy = 0, false
       local ok, err = pcall(function()
@@ -261,6 +349,25 @@ describe("core.json_decode", function()
       assert.equal(64, count)
       assert.equal(64, cache[1])
     end)
+  end)
+
+  it("reads the short numbers of a document as Lua reads them", function()
+    -- inside a document (8 bytes or more after a number's first digit: the scanner's
+    -- word-at-a-time way), around its bounds: 1-8 digits, a '.' and 1-8 more, "0" and
+    -- "0." ones, signed zeros, an exponent after
+    for _, s in ipairs({ "0", "-0", "7", "1234567", "12345678", "0.5", "-0.25", "0.0", "-0.0", "-0.000",
+      "0.1234567", "0.12345678", "9.354414", "13.505616", "1.1234567", "1234567.1", "1234567.1234567",
+      "7654321.12345678", "12345678.5", "0.5e1", "7.25E-2", "-1.5e+3", "0.30000000000000004" }) do
+      local want = tonumber(s)
+      if not s:find("[.eE]") then want = want + 0 end -- an integer: "-0" is 0 (LuaJIT's tonumber: -0.0)
+      for _, doc in ipairs({ "[" .. s .. "," .. s .. ',"padding"]', '{"v":' .. s .. ',"w":"padding"}' }) do
+        local t = decode(doc)
+        local got = t[1] or t.v
+        assert.equal(want, got)
+        if want == 0 then assert.equal(1 / want, 1 / got) end -- the sign of a zero
+        if has_integers then assert.equal(mtype(want), mtype(got)) end
+      end
+    end
   end)
 
   it("returns integers as integers on Lua 5.3+", function()
@@ -342,6 +449,10 @@ describe("core.json_decode", function()
     bad_json('{"a" 1}', "offset 5", "expected ':'")
     bad_json("[1 2]", "offset 3")
     bad_json("01", "leading zeros")
+    -- and inside a document (the scanner's word-at-a-time way: 8 bytes or more after it)
+    bad_json('[01,"padding"]', "^invalid JSON at offset 1: leading zeros are not allowed in numbers$")
+    bad_json('{"a":-00.5,"b":"padding"}', "^invalid JSON at offset 5: leading zeros are not allowed in numbers$")
+    bad_json('[0.,"padding"]', "offset 3", "a digit after the decimal point")
     bad_json("1.", "a digit after the decimal point")
     bad_json("-", "a digit after '%-'")
     bad_json("[NaN]", "found 'NaN'")

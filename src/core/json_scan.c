@@ -355,33 +355,38 @@ static HOT al_json_type number_at(al_json_scanner *sc, const unsigned char *s, s
   uint64_t m = 0; /* the digits read, while there are at most 19 */
   long ex = 0;
 #ifdef DIGITS8
-  { /* the usual number first, with few registers: 1-7 digits (no leading zero), maybe a
-     * '.' and 1-7 more, no exponent; anything else goes the whole way below */
+  { /* the usual number first, with few registers: 1-7 digits (no leading zero: "0"
+     * alone), maybe a '.' and 1-7 more, no exponent; anything else goes the whole way below */
     size_t j = start + (s[start] == '-'), f;
-    uint64_t v, w, d, bad;
+    uint64_t m, d, d2, bad;
     unsigned k, k2;
     if (n - j >= 8) {
       bad = non_digits(s + j, &d);
-      /* 1-7 digits (a first byte not a digit, or 8 digits: the whole way) */
-      if (bad && !(bad & 0x80) && s[j] != '0') {
+      /* 1-7 digits (a first byte not a digit, or 8 digits: the whole way), a '0' only
+       * alone (a digit after it: the whole way, which says why) */
+      if (bad && !(bad & 0x80) && (s[j] != '0' || (bad & 0x8000))) {
         k = (unsigned)__builtin_ctzll(bad) >> 3;
-        v = digits_value(d, k);
         f = j + k; /* s[f] ends the digits */
         if (s[f] != '.' && (s[f] | 0x20) != 'e') {
-          *iv = s[start] == '-' ? -(int64_t)v : (int64_t)v;
+          m = digits_value(d, k);
+          *iv = s[start] == '-' ? -(int64_t)m : (int64_t)m;
           *end = f;
           return AL_JSON_INTEGER;
         }
         if (s[f] == '.' && n - (f + 1) >= 8) {
-          bad = non_digits(s + f + 1, &d);
+          bad = non_digits(s + f + 1, &d2);
           if (bad && !(bad & 0x80)) {
             k2 = (unsigned)__builtin_ctzll(bad) >> 3;
-            w = digits_value(d, k2);
             f += 1 + k2;
-            if ((s[f] | 0x20) != 'e' &&
-                al_json_exact_double(v * pow10_8[k2] + w, -(int)k2, s[start] == '-', dv)) { /* below 10^14 */
-              *end = f;
-              return AL_JSON_DOUBLE;
+            if ((s[f] | 0x20) != 'e') {
+              if (k + k2 <= 8) /* the digits of both parts in one word: one conversion */
+                m = digits_value((d & ((UINT64_C(1) << 8 * k) - 1)) | d2 << 8 * k, k + k2);
+              else
+                m = digits_value(d, k) * pow10_8[k2] + digits_value(d2, k2);
+              if (al_json_exact_double(m, -(int)k2, s[start] == '-', dv)) { /* below 10^14 */
+                *end = f;
+                return AL_JSON_DOUBLE;
+              }
             }
           }
         }
