@@ -86,10 +86,11 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
 /* Decoding builds every table once, at its full size: the values of an open container
  * wait on the Lua stack above a placeholder slot, and when the container closes a
  * table of exactly that many elements (lua_createtable) replaces the placeholder and
- * takes them (a long array: a Lua function makes it from them, see ARRAY_MIN). An object that the scanner saw close in the same batch with only values
- * inside (a row of a list: al_json_item.v.i counts its members) gets that table at its
- * opening, in the placeholder's slot: no placeholder to replace. No table grows once
- * made, and nothing is copied outside Lua. A container with more than FLUSH pending
+ * takes them (a long array: a Lua function makes it from them, see ARRAY_MIN). An
+ * object that the scanner saw close in the same batch with only values inside (a row
+ * of a list: al_json_item.v.i counts its members) gets that table at its opening, in
+ * the placeholder's slot: no placeholder to replace. No table grows once made, and
+ * nothing is copied outside Lua. A container with more than FLUSH pending
  * slots at the end of a batch of items (or when a child opens), or one whose child
  * opens while the stack is already deep, moves what it has into its table early, so
  * the stack stays below LuaJIT's limit for a C function (LUAI_MAXCSTACK, 8,000 slots)
@@ -589,7 +590,7 @@ static int l_decode(lua_State *L) {
             if (cur->pred) {
               sh = &d.shapes[cur->pred - 1];
               if (cur->left == 0) { /* every key as expected: the values wait in order
-                                            * above the constructor (the placeholder) */
+                                     * above the constructor (the placeholder) */
                 lua_call(L, sh->n, 1);
                 top = cur->slot;
                 cur--;

@@ -1,8 +1,8 @@
 /* What the files of the client state's binding share (state.c: the state object and
  * its scope; state_prepare.c: a call's checks, plan and request table;
- * state_prepare_lua.c: LuaJIT's generated state:prepare): the state's structs, the upvalues of prepare and prepare_raw, the state's
- * Lua-side cache, the argument checks prepare inlines, and the functions one file
- * calls in another. */
+ * state_prepare_lua.c: LuaJIT's generated state:prepare): the state's structs, the
+ * upvalues of prepare and prepare_raw, the state's Lua-side cache, the argument checks
+ * prepare inlines, and the functions one file calls in another. */
 #ifndef ALEPHANT_LUA_STATE_PRIVATE_H
 #define ALEPHANT_LUA_STATE_PRIVATE_H
 
