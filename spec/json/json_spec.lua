@@ -38,7 +38,7 @@ local function bad_value(v, ...)
 end
 
 -- LuaJIT: the table constructors of a json_decode (its upvalue 2, see src/lua/json.c); nil
--- on Lua 5.4, which has none (its upvalue 2 is the arrays' function)
+-- on Lua 5.4, which has none (its upvalue 2 is the long arrays' function)
 local function shape_cache(f)
   local _, cache = debug.getupvalue(f, 2)
   if type(cache) == "table" then return cache end
@@ -108,8 +108,9 @@ describe("core.json_decode", function()
     assert.same({ k0 = 18, k1 = 19, k2 = 20, k3 = 12, k4 = 13, k5 = 14, k6 = 15, k7 = 16, k8 = 17 }, t)
   end)
 
-  it("makes long arrays by a function that debug hooks see", function()
-    -- (as a count hook can stop any Lua code, it can stop a decode of a long array)
+  it("makes long arrays by a function that debug hooks see (Lua 5.4), not on LuaJIT", function()
+    -- (as a count hook can stop any Lua code, it can stop a Lua 5.4 decode of a long
+    -- array; LuaJIT's `{...}` would make a bigger table, so LuaJIT keeps the C API)
     local calls = {}
     local long, short = "[" .. ("1,"):rep(15) .. "1]", "[" .. ("1,"):rep(14) .. "1]"
     local ok, err = pcall(function()
@@ -122,6 +123,10 @@ describe("core.json_decode", function()
     end)
     debug.sethook()
     assert(ok, err)
+    if rawget(_G, "jit") then
+      assert.equal(0, #calls)
+      return
+    end
     assert.equal(1, #calls) -- the long one's
     ok, err = pcall(function()
       debug.sethook(function()

@@ -86,7 +86,7 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
 /* Decoding builds every table once, at its full size: the values of an open container
  * wait on the Lua stack above a placeholder slot, and when the container closes a
  * table of exactly that many elements (lua_createtable) replaces the placeholder and
- * takes them (a long array: a Lua function makes it from them, see ARRAY_MIN). An
+ * takes them (a long array on Lua 5.4: a Lua function makes it, see ARRAY_MIN). An
  * object that the scanner saw close in the same batch with only values inside (a row
  * of a list: al_json_item.v.i counts its members) gets that table at its opening, in
  * the placeholder's slot: no placeholder to replace. No table grows once made, and
@@ -100,19 +100,19 @@ static int decode_error(lua_State *L, const al_json_scanner *sc) {
  * ask for them). */
 #define FLUSH 512        /* pending slots of one container (even: key/value pairs) */
 #define DEEP_STACK 4096  /* past this many slots an opening child flushes its parent */
-/* An array that closes with at least ARRAY_MIN elements all pending (none flushed) is
- * made by a Lua function, function(...) return {...} end, made once per VM (upvalue
- * ARRAY_FN): the VM copies its arguments into the table's array part in one go (Lua
- * 5.4 OP_SETLIST, LuaJIT TSETM), where lua_rawseti stores each element through the
- * API. The same table: the array part sized to the elements (as lua_createtable gives
- * it), core.array_mt set after. Shorter arrays cost more that way (the call, a table
- * that grows from empty): measured with callgrind, arrays of 100 numbers, per array
- * (before -> after) Lua 5.4 k=12 3679 -> 3606, k=16 4532 -> 4183, k=60 12996 -> 10924;
- * LuaJIT k=12 2929 -> 3062, k=16 3818 -> 3624, k=60 11388 -> 9783. */
+/* Lua 5.4: an array that closes with at least ARRAY_MIN elements all pending (none
+ * flushed) is made by a Lua function, function(...) return {...} end, made once per VM
+ * (upvalue ARRAY_FN): OP_SETLIST copies its arguments into the table's array part in one
+ * go, where lua_rawseti stores each element through the API. The same table: the array
+ * part sized to the elements (as lua_createtable gives it), core.array_mt set after.
+ * Shorter arrays cost more that way (the call, a table that grows from empty): measured
+ * with callgrind, arrays of 100 numbers, per array (before -> after) k=8 2839 -> 3004,
+ * k=12 3679 -> 3606, k=16 4532 -> 4183, k=60 12996 -> 10924. Not on LuaJIT: there
+ * `{...}` makes a bigger table (TNEW's colocated array part left unused and one more
+ * array slot: +32 bytes, a 16-number array 203 -> 242 bytes) for fewer savings (k=16
+ * 3818 -> 3624), and a hostile answer of many short arrays would cost 20% more memory. */
+#if LUA_VERSION_NUM >= 502
 #define ARRAY_MIN 16
-#if LUA_VERSION_NUM < 502
-#define ARRAY_FN 3 /* after core.array_mt and the shapes' constructors */
-#else
 #define ARRAY_FN 2 /* after core.array_mt */
 #endif
 #define BATCH 64         /* items per al_json_scan call (on the C stack, 64 bytes each) */
@@ -630,6 +630,7 @@ static int l_decode(lua_State *L) {
           /* fall through */
         case AL_JSON_ARRAY_END:
           /* (an object with maybe_dup falls through to here: flush) */
+#ifdef ARRAY_FN
           if (!cur->object && !cur->created && top - cur->slot >= ARRAY_MIN) {
             /* every element pending above the placeholder: the array's function there */
             lua_pushvalue(L, lua_upvalueindex(ARRAY_FN));
@@ -641,6 +642,7 @@ static int l_decode(lua_State *L) {
             cur--;
             continue;
           }
+#endif
           /* the finished table, at the placeholder's slot, is now the top */
           top = flush(&d, cur, top, 1);
           cur--;
@@ -691,15 +693,16 @@ void alb_open_json(lua_State *L) {
     lua_setfield(L, -2, "__name");
   }
   lua_pushvalue(L, -1); /* upvalue 1: core.array_mt, no registry lookup per call */
-#if LUA_VERSION_NUM < 502
-  lua_newtable(L); /* upvalue 2: the shapes' constructors (SHAPES) */
-#endif
+#ifdef ARRAY_FN
   { /* upvalue ARRAY_FN: the arrays' function */
     static const char src[] = "return function(...) return {...} end";
     if (luaL_loadbuffer(L, src, sizeof src - 1, "=alephant.json_decode array") != 0) lua_error(L);
     lua_call(L, 0, 1);
   }
-  lua_pushcclosure(L, l_decode, ARRAY_FN);
+#else
+  lua_newtable(L); /* upvalue 2: the shapes' constructors (SHAPES) */
+#endif
+  lua_pushcclosure(L, l_decode, 2);
   lua_setfield(L, -3, "json_decode");
   lua_setfield(L, -2, "array_mt");
 }
