@@ -1,5 +1,5 @@
-/* JSON for Lua on top of the core scanner (src/core/json.c): core.json_decode,
- * core.json_encode, core.null, core.array_mt and core.array.
+/* JSON for Lua on top of the core scanner (src/core/json_scan.c): core.json_decode,
+ * core.null, core.array_mt and core.array (core.json_encode is json_encode.c).
  *
  * Memory: only the Lua stack and Lua objects (tables, strings, userdata buffers)
  * are used, never malloc, so an error or an out-of-memory longjmp leaks nothing.

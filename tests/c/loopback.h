@@ -76,6 +76,24 @@ static inline void loopback_answer(int c, const char *body, size_t blen) {
   if (write(c, head, strlen(head)) < 0 || write(c, body, blen) < 0) _exit(1);
 }
 
+/* Serves the requests of one kept-alive connection: reply(n, head, hlen, out, cap) writes
+ * the body answering the connection's n-th request head (1, 2, ...) into out and returns
+ * its length, or -1 to close the connection without an answer. Returns when the client
+ * closes; exits the server when a body does not fit. */
+static inline void loopback_serve_heads(int c, int (*reply)(int n, const char *head, size_t hlen, char *out,
+                                                            size_t cap)) {
+  char buf[16384], out[17000];
+  size_t len = 0, hlen;
+  int n = 0;
+  while ((hlen = loopback_read_head(c, buf, sizeof buf, &len)) != 0) {
+    int blen = reply(++n, buf, hlen, out, sizeof out);
+    if (blen < 0) return;
+    if ((size_t)blen >= sizeof out) _exit(1);
+    loopback_answer(c, out, (size_t)blen);
+    loopback_consume(buf, &len, hlen);
+  }
+}
+
 /* A server's loop that serves one connection at a time: serve_connection(c) until it
  * returns, then the next. */
 static inline void loopback_serve_each(int ls, void (*serve_connection)(int c)) {

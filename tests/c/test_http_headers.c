@@ -13,18 +13,13 @@
 #include "http.h"
 #include "loopback.h"
 
-static void serve_connection(int c) {
-  char buf[16384], out[17000];
-  size_t len = 0, hlen;
-  int n = 0;
-  while ((hlen = loopback_read_head(c, buf, sizeof buf, &len)) != 0) {
-    char *lines = memchr(buf, '\n', hlen); /* after the request line */
-    int blen = snprintf(out, sizeof out, "n=%d\n%.*s", ++n, (int)(buf + hlen - 2 - (lines + 1)), lines + 1);
-    if (blen < 0 || (size_t)blen >= sizeof out) _exit(1);
-    loopback_answer(c, out, (size_t)blen);
-    loopback_consume(buf, &len, hlen);
-  }
+/* the n-th request of a connection: its number and header lines */
+static int reply(int n, const char *head, size_t hlen, char *out, size_t cap) {
+  const char *lines = memchr(head, '\n', hlen); /* after the request line */
+  return snprintf(out, cap, "n=%d\n%.*s", n, (int)(head + hlen - 2 - (lines + 1)), lines + 1);
 }
+
+static void serve_connection(int c) { loopback_serve_heads(c, reply); }
 
 /* one keep-alive connection at a time */
 static void serve(int ls) {

@@ -13,22 +13,15 @@
 #include "http.h"
 #include "loopback.h"
 
-static void serve_connection(int c) {
-  char buf[16384], out[1200];
-  size_t len = 0, hlen;
-  int n = 0;
-  while ((hlen = loopback_read_head(c, buf, sizeof buf, &len)) != 0) {
-    char *eol = memchr(buf, '\r', hlen);
-    int blen;
-    n++;
-    /* a kept-alive connection the server closes as the request arrives: no answer */
-    if (n > 1 && strncmp(buf, "GET /drop", 9) == 0) return;
-    blen = snprintf(out, sizeof out, "n=%d\n%.*s", n, (int)(eol - buf), buf);
-    if (blen < 0 || (size_t)blen >= sizeof out) _exit(1);
-    loopback_answer(c, out, (size_t)blen);
-    loopback_consume(buf, &len, hlen);
-  }
+/* the n-th request of a connection: its number and request line, or no answer */
+static int reply(int n, const char *head, size_t hlen, char *out, size_t cap) {
+  const char *eol = memchr(head, '\r', hlen);
+  /* a kept-alive connection the server closes as the request arrives: no answer */
+  if (n > 1 && strncmp(head, "GET /drop", 9) == 0) return -1;
+  return snprintf(out, cap, "n=%d\n%.*s", n, (int)(eol - head), head);
 }
+
+static void serve_connection(int c) { loopback_serve_heads(c, reply); }
 
 /* one keep-alive connection at a time */
 static void serve(int ls) {
