@@ -76,6 +76,17 @@ describe("core.http request_many", function()
     assert.equal(1, opened)
   end)
 
+  it("sends each multiplexed request its own path and query", function()
+    local out = http:request_many(echoes(srv.h2_url, 6, "/x/../echo"), 6)
+    for i, res in ipairs(out) do
+      assert.equal(200, res.status)
+      local got = assert(cjson.decode(res.body))
+      assert.equal("HTTP/2.0", got.protocol)
+      assert.equal("/echo?i=" .. i, got.uri)
+      assert.equal(tostring(i), got.headers["x-index"])
+    end
+  end)
+
   it("gives each failure its own slot and sends nothing for a request refused before sending", function()
     local reqs = echoes(srv.url, 3)
     reqs[2] = { url = "ftp://127.0.0.1/" }

@@ -104,13 +104,19 @@ describe("proxies", function()
       end
       assert.equal(0, px:connections())
       http:close()
-      -- the explicit opt-in: the proxy gets the request (and answers it itself)
+      -- the explicit opt-in: the proxy gets the request (and answers it itself), with the
+      -- whole URL on its request line, query included (a direct or tunnelled request is
+      -- sent its path and query as a request target: never to such a proxy)
       http = assert(core.http_new({ timeout = 10, proxy = px.url, allow_insecure_http = true,
         allow_http_through_proxy = true }))
       res = assert(http:request({ url = "http://" .. NAME .. "/api/v1/agents", headers = bearer() }))
       assert.equal(200, res.status)
       assert.matches('"proxied":true', res.body)
       assert.matches("GET http://" .. NAME:gsub("%.", "%%.") .. "/api/v1/agents HTTP/1.1", px:log())
+      px:clear()
+      res = assert(http:request({ url = "http://" .. NAME .. "/api/v1/agents?limit=2&q=%2F", headers = bearer() }))
+      assert.equal(200, res.status)
+      assert.matches("GET http://" .. NAME:gsub("%.", "%%.") .. "/api/v1/agents%?limit=2&q=%%2F HTTP/1.1", px:log())
       http:close()
     end)
 

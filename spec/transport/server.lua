@@ -118,7 +118,7 @@ http {
           method = ngx.req.get_method(), uri = ngx.var.request_uri, args = ngx.var.args or "",
           headers = raw, body = body or "", connection = tonumber(ngx.var.connection),
           connection_requests = tonumber(ngx.var.connection_requests),
-          remote_port = tonumber(ngx.var.remote_port),
+          remote_port = tonumber(ngx.var.remote_port), protocol = ngx.var.server_protocol,
         }))
       }
     }

@@ -225,6 +225,36 @@ static int url_parse(easy_state *st, const char *url) {
   return curl_url_set(st->uh, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK;
 }
 
+/* The request target ("/path?query") of the URL parsed into st->uh, with the query then
+ * taken out of st->uh: malloc'd, or NULL to send the URL as it is (no query, or out of
+ * memory). Why: libcurl 7.88 formats a URL's query byte by byte twice per transfer,
+ * "%s?%s" for its authentication code and "?%s" into the request line (about 10k
+ * instructions for the SDK's usual 40-byte query); a CURLOPT_REQUEST_TARGET is copied
+ * once. The target is made of what libcurl itself would send: the path as it reads it
+ * for the request (CURLU_URLENCODE, url.c's parseurlandfillconn), "?" and the query.
+ * Only for routes that never send the absolute URL, i.e. never through a proxy that
+ * does not tunnel (plain http beyond loopback): such a proxy is sent the target too. */
+static char *url_split_target(easy_state *st) {
+  char *path = NULL, *query = NULL, *target = NULL;
+  if (curl_url_get(st->uh, CURLUPART_QUERY, &query, 0) == CURLUE_OK &&
+      curl_url_get(st->uh, CURLUPART_PATH, &path, CURLU_URLENCODE) == CURLUE_OK) {
+    size_t pn = strlen(path), qn = strlen(query);
+    target = malloc(pn + qn + 2);
+    if (target) {
+      memcpy(target, path, pn);
+      target[pn] = '?';
+      memcpy(target + pn + 1, query, qn + 1);
+      if (curl_url_set(st->uh, CURLUPART_QUERY, NULL, 0) != CURLUE_OK) { /* the query stays */
+        free(target);
+        target = NULL;
+      }
+    }
+  }
+  curl_free(path);
+  curl_free(query);
+  return target;
+}
+
 #define SET(opt, val)                                                \
   do {                                                               \
     if (curl_easy_setopt(e, opt, val) != CURLE_OK) goto setopt_fail; \
@@ -380,9 +410,14 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
   if (x->st.url == NULL || strcmp(x->st.url, req->url) != 0) {
     size_t ulen = strlen(req->url);
     if (url_parse(&x->st, req->url)) {
+      char *rt = !plain || loopback ? url_split_target(&x->st) : NULL;
+      CURLcode rc = curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, rt); /* libcurl copies it; NULL: none */
+      free(rt);
+      if (rc != CURLE_OK) goto setopt_fail;
       SET(CURLOPT_CURLU, x->st.uh);
       SET(CURLOPT_URL, (char *)NULL); /* libcurl takes its own copy from the CURLU, once */
     } else { /* libcurl parses it (and refuses it with its own message) */
+      SET(CURLOPT_REQUEST_TARGET, (char *)NULL);
       SET(CURLOPT_CURLU, (CURLU *)NULL);
       SET(CURLOPT_URL, req->url); /* libcurl keeps its own copy */
     }

@@ -82,6 +82,16 @@ int main(void) {
   CHECK_STR(body, "n=4\nGET /a?x=1 HTTP/1.1");
   CHECK(get("", body, sizeof body, &conns, &err) == 0);
   CHECK_STR(body, "n=5\nGET / HTTP/1.1");
+  /* the query goes to libcurl as the request target, the rest as the parsed URL (see
+   * url_split_target): each is sent as libcurl sends it from a whole URL */
+  CHECK(get("/e?", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=6\nGET /e? HTTP/1.1");
+  CHECK(get("/f/../p%20q?a=1?b=/c&d=%2F%3F", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=7\nGET /p%20q?a=1?b=/c&d=%2F%3F HTTP/1.1");
+  CHECK(get("/p%20q", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=8\nGET /p%20q HTTP/1.1");
+  CHECK(get("?only=query", body, sizeof body, &conns, &err) == 0);
+  CHECK_STR(body, "n=9\nGET /?only=query HTTP/1.1");
 
   /* 2. a URL libcurl refuses (our checks let a space in the path pass): libcurl's own
    * message, nothing sent, and the next request goes out with its own URL */
@@ -90,7 +100,7 @@ int main(void) {
   CHECK_STR(err.field, "url");
   CHECK_STR(err.message, "cannot send a request to 127.0.0.1: URL using bad/illegal format or missing URL");
   CHECK(get("/a?x=2", body, sizeof body, &conns, &err) == 0);
-  CHECK_STR(body, "n=6\nGET /a?x=2 HTTP/1.1");
+  CHECK_STR(body, "n=10\nGET /a?x=2 HTTP/1.1");
   CHECK(conns == 0);
 
   /* 3. the server closes the kept-alive connection as the request arrives: libcurl
