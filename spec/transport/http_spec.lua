@@ -565,6 +565,41 @@ describe("core.http transport", function()
       custom:close()
     end)
 
+    -- The User-Agent line travels in the header list (libcurl formats CURLOPT_USERAGENT
+    -- twice per request): a request's own User-Agent must still replace it, not join it,
+    -- and user_agent = "" must still send none. Over plain http, TLS and HTTP/2.
+    it("sends one User-Agent: the transport's, the request's own instead, or none", function()
+      -- the User-Agent lines the server got, whatever their case (HTTP/2 lowers it)
+      local function agents(res)
+        local found = {}
+        for name, v in pairs(echo(res).headers) do
+          if name:lower() == "user-agent" then
+            if type(v) == "table" then
+              for _, one in ipairs(v) do found[#found + 1] = one end
+            else
+              found[#found + 1] = v
+            end
+          end
+        end
+        return found
+      end
+      local none = assert(core.http_new({ user_agent = "", cafile = srv.ca_file }))
+      local tls = assert(core.http_new({ timeout = 5, cafile = srv.ca_file }))
+      local mine = "alephant-lua/" .. core.version
+      for _, base in ipairs({ srv.url, srv.https_url, srv.h2_url }) do
+        local url = base .. "/echo?q=1"
+        assert.same({ mine }, agents(tls:request({ url = url })), base)
+        for _, own in ipairs({ "caller/2.0", "" }) do
+          assert.same({ own }, agents(tls:request({ url = url, headers = { ["user-agent"] = own } })), base)
+        end
+        assert.same({ mine }, agents(tls:request({ url = url, headers = { ["X-After"] = "1" } })), base)
+        assert.same({}, agents(none:request({ url = url })), base)
+        assert.same({ "1" }, agents(none:request({ url = url, headers = { ["User-Agent"] = "1" } })), base)
+      end
+      none:close()
+      tls:close()
+    end)
+
     it("refuses URLs that are not http(s), and plain http beyond loopback", function()
       for _, url in ipairs({ "ftp://127.0.0.1/x", "not a url", "/relative/path", "file:///etc/passwd" }) do
         local _, err = http:request({ url = url })

@@ -219,6 +219,16 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
   h->accept_encoding = al_accept_encoding; /* filled by library_init above */
+  if (h->user_agent && h->user_agent[0]) {
+    size_t n = strlen(h->user_agent);
+    h->ua_line = malloc(n + sizeof "User-Agent: ");
+    if (h->ua_line) {
+      memcpy(h->ua_line, "User-Agent: ", sizeof "User-Agent: " - 1);
+      memcpy(h->ua_line + sizeof "User-Agent: " - 1, h->user_agent, n + 1);
+      h->proxy_headers = curl_slist_append(NULL, h->ua_line);
+    }
+    if (h->ua_line == NULL || h->proxy_headers == NULL) oom = 1;
+  }
   /* The multi handle and the fork marker are made by the first request (al_http_ensure_ready):
    * libcurl's multi holds a wake-up socket pair, two descriptors per transport, the
    * marker a page and two system calls, and a client that never sends (one of many
@@ -358,12 +368,14 @@ void al_http_free(al_http *h) {
   if (h->idle) curl_easy_cleanup(h->idle);
   easy_state_free(&h->idle_st);
   if (h->multi) curl_multi_cleanup(h->multi); /* closes its connections through al_http_close_socket */
+  curl_slist_free_all(h->proxy_headers); /* after the handles that pointed at it */
   if (h->this_process) munmap((void *)h->this_process, h->page);
   free(h->socks);
   free(h->cafile);
   free(h->capath);
   free(h->proxy);
   free(h->user_agent);
+  free(h->ua_line);
   free(h->last.origin);
   free(h->spare_body);
   free(h->spare_ha);

@@ -166,9 +166,9 @@ static int headers_remember(easy_state *st, const al_http_request *req) {
  * the request sends a body (REQ_BODY), the only kind libcurl adds Expect or a form
  * Content-Type to; the list is rebuilt when the kind changes (the handle is reset). */
 static int build_headers(struct curl_slist **out, const al_http_request *req, int with_body, const char *accept_line,
-                         al_error *err) {
+                         const char *ua_line, al_error *err) {
   size_t i, total = 0;
-  int has_expect = 0, has_ctype = 0, has_accept_encoding = 0;
+  int has_expect = 0, has_ctype = 0, has_accept_encoding = 0, has_user_agent = 0;
   for (i = 0; i < req->nheaders; i++) {
     const al_http_header *hd = &req->headers[i];
     char *line;
@@ -182,6 +182,7 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, in
     if (ieq(hd->name, hd->name_len, "expect")) has_expect = 1;
     if (ieq(hd->name, hd->name_len, "content-type")) has_ctype = 1;
     if (ieq(hd->name, hd->name_len, "accept-encoding")) has_accept_encoding = 1;
+    if (ieq(hd->name, hd->name_len, "user-agent")) has_user_agent = 1;
     n = hd->name_len + 2 + hd->value_len + 1;
     line = malloc(n);
     if (line == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
@@ -201,6 +202,10 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, in
     }
     free(line);
   }
+  /* After the request's own lines, which headers_fit finds first. The caller's own
+   * User-Agent replaces the transport's, as it replaces libcurl's CURLOPT_USERAGENT. */
+  if (!has_user_agent && ua_line && add_header(out, ua_line))
+    return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
   /* Compression, unless the caller asked otherwise (libcurl, too, sends none then). */
   if (!has_accept_encoding && accept_line[0] && add_header(out, accept_line))
     return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
@@ -225,6 +230,12 @@ static int url_parse(easy_state *st, const char *url) {
   return curl_url_set(st->uh, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME) == CURLUE_OK;
 }
 
+/* A route that never sends the request to a proxy without a tunnel: https (through a
+ * proxy always a CONNECT tunnel, PROTOPT_SSL in libcurl's url.c) or loopback (never
+ * through a proxy). Plain http beyond loopback may go to a proxy as is, which needs the
+ * absolute URL and reads the proxy headers too. */
+static int direct_route(int plain, int loopback) { return !plain || loopback; }
+
 /* The request target ("/path?query") of the URL parsed into st->uh, with the query then
  * taken out of st->uh: malloc'd, or NULL to send the URL as it is (no query, or out of
  * memory). Why: libcurl 7.88 formats a URL's query byte by byte twice per transfer,
@@ -232,8 +243,7 @@ static int url_parse(easy_state *st, const char *url) {
  * instructions for the SDK's usual 40-byte query); a CURLOPT_REQUEST_TARGET is copied
  * once. The target is made of what libcurl itself would send: the path as it reads it
  * for the request (CURLU_URLENCODE, url.c's parseurlandfillconn), "?" and the query.
- * Only for routes that never send the absolute URL, i.e. never through a proxy that
- * does not tunnel (plain http beyond loopback): such a proxy is sent the target too. */
+ * Only for a direct_route: a proxy without a tunnel would be sent the target too. */
 static char *url_split_target(easy_state *st) {
   char *path = NULL, *query = NULL, *target = NULL;
   if (curl_url_get(st->uh, CURLUPART_QUERY, &query, 0) == CURLUE_OK &&
@@ -341,7 +351,11 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     if (h->cafile) SET(CURLOPT_CAINFO, h->cafile);
     if (h->capath) SET(CURLOPT_CAPATH, h->capath);
-    SET(CURLOPT_USERAGENT, h->user_agent);
+    if (direct_route(plain, loopback)) { /* the User-Agent line is in the header list */
+      SET(CURLOPT_PROXYHEADER, h->proxy_headers); /* a CONNECT's own (HEADEROPT is separate) */
+    } else {
+      SET(CURLOPT_USERAGENT, h->user_agent);
+    }
     SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl can decode */
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     /* HTTP/1.1 keeps connection reuse predictable and avoids libcurl 7.x's HTTP/2
@@ -390,7 +404,8 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
   if (prc < 0) goto fail;
   if (prc == 0) {
     struct curl_slist *list = NULL;
-    if (build_headers(&list, req, kind == REQ_BODY, h->accept_encoding, err)) {
+    if (build_headers(&list, req, kind == REQ_BODY, h->accept_encoding,
+                      direct_route(plain, loopback) ? h->ua_line : NULL, err)) {
       curl_slist_free_all(list);
       goto fail;
     }
@@ -410,7 +425,7 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
   if (x->st.url == NULL || strcmp(x->st.url, req->url) != 0) {
     size_t ulen = strlen(req->url);
     if (url_parse(&x->st, req->url)) {
-      char *rt = !plain || loopback ? url_split_target(&x->st) : NULL;
+      char *rt = direct_route(plain, loopback) ? url_split_target(&x->st) : NULL;
       CURLcode rc = curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, rt); /* libcurl copies it; NULL: none */
       free(rt);
       if (rc != CURLE_OK) goto setopt_fail;
