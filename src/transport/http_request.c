@@ -249,6 +249,9 @@ static int url_parse(easy_state *st, const char *url) {
  * absolute URL and reads the proxy headers too. */
 static int direct_route(int plain, int loopback) { return !plain || loopback; }
 
+/* The longest URL split into a request target (see url_split_target and its caller). */
+#define SPLIT_URL_MAX ((size_t)1024 * 1024)
+
 /* The request target ("/path?query") of the URL parsed into st->uh, with the query then
  * taken out of st->uh: malloc'd, or NULL to send the URL as it is (no query, or out of
  * memory). Why: libcurl 7.88 formats a URL's query byte by byte twice per transfer,
@@ -441,7 +444,10 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
   if (x->st.url == NULL || strcmp(x->st.url, req->url) != 0) {
     size_t ulen = strlen(req->url);
     if (url_parse(&x->st, req->url)) {
-      char *rt = direct_route(plain, loopback) ? url_split_target(&x->st) : NULL;
+      /* Not for a URL of 1 MiB or more: libcurl 7.88 cannot send it (its request buffer
+       * is 1 MiB), and refuses it with another error when it formats the whole URL (its
+       * 8,000,000-byte limit) than when it builds the request line from a target. */
+      char *rt = direct_route(plain, loopback) && ulen < SPLIT_URL_MAX ? url_split_target(&x->st) : NULL;
       CURLcode rc = curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, rt); /* libcurl copies it; NULL: none */
       free(rt);
       if (rc != CURLE_OK) goto setopt_fail;
