@@ -221,8 +221,12 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->accept_encoding = al_accept_encoding; /* filled by library_init above */
   /* Only where the list sends what CURLOPT_USERAGENT would (see ua_line): libcurl drops
    * a list line whose value is blank, and without our Accept-Encoding line libcurl's own
-   * would follow its Accept, before the list. */
-  if (h->user_agent && h->user_agent[strspn(h->user_agent, " ")] && h->accept_encoding[0]) {
+   * would follow its Accept, before the list. Nor for an agent of 1 MiB or more, which
+   * no request can carry (libcurl's request buffer): libcurl refuses it with its own
+   * errors (an option over 8,000,000 bytes, its line formatted for every transfer even
+   * when the request has its own User-Agent) that a list line would not have. */
+  if (h->user_agent && h->user_agent[strspn(h->user_agent, " ")] && h->accept_encoding[0] &&
+      strlen(h->user_agent) < (size_t)1024 * 1024) {
     size_t n = strlen(h->user_agent);
     h->ua_line = malloc(n + sizeof "User-Agent: ");
     if (h->ua_line) {

@@ -159,7 +159,8 @@ struct al_http {
    * the "Proxy-Connection: Keep-Alive" libcurl writes after it in a CONNECT. NULL (then
    * CURLOPT_USERAGENT, as on other routes) when the list cannot say the same: a blank
    * user_agent (libcurl drops a list line with a blank value, and writes "User-Agent: "
-   * into a CONNECT), or no Accept-Encoding line of ours (see accept_encoding). */
+   * into a CONNECT), one of 1 MiB or more (libcurl's own errors for it: see al_http_new),
+   * or no Accept-Encoding line of ours (see accept_encoding). */
   char *ua_line;
   struct curl_slist *proxy_headers;
   size_t max_body;

@@ -163,6 +163,38 @@ int main(void) {
       al_http_free(h);
     }
   }
+  { /* 6. an agent longer than libcurl's 8,000,000-byte limit for an option: refused as
+     * libcurl refuses CURLOPT_USERAGENT, also when the request has its own, and nothing
+     * is sent (not sent as a list line libcurl does not check) */
+    const char *plain[] = {"X-A", "1", NULL};
+    const char *own[] = {"X-A", "1", "User-Agent", "me/1", NULL};
+    char *ua = malloc(8000002);
+    CHECK(ua != NULL);
+    if (ua) {
+      memset(ua, 'u', 8000001);
+      ua[8000001] = '\0';
+      o.user_agent = ua;
+      h = al_http_new(&o, &err);
+      CHECK(h != NULL);
+      if (h) {
+        CHECK(send_headers(plain, body, sizeof body, &err) == -1);
+        CHECK(err.kind == AL_ERR_CONFIG);
+        CHECK_STR(err.message, "libcurl refused an option for the request to 127.0.0.1");
+        CHECK(send_headers(own, body, sizeof body, &err) == -1);
+        CHECK_STR(err.message, "libcurl refused an option for the request to 127.0.0.1");
+        al_http_free(h);
+      }
+      free(ua);
+      o.user_agent = NULL;
+    }
+    h = al_http_new(&o, &err); /* the server still answers: the refused requests sent nothing */
+    CHECK(h != NULL);
+    if (h) {
+      CHECK(send_headers(plain, body, sizeof body, &err) == 0);
+      CHECK(strncmp(body, "n=1\n", 4) == 0 && HAS(body, "X-A: 1"));
+      al_http_free(h);
+    }
+  }
   loopback_stop(server);
   return check_done("test_http_headers");
 }
