@@ -154,9 +154,10 @@ struct al_http {
    * tunnel (see direct_route in http_request.c). Why: from CURLOPT_USERAGENT libcurl
    * 7.88 formats the line byte by byte twice per transfer; from a list it copies it once
    * (about 2k instructions per call). The same bytes in the same place as libcurl's own
-   * line: first in the list, followed by the Accept line (any media type) libcurl writes after its
-   * User-Agent (unless the request has an Accept); proxy_headers is the User-Agent and
-   * the "Proxy-Connection: Keep-Alive" libcurl writes after it in a CONNECT. NULL (then
+   * line: first in the list, followed by the Accept line (any media type) libcurl
+   * writes after its User-Agent (unless the request has an Accept); proxy_headers is the
+   * User-Agent and the "Proxy-Connection: Keep-Alive" libcurl writes after it in a
+   * CONNECT. NULL (then
    * CURLOPT_USERAGENT, as on other routes) when the list cannot say the same: a blank
    * user_agent (libcurl drops a list line with a blank value, and writes "User-Agent: "
    * into a CONNECT), one of 1 MiB or more (libcurl's own errors for it: see al_http_new),
