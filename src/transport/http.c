@@ -219,13 +219,27 @@ al_http *al_http_new(const al_http_options *o, al_error *err) {
   h->capath = dup_opt(o->capath, &oom);
   h->user_agent = dup_opt(o->user_agent ? o->user_agent : "alephant-lua/" ALEPHANT_VERSION, &oom);
   h->accept_encoding = al_accept_encoding; /* filled by library_init above */
-  if (h->user_agent && h->user_agent[0]) {
+  /* Only where the list sends what CURLOPT_USERAGENT would (see ua_line): libcurl drops
+   * a list line whose value is blank, and without our Accept-Encoding line libcurl's own
+   * would follow its Accept, before the list. Nor for an agent of 1 MiB or more, which
+   * no request can carry (libcurl's request buffer): libcurl refuses it with its own
+   * errors (an option over 8,000,000 bytes, its line formatted for every transfer even
+   * when the request has its own User-Agent) that a list line would not have. */
+  if (h->user_agent && h->user_agent[strspn(h->user_agent, " ")] && h->accept_encoding[0] &&
+      strlen(h->user_agent) < (size_t)1024 * 1024) {
     size_t n = strlen(h->user_agent);
     h->ua_line = malloc(n + sizeof "User-Agent: ");
     if (h->ua_line) {
+      struct curl_slist *l;
       memcpy(h->ua_line, "User-Agent: ", sizeof "User-Agent: " - 1);
       memcpy(h->ua_line + sizeof "User-Agent: " - 1, h->user_agent, n + 1);
       h->proxy_headers = curl_slist_append(NULL, h->ua_line);
+      /* libcurl writes its own Proxy-Connection line after the User-Agent, before the list */
+      l = h->proxy_headers ? curl_slist_append(h->proxy_headers, "Proxy-Connection: Keep-Alive") : NULL;
+      if (l == NULL) {
+        curl_slist_free_all(h->proxy_headers);
+        h->proxy_headers = NULL;
+      }
     }
     if (h->ua_line == NULL || h->proxy_headers == NULL) oom = 1;
   }

@@ -58,6 +58,7 @@ typedef struct {
   struct curl_slist *hdrs; /* CURLOPT_HTTPHEADER as last set */
   char *hsrc;              /* the request headers it was built from (see headers_fit) */
   size_t hsrc_len, hsrc_cap, hcount;
+  size_t hlead;            /* lines of hdrs before the request's own (al_http's ua_line, Accept) */
 } easy_state;
 
 /* A distinct response header name: the name in the arena, and its value pieces, each
@@ -148,11 +149,19 @@ typedef struct {
 struct al_http {
   long timeout_ms, connect_timeout_ms;
   char *cafile, *capath, *user_agent;
-  /* "User-Agent: <user_agent>" (NULL when user_agent is ""): sent in the header list,
-   * and as a proxy header for CONNECT tunnels (proxy_headers), on routes that never go
-   * through a proxy without a tunnel (see direct_route in http_request.c). Why: from
-   * CURLOPT_USERAGENT libcurl 7.88 formats the line byte by byte twice per transfer;
-   * from a list it copies it once (about 2k instructions per call). */
+  /* "User-Agent: <user_agent>": sent in the header list, and as a proxy header for
+   * CONNECT tunnels (proxy_headers), on routes that never go through a proxy without a
+   * tunnel (see direct_route in http_request.c). Why: from CURLOPT_USERAGENT libcurl
+   * 7.88 formats the line byte by byte twice per transfer; from a list it copies it once
+   * (about 2k instructions per call). The same bytes in the same place as libcurl's own
+   * line: first in the list, followed by the Accept line (any media type) libcurl
+   * writes after its User-Agent (unless the request has an Accept); proxy_headers is the
+   * User-Agent and the "Proxy-Connection: Keep-Alive" libcurl writes after it in a
+   * CONNECT. NULL (then
+   * CURLOPT_USERAGENT, as on other routes) when the list cannot say the same: a blank
+   * user_agent (libcurl drops a list line with a blank value, and writes "User-Agent: "
+   * into a CONNECT), one of 1 MiB or more (libcurl's own errors for it: see al_http_new),
+   * or no Accept-Encoding line of ours (see accept_encoding). */
   char *ua_line;
   struct curl_slist *proxy_headers;
   size_t max_body;

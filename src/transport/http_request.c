@@ -120,6 +120,7 @@ static int headers_fit(easy_state *st, const al_http_request *req, al_error *err
   struct curl_slist *line = st->hdrs;
   size_t i, nl, vl;
   if (line == NULL || st->hcount != req->nheaders) return 0;
+  for (i = 0; i < st->hlead; i++) line = line->next; /* set by the request's header names */
   for (i = 0; i < req->nheaders; i++, line = line->next) {
     const al_http_header *hd = &req->headers[i];
     memcpy(&nl, p, sizeof nl);
@@ -164,11 +165,28 @@ static int headers_remember(easy_state *st, const al_http_request *req) {
 
 /* Checks the request's headers and builds libcurl's list of them into *out. with_body:
  * the request sends a body (REQ_BODY), the only kind libcurl adds Expect or a form
- * Content-Type to; the list is rebuilt when the kind changes (the handle is reset). */
+ * Content-Type to; the list is rebuilt when the kind changes (the handle is reset).
+ * ua_line (NULL: none): the User-Agent line, first, where libcurl writes its own, and
+ * libcurl's Accept line (any media type) after it (none when the list has an Accept);
+ * *lead gets the number of these lines, before the request's own. */
 static int build_headers(struct curl_slist **out, const al_http_request *req, int with_body, const char *accept_line,
-                         const char *ua_line, al_error *err) {
+                         const char *ua_line, size_t *lead, al_error *err) {
   size_t i, total = 0;
-  int has_expect = 0, has_ctype = 0, has_accept_encoding = 0, has_user_agent = 0;
+  int has_expect = 0, has_ctype = 0, has_accept_encoding = 0, has_user_agent = 0, has_accept = 0;
+  *lead = 0;
+  if (ua_line) { /* as libcurl checks its list: a name in any case, with or without a value */
+    for (i = 0; i < req->nheaders; i++) {
+      if (ieq(req->headers[i].name, req->headers[i].name_len, "user-agent")) has_user_agent = 1;
+      if (ieq(req->headers[i].name, req->headers[i].name_len, "accept")) has_accept = 1;
+    }
+    /* the caller's own User-Agent replaces the transport's, as it replaces libcurl's
+     * CURLOPT_USERAGENT (and libcurl's Accept then stays where it writes it) */
+    if (!has_user_agent) {
+      if (add_header(out, ua_line) || (!has_accept && add_header(out, "Accept: */*")))
+        return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
+      *lead = has_accept ? 1 : 2;
+    }
+  }
   for (i = 0; i < req->nheaders; i++) {
     const al_http_header *hd = &req->headers[i];
     char *line;
@@ -182,7 +200,6 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, in
     if (ieq(hd->name, hd->name_len, "expect")) has_expect = 1;
     if (ieq(hd->name, hd->name_len, "content-type")) has_ctype = 1;
     if (ieq(hd->name, hd->name_len, "accept-encoding")) has_accept_encoding = 1;
-    if (ieq(hd->name, hd->name_len, "user-agent")) has_user_agent = 1;
     n = hd->name_len + 2 + hd->value_len + 1;
     line = malloc(n);
     if (line == NULL) return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
@@ -202,10 +219,6 @@ static int build_headers(struct curl_slist **out, const al_http_request *req, in
     }
     free(line);
   }
-  /* After the request's own lines, which headers_fit finds first. The caller's own
-   * User-Agent replaces the transport's, as it replaces libcurl's CURLOPT_USERAGENT. */
-  if (!has_user_agent && ua_line && add_header(out, ua_line))
-    return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
   /* Compression, unless the caller asked otherwise (libcurl, too, sends none then). */
   if (!has_accept_encoding && accept_line[0] && add_header(out, accept_line))
     return al_fail(err, AL_ERR_NETWORK, "", "out of memory building the request");
@@ -235,6 +248,9 @@ static int url_parse(easy_state *st, const char *url) {
  * through a proxy). Plain http beyond loopback may go to a proxy as is, which needs the
  * absolute URL and reads the proxy headers too. */
 static int direct_route(int plain, int loopback) { return !plain || loopback; }
+
+/* The longest URL split into a request target (see url_split_target and its caller). */
+#define SPLIT_URL_MAX ((size_t)1024 * 1024)
 
 /* The request target ("/path?query") of the URL parsed into st->uh, with the query then
  * taken out of st->uh: malloc'd, or NULL to send the URL as it is (no query, or out of
@@ -333,6 +349,7 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
     x->st.hdrs = NULL;
     x->st.hcount = 0;
     x->st.hsrc_len = 0;
+    x->st.hlead = 0;
   }
   if (!x->st.configured) { /* options that stay set from one request to the next */
     free(x->st.url);
@@ -351,7 +368,7 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
     if (h->cafile) SET(CURLOPT_CAINFO, h->cafile);
     if (h->capath) SET(CURLOPT_CAPATH, h->capath);
-    if (direct_route(plain, loopback)) { /* the User-Agent line is in the header list */
+    if (h->ua_line && direct_route(plain, loopback)) { /* the User-Agent line is in the header list */
       SET(CURLOPT_PROXYHEADER, h->proxy_headers); /* a CONNECT's own (HEADEROPT is separate) */
     } else {
       SET(CURLOPT_USERAGENT, h->user_agent);
@@ -404,8 +421,9 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
   if (prc < 0) goto fail;
   if (prc == 0) {
     struct curl_slist *list = NULL;
+    size_t lead;
     if (build_headers(&list, req, kind == REQ_BODY, h->accept_encoding,
-                      direct_route(plain, loopback) ? h->ua_line : NULL, err)) {
+                      direct_route(plain, loopback) ? h->ua_line : NULL, &lead, err)) {
       curl_slist_free_all(list);
       goto fail;
     }
@@ -415,6 +433,7 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
     }
     curl_slist_free_all(x->st.hdrs); /* libcurl now holds the new list */
     x->st.hdrs = list;
+    x->st.hlead = lead;
     set_headers = 0;
     /* no room to remember them: this request still sends its list (taking it away would
      * send it without its headers: Authorization, an Idempotency-Key), and a count no
@@ -425,7 +444,10 @@ int al_xfer_start(al_http *h, xfer *x, const al_http_request *req, int streaming
   if (x->st.url == NULL || strcmp(x->st.url, req->url) != 0) {
     size_t ulen = strlen(req->url);
     if (url_parse(&x->st, req->url)) {
-      char *rt = direct_route(plain, loopback) ? url_split_target(&x->st) : NULL;
+      /* Not for a URL of 1 MiB or more: libcurl 7.88 cannot send it (its request buffer
+       * is 1 MiB), and refuses it with another error when it formats the whole URL (its
+       * 8,000,000-byte limit) than when it builds the request line from a target. */
+      char *rt = direct_route(plain, loopback) && ulen < SPLIT_URL_MAX ? url_split_target(&x->st) : NULL;
       CURLcode rc = curl_easy_setopt(e, CURLOPT_REQUEST_TARGET, rt); /* libcurl copies it; NULL: none */
       free(rt);
       if (rc != CURLE_OK) goto setopt_fail;

@@ -5,7 +5,8 @@
  * answers each request with "n=<its number on the connection>\n" and the request's
  * header lines: every request must carry its own values, a refused value must send
  * nothing, and a value written before another header of the same request was refused
- * must not stay behind. */
+ * must not stay behind. The transport's User-Agent line travels in the list too, where
+ * libcurl writes its own. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 
@@ -119,7 +120,81 @@ int main(void) {
     CHECK(HAS(body, "X-C: 33") && !strstr(body, "X-A:"));
   }
 
+  { /* 4. the transport's User-Agent goes in the header list (libcurl formats
+     * CURLOPT_USERAGENT byte by byte): the same lines in the same order as libcurl's own,
+     * after Host, then libcurl's Accept, then the request's own; a request's own
+     * User-Agent (or Accept) in its place instead */
+    const char *plain[] = {"X-A", "1", "x-request-id", id1, NULL};
+    const char *plain2[] = {"X-A", "1", "x-request-id", id2, NULL};
+    const char *accept[] = {"X-A", "1", "accept", "application/json", NULL};
+    const char *own[] = {"X-A", "1", "User-Agent", "me/1", NULL};
+    char want[512];
+    const char *host = url + strlen("http://");
+    int hn = (int)strcspn(host, "/");
+    CHECK(send_headers(plain, body, sizeof body, &err) == 0);
+    snprintf(want, sizeof want, "Host: %.*s\r\nUser-Agent: alephant-lua/" ALEPHANT_VERSION
+             "\r\nAccept: */*\r\nX-A: 1\r\nx-request-id: %s\r\n", hn, host, id1);
+    CHECK(strstr(body, want) == strchr(body, '\n') + 1);
+    CHECK(send_headers(plain2, body, sizeof body, &err) == 0); /* the id written in place */
+    snprintf(want, sizeof want, "Host: %.*s\r\nUser-Agent: alephant-lua/" ALEPHANT_VERSION
+             "\r\nAccept: */*\r\nX-A: 1\r\nx-request-id: %s\r\n", hn, host, id2);
+    CHECK(strstr(body, want) == strchr(body, '\n') + 1);
+    CHECK(send_headers(accept, body, sizeof body, &err) == 0);
+    snprintf(want, sizeof want, "Host: %.*s\r\nUser-Agent: alephant-lua/" ALEPHANT_VERSION
+             "\r\nX-A: 1\r\naccept: application/json\r\n", hn, host);
+    CHECK(strstr(body, want) == strchr(body, '\n') + 1);
+    CHECK(send_headers(own, body, sizeof body, &err) == 0);
+    snprintf(want, sizeof want, "Host: %.*s\r\nAccept: */*\r\nX-A: 1\r\nUser-Agent: me/1\r\n", hn, host);
+    CHECK(strstr(body, want) == strchr(body, '\n') + 1);
+    CHECK(!strstr(body, "alephant-lua"));
+  }
+
   al_http_free(h);
+
+  { /* 5. a blank user_agent: libcurl sends it from CURLOPT_USERAGENT, a list line with a
+     * blank value it would drop (a new transport: the server takes one connection at a time) */
+    const char *plain[] = {"X-A", "1", NULL};
+    o.user_agent = "  ";
+    h = al_http_new(&o, &err);
+    CHECK(h != NULL);
+    if (h) {
+      CHECK(send_headers(plain, body, sizeof body, &err) == 0);
+      CHECK(HAS(body, "User-Agent:   ") && HAS(body, "X-A: 1"));
+      al_http_free(h);
+    }
+  }
+  { /* 6. an agent longer than libcurl's 8,000,000-byte limit for an option: refused as
+     * libcurl refuses CURLOPT_USERAGENT, also when the request has its own, and nothing
+     * is sent (not sent as a list line libcurl does not check) */
+    const char *plain[] = {"X-A", "1", NULL};
+    const char *own[] = {"X-A", "1", "User-Agent", "me/1", NULL};
+    char *ua = malloc(8000002);
+    CHECK(ua != NULL);
+    if (ua) {
+      memset(ua, 'u', 8000001);
+      ua[8000001] = '\0';
+      o.user_agent = ua;
+      h = al_http_new(&o, &err);
+      CHECK(h != NULL);
+      if (h) {
+        CHECK(send_headers(plain, body, sizeof body, &err) == -1);
+        CHECK(err.kind == AL_ERR_CONFIG);
+        CHECK_STR(err.message, "libcurl refused an option for the request to 127.0.0.1");
+        CHECK(send_headers(own, body, sizeof body, &err) == -1);
+        CHECK_STR(err.message, "libcurl refused an option for the request to 127.0.0.1");
+        al_http_free(h);
+      }
+      free(ua);
+      o.user_agent = NULL;
+    }
+    h = al_http_new(&o, &err); /* the server still answers: the refused requests sent nothing */
+    CHECK(h != NULL);
+    if (h) {
+      CHECK(send_headers(plain, body, sizeof body, &err) == 0);
+      CHECK(strncmp(body, "n=1\n", 4) == 0 && HAS(body, "X-A: 1"));
+      al_http_free(h);
+    }
+  }
   loopback_stop(server);
   return check_done("test_http_headers");
 }

@@ -117,6 +117,32 @@ int main(void) {
   CHECK(get("/a?x=3", body, sizeof body, &conns, &err) == 0);
   CHECK_STR(body, "n=2\nGET /a?x=3 HTTP/1.1");
 
+  { /* 4. a URL too long to send (libcurl 7.88: a request is at most 1 MiB) is refused
+     * with the error libcurl gives for it whole: one of 8,000,000 bytes, libcurl's limit
+     * for a URL it formats, says "No URL set" (split into a request target it would have
+     * failed building the request instead); nothing sent, and the next one goes out */
+    size_t n = 8000000, bn = strlen(base);
+    char *url = malloc(n + 1);
+    al_http_request req;
+    al_http_response res;
+    CHECK(url != NULL);
+    if (url) {
+      memcpy(url, base, bn);
+      memcpy(url + bn, "/q?", 3);
+      memset(url + bn + 3, 'q', n - bn - 3);
+      url[n] = '\0';
+      memset(&req, 0, sizeof req);
+      req.url = url;
+      CHECK(al_http_perform(h, &req, &res, &err) == -1);
+      CHECK(err.kind == AL_ERR_CONFIG);
+      CHECK_STR(err.field, "url");
+      CHECK_STR(err.message, "cannot send a request to 127.0.0.1: No URL set");
+      free(url);
+    }
+    CHECK(get("/a?x=4", body, sizeof body, &conns, &err) == 0);
+    CHECK_STR(body, "n=3\nGET /a?x=4 HTTP/1.1");
+  }
+
   al_http_free(h);
   loopback_stop(server);
   return check_done("test_http_url");
