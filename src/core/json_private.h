@@ -1,5 +1,6 @@
-/* Helpers shared by the JSON files of the core (json_scan.c, json_number.c,
- * json_emit.c); not part of the API in json.h. */
+/* Helpers shared by the JSON files of the core; not part of the API in json.h.
+ * The scanners' own (json_token.c, json_scan.c, json_string.c) are in
+ * json_scan_private.h. */
 #ifndef ALEPHANT_CORE_JSON_PRIVATE_H
 #define ALEPHANT_CORE_JSON_PRIVATE_H
 
@@ -15,7 +16,7 @@ size_t al_json_utf8_seq(const unsigned char *p, size_t avail);
  * (m <= 2^53, a power of ten that is exact as a double): 1; else 0 and *out is
  * untouched (al_json_parse_double decides). An exact mantissa times an exact power
  * of ten is one correctly rounded IEEE operation; most JSON numbers end here, so it
- * is inline in the scanner (json_scan.c) as in json_number.c. */
+ * is inline in the scanners (json_scan_private.h) as in json_number.c. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
