@@ -48,4 +48,28 @@ static inline int al_json_exact_double(uint64_t m, int e10, int neg, double *out
 #endif
 }
 
+/* Number text -> double beyond al_json_exact_double (json_number.c), with two
+ * helpers of their own files. */
+
+/* The table of powers of ten of Eisel-Lemire and the exact path below 2^-1021:
+ * 10^e's 128-bit mantissa for AL_JSON_POW10_MIN <= e <= AL_JSON_POW10_MAX (json_pow10.c). */
+#define AL_JSON_POW10_MIN (-342)
+#define AL_JSON_POW10_MAX 308
+extern const uint64_t al_json_pow10_128[AL_JSON_POW10_MAX - AL_JSON_POW10_MIN + 1][2];
+
+/* The exact slow path (json_decimal.c): the value 0.d[0]d[1]...d[nd-1] * 10^dp with
+ * at most AL_JSON_DECIMAL_DIGITS digits, trunc set when a non-zero digit was dropped
+ * beyond them. 800 digits are more than the 767 that can matter for rounding a double. */
+#define AL_JSON_DECIMAL_DIGITS 800
+typedef struct {
+  unsigned char d[AL_JSON_DECIMAL_DIGITS]; /* digit values 0-9, most significant first */
+  int nd, dp, trunc;
+} al_json_decimal;
+
+/* Drops trailing zero digits (dp 0 when none is left). */
+void al_json_decimal_trim(al_json_decimal *a);
+
+/* The double nearest to a (negated when neg), correctly rounded; a is used up. */
+double al_json_decimal_to_double(al_json_decimal *a, int neg);
+
 #endif
