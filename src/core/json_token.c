@@ -64,22 +64,21 @@ static void describe(const al_json_scanner *sc, size_t off, char *buf, size_t ca
            off + k < sc->n && k == 16 ? "..." : "");
 }
 
-/* The messages of both scanners and of json_string.c (json_scan_private.h). */
-al_json_type al_json_fail(al_json_scanner *sc, size_t off, const char *fmt, ...) {
+/* The messages of both scanners and of json_string.c (through al_json_fail and
+ * al_json_expected, json_scan_private.h). */
+void al_json_error(al_json_scanner *sc, size_t off, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(sc->err, sizeof sc->err, fmt, ap);
   va_end(ap);
   sc->err_offset = off;
   sc->state = ST_ERROR;
-  return AL_JSON_ERROR;
 }
 
-/* "expected X, found Y" at off */
-al_json_type al_json_expected(al_json_scanner *sc, size_t off, const char *what) {
+void al_json_error_expected(al_json_scanner *sc, size_t off, const char *what) {
   char found[40];
   describe(sc, off, found, sizeof found);
-  return al_json_fail(sc, off, "expected %s, found %s", what, found);
+  al_json_error(sc, off, "expected %s, found %s", what, found);
 }
 
 /* The usual string, printable ASCII without escapes, here; any other goes on in
