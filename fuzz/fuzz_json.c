@@ -1,4 +1,4 @@
-/* libFuzzer harness for the JSON core (src/core/json_scan.c, json_number.c, json_emit.c): scanner, unescaper, escaper
+/* libFuzzer harness for the JSON core (src/core/json_*.c): scanners, unescaper, escaper
  * and number conversions, with differential checks against the C library (the
  * fuzzer runs in the C locale, where strtod is the reference).
  *

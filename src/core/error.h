@@ -15,7 +15,7 @@ typedef enum {
   AL_ERR_TIMEOUT,
   AL_ERR_TLS,
   AL_ERR_TOO_LARGE,
-  AL_ERR_DECODE /* malformed JSON (src/core/json_scan.c) */
+  AL_ERR_DECODE /* malformed JSON (src/core/json_token.c, json_scan.c) */
 } al_error_kind;
 
 typedef struct {

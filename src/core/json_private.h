@@ -1,5 +1,6 @@
-/* Helpers shared by the JSON files of the core (json_scan.c, json_number.c,
- * json_emit.c); not part of the API in json.h. */
+/* Helpers shared by the JSON files of the core; not part of the API in json.h.
+ * The scanners' own (json_token.c, json_scan.c, json_string.c) are in
+ * json_scan_private.h. */
 #ifndef ALEPHANT_CORE_JSON_PRIVATE_H
 #define ALEPHANT_CORE_JSON_PRIVATE_H
 
@@ -15,7 +16,7 @@ size_t al_json_utf8_seq(const unsigned char *p, size_t avail);
  * (m <= 2^53, a power of ten that is exact as a double): 1; else 0 and *out is
  * untouched (al_json_parse_double decides). An exact mantissa times an exact power
  * of ten is one correctly rounded IEEE operation; most JSON numbers end here, so it
- * is inline in the scanner (json_scan.c) as in json_number.c. */
+ * is inline in the scanners (json_scan_private.h) as in json_number.c. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -46,5 +47,29 @@ static inline int al_json_exact_double(uint64_t m, int e10, int neg, double *out
   return 0;
 #endif
 }
+
+/* Number text -> double beyond al_json_exact_double (json_number.c), with two
+ * helpers of their own files. */
+
+/* The table of powers of ten of Eisel-Lemire and the exact path below 2^-1021:
+ * 10^e's 128-bit mantissa for AL_JSON_POW10_MIN <= e <= AL_JSON_POW10_MAX (json_pow10.c). */
+#define AL_JSON_POW10_MIN (-342)
+#define AL_JSON_POW10_MAX 308
+extern const uint64_t al_json_pow10_128[AL_JSON_POW10_MAX - AL_JSON_POW10_MIN + 1][2];
+
+/* The exact slow path (json_decimal.c): the value 0.d[0]d[1]...d[nd-1] * 10^dp with
+ * at most AL_JSON_DECIMAL_DIGITS digits, trunc set when a non-zero digit was dropped
+ * beyond them. 800 digits are more than the 767 that can matter for rounding a double. */
+#define AL_JSON_DECIMAL_DIGITS 800
+typedef struct {
+  unsigned char d[AL_JSON_DECIMAL_DIGITS]; /* digit values 0-9, most significant first */
+  int nd, dp, trunc;
+} al_json_decimal;
+
+/* Drops trailing zero digits (dp 0 when none is left). */
+void al_json_decimal_trim(al_json_decimal *a);
+
+/* The double nearest to a (negated when neg), correctly rounded; a is used up. */
+double al_json_decimal_to_double(al_json_decimal *a, int neg);
 
 #endif

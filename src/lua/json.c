@@ -1,4 +1,4 @@
-/* JSON for Lua on top of the core scanner (src/core/json_scan.c): core.json_decode,
+/* JSON for Lua on top of the core's batch scanner (src/core/json_scan.c): core.json_decode,
  * core.null, core.array_mt and core.array (core.json_encode is json_encode.c).
  *
  * Memory: only the Lua stack and Lua objects (tables, strings, userdata buffers)

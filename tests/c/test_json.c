@@ -1,5 +1,5 @@
 /* The JSON scanner, the string escaper and the number conversions
- * (src/core/json_scan.c, json_number.c, json_emit.c). */
+ * (src/core/json_*.c: docs/architecture.md, 'Where the C lives'). */
 #include <locale.h>
 #include <math.h>
 #include <stdint.h>
