@@ -18,6 +18,19 @@ int al_is_http_token(const char *s, size_t n);
  * token ...") does not echo the name: it may be anything. */
 int al_check_header_name(const char *s, size_t n, const char *field, al_error *err);
 
+/* n bytes of a and b equal but for the case of ASCII letters (header and host names;
+ * no locale). Inline: response header names are compared with it per response. */
+static inline int al_ascii_ieq(const char *a, const char *b, size_t n) {
+  size_t i;
+  for (i = 0; i < n; i++) {
+    char c = a[i], d = b[i];
+    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
+    if (d >= 'A' && d <= 'Z') d = (char)(d - 'A' + 'a');
+    if (c != d) return 0;
+  }
+  return 1;
+}
+
 /* Length in Unicode code points of valid UTF-8, or -1 when the bytes are not UTF-8. */
 long al_utf8_length(const char *s, size_t n);
 

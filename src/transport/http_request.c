@@ -11,16 +11,7 @@
 #include "proxy.h"
 #include "urlcheck.h"
 
-static int ieq(const char *a, size_t n, const char *lit) {
-  size_t i;
-  if (strlen(lit) != n) return 0;
-  for (i = 0; i < n; i++) {
-    char c = a[i];
-    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-    if (c != lit[i]) return 0;
-  }
-  return 1;
-}
+static int ieq(const char *a, size_t n, const char *lit) { return strlen(lit) == n && al_ascii_ieq(a, lit, n); }
 
 /* A blocking request starts with the buffers the previous one left (see SPARE_MAX). */
 static void xfer_take_spares(al_http *h, xfer *x) {

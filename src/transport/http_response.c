@@ -5,6 +5,8 @@
  * transport (al_http_response_free, al_http_response_recycle). */
 #include "http_private.h"
 
+#include "../core/text.h"
+
 /* ---- response headers ------------------------------------------------------------ */
 
 /* Forgets the headers collected so far (a new response begins, after a 1xx). */
@@ -60,22 +62,12 @@ static int piece_add(xfer *x, size_t fi, const char *v, size_t vn, int fold) {
   return 0;
 }
 
-static int lower_eq(const char *lower, const char *s, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-    if (c != lower[i]) return 0;
-  }
-  return 1;
-}
-
 static int field_add(xfer *x, const char *name, size_t nn, const char *v, size_t vn) {
   size_t i;
   hname *f;
   char *dst;
   for (i = 0; i < x->nhn; i++)
-    if (x->hn[i].name_len == nn && lower_eq(x->ha + x->hn[i].name_off, name, nn)) return piece_add(x, i, v, vn, 0);
+    if (x->hn[i].name_len == nn && al_ascii_ieq(x->ha + x->hn[i].name_off, name, nn)) return piece_add(x, i, v, vn, 0);
   if (x->nhn == MAX_HEADER_FIELDS) {
     x->too_large = 3;
     return -1;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/text.h"
 #include "../core/url.h"
 
 static const char *const proxy_schemes[] = {"http", "https", "socks4", "socks4a", "socks5", "socks5h", NULL};
@@ -66,17 +67,6 @@ int al_proxy_check(const char *proxy, al_error *err) {
   return ok ? 0 : -1;
 }
 
-static int ieq_n(const char *a, const char *b, size_t n) {
-  size_t i;
-  for (i = 0; i < n; i++) {
-    char c = a[i], d = b[i];
-    if (c >= 'A' && c <= 'Z') c = (char)(c - 'A' + 'a');
-    if (d >= 'A' && d <= 'Z') d = (char)(d - 'A' + 'a');
-    if (c != d) return 0;
-  }
-  return 1;
-}
-
 int al_proxy_no_proxy_matches(const char *list, const char *host) {
   size_t hn = strlen(host);
   const char *p = list;
@@ -89,8 +79,8 @@ int al_proxy_no_proxy_matches(const char *list, const char *host) {
       const char *e = p;
       size_t en = n;
       if (e[0] == '.') e++, en--;
-      if (en > 0 && ((hn == en && ieq_n(host, e, en)) ||
-                     (hn > en && host[hn - en - 1] == '.' && ieq_n(host + hn - en, e, en))))
+      if (en > 0 && ((hn == en && al_ascii_ieq(host, e, en)) ||
+                     (hn > en && host[hn - en - 1] == '.' && al_ascii_ieq(host + hn - en, e, en))))
         return 1;
     }
     p += n;

@@ -1,8 +1,10 @@
 /* The transport under an allocation failure, against a real loopback socket: a failure
  * to remember a request's headers (the cache that spares rebuilding libcurl's list) must
- * not send that request without them. realloc is interposed here (the executable's
- * definition wins for the whole process, libcurl included): it fails once, for the one
- * size asked. A forked child is the server: it answers each request with its bytes. */
+ * not send that request without them; a failure to make a URL's request target (see
+ * url_split_target) must send the URL whole, query included. realloc and malloc are
+ * interposed here (the executable's definitions win for the whole process, libcurl
+ * included): each fails once, for the one size asked. A forked child is the server: it
+ * answers each request with its bytes. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -13,6 +15,19 @@
 
 static size_t fail_size; /* the next realloc of exactly this size fails; 0 = none */
 static int failed_once;
+static size_t fail_malloc_size; /* the same for malloc */
+static int malloc_failed;
+
+void *malloc(size_t n) {
+  static void *(*real)(size_t);
+  if (fail_malloc_size && n == fail_malloc_size) {
+    fail_malloc_size = 0;
+    malloc_failed = 1;
+    return NULL;
+  }
+  if (real == NULL) real = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+  return real(n);
+}
 
 void *realloc(void *p, size_t n) {
   static void *(*real)(void *, size_t);
@@ -25,10 +40,10 @@ void *realloc(void *p, size_t n) {
   return real(p, n);
 }
 
-/* Answers two requests (one per connection), each with its own header block as body. */
+/* Answers four requests (one per connection), each with its own header block as body. */
 static void serve(int ls) {
   int i;
-  for (i = 0; i < 2; i++) {
+  for (i = 0; i < 4; i++) {
     char buf[8192], head[256];
     size_t len = 0;
     int c = accept(ls, NULL, NULL);
@@ -85,6 +100,27 @@ int main(void) {
   CHECK(h && al_http_perform(h, &req, &res, &err) == 0);
   CHECK(res.status == 200 && res.body && memmem(res.body, res.body_len, "\r\nIdempotency-Key: kkkk", 23) != NULL);
   al_http_response_free(&res);
+
+  /* the request target of a URL with a query cannot be made: the URL goes whole, and
+   * the request line is the same; the next request with that URL sends it again */
+  {
+    char qurl[1100], line[1100];
+    size_t qn = 900;
+    snprintf(qurl, sizeof qurl, "%s?", url);
+    memset(qurl + strlen(qurl), 'q', qn);
+    qurl[strlen(url) + 1 + qn] = '\0';
+    snprintf(line, sizeof line, "GET %s HTTP/1.1\r\n", qurl + strcspn(qurl + 7, "/") + 7);
+    req.url = qurl;
+    req.nheaders = 0;
+    fail_malloc_size = strlen("/x") + qn + 2; /* url_split_target's "/x?q..." and its NUL */
+    CHECK(h && al_http_perform(h, &req, &res, &err) == 0);
+    CHECK(malloc_failed);
+    CHECK(res.status == 200 && res.body && res.body_len > strlen(line) && memcmp(res.body, line, strlen(line)) == 0);
+    al_http_response_free(&res);
+    CHECK(h && al_http_perform(h, &req, &res, &err) == 0);
+    CHECK(res.status == 200 && res.body && res.body_len > strlen(line) && memcmp(res.body, line, strlen(line)) == 0);
+    al_http_response_free(&res);
+  }
 
   al_http_free(h);
   loopback_stop(server);
